@@ -1,0 +1,109 @@
+//! Whole-buffer encode and decode.
+
+use crate::error::{Error, Result};
+use crate::integrity::{Sha256, Sha256Digest};
+use crate::options::{Backend, EncodeOptions, Encoded};
+use crate::{pure, vcdiff};
+
+/// Encodes `target` as a VCDIFF delta against `reference`.
+///
+/// With [`EncodeOptions::max_ratio`] set, returns [`Encoded::Exceeded`] as soon as the delta
+/// grows past `max_ratio × target.len()`, after encoding at most one window past that point.
+pub fn encode(reference: &[u8], target: &[u8], options: &EncodeOptions) -> Result<Encoded> {
+    let limit = options.limit_for(target.len() as u64);
+    match options.get_backend() {
+        Backend::Pure => pure::encode(reference, target, limit),
+        Backend::Native => native_encode(reference, target, limit),
+    }
+}
+
+/// Decodes `delta` against `reference`, which must produce exactly `expected_len` bytes.
+///
+/// The delta's framing is checked first, so a delta that claims more (or less) than
+/// `expected_len` fails before anything is allocated for it. Uses
+/// [`Backend::preferred`].
+pub fn decode(reference: &[u8], delta: &[u8], expected_len: u64) -> Result<Vec<u8>> {
+    decode_with(Backend::preferred(), reference, delta, expected_len)
+}
+
+/// [`decode`] with an explicit backend.
+pub fn decode_with(
+    backend: Backend,
+    reference: &[u8],
+    delta: &[u8],
+    expected_len: u64,
+) -> Result<Vec<u8>> {
+    let declared = vcdiff::Windows::new(delta, reference.len() as u64)?.declared_len()?;
+    if declared != expected_len {
+        return Err(Error::LengthMismatch {
+            expected: expected_len,
+            actual: declared,
+        });
+    }
+    match backend {
+        Backend::Pure => pure::decode(reference, delta, expected_len),
+        Backend::Native => native_decode(reference, delta, expected_len),
+    }
+}
+
+/// [`decode`], then checks the SHA-256 of the result: bytes that differ from what was
+/// stored are never returned.
+pub fn decode_verified(
+    reference: &[u8],
+    delta: &[u8],
+    expected_len: u64,
+    expected_sha256: &Sha256Digest,
+) -> Result<Vec<u8>> {
+    decode_verified_with(
+        Backend::preferred(),
+        reference,
+        delta,
+        expected_len,
+        expected_sha256,
+    )
+}
+
+/// [`decode_verified`] with an explicit backend.
+pub fn decode_verified_with(
+    backend: Backend,
+    reference: &[u8],
+    delta: &[u8],
+    expected_len: u64,
+    expected_sha256: &Sha256Digest,
+) -> Result<Vec<u8>> {
+    let out = decode_with(backend, reference, delta, expected_len)?;
+    let actual = Sha256::digest(&out);
+    if actual != *expected_sha256 {
+        return Err(Error::ChecksumMismatch {
+            expected: *expected_sha256,
+            actual,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(all(feature = "native", not(target_arch = "wasm32")))]
+fn native_encode(reference: &[u8], target: &[u8], limit: Option<u64>) -> Result<Encoded> {
+    crate::native::encode(reference, target, limit)
+}
+
+#[cfg(not(all(feature = "native", not(target_arch = "wasm32"))))]
+fn native_encode(_: &[u8], _: &[u8], _: Option<u64>) -> Result<Encoded> {
+    Err(Error::BackendUnavailable(Backend::Native))
+}
+
+#[cfg(all(feature = "native", not(target_arch = "wasm32")))]
+fn native_decode(reference: &[u8], delta: &[u8], expected_len: u64) -> Result<Vec<u8>> {
+    // The C decoder gets only deltas whose instructions were walked and bounded in Rust.
+    let windows = vcdiff::Windows::new(delta, reference.len() as u64)?;
+    for (index, window) in windows.enumerate() {
+        let (window, bytes) = window?;
+        window.check_instructions(bytes, index as u64)?;
+    }
+    crate::native::decode(reference, delta, expected_len)
+}
+
+#[cfg(not(all(feature = "native", not(target_arch = "wasm32"))))]
+fn native_decode(_: &[u8], _: &[u8], _: u64) -> Result<Vec<u8>> {
+    Err(Error::BackendUnavailable(Backend::Native))
+}

@@ -1,0 +1,105 @@
+//! How user keys map to stored keys (`docs/FORMAT.md`, "Key layout").
+
+use deltaglider_codec::Sha256Digest;
+
+/// Suffix of a stored delta: `<key>.delta`.
+pub const DELTA_SUFFIX: &str = ".delta";
+/// Name of a deltaspace's first reference.
+pub const REFERENCE_NAME: &str = "reference.bin";
+
+/// The deltaspace of `key`: everything up to and including its last `/`, or `""` (the
+/// bucket root) for a key without one.
+pub fn deltaspace(key: &str) -> &str {
+    key.rfind('/').map_or("", |i| &key[..=i])
+}
+
+/// Where the delta of `key` is stored.
+pub fn delta_key(key: &str) -> String {
+    format!("{key}{DELTA_SUFFIX}")
+}
+
+/// The first reference of deltaspace `prefix` (as returned by [`deltaspace`]).
+pub fn reference_key(prefix: &str) -> String {
+    format!("{prefix}{REFERENCE_NAME}")
+}
+
+/// A further, content-named reference of deltaspace `prefix`:
+/// `reference.<first 16 hex digits of its SHA-256>.bin`.
+pub fn content_reference_key(prefix: &str, sha256: &Sha256Digest) -> String {
+    format!("{prefix}reference.{}.bin", &sha256.to_hex()[..16])
+}
+
+/// Whether the last path segment of `key` names a reference.
+pub fn is_reference(key: &str) -> bool {
+    let name = &key[deltaspace(key).len()..];
+    name == REFERENCE_NAME
+        || name
+            .strip_prefix("reference.")
+            .and_then(|rest| rest.strip_suffix(".bin"))
+            .is_some_and(|hex| {
+                hex.len() == 16 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+            })
+}
+
+/// A user key that collides with the storage layout.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("key {key:?} is reserved: {rule}")]
+pub struct ReservedKey {
+    /// The rejected key.
+    pub key: String,
+    /// Which rule it breaks.
+    pub rule: &'static str,
+}
+
+/// Rejects user keys that the storage layout reserves.
+pub fn check_user_key(key: &str) -> Result<(), ReservedKey> {
+    let rule = if key.ends_with(DELTA_SUFFIX) {
+        "keys ending in .delta hold stored deltas"
+    } else if is_reference(key) {
+        "reference.bin and reference.<16 hex>.bin hold deltaspace references"
+    } else {
+        return Ok(());
+    };
+    Err(ReservedKey {
+        key: key.to_owned(),
+        rule,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deltaspaces() {
+        for (key, space) in [
+            ("a.zip", ""),
+            ("r/a.zip", "r/"),
+            ("r/s/a.zip", "r/s/"),
+            ("r//a.zip", "r//"),
+            ("dir/", "dir/"),
+        ] {
+            assert_eq!(deltaspace(key), space, "{key}");
+        }
+    }
+
+    #[test]
+    fn reserved_keys() {
+        let sha = deltaglider_codec::Sha256::digest(b"x");
+        let content = content_reference_key("p/", &sha);
+        assert_eq!(content.len(), "p/reference.".len() + 16 + ".bin".len());
+        for key in ["x.delta", "p/x.zip.delta", "reference.bin", "p/reference.bin", &content] {
+            assert!(check_user_key(key).is_err(), "{key}");
+        }
+        for key in [
+            "x.deltas",
+            "p/reference.bin.txt",
+            "p/my-reference.bin",
+            "p/reference.0123456789ABCDEF.bin",
+            "p/reference.0123.bin",
+            "reference.bin/x",
+        ] {
+            assert!(check_user_key(key).is_ok(), "{key}");
+        }
+    }
+}

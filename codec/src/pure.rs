@@ -1,27 +1,16 @@
-//! The pure-Rust backend: oxidelta, without secondary compression.
+//! The pure-Rust backend: oxidelta's matcher and VCDIFF coder, without secondary compression.
 
 use std::io::{self, Write};
 
-use oxidelta::compress::encoder::{CompressOptions, DeltaEncoder};
-use oxidelta::compress::secondary::SecondaryCompression;
 use oxidelta::vcdiff::decoder::{self, DecodeError, SourceProvider, WindowSections};
 
 use crate::error::{Error, Result};
 use crate::options::{Backend, Encoded};
 use crate::vcdiff::{self, Window};
 
-/// Target bytes per window, the same as xdelta3's default.
-pub(crate) const WINDOW_SIZE: usize = 1 << 23;
+mod encoder;
 
-/// oxidelta's settings for output both backends can decode.
-pub(crate) fn compress_options() -> CompressOptions {
-    CompressOptions {
-        level: 6,
-        window_size: WINDOW_SIZE,
-        checksum: true,
-        secondary: SecondaryCompression::None,
-    }
-}
+pub(crate) use encoder::PureEncoder;
 
 /// A `Vec` sink that refuses to grow past `limit`, so a poor delta stops the encoder at the
 /// first window that crosses it.
@@ -74,10 +63,10 @@ pub(crate) fn encode_failure(sink: &CappedSink, limit: Option<u64>) -> Result<En
 
 pub(crate) fn encode(reference: &[u8], target: &[u8], limit: Option<u64>) -> Result<Encoded> {
     let mut sink = CappedSink::new(limit, 0);
-    let mut encoder = DeltaEncoder::new(&mut sink, reference, compress_options());
+    let mut encoder = PureEncoder::new(reference, Some(target.len() as u64));
     let done = encoder
-        .write_target(target)
-        .and_then(|()| encoder.finish().map(drop));
+        .push(target, &mut sink)
+        .and_then(|()| encoder.finish(&mut sink));
     match done {
         Ok(()) => Ok(Encoded::Delta(sink.buf)),
         Err(_) => encode_failure(&sink, limit),

@@ -194,9 +194,17 @@ macro_rules! need {
     };
 }
 
-/// Parses the file header at the start of `buf`; returns its length, or `None` when `buf`
-/// ends inside it.
-pub(crate) fn file_header(buf: &[u8]) -> Result<Option<usize>> {
+/// A parsed file header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FileHeader {
+    /// Its length in bytes.
+    pub(crate) len: usize,
+    /// Whether it names a secondary compressor (which no window may then use).
+    pub(crate) secondary: bool,
+}
+
+/// Parses the file header at the start of `buf`, or `None` when `buf` ends inside it.
+pub(crate) fn file_header(buf: &[u8]) -> Result<Option<FileHeader>> {
     let mut c = Cursor::new(buf, 0);
     for expected in MAGIC {
         if need!(c.byte()) != expected {
@@ -210,9 +218,9 @@ pub(crate) fn file_header(buf: &[u8]) -> Result<Option<usize>> {
         return Err(c.malformed("reserved bits set in the header indicator"));
     }
     if indicator & VCD_SECONDARY != 0 {
-        return Err(Error::Unsupported {
-            feature: "secondary compression (xdelta3 -S lzma/djw/fgk); encode with -S none",
-        });
+        // xdelta3 announces its compressor even when no window ends up using it (as for
+        // the near-identical files the Python CLI writes); each window says whether it does.
+        need!(c.byte());
     }
     if indicator & VCD_CODETABLE != 0 {
         return Err(Error::Unsupported {
@@ -228,7 +236,10 @@ pub(crate) fn file_header(buf: &[u8]) -> Result<Option<usize>> {
             return Ok(None);
         }
     }
-    Ok(Some(c.pos))
+    Ok(Some(FileHeader {
+        len: c.pos,
+        secondary: indicator & VCD_SECONDARY != 0,
+    }))
 }
 
 /// Parses the window at the start of `buf` (which sits at offset `base` of the delta).
@@ -326,6 +337,8 @@ pub(crate) fn window(buf: &[u8], base: u64, reference_len: u64) -> Result<Option
 
 /// Iterates over the windows of a complete in-memory delta, after its file header.
 pub(crate) struct Windows<'a> {
+    /// The delta's file header.
+    pub(crate) header: FileHeader,
     delta: &'a [u8],
     pos: usize,
     reference_len: u64,
@@ -334,12 +347,13 @@ pub(crate) struct Windows<'a> {
 impl<'a> Windows<'a> {
     /// Checks the file header of `delta`.
     pub(crate) fn new(delta: &'a [u8], reference_len: u64) -> Result<Self> {
-        let pos = file_header(delta)?.ok_or(Error::Truncated {
+        let header = file_header(delta)?.ok_or(Error::Truncated {
             len: delta.len() as u64,
         })?;
         Ok(Self {
+            header,
             delta,
-            pos,
+            pos: header.len,
             reference_len,
         })
     }
@@ -389,17 +403,17 @@ mod tests {
             Err(Error::Malformed { offset: 0, .. })
         ));
         assert_eq!(file_header(&MAGIC).ok(), Some(None));
-        assert_eq!(file_header(&[0xD6, 0xC3, 0xC4, 0, 0]).ok(), Some(Some(5)));
+        let plain = file_header(&[0xD6, 0xC3, 0xC4, 0, 0]).ok().flatten();
+        assert_eq!(plain.map(|h| h.len), Some(5));
     }
 
     #[test]
-    fn header_rejects_secondary_and_skips_app_header() {
-        assert!(matches!(
-            file_header(&[0xD6, 0xC3, 0xC4, 0, 1, 2]),
-            Err(Error::Unsupported { .. })
-        ));
+    fn header_notes_secondary_and_skips_app_header() {
+        let lzma = file_header(&[0xD6, 0xC3, 0xC4, 0, 1, 2]).ok().flatten();
+        assert_eq!(lzma.map(|h| (h.len, h.secondary)), Some((6, true)));
         let with_app = [0xD6, 0xC3, 0xC4, 0, 4, 3, b'a', b'b', b'c'];
-        assert_eq!(file_header(&with_app).ok(), Some(Some(9)));
+        let h = file_header(&with_app).ok().flatten();
+        assert_eq!(h.map(|h| (h.len, h.secondary)), Some((9, false)));
         assert_eq!(file_header(&with_app[..8]).ok(), Some(None));
     }
 

@@ -117,8 +117,8 @@ impl StreamDecoder {
         }
         if !self.header_done {
             match vcdiff::file_header(&self.buf[self.start..])? {
-                Some(n) => {
-                    self.start += n;
+                Some(header) => {
+                    self.start += header.len;
                     self.header_done = true;
                 }
                 None => return Ok(None),

@@ -1,12 +1,8 @@
 //! Encoding a target that arrives in pieces.
 
-use std::sync::{Arc, Mutex, PoisonError};
-
-use oxidelta::compress::encoder::DeltaEncoder;
-
 use crate::error::{Error, Result};
 use crate::options::{Backend, EncodeOptions};
-use crate::pure::{self, CappedSink};
+use crate::pure::{self, CappedSink, PureEncoder};
 use crate::vcdiff::MAGIC;
 
 /// What a [`StreamEncoder`] call achieved.
@@ -53,8 +49,8 @@ pub struct StreamEncoder<'r> {
 
 enum Engine<'r> {
     Pure {
-        encoder: Option<DeltaEncoder<'r, SharedSink>>,
-        sink: Arc<Mutex<CappedSink>>,
+        encoder: Option<PureEncoder<'r>>,
+        sink: CappedSink,
     },
     #[cfg_attr(
         not(all(feature = "native", not(target_arch = "wasm32"))),
@@ -78,22 +74,6 @@ impl std::fmt::Debug for StreamEncoder<'_> {
     }
 }
 
-/// oxidelta's encoder owns its writer; this lets us drain what it wrote after each push.
-struct SharedSink(Arc<Mutex<CappedSink>>);
-
-impl std::io::Write for SharedSink {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .write(bytes)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 impl<'r> StreamEncoder<'r> {
     /// An encoder against `reference`. The cap of [`EncodeOptions::max_ratio`] applies only
     /// when `target_len` is known; a known `target_len` is also checked at the end.
@@ -106,18 +86,10 @@ impl<'r> StreamEncoder<'r> {
                 chunk_size: options.get_chunk_size(),
                 header_written: false,
             },
-            _ => {
-                let sink = Arc::new(Mutex::new(CappedSink::new(limit, 0)));
-                let encoder = DeltaEncoder::new(
-                    SharedSink(Arc::clone(&sink)),
-                    reference,
-                    pure::compress_options(),
-                );
-                Engine::Pure {
-                    encoder: Some(encoder),
-                    sink,
-                }
-            }
+            _ => Engine::Pure {
+                encoder: Some(PureEncoder::new(reference, target_len)),
+                sink: CappedSink::new(limit, 0),
+            },
         };
         Self {
             engine,
@@ -177,16 +149,14 @@ impl<'r> StreamEncoder<'r> {
                     Some(bytes) => encoder
                         .as_mut()
                         .ok_or(Error::Finished("stream encoder"))?
-                        .write_target(bytes),
+                        .push(bytes, sink),
                     None => encoder
                         .take()
                         .ok_or(Error::Finished("stream encoder"))?
-                        .finish()
-                        .map(drop),
+                        .finish(sink),
                 };
-                let mut sink = sink.lock().unwrap_or_else(PoisonError::into_inner);
                 if result.is_err() {
-                    return pure::encode_failure(&sink, limit).map(|_| Step::Exceeded {
+                    return pure::encode_failure(sink, limit).map(|_| Step::Exceeded {
                         limit: limit.unwrap_or(0),
                     });
                 }

@@ -1,0 +1,54 @@
+//! `decode_with` on both backends over hostile deltas.
+//!
+//! Checks: no panic (and, under ASan, no memory error in the xdelta3 C code); a success
+//! yields exactly `expected_len` bytes; when both backends succeed they agree byte for
+//! byte. Native and pure may reject different deltas, so one failing alone is allowed —
+//! unless `DELTAGLIDER_FUZZ_STRICT=1` is set, which also asserts that they agree on
+//! success/failure (a tool for finding where they diverge, not an invariant).
+#![no_main]
+
+mod common;
+
+use std::sync::OnceLock;
+
+use common::DecodeCase;
+use deltaglider_codec::{Backend, decode_with};
+use libfuzzer_sys::fuzz_target;
+
+fn strict() -> bool {
+    static STRICT: OnceLock<bool> = OnceLock::new();
+    *STRICT.get_or_init(|| std::env::var_os("DELTAGLIDER_FUZZ_STRICT").is_some_and(|v| v == "1"))
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some(case) = DecodeCase::parse(data) else {
+        return;
+    };
+    let native = decode_with(
+        Backend::Native,
+        case.reference,
+        case.delta,
+        case.expected_len,
+    );
+    let pure = decode_with(Backend::Pure, case.reference, case.delta, case.expected_len);
+    if let Ok(out) = &native {
+        assert_eq!(
+            out.len() as u64,
+            case.expected_len,
+            "native: wrong output length"
+        );
+    }
+    if let Ok(out) = &pure {
+        assert_eq!(
+            out.len() as u64,
+            case.expected_len,
+            "pure: wrong output length"
+        );
+    }
+    match (&native, &pure) {
+        (Ok(n), Ok(p)) => assert!(n == p, "native and pure decoded different bytes"),
+        (Ok(_), Err(e)) if strict() => panic!("only native succeeded; pure: {e}"),
+        (Err(e), Ok(_)) if strict() => panic!("only pure succeeded; native: {e}"),
+        _ => {}
+    }
+});

@@ -22,8 +22,11 @@
 //! Every output is checked byte for byte against the target; each of our deltas is also
 //! decoded by the other backend and by `xdelta3 -d`.
 
+#[path = "codec_bench/measure.rs"]
 mod measure;
+#[path = "codec_bench/report.rs"]
 mod report;
+#[path = "codec_bench/synthetic.rs"]
 mod synthetic;
 
 use std::fs;
@@ -153,6 +156,12 @@ fn run(args: &Args) -> BoxResult<()> {
          start-up and file I/O (page cache).\n- peak RSS: `VmHWM` of a fresh process that reads \
          the inputs and does one operation in memory mode, as a multiple of (reference + target)."
     );
+    println!(
+        "- commands: `xdelta3 -e [-9] -S none -D -f -s REF TGT OUT`, `xdelta3 -d -D -R -f -s REF \
+         OUT DEC` (`-D -R`: no external gzip (de)compression); `zstd -q -f -T1 -3 --long=N \
+         --patch-from=REF TGT -o OUT`, `zstd -q -f -d --long=N --patch-from=REF OUT -o DEC`, \
+         N = bits of the larger input + 1 (zstd's own choice for `--patch-from`)."
+    );
 
     if args.synthetic {
         let reference = synthetic::reference(args.mib << 20);
@@ -208,10 +217,16 @@ fn run(args: &Args) -> BoxResult<()> {
             }
             families.push((family, pairs));
         }
-        println!("\n## Corpus `{}`: consecutive pairs v[i-1] → v[i]\n", dir.display());
+        println!(
+            "\n## Corpus `{}`: consecutive pairs v[i-1] → v[i]\n",
+            dir.display()
+        );
         println!("{}", report::family_table(&families));
         if args.per_pair {
-            println!("\n### Delta bytes per pair\n\n{}", report::per_pair_table(&families));
+            println!(
+                "\n### Delta bytes per pair\n\n{}",
+                report::per_pair_table(&families)
+            );
         }
     }
     println!("1-min load average at end: {}", load_average());
@@ -241,7 +256,10 @@ fn corpus_families(dir: &Path) -> BoxResult<Vec<(String, Vec<PathBuf>)>> {
     let mut families = Vec::new();
     for path in listing(dir)? {
         if path.is_dir() {
-            let files: Vec<PathBuf> = listing(&path)?.into_iter().filter(|p| p.is_file()).collect();
+            let files: Vec<PathBuf> = listing(&path)?
+                .into_iter()
+                .filter(|p| p.is_file())
+                .collect();
             if files.len() >= 2 {
                 families.push((file_name(&path), files));
             }

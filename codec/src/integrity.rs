@@ -165,10 +165,7 @@ mod tests {
     fn hex_round_trip_and_rejects_bad_length() {
         let d = Sha256::digest(b"x");
         assert_eq!(d.to_hex().parse::<Sha256Digest>(), Ok(d));
-        assert_eq!(
-            d.to_hex().to_uppercase().parse::<Sha256Digest>(),
-            Ok(d)
-        );
+        assert_eq!(d.to_hex().to_uppercase().parse::<Sha256Digest>(), Ok(d));
         assert!("abcd".parse::<Sha256Digest>().is_err());
         assert!("zz".repeat(16).parse::<Md5Digest>().is_err());
     }

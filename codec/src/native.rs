@@ -163,12 +163,11 @@ pub(crate) fn decode(reference: &[u8], delta: &[u8], expected_len: u64) -> Resul
             limit: LIMIT,
             backend: Backend::Native,
         })?;
-    let out = process(Direction::Decode, delta, reference, capacity)?.ok_or(
-        Error::LengthMismatch {
+    let out =
+        process(Direction::Decode, delta, reference, capacity)?.ok_or(Error::LengthMismatch {
             expected: expected_len,
             actual: expected_len + 1,
-        },
-    )?;
+        })?;
     if out.len() as u64 != expected_len {
         return Err(Error::LengthMismatch {
             expected: expected_len,

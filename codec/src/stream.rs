@@ -7,7 +7,7 @@ mod decoder;
 mod encoder;
 
 pub use decoder::StreamDecoder;
-pub use encoder::{StreamEncoder, Step};
+pub use encoder::{Step, StreamEncoder};
 
 use std::io::{Read, Write};
 

@@ -101,7 +101,9 @@ impl Window {
                 }
                 Instruction::Copy { len, addr, .. } => {
                     if addr < self.copy_len && addr + u64::from(len) > self.copy_len {
-                        return Err(corrupt("copy straddles the reference/target boundary".into()));
+                        return Err(corrupt(
+                            "copy straddles the reference/target boundary".into(),
+                        ));
                     }
                     len
                 }
@@ -423,15 +425,15 @@ mod tests {
         let mut w = vec![VCD_SOURCE, 4, 0];
         w.extend([0x9F, 0xFF, 0xFF, 0xFF, 0x7F]); // enc_len, huge
         w.extend([0x9F, 0xFF, 0xFF, 0xFF, 0x7F]); // target_len, huge
-        assert!(matches!(
-            window(&w, 5, 10),
-            Err(Error::Malformed { .. })
-        ));
+        assert!(matches!(window(&w, 5, 10), Err(Error::Malformed { .. })));
         // Source segment beyond the reference.
         let w = [VCD_SOURCE, 20, 0, 5, 1, 0, 0, 0, 0];
         assert!(matches!(
             window(&w, 5, 10),
-            Err(Error::ReferenceTooShort { needed: 20, available: 10 })
+            Err(Error::ReferenceTooShort {
+                needed: 20,
+                available: 10
+            })
         ));
     }
 

@@ -4,8 +4,7 @@
 mod common;
 
 use deltaglider_codec::{
-    Backend, EncodeOptions, Error, Sha256, StreamDecoder, decode_verified_with, decode_with,
-    encode,
+    Backend, EncodeOptions, Error, Sha256, StreamDecoder, decode_verified_with, decode_with, encode,
 };
 
 fn sample() -> (Vec<u8>, Vec<u8>, Vec<u8>) {
@@ -44,7 +43,9 @@ fn corrupted_bytes_never_yield_wrong_output() {
         bad[at] ^= 1 << (i % 8);
         for backend in Backend::available() {
             // Adler-32 catches most flips; the SHA-256 check catches the rest.
-            if let Ok(out) = decode_verified_with(backend, &reference, &bad, target.len() as u64, &digest) {
+            if let Ok(out) =
+                decode_verified_with(backend, &reference, &bad, target.len() as u64, &digest)
+            {
                 assert_eq!(out, target, "{backend}: flip at {at} gave wrong bytes");
             }
         }
@@ -80,13 +81,21 @@ fn wrong_reference_is_caught() {
         let e = decode_verified_with(backend, &other, &delta, target.len() as u64, &digest)
             .expect_err("a different reference cannot reproduce the target");
         assert!(
-            matches!(e, Error::WindowChecksum { .. } | Error::ChecksumMismatch { .. } | Error::Backend { .. }),
+            matches!(
+                e,
+                Error::WindowChecksum { .. }
+                    | Error::ChecksumMismatch { .. }
+                    | Error::Backend { .. }
+            ),
             "{backend}: {e}"
         );
         // A reference too short for the delta's copies.
         let e = decode_with(backend, &reference[..1000], &delta, target.len() as u64)
             .expect_err("short reference");
-        assert!(matches!(e, Error::ReferenceTooShort { .. }), "{backend}: {e}");
+        assert!(
+            matches!(e, Error::ReferenceTooShort { .. }),
+            "{backend}: {e}"
+        );
     }
 }
 
@@ -124,7 +133,10 @@ fn streaming_decoder_rejects_trailing_junk_short_input_and_bad_digests() {
         run(&delta, target.len() as u64, Sha256::digest(b"x")),
         Err(Error::ChecksumMismatch { .. })
     ));
-    assert!(run(b"", 0, Sha256::digest(b"")).is_err(), "an empty delta is not VCDIFF");
+    assert!(
+        run(b"", 0, Sha256::digest(b"")).is_err(),
+        "an empty delta is not VCDIFF"
+    );
 }
 
 #[test]
@@ -148,7 +160,13 @@ fn secondary_compression_is_reported_not_misdecoded() {
 
 /// Offset of the delta indicator in a window that starts at `w[0]`.
 fn find_delta_indicator(w: &[u8]) -> usize {
-    let varint_len = |at: usize| w[at..].iter().position(|b| b & 0x80 == 0).map(|p| p + 1).unwrap_or(0);
+    let varint_len = |at: usize| {
+        w[at..]
+            .iter()
+            .position(|b| b & 0x80 == 0)
+            .map(|p| p + 1)
+            .unwrap_or(0)
+    };
     let mut at = 1;
     if w[0] & 1 != 0 {
         at += varint_len(at);

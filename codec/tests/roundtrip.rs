@@ -4,8 +4,8 @@
 mod common;
 
 use deltaglider_codec::{
-    Backend, EncodeOptions, Encoded, Sha256, Step, StreamDecoder, StreamEncoder, decode_with,
-    decode_verified_with, encode,
+    Backend, EncodeOptions, Encoded, Sha256, Step, StreamDecoder, StreamEncoder,
+    decode_verified_with, decode_with, encode,
 };
 use proptest::prelude::*;
 
@@ -15,13 +15,18 @@ fn reference_and_target() -> impl Strategy<Value = (Vec<u8>, Vec<u8>)> {
         proptest::collection::vec(any::<u8>(), 0..4096),
         (any::<u64>(), 0usize..200_000).prop_map(|(seed, len)| common::noise(seed, len)),
         // Low-entropy data, where target self-copies and runs matter.
-        (any::<u8>(), 0usize..50_000).prop_map(|(b, len)| (0..len).map(|i| b ^ (i / 97) as u8).collect()),
+        (any::<u8>(), 0usize..50_000)
+            .prop_map(|(b, len)| (0..len).map(|i| b ^ (i / 97) as u8).collect()),
     ];
     let edits = proptest::collection::vec((any::<u32>(), 0u8..4, any::<u64>(), 0usize..300), 0..12);
     (reference, edits).prop_map(|(reference, edits)| {
         let mut target = reference.clone();
         for (at, kind, seed, len) in edits {
-            let at = if target.is_empty() { 0 } else { at as usize % target.len() };
+            let at = if target.is_empty() {
+                0
+            } else {
+                at as usize % target.len()
+            };
             let end = (at + len).min(target.len());
             match kind {
                 0 => {
@@ -47,7 +52,11 @@ fn reference_and_target() -> impl Strategy<Value = (Vec<u8>, Vec<u8>)> {
 }
 
 fn delta(backend: Backend, reference: &[u8], target: &[u8]) -> Vec<u8> {
-    match encode(reference, target, &EncodeOptions::default().backend(backend)) {
+    match encode(
+        reference,
+        target,
+        &EncodeOptions::default().backend(backend),
+    ) {
         Ok(Encoded::Delta(d)) => d,
         other => panic!("{backend}: uncapped encode gave {other:?}"),
     }
@@ -154,12 +163,17 @@ fn multi_window_targets_round_trip_in_memory_and_streamed() {
     let reference = common::noise(7, 18 << 20);
     let target = common::edited(&reference, 8, 10);
     for backend in Backend::available() {
-        let options = EncodeOptions::default().backend(backend).chunk_size(5 << 20);
+        let options = EncodeOptions::default()
+            .backend(backend)
+            .chunk_size(5 << 20);
         let whole = delta(backend, &reference, &target);
         let mut encoder = StreamEncoder::new(&reference, &options, Some(target.len() as u64));
         let mut streamed = Vec::new();
         for piece in target.chunks(3 << 20) {
-            assert_eq!(encoder.push(piece, &mut streamed).ok(), Some(Step::Continue));
+            assert_eq!(
+                encoder.push(piece, &mut streamed).ok(),
+                Some(Step::Continue)
+            );
         }
         assert_eq!(encoder.finish(&mut streamed).ok(), Some(Step::Continue));
         assert!(
@@ -198,7 +212,11 @@ fn a_poor_candidate_gives_up_early() {
             Some(step) => step,
             None => encoder.finish(&mut out),
         };
-        assert_eq!(step.ok(), Some(Step::Exceeded { limit: 2 << 20 }), "{backend}");
+        assert_eq!(
+            step.ok(),
+            Some(Step::Exceeded { limit: 2 << 20 }),
+            "{backend}"
+        );
         assert!(out.len() <= 2 << 20);
     }
 }

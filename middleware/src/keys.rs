@@ -88,7 +88,13 @@ mod tests {
         let sha = deltaglider_codec::Sha256::digest(b"x");
         let content = content_reference_key("p/", &sha);
         assert_eq!(content.len(), "p/reference.".len() + 16 + ".bin".len());
-        for key in ["x.delta", "p/x.zip.delta", "reference.bin", "p/reference.bin", &content] {
+        for key in [
+            "x.delta",
+            "p/x.zip.delta",
+            "reference.bin",
+            "p/reference.bin",
+            &content,
+        ] {
             assert!(check_user_key(key).is_err(), "{key}");
         }
         for key in [

@@ -10,7 +10,9 @@ pub fn run(program: &str, args: &[&Path]) -> Vec<u8> {
     let output = Command::new(program)
         .args(args)
         .output()
-        .unwrap_or_else(|e| panic!("cannot run {program} (is it installed? .ci/run installs it): {e}"));
+        .unwrap_or_else(|e| {
+            panic!("cannot run {program} (is it installed? .ci/run installs it): {e}")
+        });
     assert!(
         output.status.success(),
         "{program} {args:?} failed: {}",

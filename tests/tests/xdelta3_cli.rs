@@ -48,10 +48,14 @@ fn our_deltas_decode_with_the_xdelta3_command() {
     let (reference, target) = pair(20 << 20);
     let reference_path = write(&dir, "reference.bin", &reference);
     for backend in Backend::available() {
-        let delta = encode(&reference, &target, &EncodeOptions::default().backend(backend))
-            .expect("encode")
-            .into_delta()
-            .expect("uncapped");
+        let delta = encode(
+            &reference,
+            &target,
+            &EncodeOptions::default().backend(backend),
+        )
+        .expect("encode")
+        .into_delta()
+        .expect("uncapped");
         let delta_path = write(&dir, "v2.delta", &delta);
         let out = dir.join("v2.out");
         run(
@@ -93,7 +97,11 @@ fn xdelta3_command_deltas_decode_with_both_backends() {
             ],
         );
         let delta = fs::read(&delta_path).expect("read delta");
-        assert!(delta.len() < target.len() / 20, "{level}: {} bytes", delta.len());
+        assert!(
+            delta.len() < target.len() / 20,
+            "{level}: {} bytes",
+            delta.len()
+        );
         for backend in Backend::available() {
             let out = decode_with(backend, &reference, &delta, target.len() as u64);
             assert!(out.ok() == Some(target.clone()), "{level} -> {backend}");

@@ -75,6 +75,7 @@ pub(crate) enum Outcome {
 
 pub(crate) fn run(tool: Tool, pair: &Pair<'_>) -> Outcome {
     let result = match tool {
+        Tool::Native if !Backend::Native.is_available() => return Outcome::NotInstalled,
         Tool::Native => ours(Backend::Native, pair),
         Tool::Pure => ours(Backend::Pure, pair),
         Tool::Xdelta3 | Tool::Xdelta3Best | Tool::Zstd => match cli(tool, pair) {
@@ -103,7 +104,9 @@ fn ours(backend: Backend, p: &Pair<'_>) -> BoxResult<Measured> {
         let start = Instant::now();
         let encoded = encode(p.reference, p.target, &options)?;
         encode_best = encode_best.min(start.elapsed());
-        let fresh = encoded.into_delta().ok_or("encoder gave up without a cap")?;
+        let fresh = encoded
+            .into_delta()
+            .ok_or("encoder gave up without a cap")?;
         if delta.as_ref().is_some_and(|d| *d != fresh) {
             return Err("encoding the same pair twice gave different deltas".into());
         }
@@ -136,7 +139,7 @@ fn ours(backend: Backend, p: &Pair<'_>) -> BoxResult<Measured> {
     let delta_path = p.work.join(format!("{name}.delta"));
     fs::write(&delta_path, &delta)?;
     let out_path = p.work.join(format!("{name}.xdelta3-decoded"));
-    let args = os_args(&["-d", "-f", "-s"], [p.ref_path, &delta_path, &out_path]);
+    let args = os_args(XDELTA3_DECODE, [p.ref_path, &delta_path, &out_path]);
     match timed("xdelta3", &args) {
         Ok(_) => verify_file(&out_path, p.target, "`xdelta3 -d` of our delta")?,
         Err(CliError::NotInstalled) => {}
@@ -231,6 +234,10 @@ pub(crate) fn child(args: &[String]) -> BoxResult<()> {
     Ok(())
 }
 
+/// `xdelta3 -d`; `-D -R`: no external (de)compression of gzip'd inputs, so the command sees
+/// the same bytes we do.
+const XDELTA3_DECODE: &[&str] = &["-d", "-D", "-R", "-f", "-s"];
+
 enum CliError {
     NotInstalled,
     Other(String),
@@ -300,12 +307,12 @@ fn cli(tool: Tool, p: &Pair<'_>) -> Result<Measured, CliError> {
         }
         _ => {
             let flags: &[&str] = if tool == Tool::Xdelta3Best {
-                &["-e", "-f", "-9", "-S", "none", "-s"]
+                &["-e", "-9", "-S", "none", "-D", "-f", "-s"]
             } else {
-                &["-e", "-f", "-S", "none", "-s"]
+                &["-e", "-S", "none", "-D", "-f", "-s"]
             };
             let enc = os_args(flags, [p.ref_path, p.tgt_path, &delta]);
-            let dec = os_args(&["-d", "-f", "-s"], [p.ref_path, &delta, &decoded]);
+            let dec = os_args(XDELTA3_DECODE, [p.ref_path, &delta, &decoded]);
             ("xdelta3", enc, dec)
         }
     };

@@ -22,7 +22,7 @@ pub(crate) fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -96,8 +96,16 @@ pub(crate) fn family_table(families: &[(String, Vec<PairResult>)]) -> String {
                 let delta: u64 = done.iter().map(|(_, m)| m.delta).sum();
                 let target: u64 = done.iter().map(|(p, _)| p.target).sum();
                 let n = done.len() as f64;
-                let enc = done.iter().map(|(p, m)| mbps(p.target, m.encode)).sum::<f64>() / n;
-                let dec = done.iter().map(|(p, m)| mbps(p.target, m.decode)).sum::<f64>() / n;
+                let enc = done
+                    .iter()
+                    .map(|(p, m)| mbps(p.target, m.encode))
+                    .sum::<f64>()
+                    / n;
+                let dec = done
+                    .iter()
+                    .map(|(p, m)| mbps(p.target, m.decode))
+                    .sum::<f64>()
+                    / n;
                 let worst = |f: fn(&Measured) -> Option<u64>| {
                     done.iter()
                         .filter_map(|(p, m)| Some(f(m)? as f64 / (p.reference + p.target) as f64))
@@ -126,7 +134,11 @@ pub(crate) fn family_table(families: &[(String, Vec<PairResult>)]) -> String {
             } else {
                 ("", String::new(), String::new())
             };
-            let _ = writeln!(out, "| {name} | {count} | {size} | {} | {cells} |", tool.label());
+            let _ = writeln!(
+                out,
+                "| {name} | {count} | {size} | {} | {cells} |",
+                tool.label()
+            );
         }
     }
     out

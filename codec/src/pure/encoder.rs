@@ -139,7 +139,10 @@ fn len_of(instruction: &Instruction) -> u32 {
 }
 
 /// The smallest reference range covering every copy from the reference.
-fn source_segment(instructions: &[Instruction], reference_len: u64) -> Option<std::ops::Range<u64>> {
+fn source_segment(
+    instructions: &[Instruction],
+    reference_len: u64,
+) -> Option<std::ops::Range<u64>> {
     instructions
         .iter()
         .filter_map(|i| match *i {
@@ -161,25 +164,32 @@ fn optimize(raw: &[Instruction], target: &[u8]) -> Vec<Instruction> {
         if len == 0 {
             continue;
         }
-        let joined = merged.last().and_then(|&(last_pos, last)| match (last, instruction) {
-            (Instruction::Add { len: a }, Instruction::Add { len: b }) => {
-                a.checked_add(b).map(|len| Instruction::Add { len })
-            }
-            (Instruction::Run { len: a }, Instruction::Run { len: b })
-                if target[last_pos] == target[pos] =>
-            {
-                a.checked_add(b).map(|len| Instruction::Run { len })
-            }
-            (
-                Instruction::Copy { len: a, addr: x, mode },
-                Instruction::Copy { len: b, addr: y, .. },
-            ) if y == x + u64::from(a) => a.checked_add(b).map(|len| Instruction::Copy {
-                len,
-                addr: x,
-                mode,
-            }),
-            _ => None,
-        });
+        let joined = merged
+            .last()
+            .and_then(|&(last_pos, last)| match (last, instruction) {
+                (Instruction::Add { len: a }, Instruction::Add { len: b }) => {
+                    a.checked_add(b).map(|len| Instruction::Add { len })
+                }
+                (Instruction::Run { len: a }, Instruction::Run { len: b })
+                    if target[last_pos] == target[pos] =>
+                {
+                    a.checked_add(b).map(|len| Instruction::Run { len })
+                }
+                (
+                    Instruction::Copy {
+                        len: a,
+                        addr: x,
+                        mode,
+                    },
+                    Instruction::Copy {
+                        len: b, addr: y, ..
+                    },
+                ) if y == x + u64::from(a) => {
+                    a.checked_add(b)
+                        .map(|len| Instruction::Copy { len, addr: x, mode })
+                }
+                _ => None,
+            });
         match (joined, merged.last_mut()) {
             (Some(j), Some(last)) => last.1 = j,
             _ => merged.push((pos, instruction)),

@@ -219,7 +219,9 @@ impl StreamDecoder {
         }
         let actual = self.sha256.finish();
         match self.expected_sha256 {
-            Some(expected) if expected != actual => Err(Error::ChecksumMismatch { expected, actual }),
+            Some(expected) if expected != actual => {
+                Err(Error::ChecksumMismatch { expected, actual })
+            }
             _ => Ok(actual),
         }
     }

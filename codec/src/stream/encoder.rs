@@ -49,7 +49,8 @@ pub struct StreamEncoder<'r> {
 
 enum Engine<'r> {
     Pure {
-        encoder: Option<PureEncoder<'r>>,
+        // Boxed: the match engine's state dwarfs the native variant.
+        encoder: Option<Box<PureEncoder<'r>>>,
         sink: CappedSink,
     },
     #[cfg_attr(
@@ -87,7 +88,7 @@ impl<'r> StreamEncoder<'r> {
                 header_written: false,
             },
             _ => Engine::Pure {
-                encoder: Some(PureEncoder::new(reference, target_len)),
+                encoder: Some(Box::new(PureEncoder::new(reference, target_len))),
                 sink: CappedSink::new(limit, 0),
             },
         };

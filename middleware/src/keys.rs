@@ -29,16 +29,20 @@ pub fn content_reference_key(prefix: &str, sha256: &Sha256Digest) -> String {
     format!("{prefix}reference.{}.bin", &sha256.to_hex()[..16])
 }
 
+/// Which reference name, if any, the last path segment of `key` is.
+fn reference_rule(key: &str) -> Option<&'static str> {
+    let name = &key[deltaspace(key).len()..];
+    if name == REFERENCE_NAME {
+        return Some("reference.bin is reserved for references");
+    }
+    let hex = name.strip_prefix("reference.")?.strip_suffix(".bin")?;
+    (hex.len() == 16 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+        .then_some("reference.<16 hex>.bin is reserved for references")
+}
+
 /// Whether the last path segment of `key` names a reference.
 pub fn is_reference(key: &str) -> bool {
-    let name = &key[deltaspace(key).len()..];
-    name == REFERENCE_NAME
-        || name
-            .strip_prefix("reference.")
-            .and_then(|rest| rest.strip_suffix(".bin"))
-            .is_some_and(|hex| {
-                hex.len() == 16 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-            })
+    reference_rule(key).is_some()
 }
 
 /// A user key that collides with the storage layout.
@@ -51,12 +55,12 @@ pub struct ReservedKey {
     pub rule: &'static str,
 }
 
-/// Rejects user keys that the storage layout reserves.
+/// Rejects user keys that the storage layout reserves (`docs/FORMAT.md`, section 6).
 pub fn check_user_key(key: &str) -> Result<(), ReservedKey> {
     let rule = if key.ends_with(DELTA_SUFFIX) {
-        "keys ending in .delta hold stored deltas"
-    } else if is_reference(key) {
-        "reference.bin and reference.<16 hex>.bin hold deltaspace references"
+        "keys ending in .delta are reserved for deltas"
+    } else if let Some(rule) = reference_rule(key) {
+        rule
     } else {
         return Ok(());
     };
@@ -103,6 +107,8 @@ mod tests {
             "p/my-reference.bin",
             "p/reference.0123456789ABCDEF.bin",
             "p/reference.0123.bin",
+            "p/reference.BIN",
+            "my-delta",
             "reference.bin/x",
         ] {
             assert!(check_user_key(key).is_ok(), "{key}");

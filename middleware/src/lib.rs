@@ -1,6 +1,6 @@
 //! DeltaGlider: S3 storage that keeps binary-similar objects as VCDIFF deltas.
 //!
-//! **Status: the storage-key rules of `docs/FORMAT.md` are here; the `DeltaLayer` tower
+//! **Status: the storage-key and metadata rules of `docs/FORMAT.md` are here; the `DeltaLayer` tower
 //! middleware is planned work and not built yet.** Nothing in this crate pretends to store
 //! or serve objects today.
 //!
@@ -14,3 +14,4 @@
 #![forbid(unsafe_code)]
 
 pub mod keys;
+pub mod meta;

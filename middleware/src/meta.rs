@@ -426,15 +426,15 @@ mod tests {
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v))
             .collect();
-        let parse = |m: &HashMap<String, String>| parse("releases/v2.zip.delta", m);
+        let parse_v2 = |m: &HashMap<String, String>| parse("releases/v2.zip.delta", m);
         map.insert("dg-ref-key".into(), "other/reference.bin".into());
         assert!(matches!(
-            parse(&map),
+            parse_v2(&map),
             Err(MetaError::ForeignReference { .. })
         ));
         map.insert("dg-ref-key".into(), "releases/secret.txt".into());
         assert!(matches!(
-            parse(&map),
+            parse_v2(&map),
             Err(MetaError::ForeignReference { .. })
         ));
         map.insert("dg-ref-key".into(), "releases/reference.bin".into());
@@ -442,14 +442,14 @@ mod tests {
         assert!(matches!(parse_v2(&map), Err(MetaError::Invalid { .. })));
         map.remove("dg-file-size");
         assert_eq!(
-            parse(&map),
+            parse_v2(&map),
             Err(MetaError::Missing {
                 name: "dg-file-size"
             })
         );
         map.insert("dg-format".into(), "2".into());
         assert!(matches!(
-            parse(&map),
+            parse_v2(&map),
             Err(MetaError::UnsupportedVersion { .. })
         ));
     }

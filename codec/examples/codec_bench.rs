@@ -99,7 +99,12 @@ fn first_line(program: &str, arg: &str) -> String {
         .and_then(|o| {
             let text = [o.stdout, o.stderr].concat();
             let text = String::from_utf8_lossy(&text);
-            text.lines().next().map(|l| l.trim().to_string())
+            let line = text.lines().next()?;
+            let line = line.split(", Copyright").next().unwrap_or(line);
+            Some(
+                line.trim_matches(|c: char| c == '*' || c.is_whitespace())
+                    .to_string(),
+            )
         })
         .unwrap_or_else(|| "not installed".into())
 }

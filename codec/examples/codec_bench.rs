@@ -198,7 +198,9 @@ fn run(args: &Args) -> BoxResult<()> {
 
     if let Some(dir) = &args.corpus {
         let mut families = Vec::new();
+        let mut loads = Vec::new();
         for (family, files) in corpus_families(dir)? {
+            loads.push(format!("{family} {}", load_average()));
             let mut pairs = Vec::new();
             let mut previous: Option<Vec<u8>> = None;
             for window in files.windows(2) {
@@ -227,6 +229,10 @@ fn run(args: &Args) -> BoxResult<()> {
             dir.display()
         );
         println!("{}", report::family_table(&families));
+        println!(
+            "1-min load average as each family started: {}.\n",
+            loads.join(", ")
+        );
         if args.per_pair {
             println!(
                 "\n### Delta bytes per pair\n\n{}",

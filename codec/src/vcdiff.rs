@@ -119,6 +119,12 @@ impl Window {
                 return Err(corrupt("instructions read past the data section".into()));
             }
         }
+        if data_used != self.data_len {
+            // xdelta3 refuses unused data too; both backends accept the same deltas.
+            return Err(corrupt(
+                "unused bytes at the end of the data section".into(),
+            ));
+        }
         if produced != self.target_len {
             return Err(corrupt(format!(
                 "instructions produce {produced} bytes, the window declares {}",

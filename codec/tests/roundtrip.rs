@@ -234,3 +234,18 @@ fn adjacent_runs_of_different_bytes_round_trip() {
         }
     }
 }
+
+#[test]
+fn a_copy_ending_at_the_reference_end_then_a_target_copy_round_trips() {
+    // Found by the `roundtrip` fuzz target: the pure encoder merged these two copies into
+    // one that ran past the reference (codec/fuzz/regressions/).
+    let reference = common::noise(5, 32 << 10);
+    let target = [&reference[8299..], &reference[8299..8331]].concat();
+    for backend in Backend::available() {
+        let d = delta(backend, &reference, &target);
+        for decoder in Backend::available() {
+            let out = decode_with(decoder, &reference, &d, target.len() as u64);
+            assert!(out.ok() == Some(target.clone()), "{backend} -> {decoder}");
+        }
+    }
+}

@@ -99,8 +99,8 @@ impl<'r> PureEncoder<'r> {
         } else {
             self.engine.find_matches(window, Some(&self.reference))
         };
-        let instructions = optimize(&raw, window);
         let reference_len = self.reference.len() as u64;
+        let instructions = optimize(&raw, window, reference_len);
         let segment = source_segment(&instructions, reference_len);
         let mut encoder = WindowEncoder::new(
             segment.as_ref().map(|s| SourceWindow {
@@ -154,9 +154,10 @@ fn source_segment(
         .reduce(|a, b| a.start.min(b.start)..a.end.max(b.end))
 }
 
-/// Merges adjacent ADDs, contiguous COPYs and RUNs of the same byte, and splits long runs
-/// out of ADDs. Coverage of `target` is preserved exactly.
-fn optimize(raw: &[Instruction], target: &[u8]) -> Vec<Instruction> {
+/// Merges adjacent ADDs, contiguous COPYs from the same side of the reference/target
+/// boundary and RUNs of the same byte, and splits long runs out of ADDs. Coverage of
+/// `target` is preserved exactly.
+fn optimize(raw: &[Instruction], target: &[u8], reference_len: u64) -> Vec<Instruction> {
     let mut merged: Vec<(usize, Instruction)> = Vec::with_capacity(raw.len());
     let mut pos = 0usize;
     for &instruction in raw {
@@ -184,10 +185,9 @@ fn optimize(raw: &[Instruction], target: &[u8]) -> Vec<Instruction> {
                     Instruction::Copy {
                         len: b, addr: y, ..
                     },
-                ) if y == x + u64::from(a) => {
-                    a.checked_add(b)
-                        .map(|len| Instruction::Copy { len, addr: x, mode })
-                }
+                ) if y == x + u64::from(a) && (x < reference_len) == (y < reference_len) => a
+                    .checked_add(b)
+                    .map(|len| Instruction::Copy { len, addr: x, mode }),
                 _ => None,
             });
         match (joined, merged.last_mut()) {
@@ -238,9 +238,47 @@ mod tests {
     fn runs_of_different_bytes_stay_apart() {
         let target = [[0u8; 20], [1u8; 20]].concat();
         let raw = [Instruction::Run { len: 20 }, Instruction::Run { len: 20 }];
-        assert_eq!(optimize(&raw, &target).len(), 2);
+        assert_eq!(optimize(&raw, &target, 0).len(), 2);
         let same = [0u8; 40];
-        assert_eq!(optimize(&raw, &same), vec![Instruction::Run { len: 40 }]);
+        assert_eq!(optimize(&raw, &same, 0), vec![Instruction::Run { len: 40 }]);
+    }
+
+    #[test]
+    fn copies_never_merge_across_the_reference_end() {
+        // A copy ending at the reference's end, then one from the target's start.
+        let raw = [
+            Instruction::Copy {
+                len: 10,
+                addr: 90,
+                mode: 0,
+            },
+            Instruction::Copy {
+                len: 5,
+                addr: 100,
+                mode: 0,
+            },
+            Instruction::Copy {
+                len: 5,
+                addr: 105,
+                mode: 0,
+            },
+        ];
+        let merged = optimize(&raw, &[0; 20], 100);
+        assert_eq!(
+            merged,
+            vec![
+                Instruction::Copy {
+                    len: 10,
+                    addr: 90,
+                    mode: 0
+                },
+                Instruction::Copy {
+                    len: 10,
+                    addr: 100,
+                    mode: 0
+                },
+            ]
+        );
     }
 
     #[test]

@@ -1,0 +1,146 @@
+//! A byte-bounded cache of references. References are immutable, so entries never go
+//! stale; the least recently used ones are dropped to stay within the bound.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bytes::Bytes;
+use deltaglider_codec::Sha256Digest;
+
+/// A reference body and its verified SHA-256.
+#[derive(Debug, Clone)]
+pub(crate) struct CachedRef {
+    pub(crate) bytes: Bytes,
+    pub(crate) sha256: Sha256Digest,
+}
+
+#[derive(Debug, Default)]
+struct Entries {
+    map: HashMap<(String, String), (CachedRef, u64)>,
+    bytes: u64,
+    clock: u64,
+}
+
+/// Hit and miss counts and size of the reference cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CacheStats {
+    /// Lookups served from memory.
+    pub hits: u64,
+    /// Lookups that had to fetch.
+    pub misses: u64,
+    /// Bytes held.
+    pub bytes: u64,
+}
+
+#[derive(Debug)]
+pub(crate) struct RefCache {
+    max_bytes: u64,
+    entries: Mutex<Entries>,
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+impl RefCache {
+    pub(crate) fn new(max_bytes: u64) -> Self {
+        Self {
+            max_bytes,
+            entries: Mutex::default(),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub(crate) fn get(&self, bucket: &str, key: &str) -> Option<CachedRef> {
+        let mut entries = self.lock();
+        entries.clock += 1;
+        let now = entries.clock;
+        let found = entries
+            .map
+            .get_mut(&(bucket.to_owned(), key.to_owned()))
+            .map(|(r, used)| {
+                *used = now;
+                r.clone()
+            });
+        let counter = if found.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
+    }
+
+    pub(crate) fn insert(&self, bucket: &str, key: &str, reference: CachedRef) {
+        let size = reference.bytes.len() as u64;
+        if size > self.max_bytes {
+            return;
+        }
+        let mut entries = self.lock();
+        entries.clock += 1;
+        let now = entries.clock;
+        if let Some((old, _)) = entries
+            .map
+            .insert((bucket.to_owned(), key.to_owned()), (reference, now))
+        {
+            entries.bytes -= old.bytes.len() as u64;
+        }
+        entries.bytes += size;
+        while entries.bytes > self.max_bytes {
+            let Some(oldest) = entries
+                .map
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(k, _)| k.clone())
+            else {
+                break;
+            };
+            if let Some((gone, _)) = entries.map.remove(&oldest) {
+                entries.bytes -= gone.bytes.len() as u64;
+            }
+        }
+    }
+
+    pub(crate) fn stats(&self) -> CacheStats {
+        CacheStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            bytes: self.lock().bytes,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use deltaglider_codec::Sha256;
+
+    fn r(n: usize) -> CachedRef {
+        let bytes = Bytes::from(vec![n as u8; n]);
+        CachedRef {
+            sha256: Sha256::digest(&bytes),
+            bytes,
+        }
+    }
+
+    #[test]
+    fn evicts_least_recently_used_within_the_bound() {
+        let cache = RefCache::new(100);
+        cache.insert("b", "a", r(40));
+        cache.insert("b", "c", r(40));
+        assert!(cache.get("b", "a").is_some()); // a is now newer than c
+        cache.insert("b", "d", r(40));
+        assert!(cache.get("b", "c").is_none());
+        assert!(cache.get("b", "a").is_some() && cache.get("b", "d").is_some());
+        cache.insert("b", "huge", r(101));
+        assert!(cache.get("b", "huge").is_none());
+        let stats = cache.stats();
+        assert_eq!((stats.hits, stats.misses, stats.bytes), (3, 2, 80));
+    }
+}

@@ -1,0 +1,172 @@
+//! What the layer is configured with.
+
+use std::fmt;
+use std::sync::Arc;
+
+use deltaglider_codec::Backend;
+
+use crate::compat::MaybeSend;
+
+/// Decides which keys are worth delta-encoding.
+///
+/// Implemented for closures `Fn(&str) -> bool` over the user key.
+pub trait Eligible: MaybeSend + Sync + 'static {
+    /// Whether `key` should be encoded against its deltaspace's reference.
+    fn is_eligible(&self, key: &str) -> bool;
+}
+
+impl<F> Eligible for F
+where
+    F: Fn(&str) -> bool + MaybeSend + Sync + 'static,
+{
+    fn is_eligible(&self, key: &str) -> bool {
+        self(key)
+    }
+}
+
+/// The default policy: archive, image, dump and model-file extensions, case-insensitive.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DefaultExtensions;
+
+/// The extensions [`DefaultExtensions`] accepts.
+pub const DEFAULT_EXTENSIONS: &[&str] = &[
+    ".zip",
+    ".tar",
+    ".tgz",
+    ".tar.gz",
+    ".tar.bz2",
+    ".tar.xz",
+    ".jar",
+    ".war",
+    ".ear",
+    ".rar",
+    ".7z",
+    ".dmg",
+    ".iso",
+    ".sql",
+    ".dump",
+    ".bak",
+    ".backup",
+    ".whl",
+    ".crate",
+    ".deb",
+    ".rpm",
+    ".safetensors",
+    ".gguf",
+    ".bin",
+];
+
+impl Eligible for DefaultExtensions {
+    fn is_eligible(&self, key: &str) -> bool {
+        let key = key.to_ascii_lowercase();
+        DEFAULT_EXTENSIONS.iter().any(|ext| key.ends_with(ext))
+    }
+}
+
+/// Settings of a [`DeltaLayer`](crate::DeltaLayer).
+///
+/// ```
+/// use deltaglider::DeltaConfig;
+/// let config = DeltaConfig::default()
+///     .max_delta_ratio(0.4)
+///     .eligible(|key: &str| key.ends_with(".img"));
+/// assert_eq!(config.get_max_delta_ratio(), 0.4);
+/// ```
+#[derive(Clone)]
+pub struct DeltaConfig {
+    pub(crate) max_delta_ratio: f64,
+    pub(crate) eligible: Arc<dyn Eligible>,
+    pub(crate) max_object_size: u64,
+    pub(crate) cache_bytes: u64,
+    pub(crate) backend: Backend,
+}
+
+impl Default for DeltaConfig {
+    fn default() -> Self {
+        Self {
+            max_delta_ratio: 0.5,
+            eligible: Arc::new(DefaultExtensions),
+            max_object_size: 512 << 20,
+            cache_bytes: 1 << 30,
+            backend: Backend::preferred(),
+        }
+    }
+}
+
+impl fmt::Debug for DeltaConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DeltaConfig")
+            .field("max_delta_ratio", &self.max_delta_ratio)
+            .field("max_object_size", &self.max_object_size)
+            .field("cache_bytes", &self.cache_bytes)
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DeltaConfig {
+    /// Stores an object as a delta only when `delta / original` is below this (default 0.5).
+    pub fn max_delta_ratio(mut self, ratio: f64) -> Self {
+        self.max_delta_ratio = ratio;
+        self
+    }
+
+    /// Which keys to try to store as deltas (default [`DefaultExtensions`]).
+    pub fn eligible(mut self, policy: impl Eligible) -> Self {
+        self.eligible = Arc::new(policy);
+        self
+    }
+
+    /// Eligible objects larger than this are stored whole (default 512 MiB). The layer holds
+    /// an eligible object, its reference and its delta in memory while encoding or
+    /// reconstructing it, so this bounds its memory per request.
+    pub fn max_object_size(mut self, bytes: u64) -> Self {
+        self.max_object_size = bytes;
+        self
+    }
+
+    /// Bytes of references kept in memory (default 1 GiB). References are immutable, so
+    /// cached ones never go stale.
+    pub fn cache_bytes(mut self, bytes: u64) -> Self {
+        self.cache_bytes = bytes;
+        self
+    }
+
+    /// The codec backend for encoding (default [`Backend::preferred`]).
+    pub fn backend(mut self, backend: Backend) -> Self {
+        self.backend = backend;
+        self
+    }
+
+    /// The configured ratio.
+    pub fn get_max_delta_ratio(&self) -> f64 {
+        self.max_delta_ratio
+    }
+
+    /// Whether `key` is delta-eligible under this configuration.
+    pub fn is_eligible(&self, key: &str) -> bool {
+        self.eligible.is_eligible(key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_extensions() {
+        let c = DeltaConfig::default();
+        for key in [
+            "a.zip",
+            "x/y.TAR.GZ",
+            "m.safetensors",
+            "db.sql",
+            "r/model.bin",
+        ] {
+            assert!(c.is_eligible(key), "{key}");
+        }
+        for key in ["a.txt", "zip", "x.gz", "notes.zip.md"] {
+            assert!(!c.is_eligible(key), "{key}");
+        }
+    }
+}

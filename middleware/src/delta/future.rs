@@ -1,0 +1,34 @@
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use http::Response;
+
+use crate::body::ResponseBody;
+use crate::compat::BoxFuture;
+
+/// The future of [`Delta`](super::Delta)'s responses.
+pub struct ResponseFuture<RB, E> {
+    inner: BoxFuture<'static, Result<Response<ResponseBody<RB>>, E>>,
+}
+
+impl<RB, E> ResponseFuture<RB, E> {
+    pub(crate) fn new(inner: BoxFuture<'static, Result<Response<ResponseBody<RB>>, E>>) -> Self {
+        Self { inner }
+    }
+}
+
+impl<RB, E> Future for ResponseFuture<RB, E> {
+    type Output = Result<Response<ResponseBody<RB>>, E>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.inner.as_mut().poll(cx)
+    }
+}
+
+impl<RB, E> fmt::Debug for ResponseFuture<RB, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,55 @@
+use std::sync::Arc;
+
+use tower_layer::Layer;
+
+use super::Delta;
+use crate::cache::{CacheStats, RefCache};
+use crate::config::DeltaConfig;
+
+/// State shared by every clone of the layer and its services: configuration and caches.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) config: DeltaConfig,
+    pub(crate) cache: RefCache,
+}
+
+/// A tower [`Layer`] that stores eligible objects as deltas in the inner S3 service.
+///
+/// ```
+/// use deltaglider::{DeltaConfig, DeltaLayer};
+/// use tower::ServiceBuilder;
+/// # let inner = tower::service_fn(|_: http::Request<deltaglider::RequestBody<String>>| async {
+/// #     Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+/// # });
+/// let service = ServiceBuilder::new()
+///     .layer(DeltaLayer::new(DeltaConfig::default().max_delta_ratio(0.4)))
+///     .service(inner);
+/// # let _ = service;
+/// ```
+#[derive(Debug, Clone)]
+pub struct DeltaLayer {
+    shared: Arc<Shared>,
+}
+
+impl DeltaLayer {
+    /// A layer with this configuration and an empty reference cache.
+    pub fn new(config: DeltaConfig) -> Self {
+        let cache = RefCache::new(config.cache_bytes);
+        Self {
+            shared: Arc::new(Shared { config, cache }),
+        }
+    }
+
+    /// Reference cache hits, misses and size.
+    pub fn cache_stats(&self) -> CacheStats {
+        self.shared.cache.stats()
+    }
+}
+
+impl<S> Layer<S> for DeltaLayer {
+    type Service = Delta<S>;
+
+    fn layer(&self, inner: S) -> Delta<S> {
+        Delta::from_shared(inner, Arc::clone(&self.shared))
+    }
+}

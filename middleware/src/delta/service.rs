@@ -1,0 +1,116 @@
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body::Body;
+use tower_service::Service;
+
+use super::ResponseFuture;
+use super::layer::Shared;
+use crate::body::{BoxError, Either, RequestBody, ResponseBody};
+use crate::compat::MaybeSend;
+use crate::inner::{Inner, Stop};
+use crate::op::{S3Op, S3OpKind};
+use crate::{remove, retrieve, store};
+
+/// The service [`DeltaLayer`](super::DeltaLayer) wraps around an inner S3 service.
+#[derive(Debug, Clone)]
+pub struct Delta<S> {
+    inner: S,
+    shared: Arc<Shared>,
+}
+
+impl<S> Delta<S> {
+    pub(crate) fn from_shared(inner: S, shared: Arc<Shared>) -> Self {
+        Self { inner, shared }
+    }
+
+    /// The inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The inner service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Unwraps the inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S, B, RB> Service<Request<B>> for Delta<S>
+where
+    S: Service<Request<RequestBody<B>>, Response = Response<RB>>
+        + Clone
+        + MaybeSend
+        + Sync
+        + 'static,
+    S::Future: MaybeSend + 'static,
+    S::Error: MaybeSend + 'static,
+    B: Body<Data = Bytes> + MaybeSend + 'static,
+    B::Error: Into<BoxError>,
+    RB: Body<Data = Bytes> + MaybeSend + 'static,
+    RB::Error: Into<BoxError>,
+{
+    type Response = Response<ResponseBody<RB>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<RB, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let (parts, body) = request.into_parts();
+        let op = S3Op::from_request(&parts);
+        let (Some(bucket), Some(key)) = (op.bucket, op.key) else {
+            return self.forward(Request::from_parts(parts, body));
+        };
+        // The ready service serves this request; later calls use clones of it.
+        let ready = self.inner.clone();
+        let ready = std::mem::replace(&mut self.inner, ready);
+        let shared = Arc::clone(&self.shared);
+        let inner = Inner::new(ready, &parts);
+        let call = async move {
+            let result = match op.kind {
+                S3OpKind::PutObject => {
+                    store::put(&shared, &inner, &bucket, &key, parts, body).await
+                }
+                S3OpKind::GetObject | S3OpKind::HeadObject => {
+                    retrieve::get_or_head(&shared, &inner, &bucket, &key, parts, body).await
+                }
+                S3OpKind::DeleteObject => remove::delete(&inner, &bucket, &key, parts, body).await,
+                _ => {
+                    let response = inner
+                        .send(Request::from_parts(parts, Either::passthrough(body)))
+                        .await;
+                    return response.map(|r| r.map(Either::passthrough));
+                }
+            };
+            match result {
+                Ok(response) => Ok(response),
+                Err(Stop::Reply(response)) => Ok(*response),
+                Err(Stop::Inner(error)) => Err(error),
+            }
+        };
+        ResponseFuture::new(Box::pin(call))
+    }
+}
+
+impl<S> Delta<S> {
+    fn forward<B, RB>(&mut self, request: Request<B>) -> ResponseFuture<RB, S::Error>
+    where
+        S: Service<Request<RequestBody<B>>, Response = Response<RB>>,
+        S::Future: MaybeSend + 'static,
+        RB: 'static,
+    {
+        let call = self.inner.call(request.map(Either::passthrough));
+        ResponseFuture::new(Box::pin(async move {
+            call.await.map(|r| r.map(Either::passthrough))
+        }))
+    }
+}

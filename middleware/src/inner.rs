@@ -1,0 +1,149 @@
+//! The S3 requests the layer itself sends to the inner service.
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri, header};
+use http_body::Body;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use tower::ServiceExt;
+use tower_service::Service;
+
+use crate::body::{BoxError, Either, RequestBody, ResponseBody, collect_limited};
+use crate::error::S3Error;
+
+/// Characters left as they are in a key path: RFC 3986 unreserved, and `/`.
+const KEY: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'/');
+
+/// How a handler stops early: an inner transport error (returned to the caller as is) or
+/// a response to send instead (an S3 error, or an inner error response passed through).
+pub(crate) enum Stop<E, RB> {
+    Inner(E),
+    Reply(Box<Response<ResponseBody<RB>>>),
+}
+
+impl<E, RB> From<S3Error> for Stop<E, RB> {
+    fn from(error: S3Error) -> Self {
+        tracing::warn!(
+            code = error.code(),
+            message = error.message(),
+            "request failed"
+        );
+        Stop::Reply(Box::new(error.to_response().map(Either::full)))
+    }
+}
+
+/// An inner response with its body read into memory.
+pub(crate) struct Fetched {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+}
+
+impl Fetched {
+    /// A user-metadata value (`x-amz-meta-<name>`), if present and UTF-8.
+    pub(crate) fn meta(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get(format!("x-amz-meta-{name}"))
+            .and_then(|v| v.to_str().ok())
+    }
+}
+
+/// Sends requests to clones of the inner service, addressed like the client's request.
+pub(crate) struct Inner<S> {
+    service: S,
+    authority: Option<http::uri::Authority>,
+    scheme: Option<http::uri::Scheme>,
+    host: Option<HeaderValue>,
+}
+
+impl<S> Inner<S> {
+    pub(crate) fn new(service: S, client: &http::request::Parts) -> Self {
+        Self {
+            service,
+            authority: client.uri.authority().cloned(),
+            scheme: client.uri.scheme().cloned(),
+            host: client.headers.get(header::HOST).cloned(),
+        }
+    }
+
+    /// A request builder for `method /bucket/key?query`.
+    pub(crate) fn request(
+        &self,
+        method: Method,
+        bucket: &str,
+        key: &str,
+        query: &str,
+    ) -> http::request::Builder {
+        let mut path = format!("/{bucket}/{}", utf8_percent_encode(key, KEY));
+        if !query.is_empty() {
+            path.push('?');
+            path.push_str(query);
+        }
+        let mut uri = Uri::builder().path_and_query(path);
+        if let (Some(scheme), Some(authority)) = (&self.scheme, &self.authority) {
+            uri = uri.scheme(scheme.clone()).authority(authority.clone());
+        }
+        let mut builder = Request::builder()
+            .method(method)
+            .uri(uri.build().unwrap_or_default());
+        if let Some(host) = &self.host {
+            builder = builder.header(header::HOST, host.clone());
+        }
+        builder
+    }
+}
+
+impl<S> Inner<S> {
+    /// Sends one request.
+    pub(crate) async fn send<B, RB>(
+        &self,
+        request: Request<RequestBody<B>>,
+    ) -> Result<Response<RB>, S::Error>
+    where
+        S: Service<Request<RequestBody<B>>, Response = Response<RB>> + Clone,
+    {
+        self.service.clone().oneshot(request).await
+    }
+
+    /// Sends a request the layer built (no client body) and reads the response body,
+    /// up to `limit` bytes.
+    pub(crate) async fn fetch<B, RB>(
+        &self,
+        builder: http::request::Builder,
+        body: Bytes,
+        limit: u64,
+    ) -> Result<Fetched, Stop<S::Error, RB>>
+    where
+        S: Service<Request<RequestBody<B>>, Response = Response<RB>> + Clone,
+        RB: Body<Data = Bytes>,
+        RB::Error: Into<BoxError>,
+    {
+        let request = builder
+            .header(header::CONTENT_LENGTH, body.len())
+            .body(Either::full(body))
+            .map_err(|e| S3Error::internal(format!("building an inner request: {e}")))?;
+        let response = self.send(request).await.map_err(Stop::Inner)?;
+        let (parts, body) = response.into_parts();
+        let body = collect_limited(body, limit)
+            .await
+            .map_err(|e| S3Error::internal(format!("reading the backend's response: {e}")))?;
+        Ok(Fetched {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        })
+    }
+}
+
+/// Turns a failed inner response into the response the client gets: the backend's own
+/// error, unchanged.
+pub(crate) fn pass_error<E, RB>(fetched: Fetched) -> Stop<E, RB> {
+    let mut response = Response::new(Either::full(fetched.body));
+    *response.status_mut() = fetched.status;
+    *response.headers_mut() = fetched.headers;
+    Stop::Reply(Box::new(response))
+}

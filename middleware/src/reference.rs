@@ -1,0 +1,143 @@
+//! Finding, seeding and caching deltaspace references.
+
+use bytes::Bytes;
+use deltaglider_codec::{Sha256, Sha256Digest};
+use http::{Method, Request, Response, StatusCode};
+use http_body::Body;
+use tower_service::Service;
+
+use crate::body::{BoxError, RequestBody};
+use crate::cache::CachedRef;
+use crate::delta::Shared;
+use crate::error::S3Error;
+use crate::inner::{Inner, Stop, pass_error};
+use crate::meta::{Kind, ObjectMeta};
+use crate::store::add_metadata;
+use crate::time;
+
+/// A reference body with its SHA-256.
+pub(crate) type Reference = CachedRef;
+
+/// Loads a reference: from the cache, else from the backend. `Ok(None)` only when the
+/// backend says it does not exist; any other failure is an error, never "absent".
+pub(crate) async fn load<S, B, RB>(
+    shared: &Shared,
+    inner: &Inner<S>,
+    bucket: &str,
+    ref_key: &str,
+    expected: Option<&Sha256Digest>,
+) -> Result<Option<Reference>, Stop<S::Error, RB>>
+where
+    S: Service<Request<RequestBody<B>>, Response = Response<RB>> + Clone,
+    RB: Body<Data = Bytes>,
+    RB::Error: Into<BoxError>,
+{
+    let found = match shared.cache.get(bucket, ref_key) {
+        Some(cached) => cached,
+        None => {
+            let fetched = inner
+                .fetch(
+                    inner.request(Method::GET, bucket, ref_key, ""),
+                    Bytes::new(),
+                    shared.config.max_object_size,
+                )
+                .await?;
+            if fetched.status == StatusCode::NOT_FOUND {
+                return Ok(None);
+            }
+            if !fetched.status.is_success() {
+                return Err(pass_error(fetched));
+            }
+            let sha256 = Sha256::digest(&fetched.body);
+            if let Some(stored) = fetched.meta("dg-file-sha256")
+                && stored.parse::<Sha256Digest>().ok() != Some(sha256)
+            {
+                return Err(S3Error::internal(format!(
+                    "reference {ref_key} is corrupt: its SHA-256 is {sha256}, its metadata says {stored}"
+                ))
+                .into());
+            }
+            let reference = Reference {
+                bytes: fetched.body,
+                sha256,
+            };
+            shared.cache.insert(bucket, ref_key, reference.clone());
+            reference
+        }
+    };
+    if let Some(expected) = expected.filter(|e| **e != found.sha256) {
+        return Err(S3Error::internal(format!(
+            "reference {ref_key} has SHA-256 {}, the delta was made against {expected}",
+            found.sha256
+        ))
+        .into());
+    }
+    Ok(Some(found))
+}
+
+/// The reference a PUT of `source_key` encodes against. If the deltaspace has none yet,
+/// the upload itself seeds it with a conditional create; when another writer wins that
+/// race, its reference is used.
+pub(crate) async fn for_put<S, B, RB>(
+    shared: &Shared,
+    inner: &Inner<S>,
+    bucket: &str,
+    ref_key: &str,
+    source_key: &str,
+    data: &Bytes,
+    sha256: &Sha256Digest,
+) -> Result<Reference, Stop<S::Error, RB>>
+where
+    S: Service<Request<RequestBody<B>>, Response = Response<RB>> + Clone,
+    RB: Body<Data = Bytes>,
+    RB::Error: Into<BoxError>,
+{
+    if let Some(existing) = load(shared, inner, bucket, ref_key, None).await? {
+        return Ok(existing);
+    }
+    let meta = ObjectMeta {
+        kind: Kind::Reference,
+        tool: format!("deltaglider-rs/{}", env!("CARGO_PKG_VERSION")),
+        file_sha256: *sha256,
+        file_size: Some(data.len() as u64),
+        md5: None,
+        multipart_etag: None,
+        created_at: time::rfc3339_micros(time::now_micros()),
+        original_name: None,
+        source_name: Some(source_key.to_owned()),
+        reference: None,
+        delta_size: None,
+    };
+    let mut request = inner
+        .request(Method::PUT, bucket, ref_key, "")
+        .header("if-none-match", "*")
+        .header("content-type", "application/octet-stream");
+    if let Some(headers) = request.headers_mut() {
+        add_metadata(headers, &meta)?;
+    }
+    let created = inner.fetch(request, data.clone(), 64 << 10).await?;
+    match created.status {
+        s if s.is_success() => {
+            let reference = Reference {
+                bytes: data.clone(),
+                sha256: *sha256,
+            };
+            shared.cache.insert(bucket, ref_key, reference.clone());
+            tracing::info!(bucket, ref_key, bytes = data.len(), "seeded reference");
+            Ok(reference)
+        }
+        // Another writer created it first (409 is S3's answer while a racing create is in
+        // flight): use theirs.
+        StatusCode::PRECONDITION_FAILED | StatusCode::CONFLICT => {
+            load(shared, inner, bucket, ref_key, None)
+                .await?
+                .ok_or_else(|| {
+                    S3Error::internal(format!(
+                        "reference {ref_key} exists by the backend's account but cannot be read"
+                    ))
+                    .into()
+                })
+        }
+        _ => Err(pass_error(created)),
+    }
+}

@@ -1,0 +1,296 @@
+//! The store path: PutObject of an eligible key becomes a delta or a whole object.
+
+use bytes::Bytes;
+use deltaglider_codec::{EncodeOptions, Encoded, Md5, Sha256, decode_verified};
+use http::header::{self, HeaderName};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, request::Parts};
+use http_body::Body;
+use tower_service::Service;
+
+use crate::body::{BoxError, Either, RequestBody, ResponseBody, collect_limited};
+use crate::chunked;
+use crate::delta::Shared;
+use crate::error::S3Error;
+use crate::inner::{Inner, Stop, pass_error};
+use crate::keys;
+use crate::meta::{self, Kind, ObjectMeta, RefInfo};
+use crate::reference;
+use crate::time;
+
+/// Client headers stored with the object, as S3 would store them.
+const KEPT_HEADERS: &[&str] = &[
+    "content-type",
+    "cache-control",
+    "content-disposition",
+    "content-language",
+    "expires",
+    "x-amz-tagging",
+    "x-amz-storage-class",
+    "x-amz-website-redirect-location",
+];
+
+type Outcome<E, RB> = Result<Response<ResponseBody<RB>>, Stop<E, RB>>;
+
+/// Handles PutObject.
+pub(crate) async fn put<S, B, RB>(
+    shared: &Shared,
+    inner: &Inner<S>,
+    bucket: &str,
+    key: &str,
+    parts: Parts,
+    body: B,
+) -> Outcome<S::Error, RB>
+where
+    S: Service<Request<RequestBody<B>>, Response = Response<RB>> + Clone,
+    B: Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+    RB: Body<Data = Bytes>,
+    RB::Error: Into<BoxError>,
+{
+    keys::check_user_key(key)
+        .map_err(|e| S3Error::invalid_argument(e.to_string()).resource(key))?;
+    for name in parts.headers.keys() {
+        if let Some(meta_name) = name.as_str().strip_prefix("x-amz-meta-") {
+            meta::check_client_name(meta_name)
+                .map_err(|e| S3Error::invalid_argument(e.to_string()).resource(key))?;
+        }
+    }
+    let config = &shared.config;
+    let declared = declared_length(&parts.headers);
+    if !config.is_eligible(key) || declared.is_some_and(|n| n > config.max_object_size) {
+        let response = inner
+            .send(Request::from_parts(parts, Either::passthrough(body)))
+            .await
+            .map_err(Stop::Inner)?;
+        return Ok(response.map(Either::passthrough));
+    }
+
+    // aws-chunked framing costs a little over the payload; allow for it.
+    let raw = collect_limited(
+        body,
+        config.max_object_size + config.max_object_size / 64 + 65_536,
+    )
+    .await
+    .map_err(|e| S3Error::new("EntityTooLarge", StatusCode::BAD_REQUEST, e.to_string()))?;
+    let data = if chunked::is_aws_chunked(&parts.headers) {
+        chunked::decode(&raw)?.data
+    } else {
+        raw
+    };
+    if let Some(n) = declared.filter(|&n| n != data.len() as u64) {
+        return Err(S3Error::new(
+            "IncompleteBody",
+            StatusCode::BAD_REQUEST,
+            format!(
+                "the body has {} bytes, the request declared {n}",
+                data.len()
+            ),
+        )
+        .into());
+    }
+    let md5 = Md5::digest(&data);
+    check_content_md5(&parts.headers, &md5)?;
+    let sha256 = Sha256::digest(&data);
+
+    let space = keys::deltaspace(key);
+    let ref_key = keys::reference_key(space);
+    let reference =
+        reference::for_put(shared, inner, bucket, &ref_key, key, &data, &sha256).await?;
+
+    let options = EncodeOptions::default()
+        .backend(config.backend)
+        .max_ratio(config.max_delta_ratio);
+    let encoded = deltaglider_codec::encode(&reference.bytes, &data, &options)
+        .map_err(|e| S3Error::internal(format!("delta encoding failed: {e}")))?;
+    let created_at = time::rfc3339_micros(time::now_micros());
+    let original_name = key[space.len()..].to_owned();
+    let (stored_key, stale_key, body, kind) = match encoded {
+        Encoded::Delta(delta) => {
+            // Never store what cannot be read back: a codec bug must not lose data.
+            decode_verified(&reference.bytes, &delta, data.len() as u64, &sha256)
+                .map_err(|e| S3Error::internal(format!("delta failed verification: {e}")))?;
+            (
+                keys::delta_key(key),
+                key.to_owned(),
+                Bytes::from(delta),
+                Kind::Delta,
+            )
+        }
+        Encoded::Exceeded { .. } => (
+            key.to_owned(),
+            keys::delta_key(key),
+            data.clone(),
+            Kind::Whole,
+        ),
+    };
+    let object = ObjectMeta {
+        kind,
+        tool: format!("deltaglider-rs/{}", env!("CARGO_PKG_VERSION")),
+        file_sha256: sha256,
+        file_size: Some(data.len() as u64),
+        md5: Some(md5),
+        multipart_etag: None,
+        created_at,
+        original_name: Some(original_name),
+        source_name: None,
+        reference: (kind == Kind::Delta).then(|| RefInfo {
+            key: ref_key.clone(),
+            sha256: reference.sha256,
+        }),
+        delta_size: (kind == Kind::Delta).then_some(body.len() as u64),
+    };
+    let stored_len = body.len();
+    let mut request = inner.request(Method::PUT, bucket, &stored_key, "");
+    if let Some(headers) = request.headers_mut() {
+        copy_client_headers(&parts.headers, headers);
+        add_metadata(headers, &object)?;
+    }
+    let stored = inner.fetch(request, body, 64 << 10).await?;
+    if !stored.status.is_success() {
+        return Err(pass_error(stored));
+    }
+    // The other form of this key, if an earlier PUT left one, must not shadow this one.
+    let cleanup = inner
+        .fetch(
+            inner.request(Method::DELETE, bucket, &stale_key, ""),
+            Bytes::new(),
+            64 << 10,
+        )
+        .await?;
+    if !(cleanup.status.is_success() || cleanup.status == StatusCode::NOT_FOUND) {
+        return Err(pass_error(cleanup));
+    }
+    tracing::info!(
+        bucket,
+        key,
+        original = data.len(),
+        stored = stored_len,
+        storage = if kind == Kind::Delta {
+            "delta"
+        } else {
+            "direct"
+        },
+        "stored"
+    );
+    let mut response = Response::new(Either::empty());
+    let headers = response.headers_mut();
+    headers.insert(header::ETAG, header_value(&object.etag())?);
+    headers.insert(
+        "x-amz-storage-type",
+        HeaderValue::from_static(if kind == Kind::Delta {
+            "delta"
+        } else {
+            "direct"
+        }),
+    );
+    Ok(response)
+}
+
+/// The payload length the client declared, if any.
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    let get = |name: &str| headers.get(name)?.to_str().ok()?.trim().parse().ok();
+    if chunked::is_aws_chunked(headers) {
+        get("x-amz-decoded-content-length")
+    } else {
+        get("content-length")
+    }
+}
+
+fn check_content_md5<E, RB>(
+    headers: &HeaderMap,
+    md5: &deltaglider_codec::Md5Digest,
+) -> Result<(), Stop<E, RB>> {
+    let Some(value) = headers.get("content-md5") else {
+        return Ok(());
+    };
+    let expected = base64_encode(md5.as_bytes());
+    if value.as_bytes() == expected.as_bytes() {
+        Ok(())
+    } else {
+        Err(S3Error::new(
+            "BadDigest",
+            StatusCode::BAD_REQUEST,
+            "The Content-MD5 you specified did not match what we received.",
+        )
+        .into())
+    }
+}
+
+fn copy_client_headers(from: &HeaderMap, to: &mut HeaderMap) {
+    for (name, value) in from {
+        let name_str = name.as_str();
+        if KEPT_HEADERS.contains(&name_str) || name_str.starts_with("x-amz-meta-") {
+            to.append(name.clone(), value.clone());
+        }
+    }
+    if let Some(encoding) = from
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+    {
+        let kept: Vec<&str> = encoding
+            .split(',')
+            .map(str::trim)
+            .filter(|e| !e.eq_ignore_ascii_case("aws-chunked") && !e.is_empty())
+            .collect();
+        if let Ok(value) = HeaderValue::from_str(&kept.join(", "))
+            && !kept.is_empty()
+        {
+            to.insert(header::CONTENT_ENCODING, value);
+        }
+    }
+}
+
+pub(crate) fn add_metadata<E, RB>(
+    headers: &mut HeaderMap,
+    object: &ObjectMeta,
+) -> Result<(), Stop<E, RB>> {
+    for (name, value) in object.to_pairs() {
+        let name = HeaderName::from_bytes(format!("x-amz-meta-{name}").as_bytes())
+            .map_err(|e| S3Error::internal(format!("metadata name {name}: {e}")))?;
+        headers.insert(name, header_value(&value)?);
+    }
+    Ok(())
+}
+
+pub(crate) fn header_value<E, RB>(value: &str) -> Result<HeaderValue, Stop<E, RB>> {
+    HeaderValue::from_str(value).map_err(|_| {
+        S3Error::invalid_argument(format!("value {value:?} cannot be a header")).into()
+    })
+}
+
+/// Standard base64 with padding, for Content-MD5.
+fn base64_encode(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = (u32::from(chunk[0]) << 16)
+            | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*chunk.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc4648() {
+        for (input, output) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64_encode(input.as_bytes()), output);
+        }
+    }
+}

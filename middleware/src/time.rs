@@ -1,0 +1,58 @@
+//! Timestamps without a date library: RFC 3339 in UTC from Unix microseconds.
+
+/// Formats Unix microseconds as `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
+pub(crate) fn rfc3339_micros(unix_micros: u64) -> String {
+    let secs = unix_micros / 1_000_000;
+    let micros = unix_micros % 1_000_000;
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{micros:06}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Now, in Unix microseconds (0 where the platform has no clock, e.g. wasm32 without a
+/// host-provided one; the edge worker supplies its own).
+pub(crate) fn now_micros() -> u64 {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros() as u64)
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_instants() {
+        assert_eq!(rfc3339_micros(0), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(
+            rfc3339_micros(1_795_000_000_123_456),
+            "2026-11-18T11:06:40.123456Z"
+        );
+        assert_eq!(
+            rfc3339_micros(951_782_400_000_000),
+            "2000-02-29T00:00:00.000000Z"
+        );
+    }
+}

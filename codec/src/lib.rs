@@ -9,8 +9,8 @@
 //!
 //! | backend | feature | targets | used for |
 //! |---|---|---|---|
-//! | [`Backend::Native`]: the xdelta3 C library | `native` (default) | all but wasm32 | the fastest encode; ~10 % smaller deltas |
-//! | [`Backend::Pure`]: `oxidelta` | always | all, wasm32 included | the edge worker; cross-checks |
+//! | [`Backend::Native`]: the xdelta3 C library | `native` (default) | all but wasm32 | encoding: much smaller deltas on repetitive data |
+//! | [`Backend::Pure`]: `oxidelta` | always | all, wasm32 included | decoding everywhere; encoding on wasm32 |
 //!
 //! Every delta is validated by a strict framing parser before any backend sees it, which
 //! bounds memory by one window (16 MiB) whatever lengths a hostile delta claims.

@@ -11,19 +11,23 @@ use crate::{pure, vcdiff};
 /// grows past `max_ratio × target.len()`, after encoding at most one window past that point.
 pub fn encode(reference: &[u8], target: &[u8], options: &EncodeOptions) -> Result<Encoded> {
     let limit = options.limit_for(target.len() as u64);
+    let level = options.get_level();
     match options.get_backend() {
-        Backend::Pure => pure::encode(reference, target, limit),
-        Backend::Native => native_encode(reference, target, limit),
+        Backend::Pure => pure::encode(reference, target, limit, level),
+        Backend::Native => native_encode(reference, target, limit, level),
     }
 }
 
 /// Decodes `delta` against `reference`, which must produce exactly `expected_len` bytes.
 ///
 /// The delta's framing is checked first, so a delta that claims more (or less) than
-/// `expected_len` fails before anything is allocated for it. Uses
-/// [`Backend::preferred`].
+/// `expected_len` fails before anything is allocated for it.
+///
+/// Decodes with [`Backend::Pure`] on every platform: it is memory-safe Rust, and faster
+/// than the C library here (its Adler-32 is vectorised). [`decode_with`] selects the
+/// native decoder, for cross-checks.
 pub fn decode(reference: &[u8], delta: &[u8], expected_len: u64) -> Result<Vec<u8>> {
-    decode_with(Backend::preferred(), reference, delta, expected_len)
+    decode_with(Backend::Pure, reference, delta, expected_len)
 }
 
 /// [`decode`] with an explicit backend.
@@ -33,6 +37,15 @@ pub fn decode_with(
     delta: &[u8],
     expected_len: u64,
 ) -> Result<Vec<u8>> {
+    check_declared(reference, delta, expected_len)?;
+    match backend {
+        Backend::Pure => pure::decode(reference, delta, expected_len, None),
+        Backend::Native => native_decode(reference, delta, expected_len),
+    }
+}
+
+/// Checks the framing of the whole delta and that it declares `expected_len` bytes.
+fn check_declared(reference: &[u8], delta: &[u8], expected_len: u64) -> Result<()> {
     let declared = vcdiff::Windows::new(delta, reference.len() as u64)?.declared_len()?;
     if declared != expected_len {
         return Err(Error::LengthMismatch {
@@ -40,10 +53,7 @@ pub fn decode_with(
             actual: declared,
         });
     }
-    match backend {
-        Backend::Pure => pure::decode(reference, delta, expected_len),
-        Backend::Native => native_decode(reference, delta, expected_len),
-    }
+    Ok(())
 }
 
 /// [`decode`], then checks the SHA-256 of the result: bytes that differ from what was
@@ -55,7 +65,7 @@ pub fn decode_verified(
     expected_sha256: &Sha256Digest,
 ) -> Result<Vec<u8>> {
     decode_verified_with(
-        Backend::preferred(),
+        Backend::Pure,
         reference,
         delta,
         expected_len,
@@ -71,8 +81,20 @@ pub fn decode_verified_with(
     expected_len: u64,
     expected_sha256: &Sha256Digest,
 ) -> Result<Vec<u8>> {
-    let out = decode_with(backend, reference, delta, expected_len)?;
-    let actual = Sha256::digest(&out);
+    let (out, actual) = match backend {
+        Backend::Pure => {
+            // Hash each window right after decoding it, while it is still in cache.
+            check_declared(reference, delta, expected_len)?;
+            let mut hasher = Sha256::new();
+            let out = pure::decode(reference, delta, expected_len, Some(&mut hasher))?;
+            (out, hasher.finish())
+        }
+        Backend::Native => {
+            let out = decode_with(backend, reference, delta, expected_len)?;
+            let digest = Sha256::digest(&out);
+            (out, digest)
+        }
+    };
     if actual != *expected_sha256 {
         return Err(Error::ChecksumMismatch {
             expected: *expected_sha256,
@@ -83,12 +105,17 @@ pub fn decode_verified_with(
 }
 
 #[cfg(all(feature = "native", not(target_arch = "wasm32")))]
-fn native_encode(reference: &[u8], target: &[u8], limit: Option<u64>) -> Result<Encoded> {
-    crate::native::encode(reference, target, limit)
+fn native_encode(
+    reference: &[u8],
+    target: &[u8],
+    limit: Option<u64>,
+    level: u8,
+) -> Result<Encoded> {
+    crate::native::encode(reference, target, limit, level)
 }
 
 #[cfg(not(all(feature = "native", not(target_arch = "wasm32"))))]
-fn native_encode(_: &[u8], _: &[u8], _: Option<u64>) -> Result<Encoded> {
+fn native_encode(_: &[u8], _: &[u8], _: Option<u64>, _: u8) -> Result<Encoded> {
     Err(Error::BackendUnavailable(Backend::Native))
 }
 
@@ -99,7 +126,7 @@ fn native_decode(reference: &[u8], delta: &[u8], expected_len: u64) -> Result<Ve
     if windows.header.secondary {
         // Our build of xdelta3 has no secondary compressors and refuses a header that names
         // one, even though no window uses it (the framing check made sure of that).
-        return pure::decode(reference, delta, expected_len);
+        return pure::decode(reference, delta, expected_len, None);
     }
     for (index, window) in windows.enumerate() {
         let (window, bytes) = window?;

@@ -42,6 +42,8 @@ unsafe extern "C" {
 
 /// `XD3_ADLER32`: write (and on decode, verify) a per-window Adler-32.
 const XD3_ADLER32: c_int = 1 << 10;
+/// `XD3_COMPLEVEL_SHIFT`: where the 1–9 level goes in the flags.
+const XD3_COMPLEVEL_SHIFT: c_int = 20;
 /// xdelta3 reports a full output buffer as `ENOSPC`, which is 28 on every platform we build.
 const ENOSPC: c_int = 28;
 /// The largest input the library's 32-bit sizes can describe.
@@ -86,6 +88,7 @@ fn process(
     input: &[u8],
     source: &[u8],
     capacity: usize,
+    flags: c_int,
 ) -> Result<Option<Vec<u8>>> {
     let input_size = fit("input", input.len())?;
     let source_size = fit("reference", source.len())?;
@@ -117,7 +120,7 @@ fn process(
             out.as_mut_ptr(),
             &mut written,
             avail,
-            XD3_ADLER32,
+            flags,
         )
     };
     match code {
@@ -136,14 +139,20 @@ fn process(
     }
 }
 
-pub(crate) fn encode(reference: &[u8], target: &[u8], limit: Option<u64>) -> Result<Encoded> {
+pub(crate) fn encode(
+    reference: &[u8],
+    target: &[u8],
+    limit: Option<u64>,
+    level: u8,
+) -> Result<Encoded> {
     // Uncapped, a delta is never longer than the target plus its framing (an ADD of
     // everything); untouched capacity costs no memory.
     let capacity = match limit {
         Some(limit) => limit.min(LIMIT) as usize,
         None => target.len() + target.len() / 8 + (1 << 16),
     };
-    match process(Direction::Encode, target, reference, capacity)? {
+    let flags = XD3_ADLER32 | (c_int::from(level.clamp(1, 9)) << XD3_COMPLEVEL_SHIFT);
+    match process(Direction::Encode, target, reference, capacity, flags)? {
         Some(delta) => Ok(Encoded::Delta(delta)),
         None => match limit {
             Some(limit) => Ok(Encoded::Exceeded { limit }),
@@ -163,11 +172,12 @@ pub(crate) fn decode(reference: &[u8], delta: &[u8], expected_len: u64) -> Resul
             limit: LIMIT,
             backend: Backend::Native,
         })?;
-    let out =
-        process(Direction::Decode, delta, reference, capacity)?.ok_or(Error::LengthMismatch {
+    let out = process(Direction::Decode, delta, reference, capacity, XD3_ADLER32)?.ok_or(
+        Error::LengthMismatch {
             expected: expected_len,
             actual: expected_len + 1,
-        })?;
+        },
+    )?;
     if out.len() as u64 != expected_len {
         return Err(Error::LengthMismatch {
             expected: expected_len,

@@ -67,6 +67,7 @@ pub struct EncodeOptions {
     backend: Backend,
     max_ratio: Option<f64>,
     chunk_size: usize,
+    level: u8,
 }
 
 impl Default for EncodeOptions {
@@ -75,6 +76,7 @@ impl Default for EncodeOptions {
             backend: Backend::preferred(),
             max_ratio: None,
             chunk_size: 64 << 20,
+            level: 6,
         }
     }
 }
@@ -104,6 +106,19 @@ impl EncodeOptions {
     pub fn chunk_size(mut self, bytes: usize) -> Self {
         self.chunk_size = bytes.max(1 << 20);
         self
+    }
+
+    /// Match effort, 1 (fastest) to 9 (smallest deltas), as xdelta3's `-1`…`-9`; default 6.
+    /// The `xdelta3` command defaults to 3, which encodes about 1.5× faster and gives up to
+    /// a third larger deltas on real artifacts (`docs/benchmarks.md`).
+    pub fn level(mut self, level: u8) -> Self {
+        self.level = level.clamp(1, 9);
+        self
+    }
+
+    /// The match effort.
+    pub fn get_level(&self) -> u8 {
+        self.level
     }
 
     /// The selected backend.

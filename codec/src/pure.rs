@@ -5,6 +5,7 @@ use std::io::{self, Write};
 use oxidelta::vcdiff::decoder::{self, DecodeError, SourceProvider, WindowSections};
 
 use crate::error::{Error, Result};
+use crate::integrity::Sha256;
 use crate::options::{Backend, Encoded};
 use crate::vcdiff::{self, Window};
 
@@ -61,9 +62,14 @@ pub(crate) fn encode_failure(sink: &CappedSink, limit: Option<u64>) -> Result<En
     }
 }
 
-pub(crate) fn encode(reference: &[u8], target: &[u8], limit: Option<u64>) -> Result<Encoded> {
+pub(crate) fn encode(
+    reference: &[u8],
+    target: &[u8],
+    limit: Option<u64>,
+    level: u8,
+) -> Result<Encoded> {
     let mut sink = CappedSink::new(limit, 0);
-    let mut encoder = PureEncoder::new(reference, Some(target.len() as u64));
+    let mut encoder = PureEncoder::new(reference, Some(target.len() as u64), level);
     let done = encoder
         .push(target, &mut sink)
         .and_then(|()| encoder.finish(&mut sink));
@@ -73,8 +79,14 @@ pub(crate) fn encode(reference: &[u8], target: &[u8], limit: Option<u64>) -> Res
     }
 }
 
-/// Decodes a whole delta whose framing declares `expected_len` bytes.
-pub(crate) fn decode(reference: &[u8], delta: &[u8], expected_len: u64) -> Result<Vec<u8>> {
+/// Decodes a whole delta whose framing declares `expected_len` bytes, feeding each window
+/// to `hasher` while it is still in cache.
+pub(crate) fn decode(
+    reference: &[u8],
+    delta: &[u8],
+    expected_len: u64,
+    mut hasher: Option<&mut Sha256>,
+) -> Result<Vec<u8>> {
     let capacity = usize::try_from(expected_len).map_err(|_| Error::TooLarge {
         what: "target",
         len: expected_len,
@@ -85,7 +97,11 @@ pub(crate) fn decode(reference: &[u8], delta: &[u8], expected_len: u64) -> Resul
     let mut source = reference;
     for (index, window) in vcdiff::Windows::new(delta, reference.len() as u64)?.enumerate() {
         let (window, bytes) = window?;
+        let start = out.len();
         decode_window(&window, bytes, &mut source, &mut out, index as u64)?;
+        if let Some(hasher) = hasher.as_deref_mut() {
+            hasher.update(&out[start..]);
+        }
     }
     Ok(out)
 }

@@ -346,6 +346,10 @@ pub(crate) fn window(buf: &[u8], base: u64, reference_len: u64) -> Result<Option
 /// Iterates over the windows of a complete in-memory delta, after its file header.
 pub(crate) struct Windows<'a> {
     /// The delta's file header.
+    #[cfg_attr(
+        not(all(feature = "native", not(target_arch = "wasm32"))),
+        allow(dead_code)
+    )]
     pub(crate) header: FileHeader,
     delta: &'a [u8],
     pos: usize,

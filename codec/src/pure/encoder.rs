@@ -18,8 +18,6 @@ use crate::vcdiff::MAGIC;
 
 /// Target bytes per window, the same as xdelta3's default.
 pub(crate) const WINDOW_SIZE: usize = 1 << 23;
-/// oxidelta's compression level 6: xdelta3's default matcher profile.
-const LEVEL: u32 = 6;
 /// Shortest run worth a RUN instruction.
 const MIN_RUN: usize = 8;
 
@@ -35,12 +33,15 @@ pub(crate) struct PureEncoder<'r> {
 impl<'r> PureEncoder<'r> {
     /// Indexes `reference`. `target_len`, when known, keeps small targets from paying for
     /// a full-window hash table.
-    pub(crate) fn new(reference: &'r [u8], target_len: Option<u64>) -> Self {
+    pub(crate) fn new(reference: &'r [u8], target_len: Option<u64>, level: u8) -> Self {
         let window_size = target_len.map_or(WINDOW_SIZE, |len| {
             (len.min(WINDOW_SIZE as u64) as usize).max(64)
         });
-        let mut engine =
-            MatchEngine::new(config_for_level(LEVEL), reference.len() as u64, window_size);
+        let mut engine = MatchEngine::new(
+            config_for_level(u32::from(level.clamp(1, 9))),
+            reference.len() as u64,
+            window_size,
+        );
         if !reference.is_empty() {
             engine.index_source(&reference);
         }

@@ -61,6 +61,7 @@ enum Engine<'r> {
         reference: &'r [u8],
         pending: Vec<u8>,
         chunk_size: usize,
+        level: u8,
         header_written: bool,
     },
 }
@@ -85,10 +86,15 @@ impl<'r> StreamEncoder<'r> {
                 reference,
                 pending: Vec::new(),
                 chunk_size: options.get_chunk_size(),
+                level: options.get_level(),
                 header_written: false,
             },
             _ => Engine::Pure {
-                encoder: Some(Box::new(PureEncoder::new(reference, target_len))),
+                encoder: Some(Box::new(PureEncoder::new(
+                    reference,
+                    target_len,
+                    options.get_level(),
+                ))),
                 sink: CappedSink::new(limit, 0),
             },
         };
@@ -169,6 +175,7 @@ impl<'r> StreamEncoder<'r> {
                 reference,
                 pending,
                 chunk_size,
+                level,
                 header_written,
             } => {
                 let finishing = target.is_none();
@@ -192,7 +199,7 @@ impl<'r> StreamEncoder<'r> {
                         return Ok(Step::Continue);
                     };
                     let room = limit.map(|l| l.saturating_sub(self.emitted));
-                    let Some(delta) = native_chunk(reference, chunk, room)? else {
+                    let Some(delta) = native_chunk(reference, chunk, room, *level)? else {
                         return Ok(Step::Exceeded {
                             limit: limit.unwrap_or(0),
                         });
@@ -223,11 +230,16 @@ impl<'r> StreamEncoder<'r> {
 }
 
 #[cfg(all(feature = "native", not(target_arch = "wasm32")))]
-fn native_chunk(reference: &[u8], chunk: &[u8], room: Option<u64>) -> Result<Option<Vec<u8>>> {
-    Ok(crate::native::encode(reference, chunk, room)?.into_delta())
+fn native_chunk(
+    reference: &[u8],
+    chunk: &[u8],
+    room: Option<u64>,
+    level: u8,
+) -> Result<Option<Vec<u8>>> {
+    Ok(crate::native::encode(reference, chunk, room, level)?.into_delta())
 }
 
 #[cfg(not(all(feature = "native", not(target_arch = "wasm32"))))]
-fn native_chunk(_: &[u8], _: &[u8], _: Option<u64>) -> Result<Option<Vec<u8>>> {
+fn native_chunk(_: &[u8], _: &[u8], _: Option<u64>, _: u8) -> Result<Option<Vec<u8>>> {
     Err(Error::BackendUnavailable(Backend::Native))
 }

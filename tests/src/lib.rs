@@ -21,6 +21,8 @@ pub fn run(program: &str, args: &[&Path]) -> Vec<u8> {
     output.stdout
 }
 
+pub mod s3;
+
 /// A fresh directory under the target directory, removed and recreated.
 pub fn scratch_dir(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))

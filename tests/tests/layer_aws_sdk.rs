@@ -1,0 +1,279 @@
+//! The real `aws-sdk-s3` client against `DeltaLayer` over an `s3s-fs` backend, in-process.
+
+use std::path::Path;
+
+use aws_sdk_s3::primitives::ByteStream;
+use deltaglider::DeltaConfig;
+use deltaglider_codec::{Md5, Sha256};
+use deltaglider_tests::s3::{client, layered};
+use deltaglider_tests::scratch_dir;
+
+fn noise(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+fn edit(base: &[u8], seed: u64) -> Vec<u8> {
+    let mut out = base.to_vec();
+    let patch = noise(seed, 64);
+    for at in (1000..out.len()).step_by(50_000) {
+        out[at..at + 64].copy_from_slice(&patch);
+    }
+    out.splice(500..500, noise(seed + 1, 300));
+    out
+}
+
+async fn get(s3: &aws_sdk_s3::Client, key: &str) -> Vec<u8> {
+    s3.get_object()
+        .bucket("releases")
+        .key(key)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET {key}: {e:?}"))
+        .body
+        .collect()
+        .await
+        .expect("body")
+        .to_vec()
+}
+
+async fn put(
+    s3: &aws_sdk_s3::Client,
+    key: &str,
+    body: &[u8],
+) -> aws_sdk_s3::operation::put_object::PutObjectOutput {
+    s3.put_object()
+        .bucket("releases")
+        .key(key)
+        .body(ByteStream::from(body.to_vec()))
+        .content_type("application/zip")
+        .metadata("build", "1234")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("PUT {key}: {e:?}"))
+}
+
+fn stored(root: &Path, key: &str) -> Option<u64> {
+    std::fs::metadata(root.join("releases").join(key))
+        .ok()
+        .map(|m| m.len())
+}
+
+#[tokio::test]
+async fn similar_versions_are_stored_as_deltas_and_read_back_exactly() {
+    let root = scratch_dir("layer-sdk-roundtrip");
+    let (service, layer) = layered(&root, DeltaConfig::default());
+    let s3 = client(service);
+    s3.create_bucket()
+        .bucket("releases")
+        .send()
+        .await
+        .expect("create bucket");
+
+    let v1 = noise(1, 3 << 20);
+    let v2 = edit(&v1, 2);
+    let unrelated = noise(3, 1 << 20);
+    let notes = b"release notes, not delta-eligible".to_vec();
+
+    let out = put(&s3, "app/v1.zip", &v1).await;
+    assert_eq!(
+        out.e_tag(),
+        Some(format!("\"{}\"", Md5::digest(&v1)).as_str())
+    );
+    put(&s3, "app/v2.zip", &v2).await;
+    put(&s3, "app/other.zip", &unrelated).await;
+    put(&s3, "app/notes.txt", &notes).await;
+
+    // The layout of docs/FORMAT.md: one reference, small deltas, the unrelated file whole.
+    assert_eq!(stored(&root, "app/reference.bin"), Some(v1.len() as u64));
+    let delta2 = stored(&root, "app/v2.zip.delta").expect("v2 stored as a delta");
+    assert!(delta2 < v2.len() as u64 / 50, "delta of {delta2} bytes");
+    assert!(stored(&root, "app/v1.zip.delta").is_some());
+    assert!(stored(&root, "app/v2.zip").is_none());
+    assert_eq!(stored(&root, "app/other.zip"), Some(unrelated.len() as u64));
+    assert!(stored(&root, "app/other.zip.delta").is_none());
+
+    for (key, bytes) in [
+        ("app/v1.zip", &v1),
+        ("app/v2.zip", &v2),
+        ("app/other.zip", &unrelated),
+        ("app/notes.txt", &notes),
+    ] {
+        let got = get(&s3, key).await;
+        assert!(
+            Sha256::digest(&got) == Sha256::digest(bytes),
+            "{key} differs"
+        );
+    }
+
+    let head = s3
+        .head_object()
+        .bucket("releases")
+        .key("app/v2.zip")
+        .send()
+        .await
+        .expect("HEAD");
+    assert_eq!(head.content_length(), Some(v2.len() as i64));
+    assert_eq!(
+        head.e_tag(),
+        Some(format!("\"{}\"", Md5::digest(&v2)).as_str())
+    );
+    assert_eq!(head.content_type(), Some("application/zip"));
+    let metadata = head.metadata().expect("user metadata");
+    assert_eq!(metadata.get("build").map(String::as_str), Some("1234"));
+    assert!(
+        metadata.keys().all(|k| !k.starts_with("dg")),
+        "internal metadata leaked: {metadata:?}"
+    );
+
+    let part = s3
+        .get_object()
+        .bucket("releases")
+        .key("app/v2.zip")
+        .range("bytes=1000-1999")
+        .send()
+        .await
+        .expect("range GET");
+    assert_eq!(
+        part.content_range(),
+        Some(format!("bytes 1000-1999/{}", v2.len()).as_str())
+    );
+    let part = part.body.collect().await.expect("body").to_vec();
+    assert_eq!(part, &v2[1000..2000]);
+
+    let unchanged = s3
+        .get_object()
+        .bucket("releases")
+        .key("app/v2.zip")
+        .if_none_match(format!("\"{}\"", Md5::digest(&v2)))
+        .send()
+        .await;
+    let status = unchanged
+        .expect_err("304")
+        .raw_response()
+        .map(|r| r.status().as_u16());
+    assert_eq!(status, Some(304));
+
+    // A file body: the SDK streams it as aws-chunked with a trailing CRC32 checksum.
+    let v3 = edit(&v2, 9);
+    let file = root.join("v3-upload.zip");
+    std::fs::write(&file, &v3).expect("write upload file");
+    s3.put_object()
+        .bucket("releases")
+        .key("app/v3.zip")
+        .body(ByteStream::from_path(&file).await.expect("file body"))
+        .send()
+        .await
+        .expect("streaming PUT");
+    assert!(stored(&root, "app/v3.zip.delta").is_some_and(|n| n < v3.len() as u64 / 50));
+    assert_eq!(get(&s3, "app/v3.zip").await, v3);
+
+    assert!(
+        layer.cache_stats().hits > 0,
+        "the reference cache served reads"
+    );
+}
+
+#[tokio::test]
+async fn bad_requests_get_clear_errors_and_lose_nothing() {
+    let root = scratch_dir("layer-sdk-errors");
+    let (service, _) = layered(&root, DeltaConfig::default());
+    let s3 = client(service);
+    s3.create_bucket()
+        .bucket("releases")
+        .send()
+        .await
+        .expect("create bucket");
+    let v1 = noise(4, 1 << 20);
+    put(&s3, "app/v1.zip", &v1).await;
+
+    for key in [
+        "app/v1.zip.delta",
+        "app/reference.bin",
+        "reference.0123456789abcdef.bin",
+    ] {
+        let e = s3
+            .put_object()
+            .bucket("releases")
+            .key(key)
+            .body(ByteStream::from_static(b"x"))
+            .send()
+            .await
+            .expect_err("reserved key");
+        let e = e.into_service_error();
+        assert_eq!(e.meta().code(), Some("InvalidArgument"), "{key}");
+        assert!(
+            e.meta().message().is_some_and(|m| m.contains("reserved")),
+            "{key}"
+        );
+    }
+    let e = s3
+        .put_object()
+        .bucket("releases")
+        .key("app/v2.zip")
+        .metadata("dg-note", "mine")
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .expect_err("reserved metadata");
+    assert_eq!(
+        e.into_service_error().meta().code(),
+        Some("InvalidArgument")
+    );
+
+    let e = s3
+        .get_object()
+        .bucket("releases")
+        .key("app/missing.zip")
+        .send()
+        .await
+        .expect_err("missing");
+    assert!(e.into_service_error().is_no_such_key());
+
+    // A delta damaged in storage is an error, never wrong bytes.
+    let delta = root.join("releases/app/v1.zip.delta");
+    let mut bytes = std::fs::read(&delta).expect("delta on disk");
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xFF;
+    std::fs::write(&delta, bytes).expect("corrupt the delta");
+    let e = s3
+        .get_object()
+        .bucket("releases")
+        .key("app/v1.zip")
+        .send()
+        .await
+        .expect_err("corrupt delta");
+    assert_eq!(e.into_service_error().meta().code(), Some("InternalError"));
+
+    // The reference survives and the object can be written again.
+    assert_eq!(get_len(&root, "app/reference.bin"), Some(v1.len() as u64));
+    put(&s3, "app/v1.zip", &v1).await;
+    assert_eq!(get(&s3, "app/v1.zip").await, v1);
+
+    s3.delete_object()
+        .bucket("releases")
+        .key("app/v1.zip")
+        .send()
+        .await
+        .expect("delete");
+    assert!(get_len(&root, "app/v1.zip.delta").is_none());
+    let e = s3
+        .get_object()
+        .bucket("releases")
+        .key("app/v1.zip")
+        .send()
+        .await
+        .expect_err("deleted");
+    assert!(e.into_service_error().is_no_such_key());
+}
+
+fn get_len(root: &Path, key: &str) -> Option<u64> {
+    stored(root, key)
+}

@@ -116,6 +116,50 @@ impl RefCache {
     }
 }
 
+/// Original size and ETag of stored deltas, keyed by the stored object's ETag, so an
+/// overwritten delta is never answered from a stale entry.
+#[derive(Debug, Default)]
+pub(crate) struct OriginalsCache {
+    entries: Mutex<OriginalsMap>,
+}
+
+/// (bucket, stored key, stored ETag) → (original size, original ETag).
+type OriginalsMap = HashMap<(String, String, String), (u64, String)>;
+
+/// Entries kept before the originals cache starts over.
+const MAX_ORIGINALS: usize = 100_000;
+
+impl OriginalsCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, OriginalsMap> {
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub(crate) fn get(&self, bucket: &str, key: &str, stored_etag: &str) -> Option<(u64, String)> {
+        self.lock()
+            .get(&(bucket.to_owned(), key.to_owned(), stored_etag.to_owned()))
+            .cloned()
+    }
+
+    pub(crate) fn insert(
+        &self,
+        bucket: &str,
+        key: &str,
+        stored_etag: &str,
+        original: (u64, String),
+    ) {
+        let mut entries = self.lock();
+        if entries.len() >= MAX_ORIGINALS {
+            entries.clear();
+        }
+        entries.insert(
+            (bucket.to_owned(), key.to_owned(), stored_etag.to_owned()),
+            original,
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

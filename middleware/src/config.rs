@@ -79,6 +79,7 @@ pub struct DeltaConfig {
     pub(crate) max_object_size: u64,
     pub(crate) cache_bytes: u64,
     pub(crate) backend: Backend,
+    pub(crate) list_page_size: u32,
 }
 
 impl Default for DeltaConfig {
@@ -89,6 +90,7 @@ impl Default for DeltaConfig {
             max_object_size: 512 << 20,
             cache_bytes: 1 << 30,
             backend: Backend::preferred(),
+            list_page_size: 1000,
         }
     }
 }
@@ -135,6 +137,12 @@ impl DeltaConfig {
     /// The codec backend for encoding (default [`Backend::preferred`]).
     pub fn backend(mut self, backend: Backend) -> Self {
         self.backend = backend;
+        self
+    }
+
+    /// Keys per backend ListObjectsV2 request the layer makes (default 1000, at least 1).
+    pub fn list_page_size(mut self, keys: u32) -> Self {
+        self.list_page_size = keys.clamp(1, 1000);
         self
     }
 

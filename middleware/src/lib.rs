@@ -32,6 +32,7 @@ mod delta;
 mod error;
 mod inner;
 pub mod keys;
+mod list;
 pub mod meta;
 mod op;
 mod range;

@@ -23,6 +23,24 @@ pub fn fs_backend(root: &Path) -> s3s::service::S3Service {
     s3s::service::S3ServiceBuilder::new(fs).build()
 }
 
+/// An `s3s-fs` backend without the layer, for comparisons. (The request body is wrapped
+/// only so that its error type implements `std::error::Error`, as s3s requires.)
+pub fn plain(
+    root: &Path,
+) -> impl tower::Service<
+    http::Request<SdkBody>,
+    Response = http::Response<s3s::Body>,
+    Error = s3s::HttpError,
+    Future = impl Send,
+> + Clone
++ Send
++ Sync
++ 'static {
+    tower::ServiceBuilder::new()
+        .map_request(|r: http::Request<SdkBody>| r.map(deltaglider::Either::passthrough))
+        .service(fs_backend(root))
+}
+
 /// The layer over an `s3s-fs` backend.
 pub fn layered(root: &Path, config: DeltaConfig) -> (Delta<s3s::service::S3Service>, DeltaLayer) {
     let layer = DeltaLayer::new(config);

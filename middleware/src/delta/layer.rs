@@ -3,7 +3,7 @@ use std::sync::Arc;
 use tower_layer::Layer;
 
 use super::Delta;
-use crate::cache::{CacheStats, RefCache};
+use crate::cache::{CacheStats, OriginalsCache, RefCache};
 use crate::config::DeltaConfig;
 
 /// State shared by every clone of the layer and its services: configuration and caches.
@@ -11,6 +11,7 @@ use crate::config::DeltaConfig;
 pub(crate) struct Shared {
     pub(crate) config: DeltaConfig,
     pub(crate) cache: RefCache,
+    pub(crate) originals: OriginalsCache,
 }
 
 /// A tower [`Layer`] that stores eligible objects as deltas in the inner S3 service.
@@ -36,7 +37,11 @@ impl DeltaLayer {
     pub fn new(config: DeltaConfig) -> Self {
         let cache = RefCache::new(config.cache_bytes);
         Self {
-            shared: Arc::new(Shared { config, cache }),
+            shared: Arc::new(Shared {
+                config,
+                cache,
+                originals: OriginalsCache::default(),
+            }),
         }
     }
 

@@ -12,7 +12,7 @@ use crate::body::{BoxError, Either, RequestBody, ResponseBody};
 use crate::compat::MaybeSend;
 use crate::inner::{Inner, Stop};
 use crate::op::{S3Op, S3OpKind};
-use crate::{remove, retrieve, store};
+use crate::{list, remove, retrieve, store};
 
 /// The service [`DeltaLayer`](super::DeltaLayer) wraps around an inner S3 service.
 #[derive(Debug, Clone)]
@@ -67,9 +67,19 @@ where
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let (parts, body) = request.into_parts();
         let op = S3Op::from_request(&parts);
-        let (Some(bucket), Some(key)) = (op.bucket, op.key) else {
+        let handled = matches!(
+            op.kind,
+            S3OpKind::PutObject
+                | S3OpKind::GetObject
+                | S3OpKind::HeadObject
+                | S3OpKind::DeleteObject
+                | S3OpKind::ListObjectsV2
+                | S3OpKind::ListObjects
+        );
+        let Some(bucket) = op.bucket.filter(|_| handled) else {
             return self.forward(Request::from_parts(parts, body));
         };
+        let key = op.key.unwrap_or_default();
         // The ready service serves this request; later calls use clones of it.
         let ready = self.inner.clone();
         let ready = std::mem::replace(&mut self.inner, ready);
@@ -84,12 +94,8 @@ where
                     retrieve::get_or_head(&shared, &inner, &bucket, &key, parts, body).await
                 }
                 S3OpKind::DeleteObject => remove::delete(&inner, &bucket, &key, parts, body).await,
-                _ => {
-                    let response = inner
-                        .send(Request::from_parts(parts, Either::passthrough(body)))
-                        .await;
-                    return response.map(|r| r.map(Either::passthrough));
-                }
+                S3OpKind::ListObjectsV2 => list::list(&shared, &inner, &bucket, parts, true).await,
+                _ => list::list(&shared, &inner, &bucket, parts, false).await,
             };
             match result {
                 Ok(response) => Ok(response),

@@ -54,7 +54,9 @@ mod vcdiff;
 
 pub use error::{Error, Result};
 pub use integrity::{Md5, Md5Digest, ParseDigestError, Sha256, Sha256Digest};
-pub use memory::{decode, decode_verified, decode_verified_with, decode_with, encode};
+pub use memory::{
+    declared_target_len, decode, decode_verified, decode_verified_with, decode_with, encode,
+};
 pub use options::{Backend, EncodeOptions, Encoded};
 #[cfg(unix)]
 pub use reference::FileReference;

@@ -44,6 +44,12 @@ pub fn decode_with(
     }
 }
 
+/// The length of the target `delta` describes, after checking its framing (for stored
+/// objects whose metadata does not record their size).
+pub fn declared_target_len(delta: &[u8]) -> Result<u64> {
+    vcdiff::Windows::new(delta, u64::MAX)?.declared_len()
+}
+
 /// Checks the framing of the whole delta and that it declares `expected_len` bytes.
 fn check_declared(reference: &[u8], delta: &[u8], expected_len: u64) -> Result<()> {
     let declared = vcdiff::Windows::new(delta, reference.len() as u64)?.declared_len()?;

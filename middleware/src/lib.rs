@@ -28,6 +28,7 @@ mod cache;
 mod chunked;
 mod compat;
 mod config;
+mod copy;
 mod delta;
 mod error;
 mod inner;

@@ -1,24 +1,36 @@
-//! DeleteObject: removes whichever stored form of the key exists.
+//! DeleteObject and DeleteObjects: remove whichever stored form of each key exists.
+//!
+//! References are left in place (removing an unused one safely needs a listing of its
+//! deltaspace under concurrency control, which is not implemented yet); they cost space,
+//! never data.
 
 use bytes::Bytes;
-use http::{Method, Request, Response, StatusCode, request::Parts};
+use futures_util::StreamExt;
+use http::{HeaderValue, Method, Request, Response, StatusCode, header, request::Parts};
 use http_body::Body;
+use quick_xml::Reader;
+use quick_xml::events::Event;
 use tower_service::Service;
 
-use crate::body::{BoxError, Either, RequestBody, ResponseBody};
-use crate::error::S3Error;
-use crate::inner::{Inner, Stop, pass_error};
+use crate::body::{BoxError, Either, RequestBody, ResponseBody, collect_limited};
+use crate::chunked;
+use crate::error::{S3Error, escape_into};
+use crate::inner::{Fetched, Inner, Stop, pass_error};
 use crate::keys;
 
-/// Handles DeleteObject. References are left in place (removing an unused one needs a
-/// listing of its deltaspace, which is not implemented yet); they cost space, never data.
+type Outcome<E, RB> = Result<Response<ResponseBody<RB>>, Stop<E, RB>>;
+
+/// Deletes in flight at once for DeleteObjects.
+const DELETE_CONCURRENCY: usize = 16;
+
+/// Handles DeleteObject.
 pub(crate) async fn delete<S, B, RB>(
     inner: &Inner<S>,
     bucket: &str,
     key: &str,
     parts: Parts,
     body: B,
-) -> Result<Response<ResponseBody<RB>>, Stop<S::Error, RB>>
+) -> Outcome<S::Error, RB>
 where
     S: Service<Request<RequestBody<B>>, Response = Response<RB>> + Clone,
     B: Body<Data = Bytes>,
@@ -28,14 +40,244 @@ where
 {
     keys::check_user_key(key)
         .map_err(|e| S3Error::invalid_argument(e.to_string()).resource(key))?;
-    let request = inner.request(Method::DELETE, bucket, &keys::delta_key(key), "");
-    let deleted = inner.fetch(request, Bytes::new(), 64 << 10).await?;
-    if !(deleted.status.is_success() || deleted.status == StatusCode::NOT_FOUND) {
-        return Err(pass_error(deleted));
+    if let Some(failed) = delete_form(inner, bucket, &keys::delta_key(key)).await? {
+        return Err(pass_error(failed));
     }
     let response = inner
         .send(Request::from_parts(parts, Either::passthrough(body)))
         .await
         .map_err(Stop::Inner)?;
     Ok(response.map(Either::passthrough))
+}
+
+/// Deletes one stored key; a missing key is not a failure. Returns the backend's error
+/// response, if any.
+async fn delete_form<S, B, RB>(
+    inner: &Inner<S>,
+    bucket: &str,
+    stored_key: &str,
+) -> Result<Option<Fetched>, Stop<S::Error, RB>>
+where
+    S: Service<Request<RequestBody<B>>, Response = Response<RB>> + Clone,
+    RB: Body<Data = Bytes>,
+    RB::Error: Into<BoxError>,
+{
+    let request = inner.request(Method::DELETE, bucket, stored_key, "");
+    let deleted = inner.fetch(request, Bytes::new(), 64 << 10).await?;
+    Ok(
+        (!(deleted.status.is_success() || deleted.status == StatusCode::NOT_FOUND))
+            .then_some(deleted),
+    )
+}
+
+/// The result of deleting one key of a batch.
+enum KeyResult {
+    Deleted(String),
+    Failed {
+        key: String,
+        code: String,
+        message: String,
+    },
+}
+
+/// Handles DeleteObjects: both stored forms of every key, several at a time.
+pub(crate) async fn delete_many<S, B, RB>(
+    inner: &Inner<S>,
+    bucket: &str,
+    parts: Parts,
+    body: B,
+) -> Outcome<S::Error, RB>
+where
+    S: Service<Request<RequestBody<B>>, Response = Response<RB>> + Clone,
+    B: Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+    RB: Body<Data = Bytes>,
+    RB::Error: Into<BoxError>,
+{
+    let raw = collect_limited(body, 4 << 20)
+        .await
+        .map_err(|e| S3Error::new("MalformedXML", StatusCode::BAD_REQUEST, e.to_string()))?;
+    let xml = if chunked::is_aws_chunked(&parts.headers) {
+        chunked::decode(&raw)?.data
+    } else {
+        raw
+    };
+    let request = parse_delete(&xml)?;
+    let work: Vec<_> = request
+        .keys
+        .into_iter()
+        .map(|key| delete_both(inner, bucket, key))
+        .collect();
+    let results: Vec<_> = futures_util::stream::iter(work)
+        .buffered(DELETE_CONCURRENCY)
+        .collect()
+        .await;
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DeleteResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">",
+    );
+    for result in results {
+        match result? {
+            KeyResult::Deleted(key) if !request.quiet => {
+                out.push_str("<Deleted><Key>");
+                escape_into(&mut out, &key);
+                out.push_str("</Key></Deleted>");
+            }
+            KeyResult::Deleted(_) => {}
+            KeyResult::Failed { key, code, message } => {
+                out.push_str("<Error><Key>");
+                escape_into(&mut out, &key);
+                out.push_str("</Key><Code>");
+                escape_into(&mut out, &code);
+                out.push_str("</Code><Message>");
+                escape_into(&mut out, &message);
+                out.push_str("</Message></Error>");
+            }
+        }
+    }
+    out.push_str("</DeleteResult>");
+    let mut response = Response::new(Either::full(out));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/xml"),
+    );
+    Ok(response)
+}
+
+async fn delete_both<S, B, RB>(
+    inner: &Inner<S>,
+    bucket: &str,
+    key: String,
+) -> Result<KeyResult, Stop<S::Error, RB>>
+where
+    S: Service<Request<RequestBody<B>>, Response = Response<RB>> + Clone,
+    RB: Body<Data = Bytes>,
+    RB::Error: Into<BoxError>,
+{
+    if let Err(e) = keys::check_user_key(&key) {
+        return Ok(KeyResult::Failed {
+            key,
+            code: "InvalidArgument".into(),
+            message: e.to_string(),
+        });
+    }
+    for stored in [keys::delta_key(&key), key.clone()] {
+        if let Some(failed) = delete_form(inner, bucket, &stored).await? {
+            let code = failed
+                .headers
+                .get("x-amz-error-code")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+                .or_else(|| error_code(&failed.body))
+                .unwrap_or_else(|| "InternalError".into());
+            return Ok(KeyResult::Failed {
+                key,
+                code,
+                message: format!("the backend answered {}", failed.status),
+            });
+        }
+    }
+    Ok(KeyResult::Deleted(key))
+}
+
+/// The `<Code>` of an S3 error document.
+fn error_code(xml: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(xml).ok()?;
+    let start = text.find("<Code>")? + "<Code>".len();
+    let end = text[start..].find("</Code>")? + start;
+    Some(text[start..end].to_owned())
+}
+
+/// A parsed `<Delete>` request.
+#[derive(Debug, PartialEq, Eq)]
+struct DeleteRequest {
+    keys: Vec<String>,
+    quiet: bool,
+}
+
+fn parse_delete(xml: &[u8]) -> Result<DeleteRequest, S3Error> {
+    let malformed = || {
+        S3Error::new(
+            "MalformedXML",
+            StatusCode::BAD_REQUEST,
+            "The XML you provided was not well-formed or did not validate against our published schema",
+        )
+    };
+    let mut reader = Reader::from_reader(xml);
+    let mut path: Vec<String> = Vec::new();
+    let mut request = DeleteRequest {
+        keys: Vec::new(),
+        quiet: false,
+    };
+    let mut saw_root = false;
+    let mut buf = Vec::new();
+    loop {
+        match reader.read_event_into(&mut buf).map_err(|_| malformed())? {
+            Event::Start(e) => {
+                let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                if path.is_empty() {
+                    if name != "Delete" {
+                        return Err(malformed());
+                    }
+                    saw_root = true;
+                }
+                if name == "Object" {
+                    request.keys.push(String::new());
+                }
+                path.push(name);
+            }
+            Event::End(_) => {
+                path.pop();
+            }
+            Event::Text(t) => {
+                let text = t.unescape().map_err(|_| malformed())?;
+                match path.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+                    ["Delete", "Object", "Key"] => {
+                        if let Some(k) = request.keys.last_mut() {
+                            k.push_str(&text);
+                        }
+                    }
+                    ["Delete", "Quiet"] => request.quiet = text.trim() == "true",
+                    _ => {}
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    if !saw_root || !path.is_empty() || request.keys.iter().any(String::is_empty) {
+        return Err(malformed());
+    }
+    if request.keys.is_empty() || request.keys.len() > 1000 {
+        return Err(malformed());
+    }
+    Ok(request)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_rejects() {
+        let ok = parse_delete(
+            b"<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Quiet>true</Quiet><Object><Key>a &amp; b.zip</Key></Object><Object><Key>c</Key><VersionId>1</VersionId></Object></Delete>",
+        )
+        .expect("valid");
+        assert_eq!(ok.keys, vec!["a & b.zip".to_owned(), "c".to_owned()]);
+        assert!(ok.quiet);
+        for bad in [
+            &b"<Delete><Object><Key>a</Key></Object>"[..],
+            b"<Other/>",
+            b"<Delete></Delete>",
+            b"<Delete><Object></Object></Delete>",
+            b"not xml <",
+        ] {
+            assert!(
+                parse_delete(bad).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
 }

@@ -133,16 +133,7 @@ where
         return Ok(response);
     }
 
-    let mut headers = HeaderMap::new();
-    for (name, value) in &delta.headers {
-        let n = name.as_str();
-        let client_meta = n
-            .strip_prefix("x-amz-meta-")
-            .is_some_and(|m| !meta::is_internal_name(m, false));
-        if DESCRIPTIVE.contains(&n) || client_meta {
-            headers.append(name.clone(), value.clone());
-        }
-    }
+    let mut headers = descriptive_headers(&delta.headers);
     apply_overrides(client, &mut headers)?;
     headers.insert(header::ETAG, header_value(&etag)?);
     headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
@@ -156,26 +147,7 @@ where
         return Ok(response);
     }
 
-    let Some(ref_info) = &meta.reference else {
-        return Err(S3Error::internal(format!("{delta_key} names no reference")).into());
-    };
-    let reference = reference::load(shared, inner, bucket, &ref_info.key, Some(&ref_info.sha256))
-        .await?
-        .ok_or_else(|| {
-            S3Error::internal(format!(
-                "reference {} of {delta_key} is missing",
-                ref_info.key
-            ))
-        })?;
-    let expected_len = meta.file_size.unwrap_or(u64::MAX);
-    let original = decode_verified(
-        &reference.bytes,
-        &delta.body,
-        expected_len,
-        &meta.file_sha256,
-    )
-    .map_err(|e| S3Error::internal(format!("cannot reconstruct {key}: {e}")))?;
-    let original = Bytes::from(original);
+    let original = decode_delta(shared, inner, bucket, key, &meta, &delta.body).await?;
     let total = original.len() as u64;
 
     let range = client
@@ -208,6 +180,100 @@ where
     *response.status_mut() = status;
     *response.headers_mut() = headers;
     Ok(response)
+}
+
+/// The headers of a stored object that describe the original too: standard ones and the
+/// client's metadata, without DeltaGlider's.
+pub(crate) fn descriptive_headers(stored: &HeaderMap) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    for (name, value) in stored {
+        let n = name.as_str();
+        let client_meta = n
+            .strip_prefix("x-amz-meta-")
+            .is_some_and(|m| !meta::is_internal_name(m, false));
+        if DESCRIPTIVE.contains(&n) || client_meta {
+            headers.append(name.clone(), value.clone());
+        }
+    }
+    headers
+}
+
+/// Reconstructs the original of the delta stored for `key`, verified by its SHA-256.
+async fn decode_delta<S, B, RB>(
+    shared: &Shared,
+    inner: &Inner<S>,
+    bucket: &str,
+    key: &str,
+    meta: &ObjectMeta,
+    delta: &[u8],
+) -> Result<Bytes, Stop<S::Error, RB>>
+where
+    S: Service<Request<RequestBody<B>>, Response = Response<RB>> + Clone,
+    RB: Body<Data = Bytes>,
+    RB::Error: Into<BoxError>,
+{
+    let delta_key = keys::delta_key(key);
+    let Some(ref_info) = &meta.reference else {
+        return Err(S3Error::internal(format!("{delta_key} names no reference")).into());
+    };
+    let reference = reference::load(shared, inner, bucket, &ref_info.key, Some(&ref_info.sha256))
+        .await?
+        .ok_or_else(|| {
+            S3Error::internal(format!(
+                "reference {} of {delta_key} is missing",
+                ref_info.key
+            ))
+        })?;
+    let expected_len = match meta.file_size {
+        Some(size) => size,
+        None => deltaglider_codec::declared_target_len(delta)
+            .map_err(|e| S3Error::internal(format!("cannot reconstruct {key}: {e}")))?,
+    };
+    let original = decode_verified(&reference.bytes, delta, expected_len, &meta.file_sha256)
+        .map_err(|e| S3Error::internal(format!("cannot reconstruct {key}: {e}")))?;
+    Ok(Bytes::from(original))
+}
+
+/// The original bytes of `key` and the headers that describe it, whichever way it is
+/// stored; `None` when it does not exist. For CopyObject and multipart completion.
+pub(crate) async fn read_original<S, B, RB>(
+    shared: &Shared,
+    inner: &Inner<S>,
+    bucket: &str,
+    key: &str,
+) -> Result<Option<(Bytes, HeaderMap)>, Stop<S::Error, RB>>
+where
+    S: Service<Request<RequestBody<B>>, Response = Response<RB>> + Clone,
+    RB: Body<Data = Bytes>,
+    RB::Error: Into<BoxError>,
+{
+    let limit = shared.config.max_object_size;
+    if shared.config.is_eligible(key) {
+        let delta_key = keys::delta_key(key);
+        let request = inner.request(Method::GET, bucket, &delta_key, "");
+        let delta = inner.fetch(request, Bytes::new(), limit).await?;
+        if delta.status.is_success() {
+            let meta = ObjectMeta::parse(&delta_key, |name| delta.meta(name))
+                .map_err(|e| S3Error::internal(format!("{delta_key}: {e}")))?;
+            let original = decode_delta(shared, inner, bucket, key, &meta, &delta.body).await?;
+            return Ok(Some((original, descriptive_headers(&delta.headers))));
+        }
+        if delta.status != StatusCode::NOT_FOUND {
+            return Err(pass_error(delta));
+        }
+    }
+    let whole = inner
+        .fetch(
+            inner.request(Method::GET, bucket, key, ""),
+            Bytes::new(),
+            limit,
+        )
+        .await?;
+    match whole.status {
+        StatusCode::NOT_FOUND => Ok(None),
+        s if s.is_success() => Ok(Some((whole.body, descriptive_headers(&whole.headers)))),
+        _ => Err(pass_error(whole)),
+    }
 }
 
 /// Evaluates If-Match, If-None-Match, If-Modified-Since and If-Unmodified-Since the way S3

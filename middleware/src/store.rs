@@ -1,7 +1,7 @@
 //! The store path: PutObject of an eligible key becomes a delta or a whole object.
 
 use bytes::Bytes;
-use deltaglider_codec::{EncodeOptions, Encoded, Md5, Sha256, decode_verified};
+use deltaglider_codec::{EncodeOptions, Encoded, Md5, Md5Digest, Sha256, decode_verified};
 use http::header::{self, HeaderName};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, request::Parts};
 use http_body::Body;
@@ -90,8 +90,79 @@ where
     }
     let md5 = Md5::digest(&data);
     check_content_md5(&parts.headers, &md5)?;
-    let sha256 = Sha256::digest(&data);
+    let original = Original {
+        data,
+        md5,
+        multipart_etag: None,
+    };
+    let stored = store_bytes(shared, inner, bucket, key, &parts.headers, original).await?;
+    let mut response = Response::new(Either::empty());
+    let headers = response.headers_mut();
+    headers.insert(header::ETAG, header_value(&stored.etag)?);
+    headers.insert(
+        "x-amz-storage-type",
+        HeaderValue::from_static(stored.storage),
+    );
+    Ok(response)
+}
 
+/// The bytes to store and what is known of them.
+pub(crate) struct Original {
+    /// The object's bytes.
+    pub(crate) data: Bytes,
+    /// Their MD5.
+    pub(crate) md5: Md5Digest,
+    /// The ETag of a multipart upload (`<hex>-<parts>`, unquoted), kept as the object's.
+    pub(crate) multipart_etag: Option<String>,
+}
+
+/// What [`store_bytes`] stored.
+pub(crate) struct Stored {
+    /// The ETag of the original, quoted.
+    pub(crate) etag: String,
+    /// `delta` or `direct`.
+    pub(crate) storage: &'static str,
+}
+
+/// Stores the original under `key`: as a delta against the deltaspace's reference when that
+/// is small enough, else whole. `client` supplies the headers and metadata kept with it.
+/// The one store path of the layer: PutObject, CopyObject and multipart uploads use it.
+pub(crate) async fn store_bytes<S, B, RB>(
+    shared: &Shared,
+    inner: &Inner<S>,
+    bucket: &str,
+    key: &str,
+    client: &HeaderMap,
+    original: Original,
+) -> Result<Stored, Stop<S::Error, RB>>
+where
+    S: Service<Request<RequestBody<B>>, Response = Response<RB>> + Clone,
+    RB: Body<Data = Bytes>,
+    RB::Error: Into<BoxError>,
+{
+    let config = &shared.config;
+    let Original {
+        data,
+        md5,
+        multipart_etag,
+    } = original;
+    if !config.is_eligible(key) {
+        // Not delta material: stored as it is, as a plain S3 would.
+        let mut request = inner.request(Method::PUT, bucket, key, "");
+        if let Some(headers) = request.headers_mut() {
+            copy_client_headers(client, headers);
+        }
+        let stored = inner.fetch(request, data, 64 << 10).await?;
+        if !stored.status.is_success() {
+            return Err(pass_error(stored));
+        }
+        let etag = multipart_etag.unwrap_or_else(|| md5.to_hex());
+        return Ok(Stored {
+            etag: format!("\"{etag}\""),
+            storage: "direct",
+        });
+    }
+    let sha256 = Sha256::digest(&data);
     let space = keys::deltaspace(key);
     let ref_key = keys::reference_key(space);
     let reference =
@@ -102,8 +173,6 @@ where
         .max_ratio(config.max_delta_ratio);
     let encoded = deltaglider_codec::encode(&reference.bytes, &data, &options)
         .map_err(|e| S3Error::internal(format!("delta encoding failed: {e}")))?;
-    let created_at = time::rfc3339_micros(time::now_micros());
-    let original_name = key[space.len()..].to_owned();
     let (stored_key, stale_key, body, kind) = match encoded {
         Encoded::Delta(delta) => {
             // Never store what cannot be read back: a codec bug must not lose data.
@@ -129,9 +198,9 @@ where
         file_sha256: sha256,
         file_size: Some(data.len() as u64),
         md5: Some(md5),
-        multipart_etag: None,
-        created_at,
-        original_name: Some(original_name),
+        multipart_etag,
+        created_at: time::rfc3339_micros(time::now_micros()),
+        original_name: Some(key[space.len()..].to_owned()),
         source_name: None,
         reference: (kind == Kind::Delta).then(|| RefInfo {
             key: ref_key.clone(),
@@ -142,7 +211,7 @@ where
     let stored_len = body.len();
     let mut request = inner.request(Method::PUT, bucket, &stored_key, "");
     if let Some(headers) = request.headers_mut() {
-        copy_client_headers(&parts.headers, headers);
+        copy_client_headers(client, headers);
         add_metadata(headers, &object)?;
     }
     let stored = inner.fetch(request, body, 64 << 10).await?;
@@ -160,30 +229,23 @@ where
     if !(cleanup.status.is_success() || cleanup.status == StatusCode::NOT_FOUND) {
         return Err(pass_error(cleanup));
     }
+    let storage = if kind == Kind::Delta {
+        "delta"
+    } else {
+        "direct"
+    };
     tracing::info!(
         bucket,
         key,
         original = data.len(),
         stored = stored_len,
-        storage = if kind == Kind::Delta {
-            "delta"
-        } else {
-            "direct"
-        },
+        storage,
         "stored"
     );
-    let mut response = Response::new(Either::empty());
-    let headers = response.headers_mut();
-    headers.insert(header::ETAG, header_value(&object.etag())?);
-    headers.insert(
-        "x-amz-storage-type",
-        HeaderValue::from_static(if kind == Kind::Delta {
-            "delta"
-        } else {
-            "direct"
-        }),
-    );
-    Ok(response)
+    Ok(Stored {
+        etag: object.etag(),
+        storage,
+    })
 }
 
 /// The payload length the client declared, if any.
@@ -196,10 +258,7 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
     }
 }
 
-fn check_content_md5<E, RB>(
-    headers: &HeaderMap,
-    md5: &deltaglider_codec::Md5Digest,
-) -> Result<(), Stop<E, RB>> {
+fn check_content_md5<E, RB>(headers: &HeaderMap, md5: &Md5Digest) -> Result<(), Stop<E, RB>> {
     let Some(value) = headers.get("content-md5") else {
         return Ok(());
     };
@@ -216,7 +275,7 @@ fn check_content_md5<E, RB>(
     }
 }
 
-fn copy_client_headers(from: &HeaderMap, to: &mut HeaderMap) {
+pub(crate) fn copy_client_headers(from: &HeaderMap, to: &mut HeaderMap) {
     for (name, value) in from {
         let name_str = name.as_str();
         if KEPT_HEADERS.contains(&name_str) || name_str.starts_with("x-amz-meta-") {
@@ -259,7 +318,7 @@ pub(crate) fn header_value<E, RB>(value: &str) -> Result<HeaderValue, Stop<E, RB
 }
 
 /// Standard base64 with padding, for Content-MD5.
-fn base64_encode(bytes: &[u8]) -> String {
+pub(crate) fn base64_encode(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {

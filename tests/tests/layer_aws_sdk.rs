@@ -277,3 +277,130 @@ async fn bad_requests_get_clear_errors_and_lose_nothing() {
 fn get_len(root: &Path, key: &str) -> Option<u64> {
     stored(root, key)
 }
+
+#[tokio::test]
+async fn copies_keep_bytes_and_metadata_and_batch_deletes_remove_both_forms() {
+    use aws_sdk_s3::types::{Delete, MetadataDirective, ObjectIdentifier};
+    let root = scratch_dir("layer-sdk-copy-delete");
+    let (service, _) = layered(&root, DeltaConfig::default());
+    let s3 = client(service);
+    s3.create_bucket()
+        .bucket("releases")
+        .send()
+        .await
+        .expect("create bucket");
+    let v1 = noise(7, 2 << 20);
+    let v2 = edit(&v1, 8);
+    put(&s3, "app/v1.zip", &v1).await;
+    put(&s3, "app/v2.zip", &v2).await;
+
+    // Delta to delta, metadata copied.
+    s3.copy_object()
+        .bucket("releases")
+        .key("app/v2-copy.zip")
+        .copy_source("releases/app/v2.zip")
+        .send()
+        .await
+        .expect("copy");
+    assert_eq!(get(&s3, "app/v2-copy.zip").await, v2);
+    assert!(stored(&root, "app/v2-copy.zip.delta").is_some());
+    let head = s3
+        .head_object()
+        .bucket("releases")
+        .key("app/v2-copy.zip")
+        .send()
+        .await
+        .expect("HEAD");
+    assert_eq!(
+        head.metadata()
+            .and_then(|m| m.get("build"))
+            .map(String::as_str),
+        Some("1234")
+    );
+    assert_eq!(head.content_type(), Some("application/zip"));
+    assert_eq!(
+        head.e_tag(),
+        Some(format!("\"{}\"", Md5::digest(&v2)).as_str())
+    );
+
+    // Delta to a non-eligible key (stored whole), metadata replaced.
+    s3.copy_object()
+        .bucket("releases")
+        .key("app/v2.data")
+        .copy_source("releases/app/v2.zip")
+        .metadata_directive(MetadataDirective::Replace)
+        .metadata("build", "5678")
+        .content_type("application/octet-stream")
+        .send()
+        .await
+        .expect("copy with REPLACE");
+    assert_eq!(get(&s3, "app/v2.data").await, v2);
+    assert_eq!(stored(&root, "app/v2.data"), Some(v2.len() as u64));
+    let head = s3
+        .head_object()
+        .bucket("releases")
+        .key("app/v2.data")
+        .send()
+        .await
+        .expect("HEAD");
+    assert_eq!(
+        head.metadata()
+            .and_then(|m| m.get("build"))
+            .map(String::as_str),
+        Some("5678")
+    );
+
+    let e = s3
+        .copy_object()
+        .bucket("releases")
+        .key("app/x.zip")
+        .copy_source("releases/app/missing.zip")
+        .send()
+        .await
+        .expect_err("missing source");
+    assert_eq!(e.into_service_error().meta().code(), Some("NoSuchKey"));
+
+    let objects = [
+        "app/v1.zip",
+        "app/v2-copy.zip",
+        "app/v2.data",
+        "app/never-existed.zip",
+    ]
+    .iter()
+    .map(|k| {
+        ObjectIdentifier::builder()
+            .key(*k)
+            .build()
+            .expect("identifier")
+    })
+    .collect::<Vec<_>>();
+    let result = s3
+        .delete_objects()
+        .bucket("releases")
+        .delete(
+            Delete::builder()
+                .set_objects(Some(objects))
+                .build()
+                .expect("delete"),
+        )
+        .send()
+        .await
+        .expect("DeleteObjects");
+    assert_eq!(result.deleted().len(), 4, "{result:?}");
+    assert!(result.errors().is_empty(), "{result:?}");
+    for key in ["app/v1.zip.delta", "app/v2-copy.zip.delta", "app/v2.data"] {
+        assert!(stored(&root, key).is_none(), "{key} still stored");
+    }
+    // The survivor still reads back, through the reference that stayed.
+    assert_eq!(get(&s3, "app/v2.zip").await, v2);
+
+    let listed = s3
+        .list_objects_v2()
+        .bucket("releases")
+        .send()
+        .await
+        .expect("list");
+    let keys: Vec<_> = listed.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(keys, ["app/v2.zip"]);
+    assert_eq!(listed.contents()[0].size(), Some(v2.len() as i64));
+}

@@ -12,7 +12,7 @@ use crate::body::{BoxError, Either, RequestBody, ResponseBody};
 use crate::compat::MaybeSend;
 use crate::inner::{Inner, Stop};
 use crate::op::{S3Op, S3OpKind};
-use crate::{list, remove, retrieve, store};
+use crate::{copy, list, remove, retrieve, store};
 
 /// The service [`DeltaLayer`](super::DeltaLayer) wraps around an inner S3 service.
 #[derive(Debug, Clone)]
@@ -75,6 +75,8 @@ where
                 | S3OpKind::DeleteObject
                 | S3OpKind::ListObjectsV2
                 | S3OpKind::ListObjects
+                | S3OpKind::DeleteObjects
+                | S3OpKind::CopyObject
         );
         let Some(bucket) = op.bucket.filter(|_| handled) else {
             return self.forward(Request::from_parts(parts, body));
@@ -94,6 +96,10 @@ where
                     retrieve::get_or_head(&shared, &inner, &bucket, &key, parts, body).await
                 }
                 S3OpKind::DeleteObject => remove::delete(&inner, &bucket, &key, parts, body).await,
+                S3OpKind::DeleteObjects => remove::delete_many(&inner, &bucket, parts, body).await,
+                S3OpKind::CopyObject => {
+                    copy::copy(&shared, &inner, &bucket, &key, parts, body).await
+                }
                 S3OpKind::ListObjectsV2 => list::list(&shared, &inner, &bucket, parts, true).await,
                 _ => list::list(&shared, &inner, &bucket, parts, false).await,
             };

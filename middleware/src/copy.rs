@@ -1,0 +1,155 @@
+//! CopyObject: the copy reads back identical bytes and metadata, whichever way source and
+//! destination are stored.
+
+use bytes::Bytes;
+use deltaglider_codec::Md5;
+use http::{HeaderMap, HeaderValue, Request, Response, header, request::Parts};
+use http_body::Body;
+use percent_encoding::percent_decode_str;
+use tower_service::Service;
+
+use crate::body::{BoxError, Either, RequestBody, ResponseBody};
+use crate::delta::Shared;
+use crate::error::{S3Error, escape_into};
+use crate::inner::{Inner, Stop};
+use crate::store::{Original, store_bytes};
+use crate::{keys, meta, retrieve, time};
+
+type Outcome<E, RB> = Result<Response<ResponseBody<RB>>, Stop<E, RB>>;
+
+/// Handles CopyObject.
+pub(crate) async fn copy<S, B, RB>(
+    shared: &Shared,
+    inner: &Inner<S>,
+    bucket: &str,
+    key: &str,
+    parts: Parts,
+    body: B,
+) -> Outcome<S::Error, RB>
+where
+    S: Service<Request<RequestBody<B>>, Response = Response<RB>> + Clone,
+    B: Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+    RB: Body<Data = Bytes>,
+    RB::Error: Into<BoxError>,
+{
+    let reserved = |k: &str| {
+        keys::check_user_key(k).map_err(|e| S3Error::invalid_argument(e.to_string()).resource(k))
+    };
+    reserved(key)?;
+    let (source_bucket, source_key) = parse_source(&parts.headers)?;
+    reserved(&source_key)?;
+    let replace = match parts
+        .headers
+        .get("x-amz-metadata-directive")
+        .map(|v| v.to_str().unwrap_or(""))
+    {
+        None | Some("COPY") => false,
+        Some("REPLACE") => true,
+        Some(other) => {
+            return Err(
+                S3Error::invalid_argument(format!("Unknown metadata directive {other:?}")).into(),
+            );
+        }
+    };
+    if replace {
+        for name in parts.headers.keys() {
+            if let Some(m) = name.as_str().strip_prefix("x-amz-meta-") {
+                meta::check_client_name(m)
+                    .map_err(|e| S3Error::invalid_argument(e.to_string()).resource(key))?;
+            }
+        }
+    }
+    let config = &shared.config;
+    let source_may_be_delta = config.is_eligible(&source_key);
+    if !source_may_be_delta && !config.is_eligible(key) {
+        // Whole object to whole object: the backend copies it itself.
+        let response = inner
+            .send(Request::from_parts(parts, Either::passthrough(body)))
+            .await
+            .map_err(Stop::Inner)?;
+        return Ok(response.map(Either::passthrough));
+    }
+    let Some((data, source_headers)) =
+        retrieve::read_original(shared, inner, &source_bucket, &source_key).await?
+    else {
+        return Err(S3Error::no_such_key(&source_key).into());
+    };
+    let headers = if replace {
+        &parts.headers
+    } else {
+        &source_headers
+    };
+    let md5 = Md5::digest(&data);
+    let original = Original {
+        data,
+        md5,
+        multipart_etag: None,
+    };
+    let stored = store_bytes(shared, inner, bucket, key, headers, original).await?;
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CopyObjectResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LastModified>",
+    );
+    let now = time::rfc3339_micros(time::now_micros());
+    // S3 writes milliseconds.
+    xml.push_str(&format!("{}Z", &now[..23]));
+    xml.push_str("</LastModified><ETag>");
+    escape_into(&mut xml, &stored.etag);
+    xml.push_str("</ETag></CopyObjectResult>");
+    let mut response = Response::new(Either::full(xml));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/xml"),
+    );
+    headers.insert(
+        "x-amz-storage-type",
+        HeaderValue::from_static(stored.storage),
+    );
+    Ok(response)
+}
+
+/// `x-amz-copy-source`: `[/]bucket/key[?versionId=…]`, URL-encoded.
+fn parse_source(headers: &HeaderMap) -> Result<(String, String), S3Error> {
+    let invalid = || {
+        S3Error::invalid_argument(
+            "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
+        )
+    };
+    let raw = headers
+        .get("x-amz-copy-source")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(invalid)?;
+    let raw = raw.split('?').next().unwrap_or(raw);
+    let decoded = percent_decode_str(raw)
+        .decode_utf8()
+        .map_err(|_| invalid())?;
+    let path = decoded.strip_prefix('/').unwrap_or(&decoded);
+    match path.split_once('/') {
+        Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => {
+            Ok((bucket.to_owned(), key.to_owned()))
+        }
+        _ => Err(invalid()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sources() {
+        let parse = |v: &'static str| {
+            let mut h = HeaderMap::new();
+            h.insert("x-amz-copy-source", HeaderValue::from_static(v));
+            parse_source(&h).ok()
+        };
+        assert_eq!(parse("/b/a%20b.zip"), Some(("b".into(), "a b.zip".into())));
+        assert_eq!(
+            parse("b/dir/k?versionId=3"),
+            Some(("b".into(), "dir/k".into()))
+        );
+        assert_eq!(parse("b"), None);
+        assert_eq!(parse("/b/"), None);
+    }
+}

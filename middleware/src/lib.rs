@@ -35,6 +35,7 @@ mod inner;
 pub mod keys;
 mod list;
 pub mod meta;
+mod multipart;
 mod op;
 mod range;
 mod reference;

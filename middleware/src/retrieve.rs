@@ -327,8 +327,16 @@ fn apply_overrides<E, RB>(client: &Parts, headers: &mut HeaderMap) -> Result<(),
     Ok(())
 }
 
-/// Removes `x-amz-meta-dg-*` (and `dg_*`) headers from a passed-through response.
+/// Removes `x-amz-meta-dg-*` (and `dg_*`) headers from a passed-through response, after
+/// restoring the multipart ETag of an object that was rewritten after its upload.
 fn strip_internal_metadata(headers: &mut HeaderMap) {
+    if let Some(etag) = headers
+        .get("x-amz-meta-dg-multipart-etag")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| HeaderValue::from_str(&format!("\"{}\"", v.trim_matches('"'))).ok())
+    {
+        headers.insert(header::ETAG, etag);
+    }
     let internal: Vec<HeaderName> = headers
         .keys()
         .filter(|n| {

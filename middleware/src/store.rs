@@ -185,12 +185,33 @@ where
                 Kind::Delta,
             )
         }
-        Encoded::Exceeded { .. } => (
-            key.to_owned(),
-            keys::delta_key(key),
-            data.clone(),
-            Kind::Whole,
-        ),
+        Encoded::Exceeded { .. } => {
+            if let Some(etag) = &multipart_etag {
+                // A completed multipart upload already sits whole under `key`, with the
+                // backend's multipart ETag: keep it rather than write it again.
+                let stale = keys::delta_key(key);
+                let cleanup = inner
+                    .fetch(
+                        inner.request(Method::DELETE, bucket, &stale, ""),
+                        Bytes::new(),
+                        64 << 10,
+                    )
+                    .await?;
+                if !(cleanup.status.is_success() || cleanup.status == StatusCode::NOT_FOUND) {
+                    return Err(pass_error(cleanup));
+                }
+                return Ok(Stored {
+                    etag: format!("\"{etag}\""),
+                    storage: "direct",
+                });
+            }
+            (
+                key.to_owned(),
+                keys::delta_key(key),
+                data.clone(),
+                Kind::Whole,
+            )
+        }
     };
     let object = ObjectMeta {
         kind,

@@ -12,7 +12,7 @@ use crate::body::{BoxError, Either, RequestBody, ResponseBody};
 use crate::compat::MaybeSend;
 use crate::inner::{Inner, Stop};
 use crate::op::{S3Op, S3OpKind};
-use crate::{copy, list, remove, retrieve, store};
+use crate::{copy, list, multipart, remove, retrieve, store};
 
 /// The service [`DeltaLayer`](super::DeltaLayer) wraps around an inner S3 service.
 #[derive(Debug, Clone)]
@@ -77,6 +77,11 @@ where
                 | S3OpKind::ListObjects
                 | S3OpKind::DeleteObjects
                 | S3OpKind::CopyObject
+                | S3OpKind::CreateMultipartUpload
+                | S3OpKind::UploadPart
+                | S3OpKind::CompleteMultipartUpload
+                | S3OpKind::AbortMultipartUpload
+                | S3OpKind::ListParts
         );
         let Some(bucket) = op.bucket.filter(|_| handled) else {
             return self.forward(Request::from_parts(parts, body));
@@ -101,7 +106,12 @@ where
                     copy::copy(&shared, &inner, &bucket, &key, parts, body).await
                 }
                 S3OpKind::ListObjectsV2 => list::list(&shared, &inner, &bucket, parts, true).await,
-                _ => list::list(&shared, &inner, &bucket, parts, false).await,
+                S3OpKind::ListObjects => list::list(&shared, &inner, &bucket, parts, false).await,
+                S3OpKind::CompleteMultipartUpload => {
+                    multipart::complete(&shared, &inner, &bucket, &key, parts, body).await
+                }
+                // CreateMultipartUpload, UploadPart, AbortMultipartUpload, ListParts.
+                _ => multipart::checked_forward(&inner, &key, parts, body).await,
             };
             match result {
                 Ok(response) => Ok(response),

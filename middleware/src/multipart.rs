@@ -1,0 +1,139 @@
+//! Multipart uploads: parts go straight to the backend; on completion an eligible object is
+//! read back and stored through the one store path, keeping its multipart ETag. No upload
+//! state is held between requests.
+
+use bytes::Bytes;
+use deltaglider_codec::Md5;
+use http::{Method, Request, Response, StatusCode, header, request::Parts};
+use http_body::Body;
+use tower_service::Service;
+
+use crate::body::{BoxError, Either, RequestBody, ResponseBody, collect_limited};
+use crate::delta::Shared;
+use crate::error::S3Error;
+use crate::inner::{Inner, Stop, pass_error};
+use crate::retrieve::descriptive_headers;
+use crate::store::{Original, store_bytes};
+use crate::{keys, meta};
+
+type Outcome<E, RB> = Result<Response<ResponseBody<RB>>, Stop<E, RB>>;
+
+/// Checks the key (and, for CreateMultipartUpload, the client's metadata names), then
+/// forwards the request untouched.
+pub(crate) async fn checked_forward<S, B, RB>(
+    inner: &Inner<S>,
+    key: &str,
+    parts: Parts,
+    body: B,
+) -> Outcome<S::Error, RB>
+where
+    S: Service<Request<RequestBody<B>>, Response = Response<RB>> + Clone,
+    B: Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+    RB: Body<Data = Bytes>,
+    RB::Error: Into<BoxError>,
+{
+    keys::check_user_key(key)
+        .map_err(|e| S3Error::invalid_argument(e.to_string()).resource(key))?;
+    for name in parts.headers.keys() {
+        if let Some(m) = name.as_str().strip_prefix("x-amz-meta-") {
+            meta::check_client_name(m)
+                .map_err(|e| S3Error::invalid_argument(e.to_string()).resource(key))?;
+        }
+    }
+    let response = inner
+        .send(Request::from_parts(parts, Either::passthrough(body)))
+        .await
+        .map_err(Stop::Inner)?;
+    Ok(response.map(Either::passthrough))
+}
+
+/// Handles CompleteMultipartUpload.
+pub(crate) async fn complete<S, B, RB>(
+    shared: &Shared,
+    inner: &Inner<S>,
+    bucket: &str,
+    key: &str,
+    parts: Parts,
+    body: B,
+) -> Outcome<S::Error, RB>
+where
+    S: Service<Request<RequestBody<B>>, Response = Response<RB>> + Clone,
+    B: Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+    RB: Body<Data = Bytes>,
+    RB::Error: Into<BoxError>,
+{
+    if !shared.config.is_eligible(key) {
+        return checked_forward(inner, key, parts, body).await;
+    }
+    keys::check_user_key(key)
+        .map_err(|e| S3Error::invalid_argument(e.to_string()).resource(key))?;
+    let response = inner
+        .send(Request::from_parts(parts, Either::passthrough(body)))
+        .await
+        .map_err(Stop::Inner)?;
+    let (response_parts, response_body) = response.into_parts();
+    let result = collect_limited(response_body, 1 << 20)
+        .await
+        .map_err(|e| S3Error::internal(format!("reading the backend's completion: {e}")))?;
+    let reply = |result: Bytes| Response::from_parts(response_parts.clone(), Either::full(result));
+    // S3 can answer 200 with an error document for this operation.
+    let text = String::from_utf8_lossy(&result);
+    if !response_parts.status.is_success() || text.contains("<Error>") {
+        return Ok(reply(result));
+    }
+    let Some(etag) = between(&text, "<ETag>", "</ETag>") else {
+        return Ok(reply(result));
+    };
+    let etag = etag.replace("&quot;", "\"").replace("&#34;", "\"");
+    let etag = etag.trim_matches('"').to_owned();
+
+    // Read the assembled object back, unless it is too large to hold: then it stays whole.
+    let head = inner
+        .fetch(
+            inner.request(Method::HEAD, bucket, key, ""),
+            Bytes::new(),
+            64 << 10,
+        )
+        .await?;
+    let size = head
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if !head.status.is_success() || size.is_none_or(|n| n > shared.config.max_object_size) {
+        return Ok(reply(result));
+    }
+    let whole = inner
+        .fetch(
+            inner.request(Method::GET, bucket, key, ""),
+            Bytes::new(),
+            shared.config.max_object_size,
+        )
+        .await?;
+    if whole.status != StatusCode::OK {
+        return Err(pass_error(whole));
+    }
+    let headers = descriptive_headers(&whole.headers);
+    let md5 = Md5::digest(&whole.body);
+    let original = Original {
+        data: whole.body,
+        md5,
+        multipart_etag: Some(etag),
+    };
+    let stored = store_bytes(shared, inner, bucket, key, &headers, original).await?;
+    tracing::info!(
+        bucket,
+        key,
+        storage = stored.storage,
+        "multipart upload stored"
+    );
+    Ok(reply(result))
+}
+
+fn between<'a>(text: &'a str, open: &str, close: &str) -> Option<&'a str> {
+    let start = text.find(open)? + open.len();
+    let end = text[start..].find(close)? + start;
+    Some(&text[start..end])
+}

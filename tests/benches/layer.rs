@@ -356,7 +356,7 @@ struct Listing {
 }
 
 fn list_key(i: usize) -> String {
-    let ext = if i % 2 == 0 { "zip" } else { "txt" };
+    let ext = if i.is_multiple_of(2) { "zip" } else { "txt" };
     format!("app/k{i:06}.{ext}")
 }
 
@@ -372,7 +372,7 @@ fn listing() -> &'static Listing {
         // Similar 4 KiB bodies, so every `.zip` after the first is stored as a small delta.
         let base = noise(3, 4096);
         let body = |i: usize| {
-            if i % 2 == 0 {
+            if i.is_multiple_of(2) {
                 let mut b = base.clone();
                 b[100..108].copy_from_slice(&(i as u64).to_le_bytes());
                 Bytes::from(b)

@@ -26,7 +26,7 @@ pub fn fs_backend(root: &Path) -> s3s::service::S3Service {
 /// An `s3s-fs` backend without the layer, for comparisons. (The request body is wrapped
 /// only so that its error type implements `std::error::Error`, as s3s requires.)
 pub fn plain(
-    root: &Path,
+    root: std::path::PathBuf,
 ) -> impl tower::Service<
     http::Request<SdkBody>,
     Response = http::Response<s3s::Body>,
@@ -38,7 +38,7 @@ pub fn plain(
 + 'static {
     tower::ServiceBuilder::new()
         .map_request(|r: http::Request<SdkBody>| r.map(deltaglider::Either::passthrough))
-        .service(fs_backend(root))
+        .service(fs_backend(&root))
 }
 
 /// The layer over an `s3s-fs` backend.

@@ -168,7 +168,7 @@ proptest! {
             let config = DeltaConfig::default().list_page_size(inner_page);
             let (service, _) = layered(&layered_root, config);
             let through_layer = client(service);
-            let plain = client(plain(&plain_root));
+            let plain = client(plain(plain_root.clone()));
             put_all(&through_layer, &keys).await;
             put_all(&plain, &keys).await;
             let deltas = walk(&layered_root).iter().filter(|p| p.ends_with(".delta")).count();

@@ -1,0 +1,238 @@
+//! Pins the exact requests the layer sends to the inner service, over a real `s3s-fs`
+//! backend wrapped in a recorder, and proves that every S3 operation the layer does not
+//! handle is forwarded untouched.
+
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_s3::primitives::ByteStream;
+use deltaglider::{DeltaConfig, DeltaLayer, Either, RequestBody};
+use deltaglider_tests::s3::{client, fs_backend};
+use deltaglider_tests::scratch_dir;
+use http_body_util::BodyExt;
+use tower::{Layer, ServiceExt};
+
+type Log = Arc<Mutex<Vec<String>>>;
+
+/// The backend, recording `METHOD path?query [if-none-match]` of each request it gets.
+fn recorded(
+    root: std::path::PathBuf,
+    log: Log,
+) -> impl tower::Service<
+    http::Request<RequestBody<aws_smithy_types::body::SdkBody>>,
+    Response = http::Response<s3s::Body>,
+    Error = s3s::HttpError,
+    Future = impl Send,
+> + Clone
++ Send
++ Sync
++ 'static {
+    let backend = fs_backend(&root);
+    tower::service_fn(
+        move |request: http::Request<RequestBody<aws_smithy_types::body::SdkBody>>| {
+            let mut line = format!("{} {}", request.method(), request.uri().path());
+            if let Some(q) = request.uri().query().filter(|q| !q.starts_with("x-id=")) {
+                line.push('?');
+                line.push_str(q);
+            }
+            if request.headers().contains_key("if-none-match") {
+                line.push_str(" [if-none-match]");
+            }
+            log.lock().expect("log").push(line);
+            backend.clone().oneshot(request)
+        },
+    )
+}
+
+fn take(log: &Log) -> Vec<String> {
+    std::mem::take(&mut *log.lock().expect("log"))
+}
+
+#[tokio::test]
+async fn put_and_get_make_exactly_these_backend_calls() {
+    let root = scratch_dir("inner-calls");
+    let log: Log = Arc::default();
+    let service =
+        DeltaLayer::new(DeltaConfig::default()).layer(recorded(root.clone(), log.clone()));
+    let s3 = client(service);
+    s3.create_bucket()
+        .bucket("bkt")
+        .send()
+        .await
+        .expect("bucket");
+    take(&log);
+
+    let v1: Vec<u8> = (0..200_000u32).map(|i| (i * 31 % 253) as u8).collect();
+    let mut v2 = v1.clone();
+    v2[1000] ^= 1;
+    for (key, body) in [("r/v1.zip", &v1), ("r/v2.zip", &v2)] {
+        s3.put_object()
+            .bucket("bkt")
+            .key(key)
+            .body(ByteStream::from(body.clone()))
+            .send()
+            .await
+            .expect("PUT");
+    }
+    assert_eq!(
+        take(&log),
+        [
+            // First PUT: no reference yet, so it seeds one with a conditional create.
+            "GET /bkt/r/reference.bin",
+            "PUT /bkt/r/reference.bin [if-none-match]",
+            "PUT /bkt/r/v1.zip.delta",
+            "DELETE /bkt/r/v1.zip",
+            // Second PUT: the reference comes from the cache.
+            "PUT /bkt/r/v2.zip.delta",
+            "DELETE /bkt/r/v2.zip",
+        ]
+    );
+
+    let got = s3
+        .get_object()
+        .bucket("bkt")
+        .key("r/v2.zip")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(got.body.collect().await.expect("body").to_vec(), v2);
+    assert_eq!(
+        take(&log),
+        ["GET /bkt/r/v2.zip.delta"],
+        "reference served from the cache"
+    );
+
+    // A fresh layer (another instance, empty cache) reads the reference from the backend.
+    let fresh = DeltaLayer::new(DeltaConfig::default()).layer(recorded(root.clone(), log.clone()));
+    let s3 = client(fresh);
+    let got = s3
+        .get_object()
+        .bucket("bkt")
+        .key("r/v1.zip")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(got.body.collect().await.expect("body").to_vec(), v1);
+    assert_eq!(
+        take(&log),
+        ["GET /bkt/r/v1.zip.delta", "GET /bkt/r/reference.bin"]
+    );
+}
+
+/// Requests the layer must forward byte for byte: (method, path and query, headers).
+const FORWARDED: &[(&str, &str, &[(&str, &str)])] = &[
+    ("GET", "/", &[]),
+    ("PUT", "/newbucket", &[]),
+    ("HEAD", "/bkt", &[]),
+    ("DELETE", "/otherbucket", &[]),
+    ("GET", "/bkt?location", &[]),
+    ("GET", "/bkt?versioning", &[]),
+    ("PUT", "/bkt?versioning", &[]),
+    ("GET", "/bkt?acl", &[]),
+    ("PUT", "/bkt?acl", &[]),
+    ("GET", "/bkt?policy", &[]),
+    ("PUT", "/bkt?policy", &[]),
+    ("DELETE", "/bkt?policy", &[]),
+    ("GET", "/bkt?cors", &[]),
+    ("PUT", "/bkt?cors", &[]),
+    ("DELETE", "/bkt?cors", &[]),
+    ("GET", "/bkt?lifecycle", &[]),
+    ("PUT", "/bkt?lifecycle", &[]),
+    ("GET", "/bkt?tagging", &[]),
+    ("PUT", "/bkt?tagging", &[]),
+    ("DELETE", "/bkt?tagging", &[]),
+    ("GET", "/bkt?encryption", &[]),
+    ("GET", "/bkt?uploads", &[]),
+    ("GET", "/bkt?versions", &[]),
+    ("GET", "/bkt?notification", &[]),
+    ("GET", "/bkt?object-lock", &[]),
+    ("GET", "/bkt?website", &[]),
+    ("GET", "/bkt?replication", &[]),
+    ("GET", "/bkt?policyStatus", &[]),
+    ("GET", "/bkt?ownershipControls", &[]),
+    ("GET", "/bkt/r/v1.zip?tagging", &[]),
+    ("PUT", "/bkt/r/v1.zip?tagging", &[]),
+    ("DELETE", "/bkt/r/v1.zip?tagging", &[]),
+    ("GET", "/bkt/r/v1.zip?acl", &[]),
+    ("PUT", "/bkt/r/v1.zip?acl", &[]),
+    (
+        "GET",
+        "/bkt/r/v1.zip?attributes",
+        &[("x-amz-object-attributes", "ObjectSize")],
+    ),
+    ("GET", "/bkt/r/v1.zip?retention", &[]),
+    ("PUT", "/bkt/r/v1.zip?legal-hold", &[]),
+    ("POST", "/bkt/r/v1.zip?restore", &[]),
+    ("POST", "/bkt/r/v1.zip?select&select-type=2", &[]),
+];
+
+#[tokio::test]
+async fn every_other_operation_is_forwarded_untouched() {
+    type Seen = Arc<Mutex<Vec<(String, String, Vec<(String, String)>, Vec<u8>)>>>;
+    let seen: Seen = Arc::default();
+    let recorder = {
+        let seen = seen.clone();
+        tower::service_fn(move |request: http::Request<RequestBody<String>>| {
+            let seen = seen.clone();
+            async move {
+                let (parts, body) = request.into_parts();
+                let body = body
+                    .collect()
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .to_bytes()
+                    .to_vec();
+                let headers = parts
+                    .headers
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_owned()))
+                    .collect();
+                seen.lock().expect("seen").push((
+                    parts.method.to_string(),
+                    parts.uri.to_string(),
+                    headers,
+                    body,
+                ));
+                Ok::<_, String>(http::Response::new(Either::<String>::full("ok")))
+            }
+        })
+    };
+    let layered = DeltaLayer::new(DeltaConfig::default()).layer(recorder);
+    for (method, uri, headers) in FORWARDED {
+        let mut request = http::Request::builder().method(*method).uri(*uri);
+        for (name, value) in *headers {
+            request = request.header(*name, *value);
+        }
+        let body = format!("body of {method} {uri}");
+        let request = request
+            .header("x-amz-meta-probe", "1")
+            .body(body.clone())
+            .expect("request");
+        let response = layered.clone().oneshot(request).await.expect("forwarded");
+        assert_eq!(
+            response
+                .into_body()
+                .collect()
+                .await
+                .expect("body")
+                .to_bytes(),
+            "ok"
+        );
+        let (m, u, h, b) = seen.lock().expect("seen").pop().expect("the inner saw it");
+        assert_eq!((m.as_str(), u.as_str()), (*method, *uri));
+        assert_eq!(b, body.as_bytes(), "{method} {uri}: body changed");
+        assert!(
+            h.contains(&("x-amz-meta-probe".to_owned(), "1".to_owned())),
+            "{method} {uri}"
+        );
+        for (name, value) in *headers {
+            assert!(
+                h.contains(&((*name).to_owned(), (*value).to_owned())),
+                "{method} {uri}"
+            );
+        }
+        assert!(
+            seen.lock().expect("seen").is_empty(),
+            "{method} {uri}: extra inner calls"
+        );
+    }
+}

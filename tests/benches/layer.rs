@@ -215,7 +215,7 @@ impl Stack {
     fn new(target: &str, purpose: &str) -> Self {
         let root = scratch_dir(&format!("bench-layer-{purpose}-{target}"));
         let s3 = match target {
-            "bare" => client(plain(&root)),
+            "bare" => client(plain(root.clone())),
             _ => client(layered(&root, DeltaConfig::default()).0),
         };
         Self { root, s3 }

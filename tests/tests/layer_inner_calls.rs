@@ -118,8 +118,15 @@ async fn put_and_get_make_exactly_these_backend_calls() {
     );
 }
 
-/// Requests the layer must forward byte for byte: (method, path and query, headers).
-const FORWARDED: &[(&str, &str, &[(&str, &str)])] = &[
+/// A request: method, path and query, extra headers.
+type Probe = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
+/// Requests the layer must forward byte for byte.
+const FORWARDED: &[Probe] = &[
     ("GET", "/", &[]),
     ("PUT", "/newbucket", &[]),
     ("HEAD", "/bkt", &[]),

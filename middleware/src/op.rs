@@ -40,6 +40,28 @@ pub enum S3OpKind {
     Forward,
 }
 
+impl S3OpKind {
+    /// The operation's S3 name, e.g. `PutObject` (`Other` for forwarded requests).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::PutObject => "PutObject",
+            Self::GetObject => "GetObject",
+            Self::HeadObject => "HeadObject",
+            Self::DeleteObject => "DeleteObject",
+            Self::DeleteObjects => "DeleteObjects",
+            Self::ListObjectsV2 => "ListObjectsV2",
+            Self::ListObjects => "ListObjects",
+            Self::CopyObject => "CopyObject",
+            Self::CreateMultipartUpload => "CreateMultipartUpload",
+            Self::UploadPart => "UploadPart",
+            Self::CompleteMultipartUpload => "CompleteMultipartUpload",
+            Self::AbortMultipartUpload => "AbortMultipartUpload",
+            Self::ListParts => "ListParts",
+            Self::Forward => "Other",
+        }
+    }
+}
+
 /// A classified request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct S3Op {

@@ -15,6 +15,7 @@ use crate::error::S3Error;
 use crate::inner::{Fetched, Inner, Stop, pass_error};
 use crate::keys;
 use crate::meta::{self, MetaError, ObjectMeta};
+use crate::metrics::Stopwatch;
 use crate::range::{self, Wanted};
 use crate::reference;
 use crate::store::header_value;
@@ -229,8 +230,10 @@ where
         None => deltaglider_codec::declared_target_len(delta)
             .map_err(|e| S3Error::internal(format!("cannot reconstruct {key}: {e}")))?,
     };
+    let stopwatch = Stopwatch::start();
     let original = decode_verified(&reference.bytes, delta, expected_len, &meta.file_sha256)
         .map_err(|e| S3Error::internal(format!("cannot reconstruct {key}: {e}")))?;
+    shared.counters.decoded(stopwatch.micros());
     Ok(Bytes::from(original))
 }
 

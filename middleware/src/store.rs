@@ -14,6 +14,7 @@ use crate::error::S3Error;
 use crate::inner::{Inner, Stop, pass_error};
 use crate::keys;
 use crate::meta::{self, Kind, ObjectMeta, RefInfo};
+use crate::metrics::Stopwatch;
 use crate::reference;
 use crate::time;
 
@@ -171,6 +172,7 @@ where
     let options = EncodeOptions::default()
         .backend(config.backend)
         .max_ratio(config.max_delta_ratio);
+    let stopwatch = Stopwatch::start();
     let encoded = deltaglider_codec::encode(&reference.bytes, &data, &options)
         .map_err(|e| S3Error::internal(format!("delta encoding failed: {e}")))?;
     let (stored_key, stale_key, body, kind) = match encoded {
@@ -178,6 +180,7 @@ where
             // Never store what cannot be read back: a codec bug must not lose data.
             decode_verified(&reference.bytes, &delta, data.len() as u64, &sha256)
                 .map_err(|e| S3Error::internal(format!("delta failed verification: {e}")))?;
+            shared.counters.encoded(stopwatch.micros());
             (
                 keys::delta_key(key),
                 key.to_owned(),
@@ -255,6 +258,12 @@ where
     } else {
         "direct"
     };
+    shared.counters.stored(
+        bucket,
+        data.len() as u64,
+        stored_len as u64,
+        kind == Kind::Delta,
+    );
     tracing::info!(
         bucket,
         key,

@@ -5,6 +5,7 @@ use tower_layer::Layer;
 use super::Delta;
 use crate::cache::{CacheStats, OriginalsCache, RefCache};
 use crate::config::DeltaConfig;
+use crate::metrics::{Counters, MetricsSnapshot};
 
 /// State shared by every clone of the layer and its services: configuration and caches.
 #[derive(Debug)]
@@ -12,6 +13,7 @@ pub(crate) struct Shared {
     pub(crate) config: DeltaConfig,
     pub(crate) cache: RefCache,
     pub(crate) originals: OriginalsCache,
+    pub(crate) counters: Counters,
 }
 
 /// A tower [`Layer`] that stores eligible objects as deltas in the inner S3 service.
@@ -41,8 +43,14 @@ impl DeltaLayer {
                 config,
                 cache,
                 originals: OriginalsCache::default(),
+                counters: Counters::default(),
             }),
         }
+    }
+
+    /// The layer's counters: requests, bytes, decisions, codec time, cache.
+    pub fn metrics(&self) -> MetricsSnapshot {
+        self.shared.counters.snapshot(self.shared.cache.stats())
     }
 
     /// Reference cache hits, misses and size.

@@ -113,11 +113,14 @@ where
                 // CreateMultipartUpload, UploadPart, AbortMultipartUpload, ListParts.
                 _ => multipart::checked_forward(&inner, &key, parts, body).await,
             };
-            match result {
+            let result = match result {
                 Ok(response) => Ok(response),
                 Err(Stop::Reply(response)) => Ok(*response),
                 Err(Stop::Inner(error)) => Err(error),
-            }
+            };
+            let status = result.as_ref().map_or(0, |r| r.status().as_u16());
+            shared.counters.request(op.kind.name(), status);
+            result
         };
         ResponseFuture::new(Box::pin(call))
     }

@@ -5,14 +5,40 @@
 //! per-prefix reference, and GETs reconstruct them, verified by SHA-256, so clients read
 //! and write ordinary whole objects. The storage layout is `docs/FORMAT.md`.
 //!
-//! **Status — work in progress.** Handled today: PutObject (delta or whole, reference
-//! seeded by conditional create, `aws-chunked` bodies, Content-MD5), GetObject (Range,
-//! conditional headers, `response-*` overrides), HeadObject and DeleteObject. Not yet:
-//! listing translation (ListObjects still shows stored `.delta` keys and references),
-//! CopyObject, DeleteObjects, multipart, `x-amz-checksum-*` verification, reference
-//! clean-up, metrics, and streaming for objects larger than
-//! [`DeltaConfig::max_object_size`] (those are stored whole). Everything else is
-//! forwarded untouched.
+//! **Status — work in progress.** Handled: PutObject (delta or whole, the reference
+//! seeded by conditional create, `aws-chunked` bodies, Content-MD5), GetObject (SHA-256
+//! verified before sending, Range, conditional headers, `response-*` overrides),
+//! HeadObject, DeleteObject, DeleteObjects, CopyObject (COPY/REPLACE), multipart uploads
+//! (completion stores the object as a delta, keeping its multipart ETag), ListObjectsV2 and
+//! ListObjects (user keys in user-key order, original sizes and ETags), counters
+//! ([`DeltaLayer::metrics`]). Everything else is forwarded untouched. Not yet:
+//! `x-amz-checksum-*` verification and echo, removal of unused references, UploadPartCopy
+//! from a delta source, `x-amz-copy-source-if-*`, and streaming for objects larger than
+//! [`DeltaConfig::max_object_size`] (those are stored whole).
+//!
+//! # Composition
+//!
+//! The layer rewrites requests (a PUT becomes a PUT of `<key>.delta`, a GET becomes two
+//! GETs), so a client's SigV4 signature cannot be forwarded. Verify the client in front of
+//! the layer and, if the inner service checks signatures, sign what the layer sends:
+//!
+//! ```text
+//! client → SigV4 verification → DeltaLayer → SigV4 signing → S3 backend
+//! ```
+//!
+//! An in-process `s3s` service can instead run with authentication disabled.
+//!
+//! ```
+//! use deltaglider::{DeltaConfig, DeltaLayer};
+//! use tower::ServiceBuilder;
+//! # let inner = tower::service_fn(|_: http::Request<deltaglider::RequestBody<String>>| async {
+//! #     Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+//! # });
+//! let service = ServiceBuilder::new()
+//!     .layer(DeltaLayer::new(DeltaConfig::default().max_delta_ratio(0.5)))
+//!     .service(inner);
+//! # let _ = service;
+//! ```
 //!
 //! ```
 //! use deltaglider::keys;

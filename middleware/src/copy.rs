@@ -85,6 +85,7 @@ where
         data,
         md5,
         multipart_etag: None,
+        checksums: Vec::new(),
     };
     let stored = store_bytes(shared, inner, bucket, key, headers, original).await?;
     let mut xml = String::from(

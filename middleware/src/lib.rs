@@ -51,6 +51,7 @@
 
 mod body;
 mod cache;
+mod checksum;
 mod chunked;
 mod compat;
 mod config;

@@ -66,6 +66,8 @@ pub struct ObjectMeta {
     pub reference: Option<RefInfo>,
     /// Length of the delta body.
     pub delta_size: Option<u64>,
+    /// The client's `x-amz-checksum-<algorithm>` values of the original (algorithm, base64).
+    pub checksums: Vec<(String, String)>,
 }
 
 /// Why stored metadata could not be read.
@@ -138,6 +140,14 @@ const DELTA_CMD: &[&str] = &["dg-delta-cmd", "dg_delta_cmd", "delta_cmd", "delta
 const NOTE: &[&str] = &["dg-note", "dg_note", "note"];
 const COMPRESSION: &[&str] = &["dg-compression", "dg_compression", "compression"];
 const MD5: &str = "dg-md5";
+/// `dg-checksum-<algorithm>`, in the order of [`crate::checksum::ALGORITHMS`].
+const CHECKSUM_NAMES: [&str; 5] = [
+    "dg-checksum-crc32",
+    "dg-checksum-crc32c",
+    "dg-checksum-crc64nvme",
+    "dg-checksum-sha1",
+    "dg-checksum-sha256",
+];
 const MULTIPART_ETAG: &str = "dg-multipart-etag";
 const FORMAT: &str = "dg-format";
 
@@ -214,6 +224,15 @@ impl ObjectMeta {
             push(REF_SHA256[0], Some(reference.sha256.to_hex()));
         }
         push(DELTA_SIZE[0], self.delta_size.map(|n| n.to_string()));
+        for (algorithm, value) in &self.checksums {
+            if let Some(name) = crate::checksum::ALGORITHMS
+                .iter()
+                .zip(CHECKSUM_NAMES)
+                .find_map(|(a, n)| (a == algorithm).then_some(n))
+            {
+                push(name, Some(value.clone()));
+            }
+        }
         match self.kind {
             Kind::Delta => {
                 push(
@@ -317,6 +336,11 @@ impl ObjectMeta {
             source_name: field(SOURCE_NAME).map(str::to_owned),
             reference,
             delta_size: number(DELTA_SIZE)?,
+            checksums: crate::checksum::ALGORITHMS
+                .iter()
+                .zip(CHECKSUM_NAMES)
+                .filter_map(|(a, n)| get(n).map(|v| ((*a).to_owned(), v.to_owned())))
+                .collect(),
         })
     }
 
@@ -359,6 +383,7 @@ mod tests {
                 sha256: Sha256::digest(b"v1"),
             }),
             delta_size: Some(81),
+            checksums: vec![("crc32".into(), "DUoRhQ==".into())],
         }
     }
 

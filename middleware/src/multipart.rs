@@ -121,6 +121,7 @@ where
         data: whole.body,
         md5,
         multipart_etag: Some(etag),
+        checksums: Vec::new(),
     };
     let stored = store_bytes(shared, inner, bucket, key, &headers, original).await?;
     tracing::info!(

@@ -107,6 +107,7 @@ where
         source_name: Some(source_key.to_owned()),
         reference: None,
         delta_size: None,
+        checksums: Vec::new(),
     };
     let mut request = inner
         .request(Method::PUT, bucket, ref_key, "")

@@ -140,6 +140,20 @@ where
     headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     headers.insert("x-amz-storage-type", HeaderValue::from_static("delta"));
     let size = meta.file_size.unwrap_or(0);
+    let checksum_mode = client
+        .headers
+        .get("x-amz-checksum-mode")
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"enabled"));
+    let whole_object = client.headers.get(header::RANGE).is_none();
+    if checksum_mode && whole_object {
+        for (algorithm, value) in &meta.checksums {
+            if let Ok(name) =
+                HeaderName::from_bytes(format!("x-amz-checksum-{algorithm}").as_bytes())
+            {
+                headers.insert(name, header_value(value)?);
+            }
+        }
+    }
 
     if head {
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size));

@@ -8,7 +8,6 @@ use http_body::Body;
 use tower_service::Service;
 
 use crate::body::{BoxError, Either, RequestBody, ResponseBody, collect_limited};
-use crate::chunked;
 use crate::delta::Shared;
 use crate::error::S3Error;
 use crate::inner::{Inner, Stop, pass_error};
@@ -17,6 +16,7 @@ use crate::meta::{self, Kind, ObjectMeta, RefInfo};
 use crate::metrics::Stopwatch;
 use crate::reference;
 use crate::time;
+use crate::{checksum, chunked};
 
 /// Client headers stored with the object, as S3 would store them.
 const KEPT_HEADERS: &[&str] = &[
@@ -73,10 +73,11 @@ where
     )
     .await
     .map_err(|e| S3Error::new("EntityTooLarge", StatusCode::BAD_REQUEST, e.to_string()))?;
-    let data = if chunked::is_aws_chunked(&parts.headers) {
-        chunked::decode(&raw)?.data
+    let (data, trailers) = if chunked::is_aws_chunked(&parts.headers) {
+        let decoded = chunked::decode(&raw)?;
+        (decoded.data, decoded.trailers)
     } else {
-        raw
+        (raw, Vec::new())
     };
     if let Some(n) = declared.filter(|&n| n != data.len() as u64) {
         return Err(S3Error::new(
@@ -91,10 +92,12 @@ where
     }
     let md5 = Md5::digest(&data);
     check_content_md5(&parts.headers, &md5)?;
+    let checksums = checksum::verify(&parts.headers, &trailers, &data)?;
     let original = Original {
         data,
         md5,
         multipart_etag: None,
+        checksums,
     };
     let stored = store_bytes(shared, inner, bucket, key, &parts.headers, original).await?;
     let mut response = Response::new(Either::empty());
@@ -115,6 +118,8 @@ pub(crate) struct Original {
     pub(crate) md5: Md5Digest,
     /// The ETag of a multipart upload (`<hex>-<parts>`, unquoted), kept as the object's.
     pub(crate) multipart_etag: Option<String>,
+    /// Verified client checksums (algorithm, base64), kept with the object.
+    pub(crate) checksums: Vec<(&'static str, String)>,
 }
 
 /// What [`store_bytes`] stored.
@@ -146,6 +151,7 @@ where
         data,
         md5,
         multipart_etag,
+        checksums,
     } = original;
     if !config.is_eligible(key) {
         // Not delta material: stored as it is, as a plain S3 would.
@@ -231,12 +237,26 @@ where
             sha256: reference.sha256,
         }),
         delta_size: (kind == Kind::Delta).then_some(body.len() as u64),
+        checksums: checksums
+            .iter()
+            .map(|(a, v)| ((*a).to_owned(), v.clone()))
+            .collect(),
     };
     let stored_len = body.len();
     let mut request = inner.request(Method::PUT, bucket, &stored_key, "");
     if let Some(headers) = request.headers_mut() {
         copy_client_headers(client, headers);
         add_metadata(headers, &object)?;
+        if kind == Kind::Whole {
+            // The body is the original: the backend can check and keep the checksums too.
+            for (algorithm, value) in &checksums {
+                headers.insert(
+                    HeaderName::from_bytes(format!("x-amz-checksum-{algorithm}").as_bytes())
+                        .map_err(|e| S3Error::internal(e.to_string()))?,
+                    header_value(value)?,
+                );
+            }
+        }
     }
     let stored = inner.fetch(request, body, 64 << 10).await?;
     if !stored.status.is_success() {

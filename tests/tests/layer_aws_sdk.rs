@@ -489,3 +489,60 @@ async fn multipart_uploads_become_deltas_and_keep_their_etag() {
         Some("mp")
     );
 }
+
+#[tokio::test]
+async fn checksums_are_verified_kept_and_returned() {
+    use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode};
+    let root = scratch_dir("layer-sdk-checksums");
+    let (service, _) = layered(&root, DeltaConfig::default());
+    let s3 = client(service);
+    s3.create_bucket()
+        .bucket("releases")
+        .send()
+        .await
+        .expect("create bucket");
+    let v1 = noise(21, 1 << 20);
+    let v2 = edit(&v1, 22);
+    put(&s3, "c/v1.zip", &v1).await;
+    for algorithm in [
+        ChecksumAlgorithm::Crc32C,
+        ChecksumAlgorithm::Sha256,
+        ChecksumAlgorithm::Crc64Nvme,
+    ] {
+        s3.put_object()
+            .bucket("releases")
+            .key("c/v2.zip")
+            .checksum_algorithm(algorithm.clone())
+            .body(ByteStream::from(v2.clone()))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("PUT with {algorithm:?}: {e:?}"));
+        assert!(stored(&root, "c/v2.zip.delta").is_some());
+        // The SDK validates the returned checksum against the body it receives.
+        let got = s3
+            .get_object()
+            .bucket("releases")
+            .key("c/v2.zip")
+            .checksum_mode(ChecksumMode::Enabled)
+            .send()
+            .await
+            .expect("GET with checksum mode");
+        let returned = got
+            .checksum_crc32_c()
+            .or(got.checksum_sha256())
+            .or(got.checksum_crc64_nvme());
+        assert!(returned.is_some(), "{algorithm:?}: no checksum returned");
+        assert_eq!(got.body.collect().await.expect("body").to_vec(), v2);
+    }
+    let e = s3
+        .put_object()
+        .bucket("releases")
+        .key("c/v3.zip")
+        .checksum_crc32("AAAAAA==")
+        .body(ByteStream::from(v2.clone()))
+        .send()
+        .await
+        .expect_err("wrong checksum");
+    assert_eq!(e.into_service_error().meta().code(), Some("BadDigest"));
+    assert!(stored(&root, "c/v3.zip.delta").is_none() && stored(&root, "c/v3.zip").is_none());
+}

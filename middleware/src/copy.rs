@@ -1,17 +1,14 @@
 //! CopyObject: the copy reads back identical bytes and metadata, whichever way source and
 //! destination are stored.
 
-use bytes::Bytes;
 use deltaglider_codec::Md5;
 use http::{HeaderMap, HeaderValue, Request, Response, header, request::Parts};
-use http_body::Body;
 use percent_encoding::percent_decode_str;
-use tower_service::Service;
 
-use crate::body::{BoxError, Either, RequestBody, ResponseBody};
+use crate::body::{Either, ResponseBody};
 use crate::delta::Shared;
 use crate::error::{S3Error, escape_into};
-use crate::inner::{Inner, Stop};
+use crate::inner::{ByteBody, Inner, InnerS3, Stop};
 use crate::store::{Original, store_bytes};
 use crate::{keys, meta, retrieve, time};
 
@@ -27,18 +24,13 @@ pub(crate) async fn copy<S, B, RB>(
     body: B,
 ) -> Outcome<S::Error, RB>
 where
-    S: Service<Request<RequestBody<B>>, Response = Response<RB>> + Clone,
-    B: Body<Data = Bytes>,
-    B::Error: Into<BoxError>,
-    RB: Body<Data = Bytes>,
-    RB::Error: Into<BoxError>,
+    S: InnerS3<B, RB>,
+    B: ByteBody,
+    RB: ByteBody,
 {
-    let reserved = |k: &str| {
-        keys::check_user_key(k).map_err(|e| S3Error::invalid_argument(e.to_string()).resource(k))
-    };
-    reserved(key)?;
+    keys::check_user_key(key).map_err(S3Error::from)?;
     let (source_bucket, source_key) = parse_source(&parts.headers)?;
-    reserved(&source_key)?;
+    keys::check_user_key(&source_key).map_err(S3Error::from)?;
     let replace = match parts
         .headers
         .get("x-amz-metadata-directive")
@@ -53,12 +45,7 @@ where
         }
     };
     if replace {
-        for name in parts.headers.keys() {
-            if let Some(m) = name.as_str().strip_prefix("x-amz-meta-") {
-                meta::check_client_name(m)
-                    .map_err(|e| S3Error::invalid_argument(e.to_string()).resource(key))?;
-            }
-        }
+        meta::check_client_metadata(&parts.headers).map_err(S3Error::from)?;
     }
     let config = &shared.config;
     let source_may_be_delta = config.is_eligible(&source_key);

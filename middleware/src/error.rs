@@ -109,6 +109,19 @@ impl S3Error {
     }
 }
 
+impl From<crate::keys::ReservedKey> for S3Error {
+    fn from(e: crate::keys::ReservedKey) -> Self {
+        let key = e.key.clone();
+        Self::invalid_argument(e.to_string()).resource(key)
+    }
+}
+
+impl From<crate::meta::ReservedMetadata> for S3Error {
+    fn from(e: crate::meta::ReservedMetadata) -> Self {
+        Self::invalid_argument(e.to_string())
+    }
+}
+
 /// Appends `text` to `out` with XML's five special characters escaped.
 pub(crate) fn escape_into(out: &mut String, text: &str) {
     for c in text.chars() {

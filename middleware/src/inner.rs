@@ -18,6 +18,22 @@ const KEY: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~')
     .remove(b'/');
 
+/// The inner service as the handlers use it.
+pub(crate) trait InnerS3<B, RB>:
+    Service<Request<RequestBody<B>>, Response = Response<RB>> + Clone
+{
+}
+
+impl<T, B, RB> InnerS3<B, RB> for T where
+    T: Service<Request<RequestBody<B>>, Response = Response<RB>> + Clone
+{
+}
+
+/// A body of bytes whose errors can be boxed: client and backend bodies alike.
+pub(crate) trait ByteBody: Body<Data = Bytes, Error: Into<BoxError>> {}
+
+impl<T: Body<Data = Bytes, Error: Into<BoxError>>> ByteBody for T {}
+
 /// How a handler stops early: an inner transport error (returned to the caller as is) or
 /// a response to send instead (an S3 error, or an inner error response passed through).
 pub(crate) enum Stop<E, RB> {

@@ -8,15 +8,13 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
-use http::{HeaderValue, Method, Request, Response, StatusCode, header, request::Parts};
-use http_body::Body;
+use http::{HeaderValue, Method, Response, StatusCode, header, request::Parts};
 use percent_encoding::percent_decode_str;
-use tower_service::Service;
 
-use crate::body::{BoxError, Either, RequestBody, ResponseBody};
+use crate::body::{Either, ResponseBody};
 use crate::delta::Shared;
 use crate::error::S3Error;
-use crate::inner::{Inner, Stop, pass_error};
+use crate::inner::{ByteBody, Inner, InnerS3, Stop, pass_error};
 use crate::keys::{self, DELTA_SUFFIX};
 use crate::meta::ObjectMeta;
 use xml::{Echo, Entry, Object};
@@ -98,9 +96,8 @@ pub(crate) async fn list<S, B, RB>(
     v2: bool,
 ) -> Outcome<S::Error, RB>
 where
-    S: Service<Request<RequestBody<B>>, Response = Response<RB>> + Clone,
-    RB: Body<Data = Bytes>,
-    RB::Error: Into<BoxError>,
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
 {
     let params = Params::parse(parts.uri.query().unwrap_or(""), v2)?;
     let resume = params.resume()?;
@@ -255,9 +252,8 @@ async fn fill_originals<S, B, RB>(
     entries: &mut Vec<Entry>,
 ) -> Result<(), Stop<S::Error, RB>>
 where
-    S: Service<Request<RequestBody<B>>, Response = Response<RB>> + Clone,
-    RB: Body<Data = Bytes>,
-    RB::Error: Into<BoxError>,
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
 {
     // Plain futures of a named `async fn`, collected first: a closure inside the stream
     // combinator would make the future's `Send`-ness depend on higher-ranked lifetimes.
@@ -310,9 +306,8 @@ async fn original_of<S, B, RB>(
     stored_etag: Option<String>,
 ) -> Result<(usize, Option<(u64, String)>), Stop<S::Error, RB>>
 where
-    S: Service<Request<RequestBody<B>>, Response = Response<RB>> + Clone,
-    RB: Body<Data = Bytes>,
-    RB::Error: Into<BoxError>,
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
 {
     let stored_key = keys::delta_key(&key);
     if let Some(hit) = stored_etag

@@ -199,6 +199,14 @@ pub fn check_client_name(name: &str) -> Result<(), ReservedMetadata> {
     }
 }
 
+/// Rejects a request whose `x-amz-meta-*` headers use a reserved name.
+pub fn check_client_metadata(headers: &http::HeaderMap) -> Result<(), ReservedMetadata> {
+    headers
+        .keys()
+        .filter_map(|name| name.as_str().strip_prefix("x-amz-meta-"))
+        .try_for_each(check_client_name)
+}
+
 impl ObjectMeta {
     /// The metadata pairs to store, canonical names only, in a stable order.
     pub fn to_pairs(&self) -> Vec<(&'static str, String)> {

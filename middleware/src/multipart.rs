@@ -5,13 +5,11 @@
 use bytes::Bytes;
 use deltaglider_codec::Md5;
 use http::{Method, Request, Response, StatusCode, header, request::Parts};
-use http_body::Body;
-use tower_service::Service;
 
-use crate::body::{BoxError, Either, RequestBody, ResponseBody, collect_limited};
+use crate::body::{Either, ResponseBody, collect_limited};
 use crate::delta::Shared;
 use crate::error::S3Error;
-use crate::inner::{Inner, Stop, pass_error};
+use crate::inner::{ByteBody, Inner, InnerS3, Stop, pass_error};
 use crate::retrieve::descriptive_headers;
 use crate::store::{Original, store_bytes};
 use crate::{keys, meta};
@@ -27,20 +25,12 @@ pub(crate) async fn checked_forward<S, B, RB>(
     body: B,
 ) -> Outcome<S::Error, RB>
 where
-    S: Service<Request<RequestBody<B>>, Response = Response<RB>> + Clone,
-    B: Body<Data = Bytes>,
-    B::Error: Into<BoxError>,
-    RB: Body<Data = Bytes>,
-    RB::Error: Into<BoxError>,
+    S: InnerS3<B, RB>,
+    B: ByteBody,
+    RB: ByteBody,
 {
-    keys::check_user_key(key)
-        .map_err(|e| S3Error::invalid_argument(e.to_string()).resource(key))?;
-    for name in parts.headers.keys() {
-        if let Some(m) = name.as_str().strip_prefix("x-amz-meta-") {
-            meta::check_client_name(m)
-                .map_err(|e| S3Error::invalid_argument(e.to_string()).resource(key))?;
-        }
-    }
+    keys::check_user_key(key).map_err(S3Error::from)?;
+    meta::check_client_metadata(&parts.headers).map_err(S3Error::from)?;
     let response = inner
         .send(Request::from_parts(parts, Either::passthrough(body)))
         .await
@@ -58,17 +48,14 @@ pub(crate) async fn complete<S, B, RB>(
     body: B,
 ) -> Outcome<S::Error, RB>
 where
-    S: Service<Request<RequestBody<B>>, Response = Response<RB>> + Clone,
-    B: Body<Data = Bytes>,
-    B::Error: Into<BoxError>,
-    RB: Body<Data = Bytes>,
-    RB::Error: Into<BoxError>,
+    S: InnerS3<B, RB>,
+    B: ByteBody,
+    RB: ByteBody,
 {
     if !shared.config.is_eligible(key) {
         return checked_forward(inner, key, parts, body).await;
     }
-    keys::check_user_key(key)
-        .map_err(|e| S3Error::invalid_argument(e.to_string()).resource(key))?;
+    keys::check_user_key(key).map_err(S3Error::from)?;
     let response = inner
         .send(Request::from_parts(parts, Either::passthrough(body)))
         .await

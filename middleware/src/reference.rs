@@ -2,15 +2,12 @@
 
 use bytes::Bytes;
 use deltaglider_codec::{Sha256, Sha256Digest};
-use http::{Method, Request, Response, StatusCode};
-use http_body::Body;
-use tower_service::Service;
+use http::{Method, StatusCode};
 
-use crate::body::{BoxError, RequestBody};
 use crate::cache::CachedRef;
 use crate::delta::Shared;
 use crate::error::S3Error;
-use crate::inner::{Inner, Stop, pass_error};
+use crate::inner::{ByteBody, Inner, InnerS3, Stop, pass_error};
 use crate::meta::{Kind, ObjectMeta};
 use crate::store::add_metadata;
 use crate::time;
@@ -28,9 +25,8 @@ pub(crate) async fn load<S, B, RB>(
     expected: Option<&Sha256Digest>,
 ) -> Result<Option<Reference>, Stop<S::Error, RB>>
 where
-    S: Service<Request<RequestBody<B>>, Response = Response<RB>> + Clone,
-    RB: Body<Data = Bytes>,
-    RB::Error: Into<BoxError>,
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
 {
     let found = match shared.cache.get(bucket, ref_key) {
         Some(cached) => cached,
@@ -88,9 +84,8 @@ pub(crate) async fn for_put<S, B, RB>(
     sha256: &Sha256Digest,
 ) -> Result<Reference, Stop<S::Error, RB>>
 where
-    S: Service<Request<RequestBody<B>>, Response = Response<RB>> + Clone,
-    RB: Body<Data = Bytes>,
-    RB::Error: Into<BoxError>,
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
 {
     if let Some(existing) = load(shared, inner, bucket, ref_key, None).await? {
         return Ok(existing);

@@ -7,15 +7,13 @@
 use bytes::Bytes;
 use futures_util::StreamExt;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header, request::Parts};
-use http_body::Body;
 use quick_xml::Reader;
 use quick_xml::events::Event;
-use tower_service::Service;
 
-use crate::body::{BoxError, Either, RequestBody, ResponseBody, collect_limited};
+use crate::body::{Either, ResponseBody, collect_limited};
 use crate::chunked;
 use crate::error::{S3Error, escape_into};
-use crate::inner::{Fetched, Inner, Stop, pass_error};
+use crate::inner::{ByteBody, Fetched, Inner, InnerS3, Stop, pass_error};
 use crate::keys;
 
 type Outcome<E, RB> = Result<Response<ResponseBody<RB>>, Stop<E, RB>>;
@@ -32,14 +30,11 @@ pub(crate) async fn delete<S, B, RB>(
     body: B,
 ) -> Outcome<S::Error, RB>
 where
-    S: Service<Request<RequestBody<B>>, Response = Response<RB>> + Clone,
-    B: Body<Data = Bytes>,
-    B::Error: Into<BoxError>,
-    RB: Body<Data = Bytes>,
-    RB::Error: Into<BoxError>,
+    S: InnerS3<B, RB>,
+    B: ByteBody,
+    RB: ByteBody,
 {
-    keys::check_user_key(key)
-        .map_err(|e| S3Error::invalid_argument(e.to_string()).resource(key))?;
+    keys::check_user_key(key).map_err(S3Error::from)?;
     if let Some(failed) = delete_form(inner, bucket, &keys::delta_key(key)).await? {
         return Err(pass_error(failed));
     }
@@ -58,9 +53,8 @@ async fn delete_form<S, B, RB>(
     stored_key: &str,
 ) -> Result<Option<Fetched>, Stop<S::Error, RB>>
 where
-    S: Service<Request<RequestBody<B>>, Response = Response<RB>> + Clone,
-    RB: Body<Data = Bytes>,
-    RB::Error: Into<BoxError>,
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
 {
     let request = inner.request(Method::DELETE, bucket, stored_key, "");
     let deleted = inner.fetch(request, Bytes::new(), 64 << 10).await?;
@@ -88,11 +82,9 @@ pub(crate) async fn delete_many<S, B, RB>(
     body: B,
 ) -> Outcome<S::Error, RB>
 where
-    S: Service<Request<RequestBody<B>>, Response = Response<RB>> + Clone,
-    B: Body<Data = Bytes>,
-    B::Error: Into<BoxError>,
-    RB: Body<Data = Bytes>,
-    RB::Error: Into<BoxError>,
+    S: InnerS3<B, RB>,
+    B: ByteBody,
+    RB: ByteBody,
 {
     let raw = collect_limited(body, 4 << 20)
         .await
@@ -149,9 +141,8 @@ async fn delete_both<S, B, RB>(
     key: String,
 ) -> Result<KeyResult, Stop<S::Error, RB>>
 where
-    S: Service<Request<RequestBody<B>>, Response = Response<RB>> + Clone,
-    RB: Body<Data = Bytes>,
-    RB::Error: Into<BoxError>,
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
 {
     if let Err(e) = keys::check_user_key(&key) {
         return Ok(KeyResult::Failed {

@@ -5,14 +5,12 @@ use bytes::Bytes;
 use deltaglider_codec::decode_verified;
 use http::header::{self, HeaderName};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, request::Parts};
-use http_body::Body;
 use percent_encoding::percent_decode_str;
-use tower_service::Service;
 
-use crate::body::{BoxError, Either, RequestBody, ResponseBody};
+use crate::body::{Either, ResponseBody};
 use crate::delta::Shared;
 use crate::error::S3Error;
-use crate::inner::{Fetched, Inner, Stop, pass_error};
+use crate::inner::{ByteBody, Fetched, Inner, InnerS3, Stop, pass_error};
 use crate::keys;
 use crate::meta::{self, MetaError, ObjectMeta};
 use crate::metrics::Stopwatch;
@@ -56,14 +54,11 @@ pub(crate) async fn get_or_head<S, B, RB>(
     body: B,
 ) -> Outcome<S::Error, RB>
 where
-    S: Service<Request<RequestBody<B>>, Response = Response<RB>> + Clone,
-    B: Body<Data = Bytes>,
-    B::Error: Into<BoxError>,
-    RB: Body<Data = Bytes>,
-    RB::Error: Into<BoxError>,
+    S: InnerS3<B, RB>,
+    B: ByteBody,
+    RB: ByteBody,
 {
-    keys::check_user_key(key)
-        .map_err(|e| S3Error::invalid_argument(e.to_string()).resource(key))?;
+    keys::check_user_key(key).map_err(S3Error::from)?;
     let head = parts.method == Method::HEAD;
     if shared.config.is_eligible(key) {
         let method = if head { Method::HEAD } else { Method::GET };
@@ -102,9 +97,8 @@ async fn reconstruct<S, B, RB>(
     head: bool,
 ) -> Outcome<S::Error, RB>
 where
-    S: Service<Request<RequestBody<B>>, Response = Response<RB>> + Clone,
-    RB: Body<Data = Bytes>,
-    RB::Error: Into<BoxError>,
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
 {
     let delta_key = keys::delta_key(key);
     let meta = ObjectMeta::parse(&delta_key, |name| delta.meta(name)).map_err(|e| match e {
@@ -223,9 +217,8 @@ async fn decode_delta<S, B, RB>(
     delta: &[u8],
 ) -> Result<Bytes, Stop<S::Error, RB>>
 where
-    S: Service<Request<RequestBody<B>>, Response = Response<RB>> + Clone,
-    RB: Body<Data = Bytes>,
-    RB::Error: Into<BoxError>,
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
 {
     let delta_key = keys::delta_key(key);
     let Some(ref_info) = &meta.reference else {
@@ -260,9 +253,8 @@ pub(crate) async fn read_original<S, B, RB>(
     key: &str,
 ) -> Result<Option<(Bytes, HeaderMap)>, Stop<S::Error, RB>>
 where
-    S: Service<Request<RequestBody<B>>, Response = Response<RB>> + Clone,
-    RB: Body<Data = Bytes>,
-    RB::Error: Into<BoxError>,
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
 {
     let limit = shared.config.max_object_size;
     if shared.config.is_eligible(key) {

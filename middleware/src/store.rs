@@ -4,13 +4,11 @@ use bytes::Bytes;
 use deltaglider_codec::{EncodeOptions, Encoded, Md5, Md5Digest, Sha256, decode_verified};
 use http::header::{self, HeaderName};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, request::Parts};
-use http_body::Body;
-use tower_service::Service;
 
-use crate::body::{BoxError, Either, RequestBody, ResponseBody, collect_limited};
+use crate::body::{Either, ResponseBody, collect_limited};
 use crate::delta::Shared;
 use crate::error::S3Error;
-use crate::inner::{Inner, Stop, pass_error};
+use crate::inner::{ByteBody, Inner, InnerS3, Stop, pass_error};
 use crate::keys;
 use crate::meta::{self, Kind, ObjectMeta, RefInfo};
 use crate::metrics::Stopwatch;
@@ -42,20 +40,12 @@ pub(crate) async fn put<S, B, RB>(
     body: B,
 ) -> Outcome<S::Error, RB>
 where
-    S: Service<Request<RequestBody<B>>, Response = Response<RB>> + Clone,
-    B: Body<Data = Bytes>,
-    B::Error: Into<BoxError>,
-    RB: Body<Data = Bytes>,
-    RB::Error: Into<BoxError>,
+    S: InnerS3<B, RB>,
+    B: ByteBody,
+    RB: ByteBody,
 {
-    keys::check_user_key(key)
-        .map_err(|e| S3Error::invalid_argument(e.to_string()).resource(key))?;
-    for name in parts.headers.keys() {
-        if let Some(meta_name) = name.as_str().strip_prefix("x-amz-meta-") {
-            meta::check_client_name(meta_name)
-                .map_err(|e| S3Error::invalid_argument(e.to_string()).resource(key))?;
-        }
-    }
+    keys::check_user_key(key).map_err(S3Error::from)?;
+    meta::check_client_metadata(&parts.headers).map_err(S3Error::from)?;
     let config = &shared.config;
     let declared = declared_length(&parts.headers);
     if !config.is_eligible(key) || declared.is_some_and(|n| n > config.max_object_size) {
@@ -142,9 +132,8 @@ pub(crate) async fn store_bytes<S, B, RB>(
     original: Original,
 ) -> Result<Stored, Stop<S::Error, RB>>
 where
-    S: Service<Request<RequestBody<B>>, Response = Response<RB>> + Clone,
-    RB: Body<Data = Bytes>,
-    RB::Error: Into<BoxError>,
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
 {
     let config = &shared.config;
     let Original {

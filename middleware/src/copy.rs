@@ -98,7 +98,7 @@ where
 }
 
 /// `x-amz-copy-source`: `[/]bucket/key[?versionId=…]`, URL-encoded.
-fn parse_source(headers: &HeaderMap) -> Result<(String, String), S3Error> {
+pub(crate) fn parse_source(headers: &HeaderMap) -> Result<(String, String), S3Error> {
     let invalid = || {
         S3Error::invalid_argument(
             "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",

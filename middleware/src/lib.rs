@@ -5,15 +5,17 @@
 //! per-prefix reference, and GETs reconstruct them, verified by SHA-256, so clients read
 //! and write ordinary whole objects. The storage layout is `docs/FORMAT.md`.
 //!
-//! **Status — work in progress.** Handled: PutObject (delta or whole, the reference
-//! seeded by conditional create, `aws-chunked` bodies, Content-MD5), GetObject (SHA-256
-//! verified before sending, Range, conditional headers, `response-*` overrides),
-//! HeadObject, DeleteObject, DeleteObjects, CopyObject (COPY/REPLACE), multipart uploads
-//! (completion stores the object as a delta, keeping its multipart ETag), ListObjectsV2 and
-//! ListObjects (user keys in user-key order, original sizes and ETags), counters
-//! ([`DeltaLayer::metrics`]). Everything else is forwarded untouched. Not yet:
-//! `x-amz-checksum-*` verification and echo, removal of unused references, UploadPartCopy
-//! from a delta source, `x-amz-copy-source-if-*`, and streaming for objects larger than
+//! **Status — work in progress.** Handled: PutObject (delta or whole; the reference
+//! seeded by conditional create; `aws-chunked` bodies; Content-MD5 and `x-amz-checksum-*`
+//! verified and kept), GetObject (SHA-256 verified before sending; Range, conditional
+//! headers, `response-*` overrides, checksum mode), HeadObject, DeleteObject,
+//! DeleteObjects, CopyObject (COPY/REPLACE), multipart uploads (completion stores the
+//! object as a delta and keeps its multipart ETag; UploadPartCopy reads delta sources),
+//! ListObjectsV2 and ListObjects (user keys in user-key order, original sizes and ETags),
+//! and counters ([`DeltaLayer::metrics`]). Everything else is forwarded untouched.
+//!
+//! Not yet: removal of unused references (they are kept, which costs space, never data),
+//! `x-amz-copy-source-if-*`, and streaming for objects larger than
 //! [`DeltaConfig::max_object_size`] (those are stored whole).
 //!
 //! # Composition

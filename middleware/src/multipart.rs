@@ -120,6 +120,78 @@ where
     Ok(reply(result))
 }
 
+/// Handles UploadPartCopy. A source stored as a delta is reconstructed and the part is
+/// uploaded with its bytes; any other source is copied by the backend itself.
+pub(crate) async fn upload_part_copy<S, B, RB>(
+    shared: &Shared,
+    inner: &Inner<S>,
+    bucket: &str,
+    key: &str,
+    parts: Parts,
+    body: B,
+) -> Outcome<S::Error, RB>
+where
+    S: InnerS3<B, RB>,
+    B: ByteBody,
+    RB: ByteBody,
+{
+    keys::check_user_key(key).map_err(S3Error::from)?;
+    let (source_bucket, source_key) = crate::copy::parse_source(&parts.headers)?;
+    keys::check_user_key(&source_key).map_err(S3Error::from)?;
+    if !shared.config.is_eligible(&source_key) {
+        return checked_forward(inner, key, parts, body).await;
+    }
+    let delta_key = keys::delta_key(&source_key);
+    let probe = inner
+        .fetch(
+            inner.request(Method::HEAD, &source_bucket, &delta_key, ""),
+            Bytes::new(),
+            64 << 10,
+        )
+        .await?;
+    if probe.status == StatusCode::NOT_FOUND {
+        return checked_forward(inner, key, parts, body).await;
+    }
+    let Some((data, _)) =
+        crate::retrieve::read_original(shared, inner, &source_bucket, &source_key).await?
+    else {
+        return Err(S3Error::no_such_key(&source_key).into());
+    };
+    let range = parts
+        .headers
+        .get("x-amz-copy-source-range")
+        .and_then(|v| v.to_str().ok());
+    let slice = match crate::range::parse(range, data.len() as u64) {
+        crate::range::Wanted::All if range.is_none() => data,
+        crate::range::Wanted::Part(r) => data.slice(r.start as usize..r.end as usize),
+        _ => {
+            return Err(S3Error::new(
+                "InvalidRange",
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                "The x-amz-copy-source-range value is not satisfiable",
+            )
+            .into());
+        }
+    };
+    let md5 = Md5::digest(&slice);
+    let request = inner.request(Method::PUT, bucket, key, parts.uri.query().unwrap_or(""));
+    let uploaded = inner.fetch(request, slice, 64 << 10).await?;
+    if !uploaded.status.is_success() {
+        return Err(pass_error(uploaded));
+    }
+    let xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CopyPartResult><LastModified>{}</LastModified><ETag>&quot;{}&quot;</ETag></CopyPartResult>",
+        crate::time::rfc3339_micros(crate::time::now_micros()),
+        md5
+    );
+    let mut response = Response::new(Either::full(xml));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/xml"),
+    );
+    Ok(response)
+}
+
 fn between<'a>(text: &'a str, open: &str, close: &str) -> Option<&'a str> {
     let start = text.find(open)? + open.len();
     let end = text[start..].find(close)? + start;

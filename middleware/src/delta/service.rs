@@ -107,6 +107,9 @@ where
                 }
                 S3OpKind::ListObjectsV2 => list::list(&shared, &inner, &bucket, parts, true).await,
                 S3OpKind::ListObjects => list::list(&shared, &inner, &bucket, parts, false).await,
+                S3OpKind::UploadPart if parts.headers.contains_key("x-amz-copy-source") => {
+                    multipart::upload_part_copy(&shared, &inner, &bucket, &key, parts, body).await
+                }
                 S3OpKind::CompleteMultipartUpload => {
                     multipart::complete(&shared, &inner, &bucket, &key, parts, body).await
                 }

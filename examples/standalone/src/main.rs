@@ -1,14 +1,129 @@
-//! `deltaglider-proxy`: the standalone S3 proxy.
+//! `deltaglider-proxy`: an S3 endpoint that stores binary-similar objects as deltas.
 //!
-//! **Not built yet.** The proxy needs the `DeltaLayer`, which is planned work. Rather than
-//! pretend, this binary says so and exits with status 2.
+//! The stack, outermost first (see `main`):
+//!
+//! ```text
+//! admin endpoints + timing → client authentication → DeltaLayer → s3s-fs (embedded backend)
+//! ```
+//!
+//! Run it with `cargo run --release -p deltaglider-proxy`, then point any S3 client at
+//! `http://127.0.0.1:9000`. `--help` lists every setting.
 #![forbid(unsafe_code)]
 
-fn main() {
-    eprintln!(
-        "deltaglider-proxy {}: the S3 proxy is not built yet (it needs the DeltaLayer).\n\
-         What works today is the codec: cargo run --release -p deltaglider-codec --example codec_bench",
-        env!("CARGO_PKG_VERSION")
+mod admin;
+mod config;
+mod metrics;
+mod server;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use deltaglider::{DeltaConfig, DeltaLayer, Either};
+use tower::ServiceBuilder;
+use tracing_subscriber::EnvFilter;
+
+use crate::admin::AdminLayer;
+use crate::config::{Args, Settings};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    let settings = match Settings::resolve(Args::parse()) {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("deltaglider-proxy: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(settings).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("deltaglider-proxy: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(settings: Settings) -> Result<(), String> {
+    if let Some(upstream) = &settings.upstream {
+        return Err(format!(
+            "--upstream {} (region {}, {}) is not supported yet: this build serves the \
+             embedded backend only",
+            upstream.url,
+            upstream.region,
+            if upstream.credentials.is_some() {
+                "signed"
+            } else {
+                "unsigned"
+            },
+        ));
+    }
+    if settings.credentials.is_some() {
+        return Err(
+            "client credentials are not supported yet (signature verification is not built in); \
+             run on loopback without --access-key/--secret-key"
+                .into(),
+        );
+    }
+    std::fs::create_dir_all(&settings.data_dir)
+        .map_err(|e| format!("cannot create {}: {e}", settings.data_dir.display()))?;
+    let backend = s3s_fs::FileSystem::new(&settings.data_dir)
+        .map_err(|e| format!("cannot open {}: {e:?}", settings.data_dir.display()))?;
+    // The proxy authenticates clients itself; the embedded backend runs without auth.
+    let backend = s3s::service::S3ServiceBuilder::new(backend).build();
+
+    let delta = DeltaLayer::new(
+        DeltaConfig::default()
+            .max_delta_ratio(settings.max_delta_ratio)
+            .cache_bytes(settings.cache_size_mb << 20),
     );
-    std::process::exit(2);
+    let admin = AdminLayer {
+        delta: delta.clone(),
+        durations: Arc::default(),
+    };
+    let service = ServiceBuilder::new()
+        .map_result(answer_internal_failure)
+        .layer(admin)
+        // Anonymous mode: signatures are not checked, and not forwarded either (the layer
+        // rewrites requests, so they would not match).
+        .map_request(|mut request: http::Request<hyper::body::Incoming>| {
+            request.headers_mut().remove(http::header::AUTHORIZATION);
+            request
+        })
+        .layer(delta)
+        .service(backend);
+
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
+    tracing::info!(
+        listen = %server::describe(settings.listen),
+        data_dir = %settings.data_dir.display(),
+        anonymous = true,
+        allow_anonymous_beyond_loopback = settings.allow_anonymous,
+        "deltaglider-proxy serving"
+    );
+    server::serve(listener, service, server::shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+type ProxyResponse = http::Response<Either<s3s::Body>>;
+
+/// s3s answers S3 errors as responses; its `HttpError` reports only internal failures.
+/// They become a 500 `InternalError` response, never a dropped connection.
+fn answer_internal_failure(
+    result: Result<ProxyResponse, s3s::HttpError>,
+) -> Result<ProxyResponse, s3s::HttpError> {
+    Ok(result.unwrap_or_else(|e| {
+        tracing::error!(error = ?e, "backend failure");
+        deltaglider::S3Error::internal("the backend failed")
+            .to_response()
+            .map(Either::full)
+    }))
 }

@@ -1,0 +1,185 @@
+//! Command-line flags, `DELTAGLIDER_*` environment variables and an optional TOML file.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+use serde::Deserialize;
+
+/// deltaglider-proxy: an S3 endpoint that stores binary-similar objects as deltas.
+///
+/// Every flag can also be set as an environment variable `DELTAGLIDER_<FLAG>` (for example
+/// `DELTAGLIDER_LISTEN=0.0.0.0:9000`) or in the TOML file given with `--config` (keys are
+/// the flag names with `-` replaced by `_`). Flags win over the environment, the environment
+/// over the file.
+#[derive(Debug, Clone, Parser)]
+#[command(version, about, long_about = None)]
+pub(crate) struct Args {
+    /// TOML file with any of the settings below.
+    #[arg(long, env = "DELTAGLIDER_CONFIG")]
+    pub(crate) config: Option<PathBuf>,
+    /// Address to serve S3 on.
+    #[arg(long, env = "DELTAGLIDER_LISTEN")]
+    pub(crate) listen: Option<SocketAddr>,
+    /// Directory of the embedded filesystem backend (one subdirectory per bucket).
+    #[arg(long, env = "DELTAGLIDER_DATA_DIR")]
+    pub(crate) data_dir: Option<PathBuf>,
+    /// S3 endpoint to store into instead of the embedded backend (not supported yet).
+    #[arg(long, env = "DELTAGLIDER_UPSTREAM")]
+    pub(crate) upstream: Option<String>,
+    /// Region of the upstream endpoint.
+    #[arg(long, env = "DELTAGLIDER_UPSTREAM_REGION")]
+    pub(crate) upstream_region: Option<String>,
+    /// Access key for the upstream endpoint.
+    #[arg(long, env = "DELTAGLIDER_UPSTREAM_ACCESS_KEY")]
+    pub(crate) upstream_access_key: Option<String>,
+    /// Secret key for the upstream endpoint.
+    #[arg(long, env = "DELTAGLIDER_UPSTREAM_SECRET_KEY", hide_env_values = true)]
+    pub(crate) upstream_secret_key: Option<String>,
+    /// Access key clients must sign with.
+    #[arg(long, env = "DELTAGLIDER_ACCESS_KEY")]
+    pub(crate) access_key: Option<String>,
+    /// Secret key clients must sign with.
+    #[arg(long, env = "DELTAGLIDER_SECRET_KEY", hide_env_values = true)]
+    pub(crate) secret_key: Option<String>,
+    /// Store an object as a delta only when delta / original is below this.
+    #[arg(long, env = "DELTAGLIDER_MAX_DELTA_RATIO")]
+    pub(crate) max_delta_ratio: Option<f64>,
+    /// Memory for cached references, in MiB.
+    #[arg(long, env = "DELTAGLIDER_CACHE_SIZE_MB")]
+    pub(crate) cache_size_mb: Option<u64>,
+    /// Serve unsigned requests (required to listen beyond loopback without credentials).
+    #[arg(long, env = "DELTAGLIDER_ALLOW_ANONYMOUS")]
+    pub(crate) allow_anonymous: bool,
+}
+
+/// The settings file: the same names as the flags.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    listen: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    upstream: Option<String>,
+    upstream_region: Option<String>,
+    upstream_access_key: Option<String>,
+    upstream_secret_key: Option<String>,
+    access_key: Option<String>,
+    secret_key: Option<String>,
+    max_delta_ratio: Option<f64>,
+    cache_size_mb: Option<u64>,
+    allow_anonymous: Option<bool>,
+}
+
+/// An upstream S3 endpoint.
+#[derive(Debug, Clone)]
+pub(crate) struct Upstream {
+    pub(crate) url: String,
+    pub(crate) region: String,
+    pub(crate) credentials: Option<(String, String)>,
+}
+
+/// The resolved settings.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) listen: SocketAddr,
+    pub(crate) data_dir: PathBuf,
+    pub(crate) upstream: Option<Upstream>,
+    pub(crate) credentials: Option<(String, String)>,
+    pub(crate) max_delta_ratio: f64,
+    pub(crate) cache_size_mb: u64,
+    pub(crate) allow_anonymous: bool,
+}
+
+impl Settings {
+    /// Merges flags/environment over the file and applies defaults and safety rules.
+    pub(crate) fn resolve(args: Args) -> Result<Self, String> {
+        let file: File = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?
+            }
+            None => File::default(),
+        };
+        let listen = args
+            .listen
+            .or(file.listen)
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 9000)));
+        let access_key = args.access_key.or(file.access_key);
+        let secret_key = args.secret_key.or(file.secret_key);
+        let credentials = match (access_key, secret_key) {
+            (Some(a), Some(s)) if !a.is_empty() && !s.is_empty() => Some((a, s)),
+            (None, None) => None,
+            _ => return Err("give both --access-key and --secret-key, or neither".into()),
+        };
+        let allow_anonymous = args.allow_anonymous || file.allow_anonymous.unwrap_or(false);
+        if credentials.is_none() && !allow_anonymous && !listen.ip().is_loopback() {
+            return Err(format!(
+                "refusing to serve {listen} without client credentials: set --access-key and \
+                 --secret-key, or pass --allow-anonymous"
+            ));
+        }
+        let max_delta_ratio = args.max_delta_ratio.or(file.max_delta_ratio).unwrap_or(0.5);
+        if !(max_delta_ratio > 0.0 && max_delta_ratio <= 1.0) {
+            return Err(format!(
+                "--max-delta-ratio must be in (0, 1], got {max_delta_ratio}"
+            ));
+        }
+        let upstream = args.upstream.or(file.upstream).map(|url| Upstream {
+            url,
+            region: args
+                .upstream_region
+                .or(file.upstream_region)
+                .unwrap_or_else(|| "us-east-1".into()),
+            credentials: args
+                .upstream_access_key
+                .or(file.upstream_access_key)
+                .zip(args.upstream_secret_key.or(file.upstream_secret_key)),
+        });
+        Ok(Self {
+            listen,
+            data_dir: args
+                .data_dir
+                .or(file.data_dir)
+                .unwrap_or_else(|| PathBuf::from("data")),
+            upstream,
+            credentials,
+            max_delta_ratio,
+            cache_size_mb: args.cache_size_mb.or(file.cache_size_mb).unwrap_or(1024),
+            allow_anonymous,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Settings, String> {
+        let mut all = vec!["deltaglider-proxy"];
+        all.extend_from_slice(args);
+        Settings::resolve(Args::try_parse_from(all).map_err(|e| e.to_string())?)
+    }
+
+    #[test]
+    fn defaults_and_safety() {
+        let s = parse(&[]).expect("defaults");
+        assert_eq!(s.listen, SocketAddr::from(([127, 0, 0, 1], 9000)));
+        assert_eq!(s.max_delta_ratio, 0.5);
+        assert!(parse(&["--listen", "0.0.0.0:9000"]).is_err());
+        assert!(parse(&["--listen", "0.0.0.0:9000", "--allow-anonymous"]).is_ok());
+        assert!(
+            parse(&[
+                "--listen",
+                "0.0.0.0:9000",
+                "--access-key",
+                "a",
+                "--secret-key",
+                "b"
+            ])
+            .is_ok()
+        );
+        assert!(parse(&["--access-key", "a"]).is_err());
+        assert!(parse(&["--max-delta-ratio", "0"]).is_err());
+    }
+}

@@ -51,6 +51,10 @@ pub(crate) struct Args {
     /// Serve unsigned requests (required to listen beyond loopback without credentials).
     #[arg(long, env = "DELTAGLIDER_ALLOW_ANONYMOUS")]
     pub(crate) allow_anonymous: bool,
+    /// Serve the stored layout as it is, without delta handling (`<key>.delta`,
+    /// `reference.bin` and all): for inspection and for other DeltaGlider tools.
+    #[arg(long, env = "DELTAGLIDER_RAW")]
+    pub(crate) raw: bool,
 }
 
 /// The settings file: the same names as the flags.
@@ -68,6 +72,7 @@ struct File {
     max_delta_ratio: Option<f64>,
     cache_size_mb: Option<u64>,
     allow_anonymous: Option<bool>,
+    raw: Option<bool>,
 }
 
 /// An upstream S3 endpoint.
@@ -88,6 +93,7 @@ pub(crate) struct Settings {
     pub(crate) max_delta_ratio: f64,
     pub(crate) cache_size_mb: u64,
     pub(crate) allow_anonymous: bool,
+    pub(crate) raw: bool,
 }
 
 impl Settings {
@@ -147,6 +153,7 @@ impl Settings {
             max_delta_ratio,
             cache_size_mb: args.cache_size_mb.or(file.cache_size_mb).unwrap_or(1024),
             allow_anonymous,
+            raw: args.raw || file.raw.unwrap_or(false),
         })
     }
 }

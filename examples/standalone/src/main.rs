@@ -77,6 +77,19 @@ async fn run(settings: Settings) -> Result<(), String> {
     // The proxy authenticates clients itself; the embedded backend runs without auth.
     let backend = s3s::service::S3ServiceBuilder::new(backend).build();
 
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
+    if settings.raw {
+        tracing::info!(listen = %server::describe(settings.listen), "serving the stored layout raw");
+        let service = ServiceBuilder::new()
+            .map_request(strip_authorization)
+            .map_response(|r: http::Response<s3s::Body>| r.map(Either::passthrough))
+            .service(backend);
+        return server::serve(listener, service, server::shutdown_signal())
+            .await
+            .map_err(|e| e.to_string());
+    }
     let delta = DeltaLayer::new(
         DeltaConfig::default()
             .max_delta_ratio(settings.max_delta_ratio)
@@ -89,18 +102,10 @@ async fn run(settings: Settings) -> Result<(), String> {
     let service = ServiceBuilder::new()
         .map_result(answer_internal_failure)
         .layer(admin)
-        // Anonymous mode: signatures are not checked, and not forwarded either (the layer
-        // rewrites requests, so they would not match).
-        .map_request(|mut request: http::Request<hyper::body::Incoming>| {
-            request.headers_mut().remove(http::header::AUTHORIZATION);
-            request
-        })
+        .map_request(strip_authorization)
         .layer(delta)
         .service(backend);
 
-    let listener = tokio::net::TcpListener::bind(settings.listen)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
     tracing::info!(
         listen = %server::describe(settings.listen),
         data_dir = %settings.data_dir.display(),
@@ -111,6 +116,15 @@ async fn run(settings: Settings) -> Result<(), String> {
     server::serve(listener, service, server::shutdown_signal())
         .await
         .map_err(|e| e.to_string())
+}
+
+/// Anonymous mode: signatures are not checked, and not forwarded either (the layer rewrites
+/// requests, so they would not match).
+fn strip_authorization(
+    mut request: http::Request<hyper::body::Incoming>,
+) -> http::Request<hyper::body::Incoming> {
+    request.headers_mut().remove(http::header::AUTHORIZATION);
+    request
 }
 
 type ProxyResponse = http::Response<Either<s3s::Body>>;

@@ -66,6 +66,14 @@ impl<B> Either<B> {
         }
     }
 
+    /// The bytes of a body the layer built, or the passed-through body.
+    pub fn into_full(self) -> Result<Bytes, B> {
+        match self.inner {
+            Inner::Passthrough { body } => Err(body),
+            Inner::Full { bytes } => Ok(bytes.unwrap_or_default()),
+        }
+    }
+
     /// An empty body.
     pub fn empty() -> Self {
         Self {

@@ -12,6 +12,7 @@
 
 mod admin;
 mod config;
+mod guard;
 mod metrics;
 mod server;
 
@@ -25,6 +26,7 @@ use tracing_subscriber::EnvFilter;
 
 use crate::admin::AdminLayer;
 use crate::config::{Args, Settings};
+use crate::guard::FsGuardLayer;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -84,7 +86,7 @@ async fn run(settings: Settings) -> Result<(), String> {
         tracing::info!(listen = %server::describe(settings.listen), "serving the stored layout raw");
         let service = ServiceBuilder::new()
             .map_request(strip_authorization)
-            .map_response(|r: http::Response<s3s::Body>| r.map(Either::passthrough))
+            .layer(FsGuardLayer)
             .service(backend);
         return server::serve(listener, service, server::shutdown_signal())
             .await
@@ -104,6 +106,8 @@ async fn run(settings: Settings) -> Result<(), String> {
         .layer(admin)
         .map_request(strip_authorization)
         .layer(delta)
+        .map_response(|r: http::Response<Either<s3s::Body>>| r.map(flatten))
+        .layer(FsGuardLayer)
         .service(backend);
 
     tracing::info!(
@@ -125,6 +129,14 @@ fn strip_authorization(
 ) -> http::Request<hyper::body::Incoming> {
     request.headers_mut().remove(http::header::AUTHORIZATION);
     request
+}
+
+/// The guard's body inside the layer's body: one level is enough.
+fn flatten(body: Either<s3s::Body>) -> s3s::Body {
+    match body.into_full() {
+        Ok(bytes) => s3s::Body::from(bytes),
+        Err(passthrough) => passthrough,
+    }
 }
 
 type ProxyResponse = http::Response<Either<s3s::Body>>;

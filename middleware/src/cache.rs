@@ -107,6 +107,13 @@ impl RefCache {
         }
     }
 
+    pub(crate) fn remove(&self, bucket: &str, key: &str) {
+        let mut entries = self.lock();
+        if let Some((gone, _)) = entries.map.remove(&(bucket.to_owned(), key.to_owned())) {
+            entries.bytes -= gone.bytes.len() as u64;
+        }
+    }
+
     pub(crate) fn stats(&self) -> CacheStats {
         CacheStats {
             hits: self.hits.load(Ordering::Relaxed),

@@ -115,14 +115,14 @@ where
         let mut query = format!(
             "list-type=2&max-keys={}&prefix={}",
             shared.config.list_page_size,
-            q(&params.prefix)
+            query_value(&params.prefix)
         );
         if let Some(d) = inner_delimiter {
-            query.push_str(&format!("&delimiter={}", q(d)));
+            query.push_str(&format!("&delimiter={}", query_value(d)));
         }
         match (&inner_token, &resume) {
-            (Some(t), _) => query.push_str(&format!("&continuation-token={}", q(t))),
-            (None, Some(r)) => query.push_str(&format!("&start-after={}", q(r))),
+            (Some(t), _) => query.push_str(&format!("&continuation-token={}", query_value(t))),
+            (None, Some(r)) => query.push_str(&format!("&start-after={}", query_value(r))),
             (None, None) => {}
         }
         let request = inner.request(Method::GET, bucket, "", &query);
@@ -339,8 +339,11 @@ where
     Ok((i, Some(original)))
 }
 
+/// Parses a backend ListObjectsV2 page.
+pub(crate) use xml::parse as parse_page;
+
 /// Percent-encodes a query value.
-fn q(value: &str) -> String {
+pub(crate) fn query_value(value: &str) -> String {
     percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 

@@ -8,6 +8,7 @@ use crate::cache::CachedRef;
 use crate::delta::Shared;
 use crate::error::S3Error;
 use crate::inner::{ByteBody, Inner, InnerS3, Stop, pass_error};
+use crate::keys;
 use crate::meta::{Kind, ObjectMeta};
 use crate::store::add_metadata;
 use crate::time;
@@ -90,28 +91,7 @@ where
     if let Some(existing) = load(shared, inner, bucket, ref_key, None).await? {
         return Ok(existing);
     }
-    let meta = ObjectMeta {
-        kind: Kind::Reference,
-        tool: format!("deltaglider-rs/{}", env!("CARGO_PKG_VERSION")),
-        file_sha256: *sha256,
-        file_size: Some(data.len() as u64),
-        md5: None,
-        multipart_etag: None,
-        created_at: time::rfc3339_micros(time::now_micros()),
-        original_name: None,
-        source_name: Some(source_key.to_owned()),
-        reference: None,
-        delta_size: None,
-        checksums: Vec::new(),
-    };
-    let mut request = inner
-        .request(Method::PUT, bucket, ref_key, "")
-        .header("if-none-match", "*")
-        .header("content-type", "application/octet-stream");
-    if let Some(headers) = request.headers_mut() {
-        add_metadata(headers, &meta)?;
-    }
-    let created = inner.fetch(request, data.clone(), 64 << 10).await?;
+    let created = create(inner, bucket, ref_key, source_key, data, sha256).await?;
     match created.status {
         s if s.is_success() => {
             let reference = Reference {
@@ -135,5 +115,214 @@ where
                 })
         }
         _ => Err(pass_error(created)),
+    }
+}
+
+/// Creates `ref_key` with `data` unless it exists (`If-None-Match: *`); the backend's answer.
+async fn create<S, B, RB>(
+    inner: &Inner<S>,
+    bucket: &str,
+    ref_key: &str,
+    source_key: &str,
+    data: &Bytes,
+    sha256: &Sha256Digest,
+) -> Result<crate::inner::Fetched, Stop<S::Error, RB>>
+where
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
+{
+    let meta = ObjectMeta {
+        kind: Kind::Reference,
+        tool: format!("deltaglider-rs/{}", env!("CARGO_PKG_VERSION")),
+        file_sha256: *sha256,
+        file_size: Some(data.len() as u64),
+        md5: None,
+        multipart_etag: None,
+        created_at: time::rfc3339_micros(time::now_micros()),
+        original_name: None,
+        source_name: Some(source_key.to_owned()),
+        reference: None,
+        delta_size: None,
+        checksums: Vec::new(),
+    };
+    let mut request = inner
+        .request(Method::PUT, bucket, ref_key, "")
+        .header("if-none-match", "*")
+        .header("content-type", "application/octet-stream");
+    if let Some(headers) = request.headers_mut() {
+        add_metadata(headers, &meta)?;
+    }
+    inner.fetch(request, data.clone(), 64 << 10).await
+}
+
+/// Called after a delta naming `reference` was written: makes sure that reference still
+/// exists, re-creating it from memory if a concurrent removal of the deltaspace's last delta
+/// deleted it. `Ok(false)` when a *different* reference now sits there: the new delta must
+/// not be kept.
+pub(crate) async fn ensure_after_write<S, B, RB>(
+    inner: &Inner<S>,
+    bucket: &str,
+    ref_key: &str,
+    source_key: &str,
+    reference: &Reference,
+) -> Result<bool, Stop<S::Error, RB>>
+where
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
+{
+    for _ in 0..3 {
+        let head = inner
+            .fetch(
+                inner.request(Method::HEAD, bucket, ref_key, ""),
+                Bytes::new(),
+                64 << 10,
+            )
+            .await?;
+        match head.status {
+            s if s.is_success() => {
+                let stored = head.meta("dg-file-sha256").and_then(|v| v.parse().ok());
+                return Ok(stored.is_none_or(|sha: Sha256Digest| sha == reference.sha256));
+            }
+            StatusCode::NOT_FOUND => {
+                tracing::warn!(
+                    bucket,
+                    ref_key,
+                    "reference vanished under a new delta; re-creating it"
+                );
+                let created = create(
+                    inner,
+                    bucket,
+                    ref_key,
+                    source_key,
+                    &reference.bytes,
+                    &reference.sha256,
+                )
+                .await?;
+                if created.status.is_success() {
+                    return Ok(true);
+                }
+                if !matches!(
+                    created.status,
+                    StatusCode::PRECONDITION_FAILED | StatusCode::CONFLICT
+                ) {
+                    return Err(pass_error(created));
+                }
+            }
+            _ => return Err(pass_error(head)),
+        }
+    }
+    Err(S3Error::new(
+        "SlowDown",
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the deltaspace reference is changing concurrently; retry",
+    )
+    .into())
+}
+
+/// Called after a delta of deltaspace `space` was deleted: removes the deltaspace's
+/// reference when no delta is left. Safe against a concurrent PUT: the reference is read
+/// into memory first and re-created if a delta appears while it is being removed (and the
+/// PUT side re-creates it too, see [`ensure_after_write`]).
+pub(crate) async fn remove_if_unused<S, B, RB>(
+    shared: &Shared,
+    inner: &Inner<S>,
+    bucket: &str,
+    space: &str,
+) -> Result<(), Stop<S::Error, RB>>
+where
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
+{
+    let ref_key = keys::reference_key(space);
+    if has_delta(inner, bucket, space).await? {
+        return Ok(());
+    }
+    let Some(reference) = load(shared, inner, bucket, &ref_key, None).await? else {
+        return Ok(());
+    };
+    let deleted = inner
+        .fetch(
+            inner.request(Method::DELETE, bucket, &ref_key, ""),
+            Bytes::new(),
+            64 << 10,
+        )
+        .await?;
+    if !(deleted.status.is_success() || deleted.status == StatusCode::NOT_FOUND) {
+        return Err(pass_error(deleted));
+    }
+    if has_delta(inner, bucket, space).await? {
+        tracing::info!(
+            bucket,
+            ref_key,
+            "a delta appeared while removing its reference; restoring it"
+        );
+        let created = create(
+            inner,
+            bucket,
+            &ref_key,
+            &ref_key,
+            &reference.bytes,
+            &reference.sha256,
+        )
+        .await?;
+        if !(created.status.is_success()
+            || matches!(
+                created.status,
+                StatusCode::PRECONDITION_FAILED | StatusCode::CONFLICT
+            ))
+        {
+            return Err(pass_error(created));
+        }
+        return Ok(());
+    }
+    shared.cache.remove(bucket, &ref_key);
+    tracing::info!(bucket, ref_key, "removed an unused reference");
+    Ok(())
+}
+
+/// Whether any delta is stored directly in deltaspace `space`.
+async fn has_delta<S, B, RB>(
+    inner: &Inner<S>,
+    bucket: &str,
+    space: &str,
+) -> Result<bool, Stop<S::Error, RB>>
+where
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
+{
+    let mut token: Option<String> = None;
+    loop {
+        let mut query = format!(
+            "list-type=2&delimiter=%2F&prefix={}",
+            crate::list::query_value(space)
+        );
+        if let Some(t) = &token {
+            query.push_str(&format!(
+                "&continuation-token={}",
+                crate::list::query_value(t)
+            ));
+        }
+        let page = inner
+            .fetch(
+                inner.request(Method::GET, bucket, "", &query),
+                Bytes::new(),
+                64 << 20,
+            )
+            .await?;
+        if !page.status.is_success() {
+            return Err(pass_error(page));
+        }
+        let page = crate::list::parse_page(&page.body)?;
+        if page
+            .objects
+            .iter()
+            .any(|o| o.key.ends_with(keys::DELTA_SUFFIX))
+        {
+            return Ok(true);
+        }
+        match (page.truncated, page.next_token) {
+            (true, Some(t)) => token = Some(t),
+            _ => return Ok(false),
+        }
     }
 }

@@ -1,8 +1,7 @@
 //! DeleteObject and DeleteObjects: remove whichever stored form of each key exists.
 //!
-//! References are left in place (removing an unused one safely needs a listing of its
-//! deltaspace under concurrency control, which is not implemented yet); they cost space,
-//! never data.
+//! When the last delta of a deltaspace goes, its reference goes too
+//! ([`reference::remove_if_unused`], safe against concurrent uploads).
 
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -12,9 +11,10 @@ use quick_xml::events::Event;
 
 use crate::body::{Either, ResponseBody, collect_limited};
 use crate::chunked;
+use crate::delta::Shared;
 use crate::error::{S3Error, escape_into};
 use crate::inner::{ByteBody, Fetched, Inner, InnerS3, Stop, pass_error};
-use crate::keys;
+use crate::{keys, reference};
 
 type Outcome<E, RB> = Result<Response<ResponseBody<RB>>, Stop<E, RB>>;
 
@@ -23,6 +23,7 @@ const DELETE_CONCURRENCY: usize = 16;
 
 /// Handles DeleteObject.
 pub(crate) async fn delete<S, B, RB>(
+    shared: &Shared,
     inner: &Inner<S>,
     bucket: &str,
     key: &str,
@@ -42,6 +43,9 @@ where
         .send(Request::from_parts(parts, Either::passthrough(body)))
         .await
         .map_err(Stop::Inner)?;
+    if response.status().is_success() {
+        reference::remove_if_unused(shared, inner, bucket, keys::deltaspace(key)).await?;
+    }
     Ok(response.map(Either::passthrough))
 }
 
@@ -76,6 +80,7 @@ enum KeyResult {
 
 /// Handles DeleteObjects: both stored forms of every key, several at a time.
 pub(crate) async fn delete_many<S, B, RB>(
+    shared: &Shared,
     inner: &Inner<S>,
     bucket: &str,
     parts: Parts,
@@ -97,13 +102,19 @@ where
     let request = parse_delete(&xml)?;
     let work: Vec<_> = request
         .keys
-        .into_iter()
+        .iter()
+        .cloned()
         .map(|key| delete_both(inner, bucket, key))
         .collect();
     let results: Vec<_> = futures_util::stream::iter(work)
         .buffered(DELETE_CONCURRENCY)
         .collect()
         .await;
+    let spaces: std::collections::BTreeSet<String> = request
+        .keys
+        .iter()
+        .map(|k| keys::deltaspace(k).to_owned())
+        .collect();
     let mut out = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DeleteResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">",
     );
@@ -127,6 +138,9 @@ where
         }
     }
     out.push_str("</DeleteResult>");
+    for space in &spaces {
+        reference::remove_if_unused(shared, inner, bucket, space).await?;
+    }
     let mut response = Response::new(Either::full(out));
     response.headers_mut().insert(
         header::CONTENT_TYPE,

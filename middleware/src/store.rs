@@ -251,6 +251,26 @@ where
     if !stored.status.is_success() {
         return Err(pass_error(stored));
     }
+    if kind == Kind::Delta
+        && !reference::ensure_after_write(inner, bucket, &ref_key, key, &reference).await?
+    {
+        // Another upload re-seeded the deltaspace with different bytes while this one was
+        // encoding: this delta is useless. Remove it; the client's retry encodes afresh.
+        let _ = inner
+            .fetch(
+                inner.request(Method::DELETE, bucket, &stored_key, ""),
+                Bytes::new(),
+                64 << 10,
+            )
+            .await?;
+        shared.cache.remove(bucket, &ref_key);
+        return Err(S3Error::new(
+            "SlowDown",
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the deltaspace's reference changed during the upload; retry",
+        )
+        .into());
+    }
     // The other form of this key, if an earlier PUT left one, must not shadow this one.
     let cleanup = inner
         .fetch(

@@ -546,3 +546,62 @@ async fn checksums_are_verified_kept_and_returned() {
     assert_eq!(e.into_service_error().meta().code(), Some("BadDigest"));
     assert!(stored(&root, "c/v3.zip.delta").is_none() && stored(&root, "c/v3.zip").is_none());
 }
+
+#[tokio::test]
+async fn references_go_with_their_last_delta_and_come_back_when_needed() {
+    let root = scratch_dir("layer-sdk-references");
+    let (service, _) = layered(&root, DeltaConfig::default());
+    let s3 = client(service);
+    s3.create_bucket()
+        .bucket("releases")
+        .send()
+        .await
+        .expect("create bucket");
+    let v1 = noise(31, 1 << 20);
+    let v2 = edit(&v1, 32);
+    put(&s3, "r/v1.zip", &v1).await;
+    put(&s3, "r/v2.zip", &v2).await;
+    put(&s3, "r/notes.txt", b"kept").await;
+    let delete = |key: &'static str| {
+        let s3 = s3.clone();
+        async move {
+            s3.delete_object()
+                .bucket("releases")
+                .key(key)
+                .send()
+                .await
+                .expect("delete");
+        }
+    };
+    delete("r/v1.zip").await;
+    assert!(
+        stored(&root, "r/reference.bin").is_some(),
+        "v2 still needs it"
+    );
+    assert_eq!(get(&s3, "r/v2.zip").await, v2);
+    delete("r/v2.zip").await;
+    assert!(
+        stored(&root, "r/reference.bin").is_none(),
+        "no delta left: reference removed"
+    );
+    assert_eq!(get(&s3, "r/notes.txt").await, b"kept");
+
+    // A new upload seeds a new reference.
+    put(&s3, "r/v2.zip", &v2).await;
+    assert_eq!(stored(&root, "r/reference.bin"), Some(v2.len() as u64));
+
+    // Another instance removed the reference while this one had it cached (simulated by
+    // deleting it underneath): the next delta written against it restores it.
+    let (other, _) = layered(&root, DeltaConfig::default());
+    let other = client(other);
+    std::fs::remove_file(root.join("releases/r/reference.bin")).expect("remove reference");
+    let v3 = edit(&v2, 33);
+    put(&s3, "r/v3.zip", &v3).await;
+    assert_eq!(stored(&root, "r/reference.bin"), Some(v2.len() as u64));
+    assert_eq!(
+        get(&other, "r/v3.zip").await,
+        v3,
+        "a cold instance reads it back"
+    );
+    assert_eq!(get(&other, "r/v2.zip").await, v2);
+}

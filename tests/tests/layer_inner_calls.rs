@@ -80,9 +80,12 @@ async fn put_and_get_make_exactly_these_backend_calls() {
             "GET /bkt/r/reference.bin",
             "PUT /bkt/r/reference.bin [if-none-match]",
             "PUT /bkt/r/v1.zip.delta",
+            // The reference is still there (a concurrent removal would be undone here).
+            "HEAD /bkt/r/reference.bin",
             "DELETE /bkt/r/v1.zip",
             // Second PUT: the reference comes from the cache.
             "PUT /bkt/r/v2.zip.delta",
+            "HEAD /bkt/r/reference.bin",
             "DELETE /bkt/r/v2.zip",
         ]
     );

@@ -100,8 +100,12 @@ where
                 S3OpKind::GetObject | S3OpKind::HeadObject => {
                     retrieve::get_or_head(&shared, &inner, &bucket, &key, parts, body).await
                 }
-                S3OpKind::DeleteObject => remove::delete(&inner, &bucket, &key, parts, body).await,
-                S3OpKind::DeleteObjects => remove::delete_many(&inner, &bucket, parts, body).await,
+                S3OpKind::DeleteObject => {
+                    remove::delete(&shared, &inner, &bucket, &key, parts, body).await
+                }
+                S3OpKind::DeleteObjects => {
+                    remove::delete_many(&shared, &inner, &bucket, parts, body).await
+                }
                 S3OpKind::CopyObject => {
                     copy::copy(&shared, &inner, &bucket, &key, parts, body).await
                 }

@@ -55,7 +55,8 @@ mod vcdiff;
 pub use error::{Error, Result};
 pub use integrity::{Md5, Md5Digest, ParseDigestError, Sha256, Sha256Digest};
 pub use memory::{
-    declared_target_len, decode, decode_verified, decode_verified_with, decode_with, encode,
+    declared_target_len, decode, decode_range, decode_verified, decode_verified_with, decode_with,
+    encode,
 };
 pub use options::{Backend, EncodeOptions, Encoded};
 #[cfg(unix)]

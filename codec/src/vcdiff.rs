@@ -47,6 +47,11 @@ pub(crate) struct Window {
 }
 
 impl Window {
+    /// Whether the window carries an Adler-32 of its target bytes.
+    pub(crate) fn has_checksum(&self) -> bool {
+        self.adler32.is_some()
+    }
+
     /// The reference bytes this window reads.
     pub(crate) fn reference_range(&self) -> Range<u64> {
         self.copy_offset..self.copy_offset + self.copy_len

@@ -71,6 +71,7 @@ mod range;
 mod reference;
 mod remove;
 mod retrieve;
+pub mod sigv4;
 mod store;
 mod time;
 

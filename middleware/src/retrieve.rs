@@ -156,24 +156,21 @@ where
         return Ok(response);
     }
 
-    let original = decode_delta(shared, inner, bucket, key, &meta, &delta.body).await?;
-    let total = original.len() as u64;
-
+    let total = original_len(key, &meta, &delta.body)?;
     let range = client
         .headers
         .get(header::RANGE)
         .and_then(|v| v.to_str().ok());
     let (status, body) = match range::parse(range, total) {
-        Wanted::All => (StatusCode::OK, original),
-        Wanted::Part(r) => {
+        Wanted::Part(r) if r.end - r.start < total => {
             headers.insert(
                 header::CONTENT_RANGE,
                 header_value(&format!("bytes {}-{}/{total}", r.start, r.end - 1))?,
             );
-            (
-                StatusCode::PARTIAL_CONTENT,
-                original.slice(r.start as usize..r.end as usize),
-            )
+            // Only the windows covering the range, each checked by its Adler-32: bounded
+            // work for a suffix read of a large object.
+            let part = decode(shared, inner, bucket, key, &meta, &delta.body, Some(r)).await?;
+            (StatusCode::PARTIAL_CONTENT, part)
         }
         Wanted::Unsatisfiable => {
             return Err(S3Error::new(
@@ -182,6 +179,10 @@ where
                 "The requested range is not satisfiable",
             )
             .into());
+        }
+        Wanted::All | Wanted::Part(_) => {
+            let whole = decode(shared, inner, bucket, key, &meta, &delta.body, None).await?;
+            (StatusCode::OK, whole)
         }
     };
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
@@ -220,6 +221,34 @@ where
     S: InnerS3<B, RB>,
     RB: ByteBody,
 {
+    decode(shared, inner, bucket, key, meta, delta, None).await
+}
+
+/// The length of the original: recorded in the metadata, or declared by the delta.
+fn original_len<E, RB>(key: &str, meta: &ObjectMeta, delta: &[u8]) -> Result<u64, Stop<E, RB>> {
+    match meta.file_size {
+        Some(size) => Ok(size),
+        None => deltaglider_codec::declared_target_len(delta)
+            .map_err(|e| S3Error::internal(format!("cannot reconstruct {key}: {e}")).into()),
+    }
+}
+
+/// Reconstructs the whole original (SHA-256 verified) or, given a range, only the windows
+/// covering it (each verified by its Adler-32; deltas without window checksums are decoded
+/// whole and verified, then sliced).
+async fn decode<S, B, RB>(
+    shared: &Shared,
+    inner: &Inner<S>,
+    bucket: &str,
+    key: &str,
+    meta: &ObjectMeta,
+    delta: &[u8],
+    range: Option<std::ops::Range<u64>>,
+) -> Result<Bytes, Stop<S::Error, RB>>
+where
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
+{
     let delta_key = keys::delta_key(key);
     let Some(ref_info) = &meta.reference else {
         return Err(S3Error::internal(format!("{delta_key} names no reference")).into());
@@ -232,16 +261,29 @@ where
                 ref_info.key
             ))
         })?;
-    let expected_len = match meta.file_size {
-        Some(size) => size,
-        None => deltaglider_codec::declared_target_len(delta)
-            .map_err(|e| S3Error::internal(format!("cannot reconstruct {key}: {e}")))?,
-    };
+    let expected_len = original_len(key, meta, delta)?;
+    let failed =
+        |e: deltaglider_codec::Error| S3Error::internal(format!("cannot reconstruct {key}: {e}"));
     let stopwatch = Stopwatch::start();
-    let original = decode_verified(&reference.bytes, delta, expected_len, &meta.file_sha256)
-        .map_err(|e| S3Error::internal(format!("cannot reconstruct {key}: {e}")))?;
+    let bytes = match range {
+        Some(r) => {
+            match deltaglider_codec::decode_range(&reference.bytes, delta, expected_len, r.clone())
+            {
+                Ok(part) => Bytes::from(part),
+                Err(deltaglider_codec::Error::Unsupported { .. }) => {
+                    decode_verified(&reference.bytes, delta, expected_len, &meta.file_sha256)
+                        .map(|whole| Bytes::from(whole).slice(r.start as usize..r.end as usize))
+                        .map_err(failed)?
+                }
+                Err(e) => return Err(failed(e).into()),
+            }
+        }
+        None => decode_verified(&reference.bytes, delta, expected_len, &meta.file_sha256)
+            .map(Bytes::from)
+            .map_err(failed)?,
+    };
     shared.counters.decoded(stopwatch.micros());
-    Ok(Bytes::from(original))
+    Ok(bytes)
 }
 
 /// The original bytes of `key` and the headers that describe it, whichever way it is

@@ -1,0 +1,88 @@
+//! AWS Signature Version 4 verification: a tower layer for the front of an S3 endpoint.
+//!
+//! [`SigV4Layer`] checks each request's signature against a [`CredentialStore`] and
+//! answers failures itself with S3 XML errors; the inner service (typically the
+//! [`DeltaLayer`](crate::DeltaLayer)) sees verified requests only:
+//!
+//! ```text
+//! client → SigV4Layer → DeltaLayer → (SigV4 signing) → S3 backend
+//! ```
+//!
+//! # What is verified
+//!
+//! - `Authorization: AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…`, with
+//!   `x-amz-date` within [`max_clock_skew`](SigV4Config::max_clock_skew) of now (15
+//!   minutes) and `x-amz-content-sha256` present;
+//! - presigned URLs (`X-Amz-Algorithm`, `X-Amz-Credential`, `X-Amz-Date`, `X-Amz-Expires`
+//!   up to 604800 s, `X-Amz-SignedHeaders`, `X-Amz-Signature`; payload `UNSIGNED-PAYLOAD`
+//!   unless `X-Amz-Content-Sha256` says otherwise), until they expire;
+//! - the credential scope: date equal to the request's, service `s3`, the configured
+//!   region if there is one;
+//! - the canonical request as S3 builds it (see `canonical.rs`): the path as sent, each
+//!   segment encoded once; the query sorted by encoded name then value; the signed headers
+//!   lower-cased, trimmed, with runs of spaces collapsed. `host` must be signed, and so
+//!   must every `x-amz-*` header sent (S3's rule; a presigned URL may leave
+//!   `x-amz-user-agent` and `x-amz-checksum-mode` out, any request `x-amz-security-token`);
+//! - the payload, per `x-amz-content-sha256`: a hex SHA-256 is compared with the body's;
+//!   `STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]` bodies have every chunk signature and
+//!   the trailer signature checked (and `x-amz-decoded-content-length`);
+//!   `UNSIGNED-PAYLOAD` and `STREAMING-UNSIGNED-PAYLOAD-TRAILER` bodies are not checked.
+//!   How much is buffered: [`SigV4Config::buffer_limit`].
+//!
+//! Signatures are compared in constant time. Requests without any authentication are
+//! refused with 403 `AccessDenied` unless [`SigV4Config::allow_anonymous`] lets them pass
+//! unchanged. SigV2 (`Authorization: AWS …`, `?AWSAccessKeyId=…`), SigV4A and browser POST
+//! policies are not supported (400 `InvalidRequest` for the first two; a POST policy
+//! carries no `Authorization`, so it counts as anonymous). Session tokens are not validated.
+//!
+//! # Errors
+//!
+//! | Failure | Code | Status |
+//! |---|---|---|
+//! | no authentication, not allowed | `AccessDenied` | 403 |
+//! | signature differs (request, chunk or trailer) | `SignatureDoesNotMatch` | 403 |
+//! | unknown access key | `InvalidAccessKeyId` | 403 |
+//! | header-signed request outside the skew window | `RequestTimeTooSkewed` | 403 |
+//! | presigned URL expired / dated in the future | `AccessDenied` | 403 |
+//! | missing or invalid date; unsigned `x-amz-*` headers | `AccessDenied` | 403 |
+//! | unparsable `Authorization`, bad scope or region | `AuthorizationHeaderMalformed` | 400 |
+//! | bad presigning parameters | `AuthorizationQueryParametersError` | 400 |
+//! | no `x-amz-content-sha256` | `MissingSecurityHeader` | 400 |
+//! | invalid `x-amz-content-sha256`; header and query auth together | `InvalidArgument` | 400 |
+//! | body hash differs | `XAmzContentSHA256Mismatch` | 400 |
+//! | malformed `aws-chunked` body, unreadable body | `IncompleteBody` | 400 |
+//! | SigV2, other algorithms | `InvalidRequest` | 400 |
+//! | no clock configured (wasm32) | `InternalError` | 500 |
+//!
+//! ```
+//! use std::time::SystemTime;
+//! use deltaglider::sigv4::{SigV4Config, SigV4Layer, StaticCredentials};
+//! let keys = StaticCredentials::new().with("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG");
+//! let layer = SigV4Layer::new(
+//!     SigV4Config::new(keys)
+//!         .region("us-east-1")
+//!         .clock(SystemTime::now)
+//!         .allow_anonymous(false),
+//! );
+//! # let _ = layer;
+//! ```
+
+mod auth;
+mod body;
+mod canonical;
+mod chunked;
+mod config;
+mod credentials;
+mod errors;
+mod layer;
+mod service;
+
+#[cfg(test)]
+mod tests;
+
+pub use auth::Principal;
+pub use body::SigV4Body;
+pub use config::{Clock, MAX_PRESIGNED_EXPIRY, SigV4Config};
+pub use credentials::{CredentialStore, StaticCredentials};
+pub use layer::SigV4Layer;
+pub use service::{ResponseFuture, SigV4};

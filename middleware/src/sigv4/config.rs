@@ -1,0 +1,155 @@
+//! What the SigV4 layer is configured with.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use super::credentials::CredentialStore;
+use crate::compat::MaybeSend;
+
+/// The current time, as the layer sees it.
+///
+/// Implemented for closures `Fn() -> SystemTime`. wasm32 has no `SystemTime::now()` (it
+/// panics there), so a Worker supplies one built from `Date.now()`:
+/// `|| UNIX_EPOCH + Duration::from_millis(js_sys::Date::now() as u64)`.
+pub trait Clock: MaybeSend + Sync + 'static {
+    /// Now.
+    fn now(&self) -> SystemTime;
+}
+
+impl<F> Clock for F
+where
+    F: Fn() -> SystemTime + MaybeSend + Sync + 'static,
+{
+    fn now(&self) -> SystemTime {
+        self()
+    }
+}
+
+/// The longest validity of a presigned URL S3 accepts (`X-Amz-Expires`), 7 days.
+pub const MAX_PRESIGNED_EXPIRY: Duration = Duration::from_secs(604_800);
+
+/// Settings of a [`SigV4Layer`](super::SigV4Layer).
+///
+/// ```
+/// use deltaglider::sigv4::{SigV4Config, StaticCredentials};
+/// let config = SigV4Config::new(StaticCredentials::new().with("AKIDEXAMPLE", "secret"))
+///     .region("us-east-1")
+///     .buffer_limit(1 << 20);
+/// # let _ = config;
+/// ```
+#[derive(Clone)]
+pub struct SigV4Config {
+    pub(crate) credentials: Arc<dyn CredentialStore>,
+    pub(crate) region: Option<String>,
+    pub(crate) service: String,
+    pub(crate) clock: Option<Arc<dyn Clock>>,
+    pub(crate) allow_anonymous: bool,
+    pub(crate) max_skew: Duration,
+    pub(crate) buffer_limit: u64,
+}
+
+impl SigV4Config {
+    /// Verifies against `credentials`; any region, service `s3`, 15 minutes of clock skew,
+    /// anonymous requests refused, bodies buffered up to 8 MiB (see
+    /// [`buffer_limit`](Self::buffer_limit)).
+    ///
+    /// The clock is `SystemTime::now` on native targets. On wasm32 there is none: set one
+    /// with [`clock`](Self::clock), or every signed request fails with 500 `InternalError`.
+    pub fn new(credentials: impl CredentialStore) -> Self {
+        Self {
+            credentials: Arc::new(credentials),
+            region: None,
+            service: "s3".to_owned(),
+            clock: default_clock(),
+            allow_anonymous: false,
+            max_skew: Duration::from_secs(15 * 60),
+            buffer_limit: 8 << 20,
+        }
+    }
+
+    /// Accepts only this region in the credential scope (default: any region), answering
+    /// others with 400 `AuthorizationHeaderMalformed` as S3 does.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// The service name the credential scope must carry (default `s3`).
+    pub fn service(mut self, service: impl Into<String>) -> Self {
+        self.service = service.into();
+        self
+    }
+
+    /// Where the time comes from (default `SystemTime::now` on native targets, none on
+    /// wasm32).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
+    /// Lets requests that carry no authentication at all (no `Authorization` header, no
+    /// presigning or SigV2 query parameters) through unchanged (default: refused with 403
+    /// `AccessDenied`). Requests that do carry authentication are always verified.
+    pub fn allow_anonymous(mut self, allow: bool) -> Self {
+        self.allow_anonymous = allow;
+        self
+    }
+
+    /// How far the `x-amz-date` of a header-signed request may be from now (default 15
+    /// minutes, as S3). Presigned URLs use their `X-Amz-Expires` instead, and may be dated
+    /// at most this far in the future.
+    pub fn max_clock_skew(mut self, skew: Duration) -> Self {
+        self.max_skew = skew;
+        self
+    }
+
+    /// Signed payloads (`x-amz-content-sha256` a hex SHA-256, or a signed `aws-chunked`
+    /// stream) of at most this many bytes are read completely and checked before the inner
+    /// service sees the request, so a mismatch is answered with the proper S3 error. Larger
+    /// ones stream through and are checked on the way: a mismatch then ends the body with
+    /// an error instead of its end, which the inner service must treat as a failed upload
+    /// (default 8 MiB; 0 streams everything).
+    pub fn buffer_limit(mut self, bytes: u64) -> Self {
+        self.buffer_limit = bytes;
+        self
+    }
+
+    /// The region required in the credential scope, if any.
+    pub fn get_region(&self) -> Option<&str> {
+        self.region.as_deref()
+    }
+
+    /// Whether requests without authentication pass.
+    pub fn get_allow_anonymous(&self) -> bool {
+        self.allow_anonymous
+    }
+
+    /// The buffering limit for signed payloads, in bytes.
+    pub fn get_buffer_limit(&self) -> u64 {
+        self.buffer_limit
+    }
+}
+
+impl fmt::Debug for SigV4Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigV4Config")
+            .field("region", &self.region)
+            .field("service", &self.service)
+            .field("has_clock", &self.clock.is_some())
+            .field("allow_anonymous", &self.allow_anonymous)
+            .field("max_skew", &self.max_skew)
+            .field("buffer_limit", &self.buffer_limit)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn default_clock() -> Option<Arc<dyn Clock>> {
+    Some(Arc::new(SystemTime::now))
+}
+
+#[cfg(target_arch = "wasm32")]
+fn default_clock() -> Option<Arc<dyn Clock>> {
+    None
+}

@@ -1,0 +1,106 @@
+//! The S3 errors of authentication, with the codes and messages S3 itself uses.
+
+use http::StatusCode;
+
+use crate::error::S3Error;
+
+/// 403 `AccessDenied`.
+pub(crate) fn access_denied(message: &str) -> S3Error {
+    S3Error::new("AccessDenied", StatusCode::FORBIDDEN, message)
+}
+
+/// 403 `AccessDenied` for a missing or unparsable request date.
+pub(crate) fn invalid_date() -> S3Error {
+    access_denied("AWS authentication requires a valid Date or x-amz-date header")
+}
+
+/// 403 `SignatureDoesNotMatch`.
+pub(crate) fn signature_mismatch() -> S3Error {
+    S3Error::new(
+        "SignatureDoesNotMatch",
+        StatusCode::FORBIDDEN,
+        "The request signature we calculated does not match the signature you provided. \
+         Check your key and signing method.",
+    )
+}
+
+/// 403 `SignatureDoesNotMatch` for an `aws-chunked` chunk or trailer.
+pub(crate) fn chunk_signature_mismatch(what: &str) -> S3Error {
+    S3Error::new(
+        "SignatureDoesNotMatch",
+        StatusCode::FORBIDDEN,
+        format!("The {what} signature we calculated does not match the signature you provided."),
+    )
+}
+
+/// 403 `InvalidAccessKeyId`.
+pub(crate) fn invalid_access_key() -> S3Error {
+    S3Error::new(
+        "InvalidAccessKeyId",
+        StatusCode::FORBIDDEN,
+        "The AWS Access Key Id you provided does not exist in our records.",
+    )
+}
+
+/// 403 `RequestTimeTooSkewed`.
+pub(crate) fn time_too_skewed() -> S3Error {
+    S3Error::new(
+        "RequestTimeTooSkewed",
+        StatusCode::FORBIDDEN,
+        "The difference between the request time and the current time is too large.",
+    )
+}
+
+/// 400 `AuthorizationHeaderMalformed`.
+pub(crate) fn header_malformed(detail: &str) -> S3Error {
+    S3Error::new(
+        "AuthorizationHeaderMalformed",
+        StatusCode::BAD_REQUEST,
+        format!("The authorization header is malformed; {detail}"),
+    )
+}
+
+/// 400 `AuthorizationQueryParametersError`.
+pub(crate) fn query_malformed(detail: &str) -> S3Error {
+    S3Error::new(
+        "AuthorizationQueryParametersError",
+        StatusCode::BAD_REQUEST,
+        detail,
+    )
+}
+
+/// 400 `InvalidRequest`: SigV2 or another scheme this layer does not verify.
+pub(crate) fn unsupported_mechanism() -> S3Error {
+    S3Error::invalid_request(
+        "The authorization mechanism you have provided is not supported. \
+         Please use AWS4-HMAC-SHA256.",
+    )
+}
+
+/// 400 `MissingSecurityHeader`.
+pub(crate) fn missing_header(name: &str) -> S3Error {
+    S3Error::new(
+        "MissingSecurityHeader",
+        StatusCode::BAD_REQUEST,
+        format!("Your request was missing a required header: {name}"),
+    )
+}
+
+/// 400 `XAmzContentSHA256Mismatch`.
+pub(crate) fn content_sha256_mismatch() -> S3Error {
+    S3Error::new(
+        "XAmzContentSHA256Mismatch",
+        StatusCode::BAD_REQUEST,
+        "The provided 'x-amz-content-sha256' header does not match what was computed.",
+    )
+}
+
+/// 400 `IncompleteBody`: an `aws-chunked` body that does not parse, or a body that ended
+/// early or could not be read.
+pub(crate) fn incomplete_body(detail: &str) -> S3Error {
+    S3Error::new(
+        "IncompleteBody",
+        StatusCode::BAD_REQUEST,
+        format!("The request body is incomplete or malformed: {detail}"),
+    )
+}

@@ -1,0 +1,52 @@
+//! The [`SigV4Layer`].
+
+use std::sync::Arc;
+
+use tower_layer::Layer;
+
+use super::{SigV4, SigV4Config};
+
+/// A tower [`Layer`] that verifies the AWS Signature Version 4 of each request before the
+/// inner service sees it (see [the module docs](super)).
+///
+/// ```
+/// use deltaglider::sigv4::{SigV4Config, SigV4Layer, StaticCredentials};
+/// use deltaglider::{DeltaConfig, DeltaLayer};
+/// use tower::ServiceBuilder;
+/// # let inner = tower::service_fn(|_: http::Request<deltaglider::RequestBody<
+/// #     deltaglider::sigv4::SigV4Body<String>>>| async {
+/// #     Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+/// # });
+/// let keys = StaticCredentials::new().with("AKIDEXAMPLE", "secret");
+/// let service = ServiceBuilder::new()
+///     .layer(SigV4Layer::new(SigV4Config::new(keys)))
+///     .layer(DeltaLayer::new(DeltaConfig::default()))
+///     .service(inner);
+/// # let _ = service;
+/// ```
+#[derive(Debug, Clone)]
+pub struct SigV4Layer {
+    config: Arc<SigV4Config>,
+}
+
+impl SigV4Layer {
+    /// A layer with this configuration.
+    pub fn new(config: SigV4Config) -> Self {
+        Self {
+            config: Arc::new(config),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &SigV4Config {
+        &self.config
+    }
+}
+
+impl<S> Layer<S> for SigV4Layer {
+    type Service = SigV4<S>;
+
+    fn layer(&self, inner: S) -> SigV4<S> {
+        SigV4::from_shared(inner, Arc::clone(&self.config))
+    }
+}

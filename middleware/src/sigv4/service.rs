@@ -1,0 +1,173 @@
+//! The [`SigV4`] service and its response future.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body::Body;
+use tower_service::Service;
+
+use super::auth::authenticate;
+use super::body::{SigV4Body, check_payload};
+use super::{SigV4Config, SigV4Layer};
+use crate::body::{BoxError, Either, ResponseBody};
+use crate::compat::{BoxFuture, MaybeSend};
+use crate::error::S3Error;
+
+/// The service [`SigV4Layer`] wraps around an inner service: verifies each request's
+/// signature and answers failures itself with S3 XML errors.
+///
+/// A verified request reaches the inner service without its `Authorization` and
+/// `x-amz-security-token` headers (whatever is behind rewrites requests, so the client's
+/// signature must not travel on; the URI, presigning parameters included, is unchanged),
+/// with a [`Principal`](super::Principal) in its extensions, and with its body as a
+/// [`SigV4Body`].
+#[derive(Debug, Clone)]
+pub struct SigV4<S> {
+    inner: S,
+    config: Arc<SigV4Config>,
+}
+
+impl<S> SigV4<S> {
+    /// Wraps `inner`.
+    pub fn new(inner: S, config: SigV4Config) -> Self {
+        Self::from_shared(inner, Arc::new(config))
+    }
+
+    pub(crate) fn from_shared(inner: S, config: Arc<SigV4Config>) -> Self {
+        Self { inner, config }
+    }
+
+    /// A [`SigV4Layer`] with this configuration.
+    pub fn layer(config: SigV4Config) -> SigV4Layer {
+        SigV4Layer::new(config)
+    }
+
+    /// The inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The inner service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Unwraps the inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S, B, RB> Service<Request<B>> for SigV4<S>
+where
+    S: Service<Request<SigV4Body<B>>, Response = Response<RB>> + Clone + MaybeSend + 'static,
+    S::Future: MaybeSend + 'static,
+    S::Error: MaybeSend + 'static,
+    B: Body<Data = Bytes> + MaybeSend + 'static,
+    B::Error: Into<BoxError>,
+    RB: MaybeSend + 'static,
+{
+    type Response = Response<ResponseBody<RB>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<RB, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let (mut parts, body) = request.into_parts();
+        let verified = match authenticate(&self.config, &parts) {
+            Ok(verified) => verified,
+            Err(error) => return reject(&error),
+        };
+        let Some(verified) = verified else {
+            // Anonymous, and allowed: untouched.
+            return self.forward(Request::from_parts(parts, SigV4Body::passthrough(body)));
+        };
+        parts.headers.remove(http::header::AUTHORIZATION);
+        parts.headers.remove("x-amz-security-token");
+        parts.extensions.insert(verified.principal);
+        let Some(check) = verified.payload else {
+            return self.forward(Request::from_parts(parts, SigV4Body::passthrough(body)));
+        };
+        // The body is read before the inner service is called: call the service that was
+        // made ready, and leave a clone for the next request.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let limit = self.config.buffer_limit;
+        let declared = parts
+            .headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
+        ResponseFuture::new(Box::pin(async move {
+            let body = match check_payload(body, check, limit, declared).await {
+                Ok(body) => body,
+                Err(error) => return Ok(error_response(&error)),
+            };
+            let response = inner.call(Request::from_parts(parts, body)).await?;
+            Ok(response.map(Either::passthrough))
+        }))
+    }
+}
+
+impl<S> SigV4<S> {
+    fn forward<B, RB>(&mut self, request: Request<SigV4Body<B>>) -> ResponseFuture<RB, S::Error>
+    where
+        S: Service<Request<SigV4Body<B>>, Response = Response<RB>>,
+        S::Future: MaybeSend + 'static,
+        RB: 'static,
+    {
+        let call = self.inner.call(request);
+        ResponseFuture::new(Box::pin(async move {
+            call.await.map(|r| r.map(Either::passthrough))
+        }))
+    }
+}
+
+fn error_response<RB>(error: &S3Error) -> Response<ResponseBody<RB>> {
+    tracing::debug!(
+        code = error.code(),
+        message = error.message(),
+        "SigV4 refused"
+    );
+    error.to_response().map(Either::full)
+}
+
+fn reject<RB: MaybeSend + 'static, E: MaybeSend + 'static>(
+    error: &S3Error,
+) -> ResponseFuture<RB, E> {
+    let response = error_response(error);
+    ResponseFuture::new(Box::pin(async move { Ok(response) }))
+}
+
+/// The future of [`SigV4`]'s responses.
+pub struct ResponseFuture<RB, E> {
+    inner: BoxFuture<'static, Result<Response<ResponseBody<RB>>, E>>,
+}
+
+impl<RB, E> ResponseFuture<RB, E> {
+    fn new(inner: BoxFuture<'static, Result<Response<ResponseBody<RB>>, E>>) -> Self {
+        Self { inner }
+    }
+}
+
+impl<RB, E> Future for ResponseFuture<RB, E> {
+    type Output = Result<Response<ResponseBody<RB>>, E>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.inner.as_mut().poll(cx)
+    }
+}
+
+impl<RB, E> fmt::Debug for ResponseFuture<RB, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}

@@ -275,7 +275,8 @@ fn a_suffix_range_decodes_only_the_last_windows() {
     let target = common::edited(&reference, 42, 10);
     let d = delta(Backend::Native, &reference, &target);
     let len = target.len() as u64;
-    let part = deltaglider_codec::decode_range(&reference, &d, len, len - 100..len).expect("suffix");
+    let part =
+        deltaglider_codec::decode_range(&reference, &d, len, len - 100..len).expect("suffix");
     assert_eq!(part, &target[target.len() - 100..]);
     // A corrupted early window is not touched by a suffix read; a corrupted late one is caught.
     let mut bad = d.clone();

@@ -38,10 +38,6 @@ use divan::{Bencher, black_box};
 use tokio::runtime::Runtime;
 
 fn main() {
-    if std::env::var("DELTAGLIDER_PROBE").is_ok() {
-        probe();
-        return;
-    }
     divan::main();
     for dir in SCRATCH {
         let _ = std::fs::remove_dir_all(scratch_path(dir));
@@ -451,92 +447,4 @@ fn list_v2(bencher: Bencher<'_, '_>, target: &str) {
         let n = runtime().block_on(list_all(s3));
         assert_eq!(n, l.keys, "every key listed once");
     });
-}
-
-#[allow(clippy::unwrap_used)]
-fn probe() {
-    use deltaglider_codec::{EncodeOptions, Md5, Sha256, decode_verified, encode};
-    use std::collections::BTreeMap;
-    use std::sync::{Arc, Mutex};
-    use std::time::Instant;
-    use tower::Layer;
-    let len = object_len();
-    let reference = noise(1, len);
-    let target = edited(&reference, 100);
-    let t = Instant::now();
-    let md5 = Md5::digest(&target);
-    println!("md5 {:?}", t.elapsed());
-    let t = Instant::now();
-    let sha = Sha256::digest(&target);
-    println!("sha256 {:?}", t.elapsed());
-    let _ = md5;
-    for _ in 0..2 {
-        let t = Instant::now();
-        let enc = encode(&reference, &target, &EncodeOptions::default()).unwrap();
-        println!("encode {:?}", t.elapsed());
-        let delta = enc.into_delta().unwrap();
-        let t = Instant::now();
-        decode_verified(&reference, &delta, target.len() as u64, &sha).unwrap();
-        println!(
-            "decode_verified {:?} (delta {} B)",
-            t.elapsed(),
-            delta.len()
-        );
-    }
-    // Backend requests per full listing.
-    let counts: Arc<Mutex<BTreeMap<String, usize>>> = Arc::default();
-    let root = scratch_dir("bench-layer-probe");
-    let c = counts.clone();
-    let counted = tower::ServiceBuilder::new()
-        .map_request(
-            move |r: http::Request<deltaglider::Either<aws_smithy_types::body::SdkBody>>| {
-                let q = r.uri().query().unwrap_or("");
-                let what = format!(
-                    "{} {}",
-                    r.method(),
-                    if q.contains("list-type") {
-                        "list"
-                    } else {
-                        "object"
-                    }
-                );
-                *c.lock().unwrap().entry(what).or_default() += 1;
-                r
-            },
-        )
-        .service(deltaglider_tests::s3::fs_backend(&root));
-    let s3 = client(deltaglider::DeltaLayer::new(DeltaConfig::default()).layer(counted));
-    let keys = list_keys();
-    let base = noise(3, 4096);
-    runtime().block_on(async {
-        create_bucket(&s3).await;
-        for i in 0..keys {
-            let b = if i % 2 == 0 {
-                let mut b = base.clone();
-                b[100..108].copy_from_slice(&(i as u64).to_le_bytes());
-                Bytes::from(b)
-            } else {
-                Bytes::from(format!("object {i}"))
-            };
-            put(&s3, &list_key(i), b).await;
-        }
-        for round in 0..3 {
-            counts.lock().unwrap().clear();
-            let t = Instant::now();
-            let n = list_all(&s3).await;
-            println!(
-                "layer list round {round}: {n} keys in {:?}, backend requests {:?}",
-                t.elapsed(),
-                counts.lock().unwrap()
-            );
-        }
-        let bare = client(plain(root.clone()));
-        let t = Instant::now();
-        let n = list_all(&bare).await;
-        println!(
-            "bare list of the same stored keys: {n} in {:?}",
-            t.elapsed()
-        );
-    });
-    let _ = std::fs::remove_dir_all(&root);
 }

@@ -228,6 +228,35 @@ pub(crate) async fn remove_if_unused<S, B, RB>(
     inner: &Inner<S>,
     bucket: &str,
     space: &str,
+) where
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
+{
+    // Best effort: the client's delete already succeeded, and a reference left behind costs
+    // space, never data. (Concurrent removers of one deltaspace do race here.)
+    match try_remove_if_unused(shared, inner, bucket, space).await {
+        Ok(()) => {}
+        Err(Stop::Reply(response)) => tracing::warn!(
+            bucket,
+            space,
+            status = response.status().as_u16(),
+            "could not remove an unused reference; it stays"
+        ),
+        Err(Stop::Inner(_)) => {
+            tracing::warn!(
+                bucket,
+                space,
+                "backend unreachable while removing an unused reference"
+            );
+        }
+    }
+}
+
+async fn try_remove_if_unused<S, B, RB>(
+    shared: &Shared,
+    inner: &Inner<S>,
+    bucket: &str,
+    space: &str,
 ) -> Result<(), Stop<S::Error, RB>>
 where
     S: InnerS3<B, RB>,

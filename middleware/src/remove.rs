@@ -44,7 +44,7 @@ where
         .await
         .map_err(Stop::Inner)?;
     if response.status().is_success() {
-        reference::remove_if_unused(shared, inner, bucket, keys::deltaspace(key)).await?;
+        reference::remove_if_unused(shared, inner, bucket, keys::deltaspace(key)).await;
     }
     Ok(response.map(Either::passthrough))
 }
@@ -139,7 +139,7 @@ where
     }
     out.push_str("</DeleteResult>");
     for space in &spaces {
-        reference::remove_if_unused(shared, inner, bucket, space).await?;
+        reference::remove_if_unused(shared, inner, bucket, space).await;
     }
     let mut response = Response::new(Either::full(out));
     response.headers_mut().insert(

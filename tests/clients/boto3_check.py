@@ -15,7 +15,7 @@ s3 = boto3.client(
     aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "test"),
     aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "test"),
     region_name="us-east-1",
-    config=Config(s3={"addressing_style": "path"}),
+    config=Config(s3={"addressing_style": "path"}, signature_version="s3v4"),
 )
 
 
@@ -62,6 +62,21 @@ assert len(gone["Deleted"]) == 3 and not gone.get("Errors"), gone
 left = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
 assert left == ["rel/other.bin", "rel/v2.zip"], left
 assert s3.get_object(Bucket=bucket, Key="rel/v2.zip")["Body"].read() == v2
+
+wrong = boto3.client(
+    "s3",
+    endpoint_url=endpoint,
+    aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "test"),
+    aws_secret_access_key="not-the-secret",
+    region_name="us-east-1",
+    config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
+)
+try:
+    wrong.put_object(Bucket=bucket, Key="rel/evil.zip", Body=b"x")
+    raise AssertionError("a wrong secret was accepted")
+except wrong.exceptions.ClientError as e:
+    assert e.response["Error"]["Code"] == "SignatureDoesNotMatch", e.response
+assert "rel/evil.zip" not in [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
 
 try:
     s3.put_object(Bucket=bucket, Key="rel/v2.zip.delta", Body=b"x")

@@ -3,7 +3,8 @@
 //! The stack, outermost first (see `main`):
 //!
 //! ```text
-//! admin endpoints + timing → client authentication → DeltaLayer → s3s-fs (embedded backend)
+//! admin endpoints + timing → client SigV4 verification → DeltaLayer → filesystem guard
+//!   → s3s-fs (the embedded backend, authentication off: the proxy checked the client)
 //! ```
 //!
 //! Run it with `cargo run --release -p deltaglider-proxy`, then point any S3 client at
@@ -20,6 +21,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
+use deltaglider::sigv4::{SigV4Config, SigV4Layer, StaticCredentials};
 use deltaglider::{DeltaConfig, DeltaLayer, Either};
 use tower::ServiceBuilder;
 use tracing_subscriber::EnvFilter;
@@ -65,13 +67,6 @@ async fn run(settings: Settings) -> Result<(), String> {
             },
         ));
     }
-    if settings.credentials.is_some() {
-        return Err(
-            "client credentials are not supported yet (signature verification is not built in); \
-             run on loopback without --access-key/--secret-key"
-                .into(),
-        );
-    }
     std::fs::create_dir_all(&settings.data_dir)
         .map_err(|e| format!("cannot create {}: {e}", settings.data_dir.display()))?;
     let backend = s3s_fs::FileSystem::new(&settings.data_dir)
@@ -101,27 +96,43 @@ async fn run(settings: Settings) -> Result<(), String> {
         delta: delta.clone(),
         durations: Arc::default(),
     };
-    let service = ServiceBuilder::new()
-        .map_result(answer_internal_failure)
-        .layer(admin)
-        .map_request(strip_authorization)
+    // Innermost first: the guard in front of the filesystem, the DeltaLayer in front of it.
+    let core = ServiceBuilder::new()
         .layer(delta)
         .map_response(|r: http::Response<Either<s3s::Body>>| r.map(flatten))
         .layer(FsGuardLayer)
         .service(backend);
-
+    let anonymous = settings.credentials.is_none();
     tracing::info!(
         listen = %server::describe(settings.listen),
         data_dir = %settings.data_dir.display(),
-        anonymous = true,
-        allow_anonymous_beyond_loopback = settings.allow_anonymous,
+        signatures = if anonymous { "not checked" } else { "verified" },
+        unsigned_requests = if anonymous || settings.allow_anonymous { "allowed" } else { "refused" },
         "deltaglider-proxy serving"
     );
-    server::serve(listener, service, server::shutdown_signal())
-        .await
-        .map_err(|e| e.to_string())
+    match settings.credentials {
+        // Client SigV4 is verified, then removed: the DeltaLayer rewrites requests.
+        Some((access_key, secret_key)) => {
+            let auth = SigV4Config::new(StaticCredentials::new().with(access_key, secret_key))
+                .allow_anonymous(settings.allow_anonymous);
+            let service = ServiceBuilder::new()
+                .map_result(answer_internal_failure)
+                .layer(admin)
+                .layer(SigV4Layer::new(auth))
+                .service(core);
+            server::serve(listener, service, server::shutdown_signal()).await
+        }
+        None => {
+            let service = ServiceBuilder::new()
+                .map_result(answer_internal_failure)
+                .layer(admin)
+                .map_request(strip_authorization)
+                .service(core);
+            server::serve(listener, service, server::shutdown_signal()).await
+        }
+    }
+    .map_err(|e| e.to_string())
 }
-
 /// Anonymous mode: signatures are not checked, and not forwarded either (the layer rewrites
 /// requests, so they would not match).
 fn strip_authorization(
@@ -139,13 +150,11 @@ fn flatten(body: Either<s3s::Body>) -> s3s::Body {
     }
 }
 
-type ProxyResponse = http::Response<Either<s3s::Body>>;
-
 /// s3s answers S3 errors as responses; its `HttpError` reports only internal failures.
 /// They become a 500 `InternalError` response, never a dropped connection.
-fn answer_internal_failure(
-    result: Result<ProxyResponse, s3s::HttpError>,
-) -> Result<ProxyResponse, s3s::HttpError> {
+fn answer_internal_failure<B>(
+    result: Result<http::Response<Either<B>>, s3s::HttpError>,
+) -> Result<http::Response<Either<B>>, s3s::HttpError> {
     Ok(result.unwrap_or_else(|e| {
         tracing::error!(error = ?e, "backend failure");
         deltaglider::S3Error::internal("the backend failed")

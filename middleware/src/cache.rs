@@ -123,8 +123,9 @@ impl RefCache {
     }
 }
 
-/// Original size and ETag of stored deltas, keyed by the stored object's ETag, so an
-/// overwritten delta is never answered from a stale entry.
+/// Original size and ETag of stored deltas, keyed by the stored object's version (its ETag,
+/// or modification time and size), so an overwritten delta is never answered from a stale
+/// entry.
 #[derive(Debug, Default)]
 pub(crate) struct OriginalsCache {
     entries: Mutex<OriginalsMap>,

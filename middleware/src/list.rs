@@ -191,7 +191,10 @@ where
             }
             ready.push(entry.remove());
         }
-        if ready.len() >= wanted {
+        // One backend page per client page: with more backend keys to come, answer with
+        // what is ready (S3 pages may hold fewer than max-keys entries) rather than fetch
+        // another backend page only to learn whether this one is truncated.
+        if ready.len() >= wanted || (!ready.is_empty() && !exhausted) {
             break;
         }
     }
@@ -267,7 +270,7 @@ where
                 bucket,
                 i,
                 o.key.clone(),
-                o.etag.clone(),
+                version_tag(o),
             )),
             _ => None,
         })
@@ -303,16 +306,16 @@ async fn original_of<S, B, RB>(
     bucket: &str,
     i: usize,
     key: String,
-    stored_etag: Option<String>,
+    version: Option<String>,
 ) -> Result<(usize, Option<(u64, String)>), Stop<S::Error, RB>>
 where
     S: InnerS3<B, RB>,
     RB: ByteBody,
 {
     let stored_key = keys::delta_key(&key);
-    if let Some(hit) = stored_etag
+    if let Some(hit) = version
         .as_deref()
-        .and_then(|e| shared.originals.get(bucket, &stored_key, e))
+        .and_then(|v| shared.originals.get(bucket, &stored_key, v))
     {
         return Ok((i, Some(hit)));
     }
@@ -327,16 +330,22 @@ where
     let meta = ObjectMeta::parse(&stored_key, |n| fetched.meta(n))
         .map_err(|e| S3Error::internal(format!("{stored_key}: {e}")))?;
     let original = (meta.file_size.unwrap_or(0), meta.etag());
-    if let Some(etag) = fetched
-        .headers
-        .get(header::ETAG)
-        .and_then(|v| v.to_str().ok())
-    {
+    if let Some(version) = &version {
         shared
             .originals
-            .insert(bucket, &stored_key, etag, original.clone());
+            .insert(bucket, &stored_key, version, original.clone());
     }
     Ok((i, Some(original)))
+}
+
+/// What identifies this version of a stored delta in a listing: its ETag, or, from
+/// backends whose listings carry none, its modification time and size.
+fn version_tag(object: &Object) -> Option<String> {
+    match (&object.etag, &object.last_modified) {
+        (Some(etag), _) => Some(etag.clone()),
+        (None, Some(modified)) => Some(format!("{modified}/{}", object.size)),
+        (None, None) => None,
+    }
 }
 
 /// Parses a backend ListObjectsV2 page.

@@ -80,6 +80,7 @@ pub struct DeltaConfig {
     pub(crate) cache_bytes: u64,
     pub(crate) backend: Backend,
     pub(crate) list_page_size: u32,
+    pub(crate) level: u8,
 }
 
 impl Default for DeltaConfig {
@@ -91,6 +92,7 @@ impl Default for DeltaConfig {
             cache_bytes: 1 << 30,
             backend: Backend::preferred(),
             list_page_size: 1000,
+            level: 3,
         }
     }
 }
@@ -137,6 +139,15 @@ impl DeltaConfig {
     /// The codec backend for encoding (default [`Backend::preferred`]).
     pub fn backend(mut self, backend: Backend) -> Self {
         self.backend = backend;
+        self
+    }
+
+    /// Delta match effort, 1 (fastest) to 9 (smallest deltas); default 3, the `xdelta3`
+    /// command's default. On the real corpus (`docs/benchmarks.md`) level 6 makes deltas up to
+    /// a third smaller but encodes about 1.5× slower; the difference in bytes stored is tiny
+    /// next to the reference each deltaspace keeps.
+    pub fn level(mut self, level: u8) -> Self {
+        self.level = level.clamp(1, 9);
         self
     }
 

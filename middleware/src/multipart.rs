@@ -3,7 +3,6 @@
 //! state is held between requests.
 
 use bytes::Bytes;
-use deltaglider_codec::Md5;
 use http::{Method, Request, Response, StatusCode, header, request::Parts};
 
 use crate::body::{Either, ResponseBody, collect_limited};
@@ -103,10 +102,9 @@ where
         return Err(pass_error(whole));
     }
     let headers = descriptive_headers(&whole.headers);
-    let md5 = Md5::digest(&whole.body);
     let original = Original {
         data: whole.body,
-        md5,
+        md5: None,
         multipart_etag: Some(etag),
         checksums: Vec::new(),
     };
@@ -173,7 +171,7 @@ where
             .into());
         }
     };
-    let md5 = Md5::digest(&slice);
+    let md5 = deltaglider_codec::Md5::digest(&slice);
     let request = inner.request(Method::PUT, bucket, key, parts.uri.query().unwrap_or(""));
     let uploaded = inner.fetch(request, slice, 64 << 10).await?;
     if !uploaded.status.is_success() {

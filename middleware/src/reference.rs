@@ -82,7 +82,6 @@ pub(crate) async fn for_put<S, B, RB>(
     ref_key: &str,
     source_key: &str,
     data: &Bytes,
-    sha256: &Sha256Digest,
 ) -> Result<Reference, Stop<S::Error, RB>>
 where
     S: InnerS3<B, RB>,
@@ -91,6 +90,7 @@ where
     if let Some(existing) = load(shared, inner, bucket, ref_key, None).await? {
         return Ok(existing);
     }
+    let sha256 = &Sha256::digest(data);
     let created = create(inner, bucket, ref_key, source_key, data, sha256).await?;
     match created.status {
         s if s.is_success() => {

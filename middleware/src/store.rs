@@ -1,7 +1,7 @@
 //! The store path: PutObject of an eligible key becomes a delta or a whole object.
 
 use bytes::Bytes;
-use deltaglider_codec::{EncodeOptions, Encoded, Md5, Md5Digest, Sha256, decode_verified};
+use deltaglider_codec::{EncodeOptions, Encoded, Md5, Md5Digest, Sha256, Sha256Digest};
 use http::header::{self, HeaderName};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, request::Parts};
 
@@ -80,8 +80,15 @@ where
         )
         .into());
     }
-    let md5 = Md5::digest(&data);
-    check_content_md5(&parts.headers, &md5)?;
+    // With a Content-MD5 to check, hash now; otherwise the MD5 is computed while encoding.
+    let md5 = match parts.headers.get("content-md5") {
+        Some(_) => {
+            let md5 = Md5::digest(&data);
+            check_content_md5(&parts.headers, &md5)?;
+            Some(md5)
+        }
+        None => None,
+    };
     let checksums = checksum::verify(&parts.headers, &trailers, &data)?;
     let original = Original {
         data,
@@ -104,8 +111,8 @@ where
 pub(crate) struct Original {
     /// The object's bytes.
     pub(crate) data: Bytes,
-    /// Their MD5.
-    pub(crate) md5: Md5Digest,
+    /// Their MD5, when the caller already has it.
+    pub(crate) md5: Option<Md5Digest>,
     /// The ETag of a multipart upload (`<hex>-<parts>`, unquoted), kept as the object's.
     pub(crate) multipart_etag: Option<String>,
     /// Verified client checksums (algorithm, base64), kept with the object.
@@ -148,33 +155,40 @@ where
         if let Some(headers) = request.headers_mut() {
             copy_client_headers(client, headers);
         }
+        let etag =
+            multipart_etag.unwrap_or_else(|| md5.unwrap_or_else(|| Md5::digest(&data)).to_hex());
         let stored = inner.fetch(request, data, 64 << 10).await?;
         if !stored.status.is_success() {
             return Err(pass_error(stored));
         }
-        let etag = multipart_etag.unwrap_or_else(|| md5.to_hex());
         return Ok(Stored {
             etag: format!("\"{etag}\""),
             storage: "direct",
         });
     }
-    let sha256 = Sha256::digest(&data);
     let space = keys::deltaspace(key);
     let ref_key = keys::reference_key(space);
-    let reference =
-        reference::for_put(shared, inner, bucket, &ref_key, key, &data, &sha256).await?;
+    let reference = reference::for_put(shared, inner, bucket, &ref_key, key, &data).await?;
 
     let options = EncodeOptions::default()
         .backend(config.backend)
+        .level(config.level)
         .max_ratio(config.max_delta_ratio);
     let stopwatch = Stopwatch::start();
-    let encoded = deltaglider_codec::encode(&reference.bytes, &data, &options)
-        .map_err(|e| S3Error::internal(format!("delta encoding failed: {e}")))?;
+    let (encoded, sha256, md5) = encode_and_hash(&reference.bytes, &data, &options, md5);
+    let encoded = encoded.map_err(|e| S3Error::internal(format!("delta encoding failed: {e}")))?;
     let (stored_key, stale_key, body, kind) = match encoded {
         Encoded::Delta(delta) => {
-            // Never store what cannot be read back: a codec bug must not lose data.
-            decode_verified(&reference.bytes, &delta, data.len() as u64, &sha256)
+            // Never store what cannot be read back: a codec bug must not lose data. The
+            // original is at hand, so comparing bytes beats hashing them again.
+            let back = deltaglider_codec::decode(&reference.bytes, &delta, data.len() as u64)
                 .map_err(|e| S3Error::internal(format!("delta failed verification: {e}")))?;
+            if back != data {
+                return Err(S3Error::internal(
+                    "delta failed verification: it decodes to other bytes",
+                )
+                .into());
+            }
             shared.counters.encoded(stopwatch.micros());
             (
                 keys::delta_key(key),
@@ -305,6 +319,46 @@ where
         etag: object.etag(),
         storage,
     })
+}
+
+/// Encodes `data` against `reference` and hashes it (SHA-256, and MD5 unless given) — on
+/// two cores at once where the platform has threads.
+fn encode_and_hash(
+    reference: &[u8],
+    data: &[u8],
+    options: &EncodeOptions,
+    md5: Option<Md5Digest>,
+) -> (deltaglider_codec::Result<Encoded>, Sha256Digest, Md5Digest) {
+    let hash = || {
+        (
+            Sha256::digest(data),
+            md5.unwrap_or_else(|| Md5::digest(data)),
+        )
+    };
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::thread::scope(|scope| {
+            let encoding = scope.spawn(|| deltaglider_codec::encode(reference, data, options));
+            let (sha256, md5) = hash();
+            let encoded = encoding.join().unwrap_or_else(|_| {
+                Err(deltaglider_codec::Error::Backend {
+                    backend: options.get_backend(),
+                    code: -1,
+                    message: "the encoder panicked",
+                })
+            });
+            (encoded, sha256, md5)
+        })
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        let (sha256, md5) = hash();
+        (
+            deltaglider_codec::encode(reference, data, options),
+            sha256,
+            md5,
+        )
+    }
 }
 
 /// The payload length the client declared, if any.

@@ -6,9 +6,18 @@
 //! are refused with `400 InvalidArgument` — in the path, in `x-amz-copy-source`, and in the
 //! listing parameters. The guard sits directly in front of the backend, so requests the
 //! DeltaLayer makes itself are checked too.
+//!
+//! It also makes up for two ways `s3s-fs` 0.14 differs from S3: a conditional create
+//! (`If-None-Match: *`) is not atomic there (two racing creates both succeed, the second
+//! overwriting the first — fatal for deltaspace references, which must never be
+//! overwritten), so creates are serialised here and checked against the disk; and a GET or
+//! HEAD of a key that is a directory on disk (a "folder" such as `dir` for `dir/file`)
+//! answers 500 there, where S3 answers 404.
 
 use std::future::Future;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use deltaglider::{Either, S3Error};
@@ -71,15 +80,30 @@ fn check<B>(request: &Request<B>) -> Result<(), S3Error> {
     Ok(())
 }
 
-/// Adds [`FsGuard`] in front of a service.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct FsGuardLayer;
+/// Adds [`FsGuard`] in front of the filesystem backend serving `root`.
+#[derive(Debug, Clone)]
+pub(crate) struct FsGuardLayer {
+    root: Arc<PathBuf>,
+    creates: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl FsGuardLayer {
+    pub(crate) fn new(root: PathBuf) -> Self {
+        Self {
+            root: Arc::new(root),
+            creates: Arc::default(),
+        }
+    }
+}
 
 impl<S> Layer<S> for FsGuardLayer {
     type Service = FsGuard<S>;
 
     fn layer(&self, inner: S) -> FsGuard<S> {
-        FsGuard { inner }
+        FsGuard {
+            inner,
+            layer: self.clone(),
+        }
     }
 }
 
@@ -87,14 +111,25 @@ impl<S> Layer<S> for FsGuardLayer {
 #[derive(Debug, Clone)]
 pub(crate) struct FsGuard<S> {
     inner: S,
+    layer: FsGuardLayer,
+}
+
+/// The file a path-style object request names under `root`, if it names one.
+fn object_path(root: &Path, uri: &http::Uri) -> Option<PathBuf> {
+    let path = percent_decode_str(uri.path())
+        .decode_utf8_lossy()
+        .into_owned();
+    let (bucket, key) = path.trim_start_matches('/').split_once('/')?;
+    (!bucket.is_empty() && !key.is_empty()).then(|| root.join(bucket).join(key))
 }
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 impl<S, B, RB> Service<Request<B>> for FsGuard<S>
 where
-    S: Service<Request<B>, Response = Response<RB>>,
+    S: Service<Request<B>, Response = Response<RB>> + Clone + Send + 'static,
     S::Future: Send + 'static,
+    B: Send + 'static,
     RB: Send + 'static,
 {
     type Response = Response<Either<RB>>;
@@ -111,14 +146,119 @@ where
             let response = e.to_response().map(Either::full);
             return Box::pin(async move { Ok(response) });
         }
-        let call = self.inner.call(request);
-        Box::pin(async move { call.await.map(|r| r.map(Either::passthrough)) })
+        let file = object_path(&self.layer.root, request.uri());
+        let method = request.method().clone();
+        if let Some(file) = &file
+            && (method == http::Method::GET || method == http::Method::HEAD)
+            && file.is_dir()
+        {
+            let key = request.uri().path().to_owned();
+            let response = S3Error::no_such_key(&key).to_response().map(Either::full);
+            return Box::pin(async move { Ok(response) });
+        }
+        let conditional_create = method == http::Method::PUT
+            && request
+                .headers()
+                .get(http::header::IF_NONE_MATCH)
+                .is_some_and(|v| v.as_bytes() == b"*");
+        match (conditional_create, file) {
+            (true, Some(file)) => {
+                // Serialise creates: check-then-write is atomic within this process, which
+                // is the only writer of its data directory.
+                let creates = Arc::clone(&self.layer.creates);
+                let mut inner = self.inner.clone();
+                std::mem::swap(&mut inner, &mut self.inner);
+                Box::pin(async move {
+                    let _guard = creates.lock().await;
+                    if file.exists() {
+                        let refused = S3Error::new(
+                            "PreconditionFailed",
+                            http::StatusCode::PRECONDITION_FAILED,
+                            "At least one of the pre-conditions you specified did not hold",
+                        );
+                        return Ok(refused.to_response().map(Either::full));
+                    }
+                    inner
+                        .call(request)
+                        .await
+                        .map(|r| r.map(Either::passthrough))
+                })
+            }
+            _ => {
+                let call = self.inner.call(request);
+                Box::pin(async move { call.await.map(|r| r.map(Either::passthrough)) })
+            }
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A backend that, like s3s-fs, checks and then writes with a gap in between.
+    fn racy_backend(
+        root: PathBuf,
+    ) -> impl Service<
+        Request<()>,
+        Response = Response<String>,
+        Error = std::convert::Infallible,
+        Future = impl Send,
+    > + Clone
+    + Send
+    + 'static {
+        tower::service_fn(move |request: Request<()>| {
+            let file = object_path(&root, request.uri()).expect("object path");
+            async move {
+                let exists = file.exists();
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                if exists {
+                    return Ok(Response::builder()
+                        .status(412)
+                        .body(String::new())
+                        .expect("response"));
+                }
+                std::fs::create_dir_all(file.parent().expect("parent")).expect("mkdir");
+                std::fs::write(&file, b"x").expect("write");
+                Ok(Response::new(String::new()))
+            }
+        })
+    }
+
+    #[tokio::test]
+    async fn racing_conditional_creates_yield_exactly_one_winner() {
+        use tower::ServiceExt;
+        let root = std::env::temp_dir().join(format!("dg-guard-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let guarded = FsGuardLayer::new(root.clone()).layer(racy_backend(root.clone()));
+        let create = || {
+            Request::builder()
+                .method("PUT")
+                .uri("/b/space/reference.bin")
+                .header("if-none-match", "*")
+                .body(())
+                .expect("request")
+        };
+        let (a, b) = tokio::join!(
+            guarded.clone().oneshot(create()),
+            guarded.clone().oneshot(create())
+        );
+        let mut statuses = [
+            a.expect("a").status().as_u16(),
+            b.expect("b").status().as_u16(),
+        ];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 412]);
+        // A directory is not an object.
+        let head = Request::builder()
+            .method("HEAD")
+            .uri("/b/space")
+            .body(())
+            .expect("request");
+        let response = guarded.oneshot(head).await.expect("head");
+        assert_eq!(response.status().as_u16(), 404);
+        let _ = std::fs::remove_dir_all(&root);
+    }
 
     fn req(uri: &str, copy: Option<&str>) -> Request<()> {
         let mut b = Request::builder().uri(uri);

@@ -81,7 +81,7 @@ async fn run(settings: Settings) -> Result<(), String> {
         tracing::info!(listen = %server::describe(settings.listen), "serving the stored layout raw");
         let service = ServiceBuilder::new()
             .map_request(strip_authorization)
-            .layer(FsGuardLayer)
+            .layer(FsGuardLayer::new(settings.data_dir.clone()))
             .service(backend);
         return server::serve(listener, service, server::shutdown_signal())
             .await
@@ -100,7 +100,7 @@ async fn run(settings: Settings) -> Result<(), String> {
     let core = ServiceBuilder::new()
         .layer(delta)
         .map_response(|r: http::Response<Either<s3s::Body>>| r.map(flatten))
-        .layer(FsGuardLayer)
+        .layer(FsGuardLayer::new(settings.data_dir.clone()))
         .service(backend);
     let anonymous = settings.credentials.is_none();
     tracing::info!(

@@ -22,6 +22,7 @@ pub fn run(program: &str, args: &[&Path]) -> Vec<u8> {
 }
 
 pub mod s3;
+pub mod scenario;
 
 /// A fresh directory under the target directory, removed and recreated.
 pub fn scratch_dir(name: &str) -> PathBuf {

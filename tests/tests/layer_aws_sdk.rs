@@ -1,70 +1,11 @@
 //! The real `aws-sdk-s3` client against `DeltaLayer` over an `s3s-fs` backend, in-process.
 
-use std::path::Path;
-
 use aws_sdk_s3::primitives::ByteStream;
 use deltaglider::DeltaConfig;
 use deltaglider_codec::{Md5, Sha256};
 use deltaglider_tests::s3::{client, layered};
+use deltaglider_tests::scenario::{edit, get, noise, put, stored};
 use deltaglider_tests::scratch_dir;
-
-fn noise(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
-}
-
-fn edit(base: &[u8], seed: u64) -> Vec<u8> {
-    let mut out = base.to_vec();
-    let patch = noise(seed, 64);
-    for at in (1000..out.len()).step_by(50_000) {
-        out[at..at + 64].copy_from_slice(&patch);
-    }
-    out.splice(500..500, noise(seed + 1, 300));
-    out
-}
-
-async fn get(s3: &aws_sdk_s3::Client, key: &str) -> Vec<u8> {
-    s3.get_object()
-        .bucket("releases")
-        .key(key)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("GET {key}: {e:?}"))
-        .body
-        .collect()
-        .await
-        .expect("body")
-        .to_vec()
-}
-
-async fn put(
-    s3: &aws_sdk_s3::Client,
-    key: &str,
-    body: &[u8],
-) -> aws_sdk_s3::operation::put_object::PutObjectOutput {
-    s3.put_object()
-        .bucket("releases")
-        .key(key)
-        .body(ByteStream::from(body.to_vec()))
-        .content_type("application/zip")
-        .metadata("build", "1234")
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("PUT {key}: {e:?}"))
-}
-
-fn stored(root: &Path, key: &str) -> Option<u64> {
-    std::fs::metadata(root.join("releases").join(key))
-        .ok()
-        .map(|m| m.len())
-}
 
 #[tokio::test]
 async fn similar_versions_are_stored_as_deltas_and_read_back_exactly() {
@@ -253,7 +194,7 @@ async fn bad_requests_get_clear_errors_and_lose_nothing() {
     assert_eq!(e.into_service_error().meta().code(), Some("InternalError"));
 
     // The reference survives and the object can be written again.
-    assert_eq!(get_len(&root, "app/reference.bin"), Some(v1.len() as u64));
+    assert_eq!(stored(&root, "app/reference.bin"), Some(v1.len() as u64));
     put(&s3, "app/v1.zip", &v1).await;
     assert_eq!(get(&s3, "app/v1.zip").await, v1);
 
@@ -263,7 +204,7 @@ async fn bad_requests_get_clear_errors_and_lose_nothing() {
         .send()
         .await
         .expect("delete");
-    assert!(get_len(&root, "app/v1.zip.delta").is_none());
+    assert!(stored(&root, "app/v1.zip.delta").is_none());
     let e = s3
         .get_object()
         .bucket("releases")
@@ -272,10 +213,6 @@ async fn bad_requests_get_clear_errors_and_lose_nothing() {
         .await
         .expect_err("deleted");
     assert!(e.into_service_error().is_no_such_key());
-}
-
-fn get_len(root: &Path, key: &str) -> Option<u64> {
-    stored(root, key)
 }
 
 #[tokio::test]
@@ -403,148 +340,6 @@ async fn copies_keep_bytes_and_metadata_and_batch_deletes_remove_both_forms() {
     let keys: Vec<_> = listed.contents().iter().filter_map(|o| o.key()).collect();
     assert_eq!(keys, ["app/v2.zip"]);
     assert_eq!(listed.contents()[0].size(), Some(v2.len() as i64));
-}
-
-#[tokio::test]
-async fn multipart_uploads_become_deltas_and_keep_their_etag() {
-    use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
-    let root = scratch_dir("layer-sdk-multipart");
-    let (service, _) = layered(&root, DeltaConfig::default());
-    let s3 = client(service);
-    s3.create_bucket()
-        .bucket("releases")
-        .send()
-        .await
-        .expect("create bucket");
-    let v1 = noise(11, 6 << 20);
-    let v2 = edit(&v1, 12);
-    put(&s3, "big/v1.zip", &v1).await;
-
-    let upload = s3
-        .create_multipart_upload()
-        .bucket("releases")
-        .key("big/v2.zip")
-        .content_type("application/zip")
-        .metadata("build", "mp")
-        .send()
-        .await
-        .expect("create upload");
-    let id = upload.upload_id().expect("upload id");
-    let mut completed = Vec::new();
-    for (n, chunk) in v2.chunks(5 << 20).enumerate() {
-        let number = n as i32 + 1;
-        let part = s3
-            .upload_part()
-            .bucket("releases")
-            .key("big/v2.zip")
-            .upload_id(id)
-            .part_number(number)
-            .body(ByteStream::from(chunk.to_vec()))
-            .send()
-            .await
-            .expect("upload part");
-        completed.push(
-            CompletedPart::builder()
-                .part_number(number)
-                .set_e_tag(part.e_tag().map(str::to_owned))
-                .build(),
-        );
-    }
-    let done = s3
-        .complete_multipart_upload()
-        .bucket("releases")
-        .key("big/v2.zip")
-        .upload_id(id)
-        .multipart_upload(
-            CompletedMultipartUpload::builder()
-                .set_parts(Some(completed))
-                .build(),
-        )
-        .send()
-        .await
-        .expect("complete");
-    let etag = done.e_tag().expect("multipart ETag").to_owned();
-    assert!(etag.ends_with("-2\""), "{etag}");
-
-    let delta = stored(&root, "big/v2.zip.delta").expect("stored as a delta");
-    assert!(delta < v2.len() as u64 / 50);
-    assert!(
-        stored(&root, "big/v2.zip").is_none(),
-        "the assembled object was replaced"
-    );
-    assert_eq!(get(&s3, "big/v2.zip").await, v2);
-    let head = s3
-        .head_object()
-        .bucket("releases")
-        .key("big/v2.zip")
-        .send()
-        .await
-        .expect("HEAD");
-    assert_eq!(head.e_tag(), Some(etag.as_str()));
-    assert_eq!(head.content_length(), Some(v2.len() as i64));
-    assert_eq!(
-        head.metadata()
-            .and_then(|m| m.get("build"))
-            .map(String::as_str),
-        Some("mp")
-    );
-}
-
-#[tokio::test]
-async fn checksums_are_verified_kept_and_returned() {
-    use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode};
-    let root = scratch_dir("layer-sdk-checksums");
-    let (service, _) = layered(&root, DeltaConfig::default());
-    let s3 = client(service);
-    s3.create_bucket()
-        .bucket("releases")
-        .send()
-        .await
-        .expect("create bucket");
-    let v1 = noise(21, 1 << 20);
-    let v2 = edit(&v1, 22);
-    put(&s3, "c/v1.zip", &v1).await;
-    for algorithm in [
-        ChecksumAlgorithm::Crc32C,
-        ChecksumAlgorithm::Sha256,
-        ChecksumAlgorithm::Crc64Nvme,
-    ] {
-        s3.put_object()
-            .bucket("releases")
-            .key("c/v2.zip")
-            .checksum_algorithm(algorithm.clone())
-            .body(ByteStream::from(v2.clone()))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("PUT with {algorithm:?}: {e:?}"));
-        assert!(stored(&root, "c/v2.zip.delta").is_some());
-        // The SDK validates the returned checksum against the body it receives.
-        let got = s3
-            .get_object()
-            .bucket("releases")
-            .key("c/v2.zip")
-            .checksum_mode(ChecksumMode::Enabled)
-            .send()
-            .await
-            .expect("GET with checksum mode");
-        let returned = got
-            .checksum_crc32_c()
-            .or(got.checksum_sha256())
-            .or(got.checksum_crc64_nvme());
-        assert!(returned.is_some(), "{algorithm:?}: no checksum returned");
-        assert_eq!(got.body.collect().await.expect("body").to_vec(), v2);
-    }
-    let e = s3
-        .put_object()
-        .bucket("releases")
-        .key("c/v3.zip")
-        .checksum_crc32("AAAAAA==")
-        .body(ByteStream::from(v2.clone()))
-        .send()
-        .await
-        .expect_err("wrong checksum");
-    assert_eq!(e.into_service_error().meta().code(), Some("BadDigest"));
-    assert!(stored(&root, "c/v3.zip.delta").is_none() && stored(&root, "c/v3.zip").is_none());
 }
 
 #[tokio::test]

@@ -1,0 +1,69 @@
+//! Test data and one-line S3 calls shared by the `aws-sdk-s3` scenario tests. Every call
+//! targets bucket `releases`.
+
+use std::path::Path;
+
+use aws_sdk_s3::primitives::ByteStream;
+
+/// Deterministic pseudo-random bytes (xorshift), so failures reproduce.
+pub fn noise(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// `base` with a 64-byte patch every 50 KB and 300 bytes inserted near the start.
+pub fn edit(base: &[u8], seed: u64) -> Vec<u8> {
+    let mut out = base.to_vec();
+    let patch = noise(seed, 64);
+    for at in (1000..out.len()).step_by(50_000) {
+        out[at..at + 64].copy_from_slice(&patch);
+    }
+    out.splice(500..500, noise(seed + 1, 300));
+    out
+}
+
+/// GETs `releases/<key>`, panicking on failure.
+pub async fn get(s3: &aws_sdk_s3::Client, key: &str) -> Vec<u8> {
+    s3.get_object()
+        .bucket("releases")
+        .key(key)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET {key}: {e:?}"))
+        .body
+        .collect()
+        .await
+        .expect("body")
+        .to_vec()
+}
+
+/// PUTs `releases/<key>` as `application/zip` with metadata `build: 1234`.
+pub async fn put(
+    s3: &aws_sdk_s3::Client,
+    key: &str,
+    body: &[u8],
+) -> aws_sdk_s3::operation::put_object::PutObjectOutput {
+    s3.put_object()
+        .bucket("releases")
+        .key(key)
+        .body(ByteStream::from(body.to_vec()))
+        .content_type("application/zip")
+        .metadata("build", "1234")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("PUT {key}: {e:?}"))
+}
+
+/// Size of the stored object `releases/<key>` in the backend directory `root`, if any.
+pub fn stored(root: &Path, key: &str) -> Option<u64> {
+    std::fs::metadata(root.join("releases").join(key))
+        .ok()
+        .map(|m| m.len())
+}

@@ -4,6 +4,21 @@
 use std::path::Path;
 
 use aws_sdk_s3::primitives::ByteStream;
+use deltaglider::{DeltaConfig, DeltaLayer};
+
+/// A fresh scratch directory named `name` served by the layer (default configuration) over
+/// s3s-fs, a client for it, and bucket `releases` created.
+pub async fn releases(name: &str) -> (std::path::PathBuf, aws_sdk_s3::Client, DeltaLayer) {
+    let root = crate::scratch_dir(name);
+    let (service, layer) = crate::s3::layered(&root, DeltaConfig::default());
+    let s3 = crate::s3::client(service);
+    s3.create_bucket()
+        .bucket("releases")
+        .send()
+        .await
+        .expect("create bucket");
+    (root, s3, layer)
+}
 
 /// Deterministic pseudo-random bytes (xorshift), so failures reproduce.
 pub fn noise(seed: u64, len: usize) -> Vec<u8> {

@@ -4,19 +4,11 @@ use aws_sdk_s3::primitives::ByteStream;
 use deltaglider::DeltaConfig;
 use deltaglider_codec::{Md5, Sha256};
 use deltaglider_tests::s3::{client, layered};
-use deltaglider_tests::scenario::{edit, get, noise, put, stored};
-use deltaglider_tests::scratch_dir;
+use deltaglider_tests::scenario::{edit, get, noise, put, releases, stored};
 
 #[tokio::test]
 async fn similar_versions_are_stored_as_deltas_and_read_back_exactly() {
-    let root = scratch_dir("layer-sdk-roundtrip");
-    let (service, layer) = layered(&root, DeltaConfig::default());
-    let s3 = client(service);
-    s3.create_bucket()
-        .bucket("releases")
-        .send()
-        .await
-        .expect("create bucket");
+    let (root, s3, layer) = releases("layer-sdk-roundtrip").await;
 
     let v1 = noise(1, 3 << 20);
     let v2 = edit(&v1, 2);
@@ -124,14 +116,7 @@ async fn similar_versions_are_stored_as_deltas_and_read_back_exactly() {
 
 #[tokio::test]
 async fn bad_requests_get_clear_errors_and_lose_nothing() {
-    let root = scratch_dir("layer-sdk-errors");
-    let (service, _) = layered(&root, DeltaConfig::default());
-    let s3 = client(service);
-    s3.create_bucket()
-        .bucket("releases")
-        .send()
-        .await
-        .expect("create bucket");
+    let (root, s3, _layer) = releases("layer-sdk-errors").await;
     let v1 = noise(4, 1 << 20);
     put(&s3, "app/v1.zip", &v1).await;
 
@@ -218,14 +203,7 @@ async fn bad_requests_get_clear_errors_and_lose_nothing() {
 #[tokio::test]
 async fn copies_keep_bytes_and_metadata_and_batch_deletes_remove_both_forms() {
     use aws_sdk_s3::types::{Delete, MetadataDirective, ObjectIdentifier};
-    let root = scratch_dir("layer-sdk-copy-delete");
-    let (service, _) = layered(&root, DeltaConfig::default());
-    let s3 = client(service);
-    s3.create_bucket()
-        .bucket("releases")
-        .send()
-        .await
-        .expect("create bucket");
+    let (root, s3, _layer) = releases("layer-sdk-copy-delete").await;
     let v1 = noise(7, 2 << 20);
     let v2 = edit(&v1, 8);
     put(&s3, "app/v1.zip", &v1).await;
@@ -344,14 +322,7 @@ async fn copies_keep_bytes_and_metadata_and_batch_deletes_remove_both_forms() {
 
 #[tokio::test]
 async fn references_go_with_their_last_delta_and_come_back_when_needed() {
-    let root = scratch_dir("layer-sdk-references");
-    let (service, _) = layered(&root, DeltaConfig::default());
-    let s3 = client(service);
-    s3.create_bucket()
-        .bucket("releases")
-        .send()
-        .await
-        .expect("create bucket");
+    let (root, s3, _layer) = releases("layer-sdk-references").await;
     let v1 = noise(31, 1 << 20);
     let v2 = edit(&v1, 32);
     put(&s3, "r/v1.zip", &v1).await;

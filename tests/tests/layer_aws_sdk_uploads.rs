@@ -2,22 +2,12 @@
 //! an `s3s-fs` backend, in-process.
 
 use aws_sdk_s3::primitives::ByteStream;
-use deltaglider::DeltaConfig;
-use deltaglider_tests::s3::{client, layered};
-use deltaglider_tests::scenario::{edit, get, noise, put, stored};
-use deltaglider_tests::scratch_dir;
+use deltaglider_tests::scenario::{edit, get, noise, put, releases, stored};
 
 #[tokio::test]
 async fn multipart_uploads_become_deltas_and_keep_their_etag() {
     use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
-    let root = scratch_dir("layer-sdk-multipart");
-    let (service, _) = layered(&root, DeltaConfig::default());
-    let s3 = client(service);
-    s3.create_bucket()
-        .bucket("releases")
-        .send()
-        .await
-        .expect("create bucket");
+    let (root, s3, _layer) = releases("layer-sdk-multipart").await;
     let v1 = noise(11, 6 << 20);
     let v2 = edit(&v1, 12);
     put(&s3, "big/v1.zip", &v1).await;
@@ -95,14 +85,7 @@ async fn multipart_uploads_become_deltas_and_keep_their_etag() {
 #[tokio::test]
 async fn checksums_are_verified_kept_and_returned() {
     use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode};
-    let root = scratch_dir("layer-sdk-checksums");
-    let (service, _) = layered(&root, DeltaConfig::default());
-    let s3 = client(service);
-    s3.create_bucket()
-        .bucket("releases")
-        .send()
-        .await
-        .expect("create bucket");
+    let (root, s3, _layer) = releases("layer-sdk-checksums").await;
     let v1 = noise(21, 1 << 20);
     let v2 = edit(&v1, 22);
     put(&s3, "c/v1.zip", &v1).await;

@@ -421,8 +421,31 @@ pub(crate) fn add_metadata<E, RB>(
             .map_err(|e| S3Error::internal(format!("metadata name {name}: {e}")))?;
         headers.insert(name, header_value(&value)?);
     }
+    // S3's limit on user metadata, counted as AWS does: names (without the prefix) and values.
+    let total: usize = headers
+        .iter()
+        .filter_map(|(n, v)| {
+            n.as_str()
+                .strip_prefix("x-amz-meta-")
+                .map(|m| m.len() + v.len())
+        })
+        .sum();
+    if total > MAX_METADATA {
+        return Err(S3Error::new(
+            "MetadataTooLarge",
+            StatusCode::BAD_REQUEST,
+            format!(
+                "Your metadata headers exceed the maximum allowed metadata size: {total} bytes \
+                 with DeltaGlider's own, of {MAX_METADATA}"
+            ),
+        )
+        .into());
+    }
     Ok(())
 }
+
+/// The most user metadata S3 stores with an object, in bytes.
+const MAX_METADATA: usize = 2048;
 
 pub(crate) fn header_value<E, RB>(value: &str) -> Result<HeaderValue, Stop<E, RB>> {
     HeaderValue::from_str(value).map_err(|_| {

@@ -154,6 +154,25 @@ async fn bad_requests_get_clear_errors_and_lose_nothing() {
         Some("InvalidArgument")
     );
 
+    // Client metadata that does not fit beside DeltaGlider's: refused, nothing stored.
+    let e = s3
+        .put_object()
+        .bucket("releases")
+        .key("app/big-meta.zip")
+        .metadata("notes", "x".repeat(1800))
+        .body(ByteStream::from(v1.clone()))
+        .send()
+        .await
+        .expect_err("oversize metadata");
+    assert_eq!(
+        e.into_service_error().meta().code(),
+        Some("MetadataTooLarge")
+    );
+    assert!(
+        stored(&root, "app/big-meta.zip.delta").is_none()
+            && stored(&root, "app/big-meta.zip").is_none()
+    );
+
     let e = s3
         .get_object()
         .bucket("releases")

@@ -48,11 +48,28 @@ where
     meta::check_client_metadata(&parts.headers).map_err(S3Error::from)?;
     let config = &shared.config;
     let declared = declared_length(&parts.headers);
-    if !config.is_eligible(key) || declared.is_some_and(|n| n > config.max_object_size) {
+    let eligible = config.is_eligible(key);
+    if !eligible || declared.is_some_and(|n| n > config.max_object_size) {
         let response = inner
             .send(Request::from_parts(parts, Either::passthrough(body)))
             .await
             .map_err(Stop::Inner)?;
+        if eligible && response.status().is_success() {
+            // Too large to encode, so stored whole: an older delta of this key must not
+            // shadow it (readers try `<key>.delta` first for eligible keys).
+            let stale = keys::delta_key(key);
+            let cleanup = inner
+                .fetch(
+                    inner.request(Method::DELETE, bucket, &stale, ""),
+                    Bytes::new(),
+                    64 << 10,
+                )
+                .await?;
+            if !(cleanup.status.is_success() || cleanup.status == StatusCode::NOT_FOUND) {
+                return Err(pass_error(cleanup));
+            }
+            reference::remove_if_unused(shared, inner, bucket, keys::deltaspace(key)).await;
+        }
         return Ok(response.map(Either::passthrough));
     }
 

@@ -131,3 +131,32 @@ async fn checksums_are_verified_kept_and_returned() {
     assert_eq!(e.into_service_error().meta().code(), Some("BadDigest"));
     assert!(stored(&root, "c/v3.zip.delta").is_none() && stored(&root, "c/v3.zip").is_none());
 }
+
+#[tokio::test]
+async fn an_object_too_large_to_encode_replaces_its_older_delta() {
+    use deltaglider::DeltaConfig;
+    use deltaglider_tests::s3::{client, layered};
+    let root = deltaglider_tests::scratch_dir("layer-sdk-too-large");
+    let (service, _) = layered(&root, DeltaConfig::default().max_object_size(1 << 20));
+    let s3 = client(service);
+    s3.create_bucket()
+        .bucket("releases")
+        .send()
+        .await
+        .expect("create bucket");
+    let small = noise(51, 600_000);
+    put(&s3, "big/app.zip", &small).await;
+    assert!(stored(&root, "big/app.zip.delta").is_some());
+    let large = noise(52, 3 << 20);
+    put(&s3, "big/app.zip", &large).await;
+    assert_eq!(stored(&root, "big/app.zip"), Some(large.len() as u64));
+    assert!(
+        stored(&root, "big/app.zip.delta").is_none(),
+        "the old delta would shadow it"
+    );
+    assert!(
+        stored(&root, "big/reference.bin").is_none(),
+        "no delta left needs the reference"
+    );
+    assert_eq!(get(&s3, "big/app.zip").await, large);
+}

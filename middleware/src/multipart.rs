@@ -88,7 +88,23 @@ where
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if !head.status.is_success() || size.is_none_or(|n| n > shared.config.max_object_size) {
+    if !head.status.is_success() {
+        return Ok(reply(result));
+    }
+    if size.is_none_or(|n| n > shared.config.max_object_size) {
+        // Stays whole: an older delta of this key must not shadow it.
+        let stale = keys::delta_key(key);
+        let cleanup = inner
+            .fetch(
+                inner.request(Method::DELETE, bucket, &stale, ""),
+                Bytes::new(),
+                64 << 10,
+            )
+            .await?;
+        if !(cleanup.status.is_success() || cleanup.status == StatusCode::NOT_FOUND) {
+            return Err(pass_error(cleanup));
+        }
+        crate::reference::remove_if_unused(shared, inner, bucket, keys::deltaspace(key)).await;
         return Ok(reply(result));
     }
     let whole = inner

@@ -159,4 +159,50 @@ async fn an_object_too_large_to_encode_replaces_its_older_delta() {
         "no delta left needs the reference"
     );
     assert_eq!(get(&s3, "big/app.zip").await, large);
+
+    // The same through a multipart upload.
+    use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+    put(&s3, "big/app.zip", &small).await;
+    assert!(stored(&root, "big/app.zip.delta").is_some());
+    let upload = s3
+        .create_multipart_upload()
+        .bucket("releases")
+        .key("big/app.zip")
+        .send()
+        .await
+        .expect("create upload");
+    let id = upload.upload_id().expect("upload id");
+    let part = s3
+        .upload_part()
+        .bucket("releases")
+        .key("big/app.zip")
+        .upload_id(id)
+        .part_number(1)
+        .body(ByteStream::from(large.clone()))
+        .send()
+        .await
+        .expect("part");
+    let parts = vec![
+        CompletedPart::builder()
+            .part_number(1)
+            .set_e_tag(part.e_tag().map(str::to_owned))
+            .build(),
+    ];
+    s3.complete_multipart_upload()
+        .bucket("releases")
+        .key("big/app.zip")
+        .upload_id(id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(parts))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("complete");
+    assert!(
+        stored(&root, "big/app.zip.delta").is_none(),
+        "the old delta would shadow it"
+    );
+    assert_eq!(get(&s3, "big/app.zip").await, large);
 }

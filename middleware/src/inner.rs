@@ -155,6 +155,41 @@ impl<S> Inner<S> {
     }
 }
 
+impl<S> Inner<S> {
+    /// Deletes one stored key; a missing key is not a failure. Returns the backend's error
+    /// response, if any.
+    pub(crate) async fn delete_stored<B, RB>(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Option<Fetched>, Stop<S::Error, RB>>
+    where
+        S: InnerS3<B, RB>,
+        RB: ByteBody,
+    {
+        let request = self.request(Method::DELETE, bucket, key, "");
+        let deleted = self.fetch(request, Bytes::new(), 64 << 10).await?;
+        let gone = deleted.status.is_success() || deleted.status == StatusCode::NOT_FOUND;
+        Ok((!gone).then_some(deleted))
+    }
+
+    /// [`delete_stored`](Self::delete_stored), passing a backend error to the client.
+    pub(crate) async fn remove_stored<B, RB>(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<(), Stop<S::Error, RB>>
+    where
+        S: InnerS3<B, RB>,
+        RB: ByteBody,
+    {
+        match self.delete_stored(bucket, key).await? {
+            Some(failed) => Err(pass_error(failed)),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Turns a failed inner response into the response the client gets: the backend's own
 /// error, unchanged.
 pub(crate) fn pass_error<E, RB>(fetched: Fetched) -> Stop<E, RB> {

@@ -92,19 +92,8 @@ where
         return Ok(reply(result));
     }
     if size.is_none_or(|n| n > shared.config.max_object_size) {
-        // Stays whole: an older delta of this key must not shadow it.
-        let stale = keys::delta_key(key);
-        let cleanup = inner
-            .fetch(
-                inner.request(Method::DELETE, bucket, &stale, ""),
-                Bytes::new(),
-                64 << 10,
-            )
-            .await?;
-        if !(cleanup.status.is_success() || cleanup.status == StatusCode::NOT_FOUND) {
-            return Err(pass_error(cleanup));
-        }
-        crate::reference::remove_if_unused(shared, inner, bucket, keys::deltaspace(key)).await;
+        // Too large to encode: it stays whole.
+        crate::store::drop_older_delta(shared, inner, bucket, key).await?;
         return Ok(reply(result));
     }
     let whole = inner

@@ -269,16 +269,7 @@ where
     let Some(reference) = load(shared, inner, bucket, &ref_key, None).await? else {
         return Ok(());
     };
-    let deleted = inner
-        .fetch(
-            inner.request(Method::DELETE, bucket, &ref_key, ""),
-            Bytes::new(),
-            64 << 10,
-        )
-        .await?;
-    if !(deleted.status.is_success() || deleted.status == StatusCode::NOT_FOUND) {
-        return Err(pass_error(deleted));
-    }
+    inner.remove_stored(bucket, &ref_key).await?;
     if has_delta(inner, bucket, space).await? {
         tracing::info!(
             bucket,

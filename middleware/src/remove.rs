@@ -3,9 +3,8 @@
 //! When the last delta of a deltaspace goes, its reference goes too
 //! ([`reference::remove_if_unused`], safe against concurrent uploads).
 
-use bytes::Bytes;
 use futures_util::StreamExt;
-use http::{HeaderValue, Method, Request, Response, StatusCode, header, request::Parts};
+use http::{HeaderValue, Request, Response, StatusCode, header, request::Parts};
 use quick_xml::Reader;
 use quick_xml::events::Event;
 
@@ -13,7 +12,7 @@ use crate::body::{Either, ResponseBody, collect_limited};
 use crate::chunked;
 use crate::delta::Shared;
 use crate::error::{S3Error, escape_into};
-use crate::inner::{ByteBody, Fetched, Inner, InnerS3, Stop, pass_error};
+use crate::inner::{ByteBody, Inner, InnerS3, Stop};
 use crate::{keys, reference};
 
 type Outcome<E, RB> = Result<Response<ResponseBody<RB>>, Stop<E, RB>>;
@@ -36,9 +35,7 @@ where
     RB: ByteBody,
 {
     keys::check_user_key(key).map_err(S3Error::from)?;
-    if let Some(failed) = delete_form(inner, bucket, &keys::delta_key(key)).await? {
-        return Err(pass_error(failed));
-    }
+    inner.remove_stored(bucket, &keys::delta_key(key)).await?;
     let response = inner
         .send(Request::from_parts(parts, Either::passthrough(body)))
         .await
@@ -47,25 +44,6 @@ where
         reference::remove_if_unused(shared, inner, bucket, keys::deltaspace(key)).await;
     }
     Ok(response.map(Either::passthrough))
-}
-
-/// Deletes one stored key; a missing key is not a failure. Returns the backend's error
-/// response, if any.
-async fn delete_form<S, B, RB>(
-    inner: &Inner<S>,
-    bucket: &str,
-    stored_key: &str,
-) -> Result<Option<Fetched>, Stop<S::Error, RB>>
-where
-    S: InnerS3<B, RB>,
-    RB: ByteBody,
-{
-    let request = inner.request(Method::DELETE, bucket, stored_key, "");
-    let deleted = inner.fetch(request, Bytes::new(), 64 << 10).await?;
-    Ok(
-        (!(deleted.status.is_success() || deleted.status == StatusCode::NOT_FOUND))
-            .then_some(deleted),
-    )
 }
 
 /// The result of deleting one key of a batch.
@@ -166,7 +144,7 @@ where
         });
     }
     for stored in [keys::delta_key(&key), key.clone()] {
-        if let Some(failed) = delete_form(inner, bucket, &stored).await? {
+        if let Some(failed) = inner.delete_stored(bucket, &stored).await? {
             let code = failed
                 .headers
                 .get("x-amz-error-code")

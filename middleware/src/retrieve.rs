@@ -208,22 +208,6 @@ pub(crate) fn descriptive_headers(stored: &HeaderMap) -> HeaderMap {
     headers
 }
 
-/// Reconstructs the original of the delta stored for `key`, verified by its SHA-256.
-async fn decode_delta<S, B, RB>(
-    shared: &Shared,
-    inner: &Inner<S>,
-    bucket: &str,
-    key: &str,
-    meta: &ObjectMeta,
-    delta: &[u8],
-) -> Result<Bytes, Stop<S::Error, RB>>
-where
-    S: InnerS3<B, RB>,
-    RB: ByteBody,
-{
-    decode(shared, inner, bucket, key, meta, delta, None).await
-}
-
 /// The length of the original: recorded in the metadata, or declared by the delta.
 fn original_len<E, RB>(key: &str, meta: &ObjectMeta, delta: &[u8]) -> Result<u64, Stop<E, RB>> {
     match meta.file_size {
@@ -306,7 +290,7 @@ where
         if delta.status.is_success() {
             let meta = ObjectMeta::parse(&delta_key, |name| delta.meta(name))
                 .map_err(|e| S3Error::internal(format!("{delta_key}: {e}")))?;
-            let original = decode_delta(shared, inner, bucket, key, &meta, &delta.body).await?;
+            let original = decode(shared, inner, bucket, key, &meta, &delta.body, None).await?;
             return Ok(Some((original, descriptive_headers(&delta.headers))));
         }
         if delta.status != StatusCode::NOT_FOUND {

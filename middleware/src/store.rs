@@ -55,20 +55,8 @@ where
             .await
             .map_err(Stop::Inner)?;
         if eligible && response.status().is_success() {
-            // Too large to encode, so stored whole: an older delta of this key must not
-            // shadow it (readers try `<key>.delta` first for eligible keys).
-            let stale = keys::delta_key(key);
-            let cleanup = inner
-                .fetch(
-                    inner.request(Method::DELETE, bucket, &stale, ""),
-                    Bytes::new(),
-                    64 << 10,
-                )
-                .await?;
-            if !(cleanup.status.is_success() || cleanup.status == StatusCode::NOT_FOUND) {
-                return Err(pass_error(cleanup));
-            }
-            reference::remove_if_unused(shared, inner, bucket, keys::deltaspace(key)).await;
+            // Too large to encode, so stored whole.
+            drop_older_delta(shared, inner, bucket, key).await?;
         }
         return Ok(response.map(Either::passthrough));
     }
@@ -134,6 +122,24 @@ pub(crate) struct Original {
     pub(crate) multipart_etag: Option<String>,
     /// Verified client checksums (algorithm, base64), kept with the object.
     pub(crate) checksums: Vec<(&'static str, String)>,
+}
+
+/// Called when an eligible key was just stored whole outside [`store_bytes`]: an older
+/// delta of it must not shadow the new bytes (readers try `<key>.delta` first), and the
+/// deltaspace's reference goes if nothing needs it any more.
+pub(crate) async fn drop_older_delta<S, B, RB>(
+    shared: &Shared,
+    inner: &Inner<S>,
+    bucket: &str,
+    key: &str,
+) -> Result<(), Stop<S::Error, RB>>
+where
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
+{
+    inner.remove_stored(bucket, &keys::delta_key(key)).await?;
+    reference::remove_if_unused(shared, inner, bucket, keys::deltaspace(key)).await;
+    Ok(())
 }
 
 /// What [`store_bytes`] stored.
@@ -219,16 +225,7 @@ where
                 // A completed multipart upload already sits whole under `key`, with the
                 // backend's multipart ETag: keep it rather than write it again.
                 let stale = keys::delta_key(key);
-                let cleanup = inner
-                    .fetch(
-                        inner.request(Method::DELETE, bucket, &stale, ""),
-                        Bytes::new(),
-                        64 << 10,
-                    )
-                    .await?;
-                if !(cleanup.status.is_success() || cleanup.status == StatusCode::NOT_FOUND) {
-                    return Err(pass_error(cleanup));
-                }
+                inner.remove_stored(bucket, &stale).await?;
                 return Ok(Stored {
                     etag: format!("\"{etag}\""),
                     storage: "direct",
@@ -287,13 +284,7 @@ where
     {
         // Another upload re-seeded the deltaspace with different bytes while this one was
         // encoding: this delta is useless. Remove it; the client's retry encodes afresh.
-        let _ = inner
-            .fetch(
-                inner.request(Method::DELETE, bucket, &stored_key, ""),
-                Bytes::new(),
-                64 << 10,
-            )
-            .await?;
+        let _ = inner.delete_stored(bucket, &stored_key).await?;
         shared.cache.remove(bucket, &ref_key);
         return Err(S3Error::new(
             "SlowDown",
@@ -303,16 +294,7 @@ where
         .into());
     }
     // The other form of this key, if an earlier PUT left one, must not shadow this one.
-    let cleanup = inner
-        .fetch(
-            inner.request(Method::DELETE, bucket, &stale_key, ""),
-            Bytes::new(),
-            64 << 10,
-        )
-        .await?;
-    if !(cleanup.status.is_success() || cleanup.status == StatusCode::NOT_FOUND) {
-        return Err(pass_error(cleanup));
-    }
+    inner.remove_stored(bucket, &stale_key).await?;
     let storage = if kind == Kind::Delta {
         "delta"
     } else {

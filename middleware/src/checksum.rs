@@ -10,7 +10,7 @@ use crate::store::base64_encode;
 /// The algorithms S3 accepts, as they appear in header names.
 pub(crate) const ALGORITHMS: [&str; 5] = ["crc32", "crc32c", "crc64nvme", "sha1", "sha256"];
 
-const CRC64_NVME: crc::Crc<u64> = crc::Crc::<u64>::new(&crc::CRC_64_NVME);
+static CRC64_NVME: crc::Crc<u64> = crc::Crc::<u64>::new(&crc::CRC_64_NVME);
 
 /// The base64 checksum of `data` under `algorithm` (one of [`ALGORITHMS`]).
 pub(crate) fn compute(algorithm: &str, data: &[u8]) -> Option<String> {
@@ -23,6 +23,72 @@ pub(crate) fn compute(algorithm: &str, data: &[u8]) -> Option<String> {
         _ => return None,
     };
     Some(base64_encode(&raw))
+}
+
+/// A checksum computed over data that arrives in pieces (an `aws-chunked` body whose
+/// trailer carries the checksum).
+pub(crate) struct Running {
+    algorithm: &'static str,
+    state: RunningState,
+}
+
+enum RunningState {
+    Crc32(crc32fast::Hasher),
+    Crc32c(u32),
+    Crc64Nvme(crc::Digest<'static, u64>),
+    Sha1(sha1::Sha1),
+    Sha256(sha2::Sha256),
+}
+
+impl Running {
+    /// A hasher for `algorithm` (one of [`ALGORITHMS`]); `None` for any other name.
+    pub(crate) fn new(algorithm: &str) -> Option<Self> {
+        let (algorithm, state) = match algorithm {
+            "crc32" => ("crc32", RunningState::Crc32(crc32fast::Hasher::new())),
+            "crc32c" => ("crc32c", RunningState::Crc32c(0)),
+            "crc64nvme" => ("crc64nvme", RunningState::Crc64Nvme(CRC64_NVME.digest())),
+            "sha1" => ("sha1", RunningState::Sha1(sha1::Sha1::new())),
+            "sha256" => ("sha256", RunningState::Sha256(sha2::Sha256::new())),
+            _ => return None,
+        };
+        Some(Self { algorithm, state })
+    }
+
+    /// The algorithm, as in header names (`crc32`, `sha256`, …).
+    pub(crate) fn algorithm(&self) -> &'static str {
+        self.algorithm
+    }
+
+    /// Feeds the next piece of data.
+    pub(crate) fn update(&mut self, data: &[u8]) {
+        match &mut self.state {
+            RunningState::Crc32(h) => h.update(data),
+            RunningState::Crc32c(crc) => *crc = crc32c::crc32c_append(*crc, data),
+            RunningState::Crc64Nvme(d) => d.update(data),
+            RunningState::Sha1(h) => h.update(data),
+            RunningState::Sha256(h) => h.update(data),
+        }
+    }
+
+    /// The base64 checksum of everything fed, as [`compute`] gives it.
+    pub(crate) fn finish(self) -> String {
+        let raw: Vec<u8> = match self.state {
+            RunningState::Crc32(h) => h.finalize().to_be_bytes().to_vec(),
+            RunningState::Crc32c(crc) => crc.to_be_bytes().to_vec(),
+            RunningState::Crc64Nvme(d) => d.finalize().to_be_bytes().to_vec(),
+            RunningState::Sha1(h) => h.finalize().to_vec(),
+            RunningState::Sha256(h) => h.finalize().to_vec(),
+        };
+        base64_encode(&raw)
+    }
+}
+
+impl std::fmt::Debug for Running {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Running")
+            .field("algorithm", &self.algorithm)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Checks every checksum the client sent, in headers or trailers, against `data`; returns
@@ -82,6 +148,26 @@ mod tests {
         );
         assert!(compute("crc64nvme", data).is_some());
         assert_eq!(compute("md5", data), None);
+    }
+
+    #[test]
+    fn running_matches_compute_in_any_pieces() {
+        let data: Vec<u8> = (0..1000u32).map(|i| (i * 7 % 251) as u8).collect();
+        for algorithm in ALGORITHMS {
+            for split in [0, 1, 17, 500, 999, 1000] {
+                let mut running = Running::new(algorithm).expect("known algorithm");
+                assert_eq!(running.algorithm(), algorithm);
+                running.update(&data[..split]);
+                running.update(&[]);
+                running.update(&data[split..]);
+                assert_eq!(
+                    Some(running.finish()),
+                    compute(algorithm, &data),
+                    "{algorithm}"
+                );
+            }
+        }
+        assert!(Running::new("md5").is_none());
     }
 
     #[test]

@@ -74,6 +74,7 @@ mod retrieve;
 pub mod sigv4;
 mod store;
 mod time;
+pub mod unchunk;
 
 pub use body::{BodyError, BoxError, Either, RequestBody, ResponseBody};
 pub use cache::CacheStats;

@@ -374,6 +374,14 @@ fn check_content_md5<E, RB>(headers: &HeaderMap, md5: &Md5Digest) -> Result<(), 
     let Some(value) = headers.get("content-md5") else {
         return Ok(());
     };
+    if !is_base64_md5(value.as_bytes()) {
+        return Err(S3Error::new(
+            "InvalidDigest",
+            StatusCode::BAD_REQUEST,
+            "The Content-MD5 you specified is not valid.",
+        )
+        .into());
+    }
     let expected = base64_encode(md5.as_bytes());
     if value.as_bytes() == expected.as_bytes() {
         Ok(())
@@ -452,6 +460,15 @@ pub(crate) fn header_value<E, RB>(value: &str) -> Result<HeaderValue, Stop<E, RB
     })
 }
 
+/// Whether `value` is the base64 form of 16 bytes, as a Content-MD5 must be.
+fn is_base64_md5(value: &[u8]) -> bool {
+    value.len() == 24
+        && value.ends_with(b"==")
+        && value[..22]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/')
+}
+
 /// Standard base64 with padding, for Content-MD5.
 pub(crate) fn base64_encode(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -474,6 +491,14 @@ pub(crate) fn base64_encode(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn content_md5_shape() {
+        assert!(is_base64_md5(base64_encode(&[7; 16]).as_bytes()));
+        assert!(!is_base64_md5(b"not-an-md5"));
+        assert!(!is_base64_md5(base64_encode(&[7; 15]).as_bytes()));
+        assert!(!is_base64_md5(b"!AAAAAAAAAAAAAAAAAAAAA=="));
+    }
 
     #[test]
     fn base64_matches_rfc4648() {

@@ -123,6 +123,14 @@ fn object_path(root: &Path, uri: &http::Uri) -> Option<PathBuf> {
     (!bucket.is_empty() && !key.is_empty()).then(|| root.join(bucket).join(key))
 }
 
+/// The bucket directory an object file lies in (its first component below `root`).
+fn bucket_dir(root: &Path) -> impl Fn(&Path) -> Option<PathBuf> + '_ {
+    move |file| {
+        let relative = file.strip_prefix(root).ok()?;
+        relative.components().next().map(|c| root.join(c))
+    }
+}
+
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 impl<S, B, RB> Service<Request<B>> for FsGuard<S>
@@ -148,6 +156,22 @@ where
         }
         let file = object_path(&self.layer.root, request.uri());
         let method = request.method().clone();
+        // s3s-fs creates a missing bucket on PUT and answers NoSuchKey on GET; S3 says
+        // NoSuchBucket to both.
+        if let Some(bucket) = file.as_deref().and_then(bucket_dir(&self.layer.root))
+            && !bucket.is_dir()
+        {
+            let name = bucket.file_name().map(|n| n.to_string_lossy().into_owned());
+            let response = S3Error::new(
+                "NoSuchBucket",
+                http::StatusCode::NOT_FOUND,
+                "The specified bucket does not exist",
+            )
+            .resource(name.unwrap_or_default())
+            .to_response()
+            .map(Either::full);
+            return Box::pin(async move { Ok(response) });
+        }
         if let Some(file) = &file
             && (method == http::Method::GET || method == http::Method::HEAD)
             && file.is_dir()
@@ -230,6 +254,7 @@ mod tests {
         use tower::ServiceExt;
         let root = std::env::temp_dir().join(format!("dg-guard-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("b")).expect("bucket");
         let guarded = FsGuardLayer::new(root.clone()).layer(racy_backend(root.clone()));
         let create = || {
             Request::builder()
@@ -255,8 +280,17 @@ mod tests {
             .uri("/b/space")
             .body(())
             .expect("request");
-        let response = guarded.oneshot(head).await.expect("head");
+        let response = guarded.clone().oneshot(head).await.expect("head");
         assert_eq!(response.status().as_u16(), 404);
+        // An object in a bucket that does not exist: NoSuchBucket, and nothing is created.
+        let put = Request::builder()
+            .method("PUT")
+            .uri("/nobucket/a.zip")
+            .body(())
+            .expect("request");
+        let response = guarded.oneshot(put).await.expect("put");
+        assert_eq!(response.status().as_u16(), 404);
+        assert!(!root.join("nobucket").exists());
         let _ = std::fs::remove_dir_all(&root);
     }
 

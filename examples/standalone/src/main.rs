@@ -3,8 +3,11 @@
 //! The stack, outermost first (see `main`):
 //!
 //! ```text
-//! admin endpoints + timing → client SigV4 verification → DeltaLayer → filesystem guard
-//!   → s3s-fs (the embedded backend, authentication off: the proxy checked the client)
+//! admin endpoints + timing → client SigV4 verification → DeltaLayer
+//!   → filesystem guard → s3s-fs (embedded backend, authentication off: the proxy checked
+//!     the client)
+//!   or → re-addressing + SigV4 signing with the upstream's credentials → hyper client
+//!     (`--upstream URL`)
 //! ```
 //!
 //! Run it with `cargo run --release -p deltaglider-proxy`, then point any S3 client at
@@ -16,19 +19,27 @@ mod config;
 mod guard;
 mod metrics;
 mod server;
+mod upstream;
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use clap::Parser;
-use deltaglider::sigv4::{SigV4Config, SigV4Layer, StaticCredentials};
-use deltaglider::{DeltaConfig, DeltaLayer, Either};
-use tower::ServiceBuilder;
+use deltaglider::sigv4::{SigV4Body, SigV4Config, SigV4Layer, StaticCredentials};
+use deltaglider::{BoxError, DeltaConfig, DeltaLayer, Either};
+use http::Request;
+use http_body_util::BodyExt;
+use http_body_util::combinators::UnsyncBoxBody;
+use hyper::body::Incoming;
+use tokio::net::TcpListener;
+use tower::{Service, ServiceBuilder};
 use tracing_subscriber::EnvFilter;
 
 use crate::admin::AdminLayer;
 use crate::config::{Args, Settings};
 use crate::guard::FsGuardLayer;
+use crate::upstream::Upstream;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -54,18 +65,28 @@ async fn main() -> ExitCode {
 }
 
 async fn run(settings: Settings) -> Result<(), String> {
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
+    let delta = DeltaLayer::new(
+        DeltaConfig::default()
+            .max_delta_ratio(settings.max_delta_ratio)
+            .cache_bytes(settings.cache_size_mb << 20),
+    );
     if let Some(upstream) = &settings.upstream {
-        return Err(format!(
-            "--upstream {} (region {}, {}) is not supported yet: this build serves the \
-             embedded backend only",
-            upstream.url,
-            upstream.region,
-            if upstream.credentials.is_some() {
-                "signed"
-            } else {
-                "unsigned"
-            },
-        ));
+        // Innermost first: the upstream client (re-addressing, re-signing), the DeltaLayer.
+        let backend = Upstream::new(upstream)?;
+        tracing::info!(upstream = %backend.describe(), "backend: upstream S3 endpoint");
+        if settings.raw {
+            return serve_raw(listener, backend).await;
+        }
+        let core = ServiceBuilder::new()
+            .map_response(|r: http::Response<Either<Either<Incoming>>>| {
+                r.map(|b| flatten(b, Either::full))
+            })
+            .layer(delta.clone())
+            .service(backend);
+        return serve(listener, &settings, delta, core).await;
     }
     std::fs::create_dir_all(&settings.data_dir)
         .map_err(|e| format!("cannot create {}: {e}", settings.data_dir.display()))?;
@@ -73,52 +94,65 @@ async fn run(settings: Settings) -> Result<(), String> {
         .map_err(|e| format!("cannot open {}: {e:?}", settings.data_dir.display()))?;
     // The proxy authenticates clients itself; the embedded backend runs without auth.
     let backend = s3s::service::S3ServiceBuilder::new(backend).build();
-
-    let listener = tokio::net::TcpListener::bind(settings.listen)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
+    tracing::info!(data_dir = %settings.data_dir.display(), "backend: embedded filesystem");
+    let guard = FsGuardLayer::new(settings.data_dir.clone());
     if settings.raw {
-        tracing::info!(listen = %server::describe(settings.listen), "serving the stored layout raw");
-        let service = ServiceBuilder::new()
-            .map_request(strip_authorization)
-            .layer(FsGuardLayer::new(settings.data_dir.clone()))
-            .service(backend);
-        return server::serve(listener, service, server::shutdown_signal())
-            .await
-            .map_err(|e| e.to_string());
+        return serve_raw(
+            listener,
+            ServiceBuilder::new().layer(guard).service(backend),
+        )
+        .await;
     }
-    let delta = DeltaLayer::new(
-        DeltaConfig::default()
-            .max_delta_ratio(settings.max_delta_ratio)
-            .cache_bytes(settings.cache_size_mb << 20),
-    );
-    let admin = AdminLayer {
-        delta: delta.clone(),
-        durations: Arc::default(),
-    };
     // Innermost first: the guard in front of the filesystem, the DeltaLayer in front of it.
     let core = ServiceBuilder::new()
-        .layer(delta)
-        .map_response(|r: http::Response<Either<s3s::Body>>| r.map(flatten))
-        .layer(FsGuardLayer::new(settings.data_dir.clone()))
+        .layer(delta.clone())
+        .map_response(|r: http::Response<Either<s3s::Body>>| r.map(|b| flatten(b, s3s::Body::from)))
+        .layer(guard)
         .service(backend);
+    serve(listener, &settings, delta, core).await
+}
+
+/// A request body as the core service gets it, whichever way the client was checked.
+type ClientBody = UnsyncBoxBody<Bytes, BoxError>;
+
+/// Serves `core` (DeltaLayer over a backend) behind the admin endpoints and the client
+/// signature check.
+async fn serve<S, RB>(
+    listener: TcpListener,
+    settings: &Settings,
+    delta: DeltaLayer,
+    core: S,
+) -> Result<(), String>
+where
+    S: Service<Request<ClientBody>, Response = http::Response<Either<RB>>> + Clone + Send + 'static,
+    S::Error: std::fmt::Debug + Into<BoxError> + Send + 'static,
+    S::Future: Send + 'static,
+    RB: http_body::Body<Data = Bytes> + Send + 'static,
+    RB::Error: Into<BoxError>,
+{
+    let admin = AdminLayer {
+        delta,
+        durations: Arc::default(),
+    };
     let anonymous = settings.credentials.is_none();
     tracing::info!(
         listen = %server::describe(settings.listen),
-        data_dir = %settings.data_dir.display(),
         signatures = if anonymous { "not checked" } else { "verified" },
         unsigned_requests = if anonymous || settings.allow_anonymous { "allowed" } else { "refused" },
         "deltaglider-proxy serving"
     );
-    match settings.credentials {
+    match &settings.credentials {
         // Client SigV4 is verified, then removed: the DeltaLayer rewrites requests.
         Some((access_key, secret_key)) => {
-            let auth = SigV4Config::new(StaticCredentials::new().with(access_key, secret_key))
-                .allow_anonymous(settings.allow_anonymous);
+            let auth = SigV4Config::new(
+                StaticCredentials::new().with(access_key.clone(), secret_key.clone()),
+            )
+            .allow_anonymous(settings.allow_anonymous);
             let service = ServiceBuilder::new()
                 .map_result(answer_internal_failure)
                 .layer(admin)
                 .layer(SigV4Layer::new(auth))
+                .map_request(|r: Request<SigV4Body<Incoming>>| r.map(boxed))
                 .service(core);
             server::serve(listener, service, server::shutdown_signal()).await
         }
@@ -126,35 +160,62 @@ async fn run(settings: Settings) -> Result<(), String> {
             let service = ServiceBuilder::new()
                 .map_result(answer_internal_failure)
                 .layer(admin)
-                .map_request(strip_authorization)
+                .map_request(|r: Request<Incoming>| strip_authorization(r).map(boxed))
                 .service(core);
             server::serve(listener, service, server::shutdown_signal()).await
         }
     }
     .map_err(|e| e.to_string())
 }
+
+/// `--raw`: the backend as it is, stored layout and all (signatures not checked).
+async fn serve_raw<S, RB>(listener: TcpListener, backend: S) -> Result<(), String>
+where
+    S: Service<Request<Either<ClientBody>>, Response = http::Response<RB>> + Clone + Send + 'static,
+    S::Error: Into<BoxError>,
+    S::Future: Send + 'static,
+    RB: http_body::Body<Data = Bytes> + Send + 'static,
+    RB::Error: Into<BoxError>,
+{
+    tracing::info!("serving the stored layout raw");
+    let service = ServiceBuilder::new()
+        .map_request(|r: Request<Incoming>| {
+            strip_authorization(r).map(|b| Either::passthrough(boxed(b)))
+        })
+        .service(backend);
+    server::serve(listener, service, server::shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())
+}
+
 /// Anonymous mode: signatures are not checked, and not forwarded either (the layer rewrites
 /// requests, so they would not match).
-fn strip_authorization(
-    mut request: http::Request<hyper::body::Incoming>,
-) -> http::Request<hyper::body::Incoming> {
+fn strip_authorization<B>(mut request: Request<B>) -> Request<B> {
     request.headers_mut().remove(http::header::AUTHORIZATION);
     request
 }
 
-/// The guard's body inside the layer's body: one level is enough.
-fn flatten(body: Either<s3s::Body>) -> s3s::Body {
+fn boxed<B>(body: B) -> ClientBody
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    body.map_err(Into::into).boxed_unsync()
+}
+
+/// A body inside a body: one level is enough.
+fn flatten<B>(body: Either<B>, full: impl FnOnce(Bytes) -> B) -> B {
     match body.into_full() {
-        Ok(bytes) => s3s::Body::from(bytes),
+        Ok(bytes) => full(bytes),
         Err(passthrough) => passthrough,
     }
 }
 
 /// s3s answers S3 errors as responses; its `HttpError` reports only internal failures.
 /// They become a 500 `InternalError` response, never a dropped connection.
-fn answer_internal_failure<B>(
-    result: Result<http::Response<Either<B>>, s3s::HttpError>,
-) -> Result<http::Response<Either<B>>, s3s::HttpError> {
+fn answer_internal_failure<B, E: std::fmt::Debug>(
+    result: Result<http::Response<Either<B>>, E>,
+) -> Result<http::Response<Either<B>>, E> {
     Ok(result.unwrap_or_else(|e| {
         tracing::error!(error = ?e, "backend failure");
         deltaglider::S3Error::internal("the backend failed")

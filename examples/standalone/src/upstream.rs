@@ -1,0 +1,131 @@
+//! The upstream backend: a real S3 endpoint reached over HTTP(S), as a tower service.
+//!
+//! Every request the DeltaLayer sends inward is re-addressed to the upstream (path style),
+//! cleaned of what belonged to the client's connection and signature, given a plain body
+//! (an `aws-chunked` upload is decoded as it streams, its trailing checksum verified), then
+//! signed with the upstream credentials and sent. Payloads are sent as `UNSIGNED-PAYLOAD`:
+//! hashing every body before sending would mean buffering it, and the proxy has already
+//! checked what the client signed. A connection failure is answered as `503 SlowDown`-style
+//! `ServiceUnavailable`, which clients retry — never as "not found".
+
+mod request;
+mod sign;
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use deltaglider::{BoxError, Either, S3Error};
+use http::{Request, Response, StatusCode};
+use http_body_util::combinators::UnsyncBoxBody;
+use hyper::body::Incoming;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use tower::Service;
+
+use crate::config;
+pub(crate) use request::Endpoint;
+use sign::Signer;
+
+type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+type UpstreamBody = UnsyncBoxBody<Bytes, BoxError>;
+
+/// An S3 endpoint as an inner service for the DeltaLayer.
+#[derive(Clone)]
+pub(crate) struct Upstream {
+    client: Client<Connector, UpstreamBody>,
+    endpoint: Arc<Endpoint>,
+    signer: Option<Arc<Signer>>,
+}
+
+impl Upstream {
+    /// A client for `settings`; fails on a URL that is not `http(s)://host[:port]`.
+    pub(crate) fn new(settings: &config::Upstream) -> Result<Self, String> {
+        let endpoint = Endpoint::parse(&settings.url)?;
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_native_roots(provider)
+            .map_err(|e| format!("cannot load the system's TLS roots: {e}"))?
+            .https_or_http()
+            .enable_http1()
+            .build();
+        let client = Client::builder(TokioExecutor::new()).build(connector);
+        let signer = settings
+            .credentials
+            .as_ref()
+            .map(|(access, secret)| Arc::new(Signer::new(access, secret, &settings.region)));
+        Ok(Self {
+            client,
+            endpoint: Arc::new(endpoint),
+            signer,
+        })
+    }
+
+    /// The endpoint, for log lines.
+    pub(crate) fn describe(&self) -> String {
+        self.endpoint.to_string()
+    }
+}
+
+type ResponseFuture =
+    Pin<Box<dyn Future<Output = Result<Response<Either<Incoming>>, Infallible>> + Send>>;
+
+impl<B> Service<Request<B>> for Upstream
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response<Either<Incoming>>;
+    type Error = Infallible;
+    type Future = ResponseFuture;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let prepared = request::prepare(request, &self.endpoint).and_then(|mut request| {
+            if let Some(signer) = &self.signer {
+                signer.sign(&mut request)?;
+            }
+            Ok(request)
+        });
+        let client = self.client.clone();
+        Box::pin(async move {
+            let request = match prepared {
+                Ok(request) => request,
+                Err(error) => return Ok(error.to_response().map(Either::full)),
+            };
+            let (method, uri) = (request.method().clone(), request.uri().clone());
+            match client.request(request).await {
+                Ok(response) => Ok(response.map(Either::passthrough)),
+                Err(error) => {
+                    tracing::warn!(%method, %uri, error = %error_chain(&error), "upstream request failed");
+                    Ok(S3Error::new(
+                        "ServiceUnavailable",
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "The storage backend could not be reached; please retry.",
+                    )
+                    .to_response()
+                    .map(Either::full))
+                }
+            }
+        })
+    }
+}
+
+/// An error and its sources, on one line.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,99 @@
+//! ListObjectsV2 and DeleteObjects over R2.
+
+use bytes::Bytes;
+use deltaglider::{BoxError, Either, S3Error};
+use http::{Response, StatusCode};
+use http_body::Body;
+
+use super::{R2Service, xml};
+use crate::body::{R2Body, r2_failed, read_limited};
+use crate::headers::iso8601;
+use crate::route::query_param;
+use crate::xml::{ListPage, Listed, MalformedXml, delete_result, list_objects_v2, parse_delete};
+
+type Answer = Result<Response<R2Body>, S3Error>;
+
+/// R2 lists at most this many keys per call, as S3 does.
+const MAX_KEYS: u32 = 1000;
+
+/// Handles ListObjectsV2. Continuation tokens are R2's list cursors.
+pub(super) async fn list_v2(service: &R2Service, query: &str) -> Answer {
+    let param = |name| query_param(query, name).map(|v| v.into_owned());
+    let prefix = param("prefix").unwrap_or_default();
+    let delimiter = param("delimiter").filter(|d| !d.is_empty());
+    let token = param("continuation-token").filter(|t| !t.is_empty());
+    let start_after = param("start-after").filter(|s| !s.is_empty());
+    let max_keys = match param("max-keys") {
+        None => MAX_KEYS,
+        Some(n) => n
+            .trim()
+            .parse::<u32>()
+            .map_err(|_| S3Error::invalid_argument("max-keys must be a number"))?
+            .min(MAX_KEYS),
+    };
+    let mut page = ListPage {
+        bucket: &service.shared.name,
+        prefix: &prefix,
+        delimiter: delimiter.as_deref(),
+        max_keys,
+        continuation_token: token.as_deref(),
+        start_after: start_after.as_deref(),
+        ..ListPage::default()
+    };
+    if max_keys > 0 {
+        let mut list = service.bucket().list().limit(max_keys);
+        if !prefix.is_empty() {
+            list = list.prefix(prefix.clone());
+        }
+        if let Some(d) = &delimiter {
+            list = list.delimiter(d.clone());
+        }
+        match (&token, &start_after) {
+            (Some(t), _) => list = list.cursor(t.clone()),
+            (None, Some(s)) => list = list.start_after(s.clone()),
+            (None, None) => {}
+        }
+        let listed = list.execute().await.map_err(|e| r2_failed("listing", &e))?;
+        page.objects = listed
+            .objects()
+            .iter()
+            .map(|o| Listed {
+                key: o.key(),
+                size: o.size(),
+                etag: o.http_etag(),
+                last_modified: iso8601(o.uploaded().as_millis()),
+            })
+            .collect();
+        page.prefixes = listed.delimited_prefixes();
+        page.next_token = listed.cursor().filter(|_| listed.truncated());
+    }
+    Ok(xml(list_objects_v2(&page)))
+}
+
+/// R2 deletes at most this many keys per call.
+const DELETE_BATCH: usize = 1000;
+
+/// Handles DeleteObjects: one R2 batch delete per thousand keys.
+pub(super) async fn delete_objects<B>(service: &R2Service, body: Either<B>) -> Answer
+where
+    B: Body<Data = Bytes> + 'static,
+    B::Error: Into<BoxError>,
+{
+    let document = match body.into_full() {
+        Ok(bytes) => bytes,
+        Err(body) => read_limited(body, 2 << 20).await?,
+    };
+    let malformed =
+        |e: MalformedXml| S3Error::new("MalformedXML", StatusCode::BAD_REQUEST, e.to_string());
+    let (keys, quiet) = parse_delete(&document).map_err(malformed)?;
+    let mut deleted = Vec::new();
+    let mut failed = Vec::new();
+    for batch in keys.chunks(DELETE_BATCH) {
+        let names: Vec<&str> = batch.iter().map(String::as_str).collect();
+        match service.bucket().delete_multiple(names).await {
+            Ok(()) => deleted.extend(batch.iter().cloned()),
+            Err(e) => failed.extend(batch.iter().map(|k| (k.clone(), e.to_string()))),
+        }
+    }
+    Ok(xml(delete_result(&deleted, &failed, quiet)))
+}

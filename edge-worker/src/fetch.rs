@@ -72,6 +72,17 @@ async fn fetch(request: HttpRequest, env: Env, _ctx: Context) -> worker::Result<
     };
     let bucket = env.bucket(BINDING)?;
     let r2 = R2Service::new(bucket, stack.settings.bucket.clone(), stack.settings.region);
+    if stack.settings.raw {
+        let service = ServiceBuilder::new()
+            .layer(stack.sigv4)
+            .map_request(|request: http::Request<_>| request.map(Either::passthrough))
+            .service(r2);
+        let response = match service.oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        };
+        return into_worker(response.map(|body| flatten(body, Either::passthrough)));
+    }
     let service = ServiceBuilder::new()
         .layer(stack.sigv4)
         .layer(stack.delta)
@@ -80,12 +91,15 @@ async fn fetch(request: HttpRequest, env: Env, _ctx: Context) -> worker::Result<
         Ok(response) => response,
         Err(never) => match never {},
     };
-    let (parts, body) = response.into_parts();
-    let body = match body.into_full() {
+    into_worker(response.map(|body| flatten(body, |inner| inner)))
+}
+
+/// One level of "bytes built by a layer, or the body below".
+fn flatten<T>(body: Either<T>, below: impl FnOnce(T) -> Either<R2Body>) -> Either<R2Body> {
+    match body.into_full() {
         Ok(bytes) => Either::full(bytes),
-        Err(inner) => inner,
-    };
-    into_worker(Response::from_parts(parts, body))
+        Err(inner) => below(inner),
+    }
 }
 
 /// The runtime's response: built bytes are copied out once; an R2 object's stream is

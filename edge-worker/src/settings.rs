@@ -25,6 +25,7 @@ pub struct SettingsError {
 /// | `DELTAGLIDER_MAX_DELTA_RATIO` | `0.5` | store as a delta only below this delta/original ratio |
 /// | `DELTAGLIDER_MAX_OBJECT_SIZE` | 20 MiB | eligible objects larger than this are stored whole |
 /// | `DELTAGLIDER_CACHE_BYTES` | 0 | references kept in the isolate's memory between requests |
+/// | `DELTAGLIDER_RAW` | `false` | serve the bucket as stored, without the `DeltaLayer` (deltas, references and DeltaGlider metadata visible): for inspection and interoperability tests |
 ///
 /// Without credentials and without `DELTAGLIDER_ALLOW_ANONYMOUS=true`, every request is
 /// refused: a deployment that forgot its secrets is closed, not open.
@@ -44,6 +45,8 @@ pub struct Settings {
     pub max_object_size: u64,
     /// See [`DeltaConfig::cache_bytes`].
     pub cache_bytes: u64,
+    /// Serve the stored objects as they are, without the layer.
+    pub raw: bool,
 }
 
 /// Eligible objects up to this size are encoded: the encoder holds the reference, the
@@ -61,6 +64,7 @@ impl Default for Settings {
             max_delta_ratio: 0.5,
             max_object_size: DEFAULT_MAX_OBJECT_SIZE,
             cache_bytes: 0,
+            raw: false,
         }
     }
 }
@@ -94,17 +98,10 @@ impl Settings {
             }
         };
         if let Some(value) = get("DELTAGLIDER_ALLOW_ANONYMOUS") {
-            settings.allow_anonymous = match value.trim() {
-                "true" | "1" | "yes" => true,
-                "false" | "0" | "no" => false,
-                _ => {
-                    return Err(invalid(
-                        "DELTAGLIDER_ALLOW_ANONYMOUS",
-                        value,
-                        "not a boolean",
-                    ));
-                }
-            };
+            settings.allow_anonymous = parse_bool("DELTAGLIDER_ALLOW_ANONYMOUS", value)?;
+        }
+        if let Some(value) = get("DELTAGLIDER_RAW") {
+            settings.raw = parse_bool("DELTAGLIDER_RAW", value)?;
         }
         settings.region = get("DELTAGLIDER_REGION").map(|r| r.trim().to_owned());
         if let Some(value) = get("DELTAGLIDER_MAX_DELTA_RATIO") {
@@ -146,6 +143,14 @@ fn invalid(name: &'static str, value: String, reason: &'static str) -> SettingsE
         name,
         value,
         reason,
+    }
+}
+
+fn parse_bool(name: &'static str, value: String) -> Result<bool, SettingsError> {
+    match value.trim() {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        _ => Err(invalid(name, value, "not a boolean")),
     }
 }
 
@@ -220,6 +225,7 @@ mod tests {
                 .expect("valid")
                 .allow_anonymous
         );
+        assert!(from(&[("DELTAGLIDER_RAW", "1")]).expect("valid").raw);
     }
 
     #[test]

@@ -24,13 +24,14 @@ pub(crate) struct Args {
     /// Directory of the embedded filesystem backend (one subdirectory per bucket).
     #[arg(long, env = "DELTAGLIDER_DATA_DIR")]
     pub(crate) data_dir: Option<PathBuf>,
-    /// S3 endpoint to store into instead of the embedded backend (not supported yet).
+    /// S3 endpoint to store into instead of the embedded backend: `http(s)://host[:port]`,
+    /// addressed path style (AWS S3, R2, MinIO, SeaweedFS, Ceph, s3s-fs…).
     #[arg(long, env = "DELTAGLIDER_UPSTREAM")]
     pub(crate) upstream: Option<String>,
-    /// Region of the upstream endpoint.
+    /// Region of the upstream endpoint, for signing (default us-east-1).
     #[arg(long, env = "DELTAGLIDER_UPSTREAM_REGION")]
     pub(crate) upstream_region: Option<String>,
-    /// Access key for the upstream endpoint.
+    /// Access key for the upstream endpoint (without one, upstream requests are unsigned).
     #[arg(long, env = "DELTAGLIDER_UPSTREAM_ACCESS_KEY")]
     pub(crate) upstream_access_key: Option<String>,
     /// Secret key for the upstream endpoint.
@@ -131,16 +132,25 @@ impl Settings {
                 "--max-delta-ratio must be in (0, 1], got {max_delta_ratio}"
             ));
         }
+        let upstream_credentials = match (
+            args.upstream_access_key.or(file.upstream_access_key),
+            args.upstream_secret_key.or(file.upstream_secret_key),
+        ) {
+            (Some(a), Some(s)) if !a.is_empty() && !s.is_empty() => Some((a, s)),
+            (None, None) => None,
+            _ => {
+                return Err(
+                    "give both --upstream-access-key and --upstream-secret-key, or neither".into(),
+                );
+            }
+        };
         let upstream = args.upstream.or(file.upstream).map(|url| Upstream {
             url,
             region: args
                 .upstream_region
                 .or(file.upstream_region)
                 .unwrap_or_else(|| "us-east-1".into()),
-            credentials: args
-                .upstream_access_key
-                .or(file.upstream_access_key)
-                .zip(args.upstream_secret_key.or(file.upstream_secret_key)),
+            credentials: upstream_credentials,
         });
         Ok(Self {
             listen,
@@ -187,6 +197,20 @@ mod tests {
             .is_ok()
         );
         assert!(parse(&["--access-key", "a"]).is_err());
+        assert!(parse(&["--upstream", "http://h:1", "--upstream-access-key", "a"]).is_err());
+        let up = parse(&[
+            "--upstream",
+            "http://h:1",
+            "--upstream-access-key",
+            "a",
+            "--upstream-secret-key",
+            "b",
+        ])
+        .expect("upstream")
+        .upstream
+        .expect("set");
+        assert_eq!(up.region, "us-east-1");
+        assert!(up.credentials.is_some());
         assert!(parse(&["--max-delta-ratio", "0"]).is_err());
     }
 }

@@ -47,12 +47,16 @@ impl Upstream {
     pub(crate) fn new(settings: &config::Upstream) -> Result<Self, String> {
         let endpoint = Endpoint::parse(&settings.url)?;
         let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut http = HttpConnector::new();
+        // Requests are written in pieces (head, body); Nagle would hold each back a round trip.
+        http.set_nodelay(true);
+        http.enforce_http(false);
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_provider_and_native_roots(provider)
             .map_err(|e| format!("cannot load the system's TLS roots: {e}"))?
             .https_or_http()
             .enable_http1()
-            .build();
+            .wrap_connector(http);
         let client = Client::builder(TokioExecutor::new()).build(connector);
         let signer = settings
             .credentials

@@ -136,7 +136,8 @@ where
     let (parts, body) = request.into_parts();
     let data = match body.into_full() {
         Ok(bytes) if bytes.is_empty() => Data::Empty,
-        Ok(bytes) => Data::Bytes(bytes.to_vec()),
+        // Without a copy when the layer holds no other reference to the bytes.
+        Ok(bytes) => Data::Bytes(Vec::from(bytes)),
         Err(body) => stream_data(body, payload_length(&parts.headers)).await?,
     };
     Ok((parts, data))
@@ -159,7 +160,7 @@ where
         }
         None => {
             let bytes = read_limited(body, UNDECLARED_LIMIT).await?;
-            Ok(Data::Bytes(bytes.to_vec()))
+            Ok(Data::Bytes(Vec::from(bytes)))
         }
     }
 }

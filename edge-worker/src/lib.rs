@@ -8,7 +8,7 @@
 //! ```
 //!
 //! `#[event(fetch)]` converts the request, runs it through the stack and converts the
-//! response. [`R2Service`] speaks the subset of S3 the layer (and whatever it forwards)
+//! response. `R2Service` (wasm32 only) speaks the subset of S3 the layer (and whatever it forwards)
 //! needs, over the `worker::Bucket` binding: GetObject (ranges, conditions), HeadObject,
 //! PutObject (metadata, `If-None-Match: *` as R2's conditional put), CopyObject,
 //! DeleteObject, DeleteObjects, ListObjectsV2, multipart uploads, and the bucket calls

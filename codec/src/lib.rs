@@ -49,6 +49,7 @@ mod native;
 mod options;
 mod pure;
 mod reference;
+mod sketch;
 mod stream;
 mod vcdiff;
 
@@ -62,5 +63,6 @@ pub use options::{Backend, EncodeOptions, Encoded};
 #[cfg(unix)]
 pub use reference::FileReference;
 pub use reference::ReferenceReader;
+pub use sketch::Sketch;
 pub use stream::{Step, StreamDecoder, StreamEncoder, decode_stream};
 pub use vcdiff::MAX_WINDOW;

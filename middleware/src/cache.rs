@@ -2,17 +2,34 @@
 //! stale; the least recently used ones are dropped to stay within the bound.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use bytes::Bytes;
-use deltaglider_codec::Sha256Digest;
+use deltaglider_codec::{Sha256Digest, Sketch};
 
 /// A reference body and its verified SHA-256.
 #[derive(Debug, Clone)]
 pub(crate) struct CachedRef {
     pub(crate) bytes: Bytes,
     pub(crate) sha256: Sha256Digest,
+    /// Computed on first use, shared by every copy of this entry.
+    sketch: Arc<OnceLock<Sketch>>,
+}
+
+impl CachedRef {
+    pub(crate) fn new(bytes: Bytes, sha256: Sha256Digest) -> Self {
+        Self {
+            bytes,
+            sha256,
+            sketch: Arc::default(),
+        }
+    }
+
+    /// The reference's similarity sketch.
+    pub(crate) fn sketch(&self) -> &Sketch {
+        self.sketch.get_or_init(|| Sketch::of(&self.bytes))
+    }
 }
 
 #[derive(Debug, Default)]
@@ -175,10 +192,7 @@ mod tests {
 
     fn r(n: usize) -> CachedRef {
         let bytes = Bytes::from(vec![n as u8; n]);
-        CachedRef {
-            sha256: Sha256::digest(&bytes),
-            bytes,
-        }
+        CachedRef::new(bytes.clone(), Sha256::digest(&bytes))
     }
 
     #[test]

@@ -54,10 +54,7 @@ where
                 ))
                 .into());
             }
-            let reference = Reference {
-                bytes: fetched.body,
-                sha256,
-            };
+            let reference = Reference::new(fetched.body, sha256);
             shared.cache.insert(bucket, ref_key, reference.clone());
             reference
         }
@@ -94,10 +91,7 @@ where
     let created = create(inner, bucket, ref_key, source_key, data, sha256).await?;
     match created.status {
         s if s.is_success() => {
-            let reference = Reference {
-                bytes: data.clone(),
-                sha256: *sha256,
-            };
+            let reference = Reference::new(data.clone(), *sha256);
             shared.cache.insert(bucket, ref_key, reference.clone());
             tracing::info!(bucket, ref_key, bytes = data.len(), "seeded reference");
             Ok(reference)

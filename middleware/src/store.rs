@@ -1,7 +1,7 @@
 //! The store path: PutObject of an eligible key becomes a delta or a whole object.
 
 use bytes::Bytes;
-use deltaglider_codec::{EncodeOptions, Encoded, Md5, Md5Digest, Sha256, Sha256Digest};
+use deltaglider_codec::{EncodeOptions, Encoded, Md5, Md5Digest, Sha256, Sha256Digest, Sketch};
 use http::header::{self, HeaderName};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, request::Parts};
 
@@ -198,7 +198,16 @@ where
         .level(config.level)
         .max_ratio(config.max_delta_ratio);
     let stopwatch = Stopwatch::start();
-    let (encoded, sha256, md5) = encode_and_hash(&reference.bytes, &data, &options, md5);
+    let (encoded, sha256, md5) = if hopeless(&reference, &data, config.max_delta_ratio) {
+        let (sha256, md5) = (
+            Sha256::digest(&data),
+            md5.unwrap_or_else(|| Md5::digest(&data)),
+        );
+        let limit = (data.len() as f64 * config.max_delta_ratio) as u64;
+        (Ok(Encoded::Exceeded { limit }), sha256, md5)
+    } else {
+        encode_and_hash(&reference.bytes, &data, &options, md5)
+    };
     let encoded = encoded.map_err(|e| S3Error::internal(format!("delta encoding failed: {e}")))?;
     let (stored_key, stale_key, body, kind) = match encoded {
         Encoded::Delta(delta) => {
@@ -318,6 +327,22 @@ where
         etag: object.etag(),
         storage,
     })
+}
+
+/// Whether `data` shares so little with `reference` (by their similarity sketches) that a
+/// delta cannot come under `max_ratio`: then encoding is skipped. A delta must at least
+/// spell out what it cannot copy, so a target sharing a share `s` of its content gives a
+/// delta of about `1 - s` of its size; the bar here is four times more lenient than that.
+fn hopeless(reference: &crate::reference::Reference, data: &[u8], max_ratio: f64) -> bool {
+    let similarity = Sketch::of(data).similarity(reference.sketch());
+    let hopeless = similarity.is_some_and(|s| s < (1.0 - max_ratio) / 4.0);
+    if hopeless {
+        tracing::debug!(
+            ?similarity,
+            "too little shared with the reference: not encoding"
+        );
+    }
+    hopeless
 }
 
 /// Encodes `data` against `reference` and hashes it (SHA-256, and MD5 unless given) — on

@@ -198,6 +198,42 @@ pub fn payload_length(headers: &HeaderMap) -> Option<u64> {
     }
 }
 
+/// A `Content-MD5` header that is not the base64 of 16 bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("Content-MD5 is not the base64 of 16 bytes")]
+pub struct InvalidMd5;
+
+/// The 16 bytes of a `Content-MD5` header (standard base64), `None` when absent.
+pub fn content_md5(headers: &HeaderMap) -> Result<Option<[u8; 16]>, InvalidMd5> {
+    let Some(value) = headers.get("content-md5") else {
+        return Ok(None);
+    };
+    let text = value.as_bytes().trim_ascii();
+    let digit = |c: u8| match c {
+        b'A'..=b'Z' => Ok(u32::from(c - b'A')),
+        b'a'..=b'z' => Ok(u32::from(c - b'a') + 26),
+        b'0'..=b'9' => Ok(u32::from(c - b'0') + 52),
+        b'+' => Ok(62),
+        b'/' => Ok(63),
+        _ => Err(InvalidMd5),
+    };
+    // 16 bytes are 22 digits and "==".
+    let digits = text
+        .strip_suffix(b"==")
+        .filter(|d| d.len() == 22)
+        .ok_or(InvalidMd5)?;
+    let mut out = Vec::with_capacity(18);
+    for chunk in digits.chunks(4) {
+        let mut n = 0u32;
+        for (i, &c) in chunk.iter().enumerate() {
+            n |= digit(c)? << (18 - 6 * i);
+        }
+        let bytes = n.to_be_bytes();
+        out.extend_from_slice(&bytes[1..chunk.len()]);
+    }
+    out.try_into().map(Some).map_err(|_| InvalidMd5)
+}
+
 #[cfg(test)]
 mod tests {
     use http::HeaderValue;
@@ -282,6 +318,26 @@ mod tests {
                 ("dg-file-size".to_owned(), "12".to_owned())
             ]
         );
+    }
+
+    #[test]
+    fn content_md5_values() {
+        let mut h = HeaderMap::new();
+        assert_eq!(content_md5(&h), Ok(None));
+        // MD5("") = d41d8cd98f00b204e9800998ecf8427e
+        h.insert(
+            "content-md5",
+            HeaderValue::from_static("1B2M2Y8AsgTpgAmY7PhCfg=="),
+        );
+        let expected = [
+            0xd4, 0x1d, 0x8c, 0xd9, 0x8f, 0x00, 0xb2, 0x04, 0xe9, 0x80, 0x09, 0x98, 0xec, 0xf8,
+            0x42, 0x7e,
+        ];
+        assert_eq!(content_md5(&h), Ok(Some(expected)));
+        for bad in ["1B2M2Y8AsgTpgAmY7PhCfg", "!B2M2Y8AsgTpgAmY7PhCfg==", "Zm9v"] {
+            h.insert("content-md5", HeaderValue::from_static(bad));
+            assert_eq!(content_md5(&h), Err(InvalidMd5), "{bad}");
+        }
     }
 
     #[test]

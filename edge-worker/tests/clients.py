@@ -8,6 +8,7 @@ same data), objects are carried both ways between the native store and R2 and re
 back through the other implementation.
 """
 
+import base64
 import hashlib
 import os
 import sys
@@ -87,6 +88,12 @@ def basics(s3, raw):
     got = s3.get_object(Bucket=BUCKET, Key="b3/notes.txt", Range="bytes=6-9")
     assert got["Body"].read() == text[6:10] and got["Metadata"] == {"k": "v"}
     assert raw.head_object(Bucket=BUCKET, Key="b3/notes.txt")["ContentLength"] == len(text)
+    good = base64.b64encode(hashlib.md5(text).digest()).decode()
+    s3.put_object(Bucket=BUCKET, Key="b3/md5.txt", Body=text, ContentMD5=good)
+    bad = base64.b64encode(hashlib.md5(b"other").digest()).decode()
+    expect_error(lambda: s3.put_object(Bucket=BUCKET, Key="b3/md5.txt", Body=text, ContentMD5=bad),
+                 "BadDigest", 400)
+    s3.delete_object(Bucket=BUCKET, Key="b3/md5.txt")
     expect_error(lambda: s3.head_object(Bucket=BUCKET, Key="b3/missing.zip"), None, 404)
     expect_error(lambda: s3.get_object(Bucket=BUCKET, Key="b3/missing.txt"), "NoSuchKey", 404)
     expect_error(lambda: s3.put_object(Bucket=BUCKET, Key="b3/x.zip.delta", Body=b"x"),

@@ -10,7 +10,9 @@ use worker::{Conditional, Data, DateInit, HttpMetadata, Object, Range};
 
 use super::{R2Service, value, xml};
 use crate::body::{R2Body, into_data, r2_failed};
-use crate::headers::{ByteRange, HttpMeta, http_date, iso8601, object_metadata, precondition};
+use crate::headers::{
+    ByteRange, HttpMeta, content_md5, http_date, iso8601, object_metadata, precondition,
+};
 use crate::route::copy_source;
 
 type Answer = Result<Response<R2Body>, S3Error>;
@@ -203,11 +205,17 @@ where
 {
     let (parts, data) = into_data(request).await?;
     let (http, custom) = request_metadata(&parts.headers);
+    let md5 = content_md5(&parts.headers)
+        .map_err(|e| S3Error::new("InvalidDigest", StatusCode::BAD_REQUEST, e.to_string()))?;
     let mut put = service
         .bucket()
         .put(key, data)
         .http_metadata(http)
         .custom_metadata(custom);
+    // R2 checks the digest and refuses a mismatch (BadDigest).
+    if let Some(md5) = md5 {
+        put = put.md5(md5.to_vec());
+    }
     if let Some(condition) = put_condition(&parts.headers) {
         put = put.only_if(condition);
     }

@@ -81,6 +81,22 @@ pub struct DeltaConfig {
     pub(crate) backend: Backend,
     pub(crate) list_page_size: u32,
     pub(crate) level: u8,
+    pub(crate) references: References,
+}
+
+/// Which reference a new object is encoded against (`docs/DESIGN.md`, "Choosing and
+/// renewing references").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum References {
+    /// Always the deltaspace's first reference, `reference.bin`, as the Python DeltaGlider
+    /// CLI does; every delta stays readable by it.
+    First,
+    /// The most similar of the deltaspace's `n` newest references (by similarity sketch;
+    /// `Best(1)` is simply the newest), with re-baselining: an object whose delta has grown
+    /// past the cost model's threshold, or that resembles no reference, becomes a new
+    /// content-named reference (`reference.<h>.bin`). The Python CLI cannot read deltas
+    /// against those.
+    Best(u8),
 }
 
 impl Default for DeltaConfig {
@@ -93,6 +109,7 @@ impl Default for DeltaConfig {
             backend: Backend::preferred(),
             list_page_size: 1000,
             level: 3,
+            references: References::Best(3),
         }
     }
 }
@@ -148,6 +165,15 @@ impl DeltaConfig {
     /// next to the reference each deltaspace keeps.
     pub fn level(mut self, level: u8) -> Self {
         self.level = level.clamp(1, 9);
+        self
+    }
+
+    /// How references are chosen and renewed (default [`References::Best`]`(3)`).
+    pub fn references(mut self, references: References) -> Self {
+        self.references = match references {
+            References::Best(n) => References::Best(n.max(1)),
+            first => first,
+        };
         self
     }
 

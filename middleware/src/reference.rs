@@ -113,7 +113,7 @@ where
 }
 
 /// Creates `ref_key` with `data` unless it exists (`If-None-Match: *`); the backend's answer.
-async fn create<S, B, RB>(
+pub(crate) async fn create<S, B, RB>(
     inner: &Inner<S>,
     bucket: &str,
     ref_key: &str,
@@ -256,14 +256,32 @@ where
     S: InnerS3<B, RB>,
     RB: ByteBody,
 {
-    let ref_key = keys::reference_key(space);
     if has_delta(inner, bucket, space).await? {
         return Ok(());
     }
-    let Some(reference) = load(shared, inner, bucket, &ref_key, None).await? else {
+    for ref_key in crate::select::list_references(inner, bucket, space).await? {
+        remove_unused(shared, inner, bucket, space, &ref_key).await?;
+    }
+    Ok(())
+}
+
+/// Removes reference `ref_key` of a deltaspace that had no delta, restoring it if a delta
+/// appears meanwhile.
+async fn remove_unused<S, B, RB>(
+    shared: &Shared,
+    inner: &Inner<S>,
+    bucket: &str,
+    space: &str,
+    ref_key: &str,
+) -> Result<(), Stop<S::Error, RB>>
+where
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
+{
+    let Some(reference) = load(shared, inner, bucket, ref_key, None).await? else {
         return Ok(());
     };
-    inner.remove_stored(bucket, &ref_key).await?;
+    inner.remove_stored(bucket, ref_key).await?;
     if has_delta(inner, bucket, space).await? {
         tracing::info!(
             bucket,
@@ -273,8 +291,8 @@ where
         let created = create(
             inner,
             bucket,
-            &ref_key,
-            &ref_key,
+            ref_key,
+            ref_key,
             &reference.bytes,
             &reference.sha256,
         )
@@ -289,7 +307,7 @@ where
         }
         return Ok(());
     }
-    shared.cache.remove(bucket, &ref_key);
+    shared.cache.remove(bucket, ref_key);
     tracing::info!(bucket, ref_key, "removed an unused reference");
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! The store path: PutObject of an eligible key becomes a delta or a whole object.
 
 use bytes::Bytes;
-use deltaglider_codec::{EncodeOptions, Encoded, Md5, Md5Digest, Sha256, Sha256Digest, Sketch};
+use deltaglider_codec::{EncodeOptions, Encoded, Md5, Md5Digest, Sha256, Sha256Digest};
 use http::header::{self, HeaderName};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, request::Parts};
 
@@ -14,7 +14,7 @@ use crate::meta::{self, Kind, ObjectMeta, RefInfo};
 use crate::metrics::Stopwatch;
 use crate::reference;
 use crate::time;
-use crate::{checksum, chunked};
+use crate::{checksum, chunked, select};
 
 /// Client headers stored with the object, as S3 would store them.
 const KEPT_HEADERS: &[&str] = &[
@@ -190,24 +190,43 @@ where
         });
     }
     let space = keys::deltaspace(key);
-    let ref_key = keys::reference_key(space);
-    let reference = reference::for_put(shared, inner, bucket, &ref_key, key, &data).await?;
-
+    let mut chosen = select::for_put(shared, inner, bucket, key, &data).await?;
     let options = EncodeOptions::default()
         .backend(config.backend)
         .level(config.level)
         .max_ratio(config.max_delta_ratio);
     let stopwatch = Stopwatch::start();
-    let (encoded, sha256, md5) = if hopeless(&reference, &data, config.max_delta_ratio) {
-        let (sha256, md5) = (
-            Sha256::digest(&data),
-            md5.unwrap_or_else(|| Md5::digest(&data)),
-        );
+    // A delta must at least spell out what it cannot copy: a target sharing a share `s` of
+    // its sketch with the reference gives a delta of about `1 - s` of its size. Far below
+    // the bar (four times more lenient than that estimate), encoding is skipped.
+    let hopeless = chosen
+        .similarity
+        .is_some_and(|s| s < (1.0 - config.max_delta_ratio) / 4.0);
+    let (mut encoded, sha256, md5) = if hopeless {
+        tracing::debug!(similarity = ?chosen.similarity, "too little shared with the reference: not encoding");
         let limit = (data.len() as f64 * config.max_delta_ratio) as u64;
-        (Ok(Encoded::Exceeded { limit }), sha256, md5)
+        let md5 = md5.unwrap_or_else(|| Md5::digest(&data));
+        (Ok(Encoded::Exceeded { limit }), Sha256::digest(&data), md5)
     } else {
-        encode_and_hash(&reference.bytes, &data, &options, md5)
+        encode_and_hash(&chosen.reference.bytes, &data, &options, md5)
     };
+    let ratio = match &encoded {
+        Ok(Encoded::Delta(delta)) => Some(delta.len() as f64 / data.len().max(1) as f64),
+        _ => None,
+    };
+    if encoded.is_ok()
+        && select::rebaseline_due(shared, bucket, &chosen, data.len(), ratio)
+        && let Some(renewed) =
+            select::new_reference(shared, inner, bucket, key, &data, &sha256, chosen.count).await?
+    {
+        chosen = renewed;
+        encoded = deltaglider_codec::encode(&chosen.reference.bytes, &data, &options);
+    }
+    let select::Chosen {
+        key: ref_key,
+        reference,
+        ..
+    } = chosen;
     let encoded = encoded.map_err(|e| S3Error::internal(format!("delta encoding failed: {e}")))?;
     let (stored_key, stale_key, body, kind) = match encoded {
         Encoded::Delta(delta) => {
@@ -327,22 +346,6 @@ where
         etag: object.etag(),
         storage,
     })
-}
-
-/// Whether `data` shares so little with `reference` (by their similarity sketches) that a
-/// delta cannot come under `max_ratio`: then encoding is skipped. A delta must at least
-/// spell out what it cannot copy, so a target sharing a share `s` of its content gives a
-/// delta of about `1 - s` of its size; the bar here is four times more lenient than that.
-fn hopeless(reference: &crate::reference::Reference, data: &[u8], max_ratio: f64) -> bool {
-    let similarity = Sketch::of(data).similarity(reference.sketch());
-    let hopeless = similarity.is_some_and(|s| s < (1.0 - max_ratio) / 4.0);
-    if hopeless {
-        tracing::debug!(
-            ?similarity,
-            "too little shared with the reference: not encoding"
-        );
-    }
-    hopeless
 }
 
 /// Encodes `data` against `reference` and hashes it (SHA-256, and MD5 unless given) — on

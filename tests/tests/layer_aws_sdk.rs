@@ -1,7 +1,7 @@
 //! The real `aws-sdk-s3` client against `DeltaLayer` over an `s3s-fs` backend, in-process.
 
 use aws_sdk_s3::primitives::ByteStream;
-use deltaglider::DeltaConfig;
+use deltaglider::{DeltaConfig, References, keys};
 use deltaglider_codec::{Md5, Sha256};
 use deltaglider_tests::s3::{client, layered};
 use deltaglider_tests::scenario::{edit, get, noise, put, releases, stored};
@@ -24,14 +24,17 @@ async fn similar_versions_are_stored_as_deltas_and_read_back_exactly() {
     put(&s3, "app/other.zip", &unrelated).await;
     put(&s3, "app/notes.txt", &notes).await;
 
-    // The layout of docs/FORMAT.md: one reference, small deltas, the unrelated file whole.
+    // The layout of docs/FORMAT.md: the first reference, small deltas; the unrelated file,
+    // which resembles no reference, becomes a content-named reference of its own.
     assert_eq!(stored(&root, "app/reference.bin"), Some(v1.len() as u64));
     let delta2 = stored(&root, "app/v2.zip.delta").expect("v2 stored as a delta");
     assert!(delta2 < v2.len() as u64 / 50, "delta of {delta2} bytes");
     assert!(stored(&root, "app/v1.zip.delta").is_some());
     assert!(stored(&root, "app/v2.zip").is_none());
-    assert_eq!(stored(&root, "app/other.zip"), Some(unrelated.len() as u64));
-    assert!(stored(&root, "app/other.zip.delta").is_none());
+    let other_ref = keys::content_reference_key("app/", &Sha256::digest(&unrelated));
+    assert_eq!(stored(&root, &other_ref), Some(unrelated.len() as u64));
+    assert!(stored(&root, "app/other.zip.delta").is_some_and(|n| n < 1000));
+    assert!(stored(&root, "app/other.zip").is_none());
 
     for (key, bytes) in [
         ("app/v1.zip", &v1),
@@ -112,6 +115,46 @@ async fn similar_versions_are_stored_as_deltas_and_read_back_exactly() {
         layer.cache_stats().hits > 0,
         "the reference cache served reads"
     );
+}
+
+/// `References::First` keeps the Python CLI's layout: one reference per deltaspace, and an
+/// unrelated object stored whole. Deleting every object removes every reference.
+#[tokio::test]
+async fn first_reference_only_and_cleanup() {
+    let root = deltaglider_tests::scratch_dir("layer-sdk-first");
+    let (service, _layer) = layered(&root, DeltaConfig::default().references(References::First));
+    let s3 = client(service);
+    s3.create_bucket()
+        .bucket("releases")
+        .send()
+        .await
+        .expect("bucket");
+    let v1 = noise(11, 1 << 20);
+    let unrelated = noise(12, 1 << 20);
+    put(&s3, "app/v1.zip", &v1).await;
+    put(&s3, "app/v2.zip", &edit(&v1, 5)).await;
+    put(&s3, "app/other.zip", &unrelated).await;
+    assert_eq!(stored(&root, "app/other.zip"), Some(unrelated.len() as u64));
+    let other_ref = keys::content_reference_key("app/", &Sha256::digest(&unrelated));
+    assert!(stored(&root, &other_ref).is_none());
+
+    // Best-of-3 over the same bucket: the unrelated object, uploaded again, becomes a
+    // reference; deleting everything then removes both references.
+    let (service, _layer) = layered(&root, DeltaConfig::default());
+    let s3 = client(service);
+    put(&s3, "app/other.zip", &unrelated).await;
+    assert!(stored(&root, &other_ref).is_some());
+    assert!(stored(&root, "app/other.zip").is_none());
+    for key in ["app/v1.zip", "app/v2.zip", "app/other.zip"] {
+        s3.delete_object()
+            .bucket("releases")
+            .key(key)
+            .send()
+            .await
+            .expect("delete");
+    }
+    assert!(stored(&root, "app/reference.bin").is_none());
+    assert!(stored(&root, &other_ref).is_none());
 }
 
 #[tokio::test]

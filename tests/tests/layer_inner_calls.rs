@@ -76,14 +76,18 @@ async fn put_and_get_make_exactly_these_backend_calls() {
     assert_eq!(
         take(&log),
         [
-            // First PUT: no reference yet, so it seeds one with a conditional create.
+            // First PUT: the deltaspace's references are listed; there are none yet, so
+            // the upload seeds one with a conditional create.
+            "GET /bkt/?list-type=2&delimiter=%2F&prefix=r%2Freference%2E",
             "GET /bkt/r/reference.bin",
             "PUT /bkt/r/reference.bin [if-none-match]",
             "PUT /bkt/r/v1.zip.delta",
             // The reference is still there (a concurrent removal would be undone here).
             "HEAD /bkt/r/reference.bin",
             "DELETE /bkt/r/v1.zip",
-            // Second PUT: the reference comes from the cache.
+            // Second PUT: listed again (another writer may have added one); the reference
+            // itself comes from the cache.
+            "GET /bkt/?list-type=2&delimiter=%2F&prefix=r%2Freference%2E",
             "PUT /bkt/r/v2.zip.delta",
             "HEAD /bkt/r/reference.bin",
             "DELETE /bkt/r/v2.zip",

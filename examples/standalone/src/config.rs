@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Parser;
+use deltaglider::References;
 use serde::Deserialize;
 
 /// deltaglider-proxy: an S3 endpoint that stores binary-similar objects as deltas.
@@ -46,6 +47,12 @@ pub(crate) struct Args {
     /// Store an object as a delta only when delta / original is below this.
     #[arg(long, env = "DELTAGLIDER_MAX_DELTA_RATIO")]
     pub(crate) max_delta_ratio: Option<f64>,
+    /// Which reference a new object is encoded against: `first` (the deltaspace's first
+    /// reference only, as the Python DeltaGlider CLI does: everything stays readable by it)
+    /// or `best-N` (the most similar of the N newest references, with re-baselining;
+    /// default best-3).
+    #[arg(long, env = "DELTAGLIDER_REFERENCES")]
+    pub(crate) references: Option<String>,
     /// Memory for cached references, in MiB.
     #[arg(long, env = "DELTAGLIDER_CACHE_SIZE_MB")]
     pub(crate) cache_size_mb: Option<u64>,
@@ -72,6 +79,7 @@ struct File {
     secret_key: Option<String>,
     max_delta_ratio: Option<f64>,
     cache_size_mb: Option<u64>,
+    references: Option<String>,
     allow_anonymous: Option<bool>,
     raw: Option<bool>,
 }
@@ -93,6 +101,7 @@ pub(crate) struct Settings {
     pub(crate) credentials: Option<(String, String)>,
     pub(crate) max_delta_ratio: f64,
     pub(crate) cache_size_mb: u64,
+    pub(crate) references: References,
     pub(crate) allow_anonymous: bool,
     pub(crate) raw: bool,
 }
@@ -162,10 +171,28 @@ impl Settings {
             credentials,
             max_delta_ratio,
             cache_size_mb: args.cache_size_mb.or(file.cache_size_mb).unwrap_or(1024),
+            references: parse_references(
+                args.references
+                    .or(file.references)
+                    .as_deref()
+                    .unwrap_or("best-3"),
+            )?,
             allow_anonymous,
             raw: args.raw || file.raw.unwrap_or(false),
         })
     }
+}
+
+/// `first` or `best-N` (N from 1 to 16).
+fn parse_references(text: &str) -> Result<References, String> {
+    if text == "first" {
+        return Ok(References::First);
+    }
+    text.strip_prefix("best-")
+        .and_then(|n| n.parse::<u8>().ok())
+        .filter(|n| (1..=16).contains(n))
+        .map(References::Best)
+        .ok_or_else(|| format!("--references: give `first` or `best-N` (N 1..16), not {text:?}"))
 }
 
 #[cfg(test)]
@@ -212,5 +239,10 @@ mod tests {
         assert_eq!(up.region, "us-east-1");
         assert!(up.credentials.is_some());
         assert!(parse(&["--max-delta-ratio", "0"]).is_err());
+        assert_eq!(s.references, References::Best(3));
+        let first = parse(&["--references", "first"]).expect("first");
+        assert_eq!(first.references, References::First);
+        assert!(parse(&["--references", "best-0"]).is_err());
+        assert!(parse(&["--references", "newest"]).is_err());
     }
 }

@@ -71,7 +71,8 @@ async fn run(settings: Settings) -> Result<(), String> {
     let delta = DeltaLayer::new(
         DeltaConfig::default()
             .max_delta_ratio(settings.max_delta_ratio)
-            .cache_bytes(settings.cache_size_mb << 20),
+            .cache_bytes(settings.cache_size_mb << 20)
+            .references(settings.references),
     );
     if let Some(upstream) = &settings.upstream {
         // Innermost first: the upstream client (re-addressing, re-signing), the DeltaLayer.

@@ -14,6 +14,7 @@ pub(crate) struct Shared {
     pub(crate) cache: RefCache,
     pub(crate) originals: OriginalsCache,
     pub(crate) counters: Counters,
+    pub(crate) hints: crate::select::Hints,
 }
 
 /// A tower [`Layer`] that stores eligible objects as deltas in the inner S3 service.
@@ -44,6 +45,7 @@ impl DeltaLayer {
                 cache,
                 originals: OriginalsCache::default(),
                 counters: Counters::default(),
+                hints: crate::select::Hints::default(),
             }),
         }
     }

@@ -1,0 +1,242 @@
+//! Choosing the reference a new object is encoded against, and renewing references
+//! (re-baselining). The cost model is in `docs/DESIGN.md`, "Choosing and renewing
+//! references".
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use bytes::Bytes;
+use deltaglider_codec::{Sha256Digest, Sketch};
+use http::{Method, StatusCode};
+
+use crate::config::References;
+use crate::delta::Shared;
+use crate::inner::{ByteBody, Inner, InnerS3, Stop, pass_error};
+use crate::keys;
+use crate::reference::{self, Reference};
+
+/// A deltaspace stops gaining references for objects that resemble none of its references
+/// once it has this many: a prefix of unrelated files must not grow a reference per upload.
+const MAX_REFERENCES: usize = 16;
+
+/// Smaller objects never become references: the saving could not pay for the extra object.
+const MIN_REFERENCE_SIZE: usize = 64 << 10;
+
+/// The reference chosen for a PUT.
+pub(crate) struct Chosen {
+    pub(crate) key: String,
+    pub(crate) reference: Reference,
+    /// Share of the target's similarity-sketch samples found in the reference.
+    pub(crate) similarity: Option<f64>,
+    /// How many references the deltaspace holds (as listed; 1 under [`References::First`]).
+    pub(crate) count: usize,
+}
+
+/// The smallest delta ratio seen against each reference: the cost model's estimate of how
+/// far consecutive versions are apart. A hint kept in memory; losing it only delays a
+/// re-baseline.
+#[derive(Debug, Default)]
+pub(crate) struct Hints {
+    smallest: Mutex<HashMap<(String, String), f64>>,
+}
+
+impl Hints {
+    /// Records `ratio` for `ref_key`; returns the smallest ratio seen before this one.
+    fn observe(&self, bucket: &str, ref_key: &str, ratio: f64) -> Option<f64> {
+        let mut map = self
+            .smallest
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if map.len() > 100_000 {
+            map.clear();
+        }
+        let entry = map.entry((bucket.to_owned(), ref_key.to_owned()));
+        match entry {
+            std::collections::hash_map::Entry::Occupied(mut seen) => {
+                let before = *seen.get();
+                seen.insert(before.min(ratio));
+                Some(before)
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(ratio);
+                None
+            }
+        }
+    }
+}
+
+/// The reference a PUT of `key` encodes against, per the configured policy. A deltaspace
+/// without references is seeded with `reference.bin` by this very upload.
+pub(crate) async fn for_put<S, B, RB>(
+    shared: &Shared,
+    inner: &Inner<S>,
+    bucket: &str,
+    key: &str,
+    data: &Bytes,
+) -> Result<Chosen, Stop<S::Error, RB>>
+where
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
+{
+    let space = keys::deltaspace(key);
+    let target = Sketch::of(data);
+    let candidates = match shared.config.references {
+        References::First => Vec::new(),
+        References::Best(_) => list_references(inner, bucket, space).await?,
+    };
+    let count = candidates.len().max(1);
+    let n = match shared.config.references {
+        References::Best(n) => usize::from(n),
+        References::First => 1,
+    };
+    let mut best: Option<Chosen> = None;
+    for ref_key in candidates.into_iter().take(n) {
+        let Some(found) = reference::load(shared, inner, bucket, &ref_key, None).await? else {
+            continue; // removed since the listing
+        };
+        let similarity = target.similarity(found.sketch());
+        if best.as_ref().is_none_or(|b| similarity > b.similarity) {
+            best = Some(Chosen {
+                key: ref_key,
+                reference: found,
+                similarity,
+                count,
+            });
+        }
+    }
+    if let Some(best) = best {
+        return Ok(best);
+    }
+    let ref_key = keys::reference_key(space);
+    let found = reference::for_put(shared, inner, bucket, &ref_key, key, data).await?;
+    Ok(Chosen {
+        key: ref_key,
+        similarity: target.similarity(found.sketch()),
+        reference: found,
+        count,
+    })
+}
+
+/// Whether the object just encoded against `chosen` (delta/original `ratio`, `None` when
+/// no delta came under the limit) should become a reference itself.
+///
+/// Cost model: deltas against a fixed reference grow as versions drift from it, about
+/// `a` (the ratio between consecutive versions) per version, so keeping a reference for
+/// `m` versions costs about `a·m²/2` object sizes in deltas, and a new reference costs one
+/// object size. The cost per version, `1/m + a·m/2`, is smallest at `m = √(2/a)`, when the
+/// delta ratio has reached `a·m = √(2a)`: that is the threshold. `a` is estimated as the
+/// smallest ratio seen against the reference. An object that resembles no reference is
+/// stored whole anyway, so making it a reference costs nothing and gives later versions a
+/// base (up to [`MAX_REFERENCES`] per deltaspace).
+pub(crate) fn rebaseline_due(
+    shared: &Shared,
+    bucket: &str,
+    chosen: &Chosen,
+    len: usize,
+    ratio: Option<f64>,
+) -> bool {
+    if shared.config.references == References::First || len < MIN_REFERENCE_SIZE {
+        return false;
+    }
+    let Some(ratio) = ratio else {
+        return chosen.count < MAX_REFERENCES;
+    };
+    let Some(smallest) = shared.hints.observe(bucket, &chosen.key, ratio) else {
+        return false;
+    };
+    let due = ratio >= (2.0 * smallest).sqrt();
+    if due {
+        tracing::debug!(ratio, smallest, ref_key = chosen.key, "re-baselining");
+    }
+    due
+}
+
+/// Makes `data` a content-named reference of `key`'s deltaspace (`reference.<h>.bin`).
+/// `None` if a different object already holds that name (a 64-bit prefix collision).
+pub(crate) async fn new_reference<S, B, RB>(
+    shared: &Shared,
+    inner: &Inner<S>,
+    bucket: &str,
+    key: &str,
+    data: &Bytes,
+    sha256: &Sha256Digest,
+    count: usize,
+) -> Result<Option<Chosen>, Stop<S::Error, RB>>
+where
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
+{
+    let ref_key = keys::content_reference_key(keys::deltaspace(key), sha256);
+    let created = reference::create(inner, bucket, &ref_key, key, data, sha256).await?;
+    let found = match created.status {
+        s if s.is_success() => {
+            let made = Reference::new(data.clone(), *sha256);
+            shared.cache.insert(bucket, &ref_key, made.clone());
+            tracing::info!(bucket, ref_key, bytes = data.len(), "new reference");
+            made
+        }
+        // Content-named: an existing one holds these bytes, unless the names collide.
+        StatusCode::PRECONDITION_FAILED | StatusCode::CONFLICT => {
+            match reference::load(shared, inner, bucket, &ref_key, None).await? {
+                Some(existing) if existing.sha256 == *sha256 => existing,
+                _ => return Ok(None),
+            }
+        }
+        _ => return Err(pass_error(created)),
+    };
+    Ok(Some(Chosen {
+        key: ref_key,
+        reference: found,
+        similarity: Some(1.0),
+        count: count + 1,
+    }))
+}
+
+/// The references of deltaspace `space`, newest first.
+pub(crate) async fn list_references<S, B, RB>(
+    inner: &Inner<S>,
+    bucket: &str,
+    space: &str,
+) -> Result<Vec<String>, Stop<S::Error, RB>>
+where
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
+{
+    let mut found: Vec<(Option<String>, String)> = Vec::new();
+    let mut token: Option<String> = None;
+    let prefix = format!("{space}reference.");
+    loop {
+        let mut query = format!(
+            "list-type=2&delimiter=%2F&prefix={}",
+            crate::list::query_value(&prefix)
+        );
+        if let Some(t) = &token {
+            query.push_str("&continuation-token=");
+            query.push_str(&crate::list::query_value(t));
+        }
+        let page = inner
+            .fetch(
+                inner.request(Method::GET, bucket, "", &query),
+                Bytes::new(),
+                64 << 20,
+            )
+            .await?;
+        if !page.status.is_success() {
+            return Err(pass_error(page));
+        }
+        let page = crate::list::parse_page(&page.body)?;
+        found.extend(
+            page.objects
+                .into_iter()
+                .filter(|o| keys::is_reference(&o.key) && keys::deltaspace(&o.key) == space)
+                .map(|o| (o.last_modified, o.key)),
+        );
+        match (page.truncated, page.next_token) {
+            (true, Some(t)) => token = Some(t),
+            _ => break,
+        }
+    }
+    // RFC 3339 times from one backend sort as text; ties go to the later name.
+    found.sort_by(|a, b| b.cmp(a));
+    Ok(found.into_iter().map(|(_, key)| key).collect())
+}

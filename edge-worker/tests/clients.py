@@ -9,6 +9,7 @@ back through the other implementation.
 """
 
 import base64
+import concurrent.futures
 import hashlib
 import os
 import sys
@@ -142,6 +143,26 @@ def copy_and_multipart(s3, raw, v2):
     assert raw_keys(raw, "mp/") == [], raw_keys(raw, "mp/")
 
 
+def concurrent_seeding(s3, raw):
+    print("boto3: six concurrent first uploads into one deltaspace (R2 conditional create)")
+    base, _ = similar_pair(1_000_000)
+    versions = []
+    for i in range(6):
+        v = bytearray(base)
+        v[i * 1000 : i * 1000 + 8] = os.urandom(8)
+        versions.append(bytes(v))
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        list(pool.map(lambda i: s3.put_object(Bucket=BUCKET, Key=f"race/r{i}.zip",
+                                              Body=versions[i]), range(6)))
+    for i, data in enumerate(versions):
+        assert s3.get_object(Bucket=BUCKET, Key=f"race/r{i}.zip")["Body"].read() == data, i
+    stored = raw_keys(raw, "race/")
+    assert stored.count("race/reference.bin") == 1 and len(stored) == 7, stored
+    s3.delete_objects(Bucket=BUCKET, Delete={"Objects": [{"Key": f"race/r{i}.zip"}
+                                                         for i in range(6)]})
+    assert raw_keys(raw, "race/") == [], raw_keys(raw, "race/")
+
+
 def refusals(url):
     print("boto3: unsigned and badly signed requests are refused")
     anonymous = client(url, signature_version=botocore.UNSIGNED)
@@ -192,6 +213,7 @@ def main():
     edge, raw = client(edge_url), client(raw_url)
     _, v2 = basics(edge, raw)
     copy_and_multipart(edge, raw, v2)
+    concurrent_seeding(edge, raw)
     refusals(edge_url)
     if len(sys.argv) > 5:
         proxy, proxy_raw = client(sys.argv[4]), client(sys.argv[5])

@@ -80,7 +80,7 @@ impl R2Service {
         match routed.call {
             Call::ListBuckets => Ok(bucket::list_buckets(&self.shared.name)),
             Call::CreateBucket => Ok(bucket::create(&self.shared.name)),
-            Call::HeadBucket => Ok(R2Body::empty().into_response()),
+            Call::HeadBucket => Ok(Response::new(R2Body::empty())),
             Call::DeleteBucket => Err(bucket::delete_refused(&self.shared.name)),
             Call::GetBucketLocation => Ok(xml(crate::xml::location(self.shared.region.as_deref()))),
             Call::ListMultipartUploads => Ok(xml(crate::xml::no_uploads(&self.shared.name))),
@@ -155,13 +155,6 @@ fn xml(document: String) -> Response<R2Body> {
         HeaderValue::from_static("application/xml"),
     );
     response
-}
-
-impl R2Body {
-    /// A 200 response with this body.
-    fn into_response(self) -> Response<R2Body> {
-        Response::new(self)
-    }
 }
 
 /// A header value from text the service builds (ETags, dates, numbers).

@@ -42,6 +42,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod error;
+#[cfg(feature = "gzip")]
+pub mod gzip;
 mod integrity;
 mod memory;
 #[cfg(all(feature = "native", not(target_arch = "wasm32")))]

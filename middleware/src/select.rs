@@ -30,6 +30,9 @@ pub(crate) struct Chosen {
     pub(crate) similarity: Option<f64>,
     /// How many references the deltaspace holds (as listed; 1 under [`References::First`]).
     pub(crate) count: usize,
+    /// The reference holds exactly the target's bytes (this upload seeded it, or re-sends
+    /// it): its tiny delta says nothing about how versions drift.
+    pub(crate) same_bytes: bool,
 }
 
 /// The smallest delta ratio seen against each reference: the cost model's estimate of how
@@ -98,6 +101,7 @@ where
         if best.as_ref().is_none_or(|b| similarity > b.similarity) {
             best = Some(Chosen {
                 key: ref_key,
+                same_bytes: found.bytes == *data,
                 reference: found,
                 similarity,
                 count,
@@ -112,6 +116,7 @@ where
     Ok(Chosen {
         key: ref_key,
         similarity: target.similarity(found.sketch()),
+        same_bytes: found.bytes == *data,
         reference: found,
         count,
     })
@@ -135,7 +140,10 @@ pub(crate) fn rebaseline_due(
     len: usize,
     ratio: Option<f64>,
 ) -> bool {
-    if shared.config.references == References::First || len < MIN_REFERENCE_SIZE {
+    if shared.config.references == References::First
+        || len < MIN_REFERENCE_SIZE
+        || chosen.same_bytes
+    {
         return false;
     }
     let Some(ratio) = ratio else {
@@ -144,11 +152,16 @@ pub(crate) fn rebaseline_due(
     let Some(smallest) = shared.hints.observe(bucket, &chosen.key, ratio) else {
         return false;
     };
-    let due = ratio >= (2.0 * smallest).sqrt();
+    let due = drifted(ratio, smallest);
     if due {
         tracing::debug!(ratio, smallest, ref_key = chosen.key, "re-baselining");
     }
     due
+}
+
+/// The cost model's threshold: a delta ratio of `√(2a)`, `a` the consecutive-version ratio.
+fn drifted(ratio: f64, consecutive: f64) -> bool {
+    ratio >= (2.0 * consecutive).sqrt()
 }
 
 /// Makes `data` a content-named reference of `key`'s deltaspace (`reference.<h>.bin`).
@@ -189,6 +202,7 @@ where
         reference: found,
         similarity: Some(1.0),
         count: count + 1,
+        same_bytes: true,
     }))
 }
 
@@ -239,4 +253,28 @@ where
     // RFC 3339 times from one backend sort as text; ties go to the later name.
     found.sort_by(|a, b| b.cmp(a));
     Ok(found.into_iter().map(|(_, key)| key).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cost_model_threshold() {
+        // Daily dumps 0.5 % apart: renew at 10 %, not before.
+        assert!(!drifted(0.05, 0.005));
+        assert!(drifted(0.10, 0.005));
+        // Versions 9 % apart: the threshold (42 %) is near the give-up ratio.
+        assert!(!drifted(0.30, 0.09));
+        assert!(drifted(0.43, 0.09));
+    }
+
+    #[test]
+    fn hints_keep_the_smallest_ratio() {
+        let hints = Hints::default();
+        assert_eq!(hints.observe("b", "p/reference.bin", 0.02), None);
+        assert_eq!(hints.observe("b", "p/reference.bin", 0.01), Some(0.02));
+        assert_eq!(hints.observe("b", "p/reference.bin", 0.05), Some(0.01));
+        assert_eq!(hints.observe("b", "q/reference.bin", 0.05), None);
+    }
 }

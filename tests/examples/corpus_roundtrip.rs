@@ -1,15 +1,21 @@
 //! Uploads every version of every corpus family through `DeltaLayer` (over `s3s-fs`, with
 //! the real `aws-sdk-s3` client in-process), reads each back and compares SHA-256, and
-//! reports stored / original bytes per family.
+//! reports stored / original bytes per family and reference policy — side by side with the
+//! `xdelta3` command against the first version (the DeltaGlider tools' scheme) and `xdelta3`
+//! and `zstd --patch-from` against the previous version, when those commands exist.
 //!
-//! `cargo run --release -p deltaglider-tests --example corpus_roundtrip -- DIR`, where `DIR`
-//! was built by `shared/corpus/build_corpus.sh` (files `NN_name` in version order).
+//! `cargo run --release -p deltaglider-tests --example corpus_roundtrip -- DIR [POLICY…]`,
+//! where `DIR` was built by `shared/corpus/build_corpus.sh` (files `NN_name` in version
+//! order) and each POLICY is `first` or `best-N` (default: `first best-1 best-3`).
+//!
+//! "v2..N" is what the issue tracker's table measures: bytes stored for versions 2 to N
+//! (everything stored minus the first version's size) over their original bytes.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use aws_sdk_s3::primitives::ByteStream;
-use deltaglider::DeltaConfig;
+use deltaglider::{DeltaConfig, References};
 use deltaglider_codec::Sha256;
 use deltaglider_tests::s3::{client, layered};
 use deltaglider_tests::scratch_dir;
@@ -39,16 +45,52 @@ fn stored_bytes(dir: &Path) -> u64 {
         .unwrap_or(0)
 }
 
+/// Bytes of `cmd` run on each `(reference, target)` pair, via a scratch output file.
+fn external(cmd: &str, pairs: &[(&Path, &Path)], out: &Path) -> Option<u64> {
+    let mut total = 0;
+    for (reference, target) in pairs {
+        let (r, t, o) = (reference.display(), target.display(), out.display());
+        let line = match cmd {
+            // -D: no automatic decompression of gzip inputs (it would not restore their bytes).
+            "xdelta3" => format!("xdelta3 -D -f -e -3 -S none -s '{r}' '{t}' '{o}'"),
+            _ => format!("zstd -q -f -T1 -3 --long=31 --patch-from='{r}' '{t}' -o '{o}'"),
+        };
+        let status = std::process::Command::new("sh")
+            .args(["-c", &line])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .ok()?;
+        if !status.success() {
+            return None;
+        }
+        total += std::fs::metadata(out).ok()?.len();
+    }
+    Some(total)
+}
+
+fn policy(name: &str) -> References {
+    match name.strip_prefix("best-").and_then(|n| n.parse().ok()) {
+        Some(n) => References::Best(n),
+        None if name == "first" => References::First,
+        None => panic!("policy {name:?}: give first or best-N"),
+    }
+}
+
 #[tokio::main]
 async fn main() {
-    let Some(corpus) = std::env::args().nth(1).map(PathBuf::from) else {
-        eprintln!("usage: corpus_roundtrip CORPUS_DIR");
+    let mut args = std::env::args().skip(1);
+    let Some(corpus) = args.next().map(PathBuf::from) else {
+        eprintln!("usage: corpus_roundtrip CORPUS_DIR [first|best-N]...");
         std::process::exit(2);
     };
+    let mut policies: Vec<String> = args.collect();
+    if policies.is_empty() {
+        policies = vec!["first".into(), "best-1".into(), "best-3".into()];
+    }
     println!(
-        "| family | versions | original bytes | stored bytes | stored / original | PUT MB/s | GET MB/s |"
+        "| family | scheme | versions | original bytes | stored bytes | stored / original | v2..N | PUT MB/s | GET MB/s |"
     );
-    println!("|---|--:|--:|--:|--:|--:|--:|");
+    println!("|---|---|--:|--:|--:|--:|--:|--:|--:|");
     let mut families: Vec<PathBuf> = std::fs::read_dir(&corpus)
         .expect("corpus directory")
         .flatten()
@@ -70,17 +112,65 @@ async fn main() {
         if files.is_empty() {
             continue;
         }
-        let root = scratch_dir(&format!("corpus-{name}"));
+        let sizes: Vec<u64> = files
+            .iter()
+            .map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0))
+            .collect();
+        let original: u64 = sizes.iter().sum();
+        let later = (original - sizes[0]).max(1) as f64;
+        for scheme in &policies {
+            run_layer(&name, &files, scheme, original, sizes[0], later).await;
+        }
+        let scratch = scratch_dir(&format!("corpus-ext-{name}")).join("out");
+        let first: Vec<(&Path, &Path)> = files[1..]
+            .iter()
+            .map(|t| (files[0].as_path(), t.as_path()))
+            .collect();
+        let previous: Vec<(&Path, &Path)> = files
+            .windows(2)
+            .map(|w| (w[0].as_path(), w[1].as_path()))
+            .collect();
+        for (label, cmd, pairs) in [
+            ("xdelta3 -3 vs first (DeltaGlider tools)", "xdelta3", &first),
+            ("xdelta3 -3 vs previous", "xdelta3", &previous),
+            ("zstd -3 --patch-from vs previous", "zstd", &previous),
+        ] {
+            if let Some(deltas) = external(cmd, pairs, &scratch) {
+                let stored = sizes[0] + deltas;
+                println!(
+                    "| {name} | {label} | {} | {original} | {stored} | {:.2} % | {:.2} % | | |",
+                    files.len(),
+                    100.0 * stored as f64 / original as f64,
+                    100.0 * deltas as f64 / later,
+                );
+            }
+        }
+    }
+}
+
+async fn run_layer(
+    name: &str,
+    files: &[PathBuf],
+    scheme: &str,
+    original: u64,
+    first: u64,
+    later: f64,
+) {
+    {
+        let root = scratch_dir(&format!("corpus-{name}-{scheme}"));
         // Every family's files are delta material, whatever their extension (.sql is).
-        let (service, _) = layered(&root, DeltaConfig::default().max_object_size(1 << 30));
+        let config = DeltaConfig::default()
+            .max_object_size(1 << 30)
+            .references(policy(scheme));
+        let (service, _) = layered(&root, config);
         let s3 = client(service);
         s3.create_bucket()
             .bucket("corpus")
             .send()
             .await
             .expect("bucket");
-        let (mut original, mut put_secs, mut get_secs) = (0u64, 0f64, 0f64);
-        for file in &files {
+        let (mut put_secs, mut get_secs) = (0f64, 0f64);
+        for file in files {
             let bytes = std::fs::read(file).expect("corpus file");
             let key = format!(
                 "{name}/{}",
@@ -113,15 +203,16 @@ async fn main() {
                 Sha256::digest(&back) == Sha256::digest(&bytes),
                 "{key} came back different"
             );
-            original += bytes.len() as u64;
         }
-        let stored = stored_bytes(&root.join("corpus").join(&name));
+        let stored = stored_bytes(&root.join("corpus").join(name));
         println!(
-            "| {name} | {} | {original} | {stored} | {:.2} % | {:.1} | {:.1} |",
+            "| {name} | layer, {scheme} | {} | {original} | {stored} | {:.2} % | {:.2} % | {:.1} | {:.1} |",
             files.len(),
             100.0 * stored as f64 / original as f64,
+            100.0 * stored.saturating_sub(first) as f64 / later,
             original as f64 / 1e6 / put_secs,
             original as f64 / 1e6 / get_secs,
         );
+        let _ = std::fs::remove_dir_all(&root);
     }
 }

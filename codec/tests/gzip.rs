@@ -25,7 +25,7 @@ fn texty(seed: u64, len: usize) -> Vec<u8> {
     while out.len() < len {
         let n = noise[i % noise.len()];
         out.extend_from_slice(format!("line {} value={} ", i % 97, n % 13).as_bytes());
-        if n % 5 == 0 {
+        if n.is_multiple_of(5) {
             out.extend_from_slice(&noise[i % noise.len()..(i + 8).min(noise.len())]);
         }
         out.push(b'\n');

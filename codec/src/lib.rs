@@ -39,6 +39,10 @@
 //! For objects too large to hold twice, [`StreamEncoder`] takes the target in pieces and
 //! [`StreamDecoder`] emits the target window by window, reading the reference through
 //! [`ReferenceReader`] (memory, a file, or ranged reads).
+//!
+//! With the `gzip` feature (default; pure Rust, wasm32 included), `gzip::unpack` splits a
+//! gzip file into its decompressed payload and a small recipe that `gzip::repack` turns
+//! back into the exact original bytes, so deltas can be taken between payloads.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod error;

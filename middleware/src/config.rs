@@ -82,6 +82,7 @@ pub struct DeltaConfig {
     pub(crate) list_page_size: u32,
     pub(crate) level: u8,
     pub(crate) references: References,
+    pub(crate) offload: crate::offload::Offload,
 }
 
 /// Which reference a new object is encoded against (`docs/DESIGN.md`, "Choosing and
@@ -110,6 +111,7 @@ impl Default for DeltaConfig {
             list_page_size: 1000,
             level: 3,
             references: References::Best(3),
+            offload: crate::offload::Offload::default(),
         }
     }
 }
@@ -165,6 +167,16 @@ impl DeltaConfig {
     /// next to the reference each deltaspace keeps.
     pub fn level(mut self, level: u8) -> Self {
         self.level = level.clamp(1, 9);
+        self
+    }
+
+    /// Runs delta encoding and its verification through `spawn` instead of inline in the
+    /// request's future, so that they do not hold an async executor thread (an encode takes
+    /// up to a second per 100 MB). With tokio:
+    /// `.offload(|job| { tokio::task::spawn_blocking(job); })`. Without it (the default, and
+    /// the only choice on wasm32) the work runs inline.
+    pub fn offload(mut self, spawn: impl Fn(crate::offload::Job) + Send + Sync + 'static) -> Self {
+        self.offload = crate::offload::Offload::new(spawn);
         self
     }
 

@@ -66,6 +66,7 @@ mod list;
 pub mod meta;
 mod metrics;
 mod multipart;
+mod offload;
 mod op;
 mod range;
 mod reference;
@@ -84,4 +85,5 @@ pub use config::{DEFAULT_EXTENSIONS, DefaultExtensions, DeltaConfig, Eligible, R
 pub use delta::{Delta, DeltaLayer, ResponseFuture};
 pub use error::S3Error;
 pub use metrics::{BucketBytes, MetricsSnapshot};
+pub use offload::Job;
 pub use op::{S3Op, S3OpKind};

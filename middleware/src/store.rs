@@ -208,7 +208,11 @@ where
         let md5 = md5.unwrap_or_else(|| Md5::digest(&data));
         (Ok(Encoded::Exceeded { limit }), Sha256::digest(&data), md5)
     } else {
-        encode_and_hash(&chosen.reference.bytes, &data, &options, md5)
+        let (reference, target) = (chosen.reference.bytes.clone(), data.clone());
+        offloaded(shared, move || {
+            encode_and_hash(&reference, &target, &options, md5)
+        })
+        .await?
     };
     let ratio = match &encoded {
         Ok(Encoded::Delta(delta)) => Some(delta.len() as f64 / data.len().max(1) as f64),
@@ -220,7 +224,11 @@ where
             select::new_reference(shared, inner, bucket, key, &data, &sha256, chosen.count).await?
     {
         chosen = renewed;
-        encoded = deltaglider_codec::encode(&chosen.reference.bytes, &data, &options);
+        let (reference, target) = (chosen.reference.bytes.clone(), data.clone());
+        encoded = offloaded(shared, move || {
+            deltaglider_codec::encode(&reference, &target, &options)
+        })
+        .await?;
     }
     let select::Chosen {
         key: ref_key,
@@ -232,21 +240,22 @@ where
         Encoded::Delta(delta) => {
             // Never store what cannot be read back: a codec bug must not lose data. The
             // original is at hand, so comparing bytes beats hashing them again.
-            let back = deltaglider_codec::decode(&reference.bytes, &delta, data.len() as u64)
-                .map_err(|e| S3Error::internal(format!("delta failed verification: {e}")))?;
-            if back != data {
+            let delta = Bytes::from(delta);
+            let (source, checked, target) = (reference.bytes.clone(), delta.clone(), data.clone());
+            let same = offloaded(shared, move || {
+                deltaglider_codec::decode(&source, &checked, target.len() as u64)
+                    .map(|back| back == target)
+            })
+            .await?
+            .map_err(|e| S3Error::internal(format!("delta failed verification: {e}")))?;
+            if !same {
                 return Err(S3Error::internal(
                     "delta failed verification: it decodes to other bytes",
                 )
                 .into());
             }
             shared.counters.encoded(stopwatch.micros());
-            (
-                keys::delta_key(key),
-                key.to_owned(),
-                Bytes::from(delta),
-                Kind::Delta,
-            )
+            (keys::delta_key(key), key.to_owned(), delta, Kind::Delta)
         }
         Encoded::Exceeded { .. } => {
             if let Some(etag) = &multipart_etag {
@@ -346,6 +355,19 @@ where
         etag: object.etag(),
         storage,
     })
+}
+
+/// Runs CPU-heavy `work` where the configuration says (off the executor's threads).
+async fn offloaded<T: Send + 'static, E, RB>(
+    shared: &Shared,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Stop<E, RB>> {
+    shared
+        .config
+        .offload
+        .run(work)
+        .await
+        .ok_or_else(|| S3Error::internal("the delta encoder crashed").into())
 }
 
 /// Encodes `data` against `reference` and hashes it (SHA-256, and MD5 unless given) — on

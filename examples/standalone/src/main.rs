@@ -72,7 +72,11 @@ async fn run(settings: Settings) -> Result<(), String> {
         DeltaConfig::default()
             .max_delta_ratio(settings.max_delta_ratio)
             .cache_bytes(settings.cache_size_mb << 20)
-            .references(settings.references),
+            .references(settings.references)
+            // Encoding runs on tokio's blocking pool, not on the threads serving requests.
+            .offload(|job| {
+                tokio::task::spawn_blocking(job);
+            }),
     );
     if let Some(upstream) = &settings.upstream {
         // Innermost first: the upstream client (re-addressing, re-signing), the DeltaLayer.

@@ -5,8 +5,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use deltaglider::sigv4::{SigV4Config, SigV4Layer, StaticCredentials};
-use deltaglider::{DeltaLayer, Either, S3Error};
+use deltaglider::{Contents, DeltaLayer, Either, S3Error};
+use futures_util::TryStreamExt;
 use http::Response;
+use http_body_util::BodyExt;
 use tower::{ServiceBuilder, ServiceExt};
 use worker::{Context, Env, Headers, HttpRequest, ResponseBuilder, event};
 
@@ -81,7 +83,7 @@ async fn fetch(request: HttpRequest, env: Env, _ctx: Context) -> worker::Result<
             Ok(response) => response,
             Err(never) => match never {},
         };
-        return into_worker(response.map(|body| flatten(body, Either::passthrough)));
+        return into_worker(response);
     }
     let service = ServiceBuilder::new()
         .layer(stack.sigv4)
@@ -91,28 +93,29 @@ async fn fetch(request: HttpRequest, env: Env, _ctx: Context) -> worker::Result<
         Ok(response) => response,
         Err(never) => match never {},
     };
-    into_worker(response.map(|body| flatten(body, |inner| inner)))
-}
-
-/// One level of "bytes built by a layer, or the body below".
-fn flatten<T>(body: Either<T>, below: impl FnOnce(T) -> Either<R2Body>) -> Either<R2Body> {
-    match body.into_full() {
-        Ok(bytes) => Either::full(bytes),
-        Err(inner) => below(inner),
-    }
+    into_worker(response.map(Either::flatten))
 }
 
 /// The runtime's response: built bytes are copied out once; an R2 object's stream is
-/// handed over without passing through WebAssembly.
+/// handed over without passing through WebAssembly; an object the layer reconstructs
+/// streams window by window, and a failure mid-way errors the JavaScript stream, which
+/// aborts the response.
 fn into_worker(response: Response<Either<R2Body>>) -> worker::Result<worker::Response> {
     let (parts, body) = response.into_parts();
-    let outgoing = match body.into_full() {
-        Ok(bytes) => Outgoing::Bytes(bytes),
-        Err(r2) => r2.into_outgoing(),
-    };
     let builder = ResponseBuilder::new()
         .with_status(parts.status.as_u16())
         .with_headers(Headers::from(&parts.headers));
+    let outgoing = match body.into_contents() {
+        Contents::Full(bytes) => Outgoing::Bytes(bytes),
+        Contents::Passthrough(r2) => r2.into_outgoing(),
+        Contents::Streamed(streamed) => {
+            let stream = streamed
+                .into_data_stream()
+                .map_ok(Vec::from)
+                .map_err(|e| worker::Error::RustError(e.to_string()));
+            return builder.from_stream(stream);
+        }
+    };
     Ok(match outgoing {
         Outgoing::Bytes(bytes) if bytes.is_empty() => builder.empty(),
         Outgoing::Bytes(bytes) => builder.fixed(Bytes::into(bytes)),

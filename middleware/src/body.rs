@@ -1,12 +1,14 @@
 //! The body types the layer sends inward and returns outward.
 //!
-//! Both are either the caller's body, passed through untouched, or bytes the layer built
-//! (a delta, a reconstructed object, an error document).
+//! Both are either the caller's body, passed through untouched, bytes the layer built
+//! (a delta, an error document), or — for a reconstructed object — a [`Streamed`] body the
+//! layer produces window by window while it is sent.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
+use futures_util::Stream;
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
@@ -41,6 +43,77 @@ pin_project! {
     enum Inner<B> {
         Passthrough { #[pin] body: B },
         Full { bytes: Option<Bytes> },
+        Streamed { #[pin] body: Streamed },
+    }
+}
+
+/// What an [`Either`] holds, taken apart.
+#[derive(Debug)]
+pub enum Contents<B> {
+    /// Bytes the layer built.
+    Full(Bytes),
+    /// The body of the caller (requests) or of the inner service (responses), untouched.
+    Passthrough(B),
+    /// An object the layer reconstructs while it is sent.
+    Streamed(Streamed),
+}
+
+/// The stream behind a [`Streamed`] body: `Send` on native targets, not on wasm32.
+#[cfg(not(target_arch = "wasm32"))]
+type DynStream = Pin<Box<dyn Stream<Item = Result<Bytes, BodyError>> + Send>>;
+/// The stream behind a [`Streamed`] body: `Send` on native targets, not on wasm32.
+#[cfg(target_arch = "wasm32")]
+type DynStream = Pin<Box<dyn Stream<Item = Result<Bytes, BodyError>>>>;
+
+/// A body of known length that the layer produces piece by piece (a delta-stored object
+/// reconstructed window by window). It ends with an error — never a clean end — if the
+/// object cannot be produced exactly: a server must then abort the response, so the client
+/// sees a failed transfer rather than wrong bytes.
+pub struct Streamed {
+    stream: DynStream,
+    remaining: u64,
+}
+
+impl Streamed {
+    /// A body of exactly `len` bytes read from `stream`.
+    pub(crate) fn new(stream: DynStream, len: u64) -> Self {
+        Self {
+            stream,
+            remaining: len,
+        }
+    }
+}
+
+impl std::fmt::Debug for Streamed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Streamed")
+            .field("remaining", &self.remaining)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Body for Streamed {
+    type Data = Bytes;
+    type Error = BodyError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
+        match self.stream.as_mut().poll_next(cx) {
+            Poll::Ready(Some(Ok(bytes))) => {
+                self.remaining = self.remaining.saturating_sub(bytes.len() as u64);
+                Poll::Ready(Some(Ok(Frame::data(bytes))))
+            }
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        // Exact while the stream keeps its promise; a stream that fails ends with an error.
+        SizeHint::with_exact(self.remaining)
     }
 }
 
@@ -66,11 +139,28 @@ impl<B> Either<B> {
         }
     }
 
-    /// The bytes of a body the layer built, or the passed-through body.
-    pub fn into_full(self) -> Result<Bytes, B> {
+    /// The bytes of a body the layer built, or the body itself when it is not bytes (passed
+    /// through, or streamed).
+    pub fn into_full(self) -> Result<Bytes, Self> {
         match self.inner {
-            Inner::Passthrough { body } => Err(body),
             Inner::Full { bytes } => Ok(bytes.unwrap_or_default()),
+            inner => Err(Self { inner }),
+        }
+    }
+
+    /// What the body holds.
+    pub fn into_contents(self) -> Contents<B> {
+        match self.inner {
+            Inner::Passthrough { body } => Contents::Passthrough(body),
+            Inner::Full { bytes } => Contents::Full(bytes.unwrap_or_default()),
+            Inner::Streamed { body } => Contents::Streamed(body),
+        }
+    }
+
+    /// A body the layer produces while it is sent.
+    pub fn streamed(body: Streamed) -> Self {
+        Self {
+            inner: Inner::Streamed { body },
         }
     }
 
@@ -78,6 +168,18 @@ impl<B> Either<B> {
     pub fn empty() -> Self {
         Self {
             inner: Inner::Full { bytes: None },
+        }
+    }
+}
+
+impl<B> Either<Either<B>> {
+    /// One level of "a body the layer built, or the body below": for a layer over a
+    /// service whose bodies are themselves [`Either`]s.
+    pub fn flatten(self) -> Either<B> {
+        match self.into_contents() {
+            Contents::Passthrough(below) => below,
+            Contents::Full(bytes) => Either::full(bytes),
+            Contents::Streamed(body) => Either::streamed(body),
         }
     }
 }
@@ -104,6 +206,7 @@ where
                     .filter(|b| !b.is_empty())
                     .map(|b| Ok(Frame::data(b))),
             ),
+            InnerProj::Streamed { body } => body.poll_frame(cx),
         }
     }
 
@@ -111,6 +214,7 @@ where
         match &self.inner {
             Inner::Passthrough { body } => body.is_end_stream(),
             Inner::Full { bytes } => bytes.as_ref().is_none_or(Bytes::is_empty),
+            Inner::Streamed { body } => body.is_end_stream(),
         }
     }
 
@@ -120,6 +224,7 @@ where
             Inner::Full { bytes } => {
                 SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64))
             }
+            Inner::Streamed { body } => body.size_hint(),
         }
     }
 }

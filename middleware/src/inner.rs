@@ -69,6 +69,7 @@ impl Fetched {
 }
 
 /// Sends requests to clones of the inner service, addressed like the client's request.
+#[derive(Clone)]
 pub(crate) struct Inner<S> {
     service: S,
     authority: Option<http::uri::Authority>,

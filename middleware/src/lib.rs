@@ -78,7 +78,7 @@ mod store;
 mod time;
 pub mod unchunk;
 
-pub use body::{BodyError, BoxError, Either, RequestBody, ResponseBody};
+pub use body::{BodyError, BoxError, Contents, Either, RequestBody, ResponseBody, Streamed};
 pub use cache::CacheStats;
 pub use compat::{BoxFuture, MaybeSend};
 pub use config::{DEFAULT_EXTENSIONS, DefaultExtensions, DeltaConfig, Eligible, References};

@@ -1,52 +1,40 @@
 //! The retrieve path: GetObject and HeadObject reconstruct deltas; whole objects pass
 //! through with DeltaGlider's metadata removed.
+//!
+//! A full GET of a delta streams: headers first, then the object window by window
+//! ([`stream`]), the reference read from the cache or by ranged GETs ([`source`]).
+
+mod headers;
+mod source;
+mod stream;
+
+use std::sync::Arc;
 
 use bytes::Bytes;
 use deltaglider_codec::decode_verified;
 use http::header::{self, HeaderName};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, request::Parts};
-use percent_encoding::percent_decode_str;
 
-use crate::body::{Either, ResponseBody};
+use crate::body::{Either, ResponseBody, Streamed};
+use crate::compat::MaybeSend;
 use crate::delta::Shared;
 use crate::error::S3Error;
 use crate::inner::{ByteBody, Fetched, Inner, InnerS3, Stop, pass_error};
 use crate::keys;
-use crate::meta::{self, MetaError, ObjectMeta};
+use crate::meta::{MetaError, ObjectMeta};
 use crate::metrics::Stopwatch;
 use crate::range::{self, Wanted};
 use crate::reference;
 use crate::store::header_value;
 
+pub(crate) use headers::descriptive_headers;
+use headers::{apply_overrides, precondition, strip_internal_metadata};
+
 type Outcome<E, RB> = Result<Response<ResponseBody<RB>>, Stop<E, RB>>;
-
-/// Headers of the stored delta object that describe the original too.
-const DESCRIPTIVE: &[&str] = &[
-    "content-type",
-    "cache-control",
-    "content-disposition",
-    "content-encoding",
-    "content-language",
-    "expires",
-    "last-modified",
-    "x-amz-storage-class",
-    "x-amz-tagging-count",
-    "x-amz-website-redirect-location",
-];
-
-/// `response-*` query parameters and the headers they override.
-const OVERRIDES: &[(&str, &str)] = &[
-    ("response-content-type", "content-type"),
-    ("response-content-language", "content-language"),
-    ("response-expires", "expires"),
-    ("response-cache-control", "cache-control"),
-    ("response-content-disposition", "content-disposition"),
-    ("response-content-encoding", "content-encoding"),
-];
 
 /// Handles GetObject and HeadObject.
 pub(crate) async fn get_or_head<S, B, RB>(
-    shared: &Shared,
+    shared: &Arc<Shared>,
     inner: &Inner<S>,
     bucket: &str,
     key: &str,
@@ -54,9 +42,11 @@ pub(crate) async fn get_or_head<S, B, RB>(
     body: B,
 ) -> Outcome<S::Error, RB>
 where
-    S: InnerS3<B, RB>,
-    B: ByteBody,
-    RB: ByteBody,
+    S: InnerS3<B, RB> + MaybeSend + Sync + 'static,
+    S::Future: MaybeSend + 'static,
+    S::Error: MaybeSend + 'static,
+    B: ByteBody + MaybeSend + 'static,
+    RB: ByteBody + MaybeSend + 'static,
 {
     keys::check_user_key(key).map_err(S3Error::from)?;
     let head = parts.method == Method::HEAD;
@@ -88,7 +78,7 @@ where
 }
 
 async fn reconstruct<S, B, RB>(
-    shared: &Shared,
+    shared: &Arc<Shared>,
     inner: &Inner<S>,
     bucket: &str,
     key: &str,
@@ -97,8 +87,11 @@ async fn reconstruct<S, B, RB>(
     head: bool,
 ) -> Outcome<S::Error, RB>
 where
-    S: InnerS3<B, RB>,
-    RB: ByteBody,
+    S: InnerS3<B, RB> + MaybeSend + Sync + 'static,
+    S::Future: MaybeSend + 'static,
+    S::Error: MaybeSend + 'static,
+    B: MaybeSend + 'static,
+    RB: ByteBody + MaybeSend + 'static,
 {
     let delta_key = keys::delta_key(key);
     let meta = ObjectMeta::parse(&delta_key, |name| delta.meta(name)).map_err(|e| match e {
@@ -181,8 +174,11 @@ where
             .into());
         }
         Wanted::All | Wanted::Part(_) => {
-            let whole = decode(shared, inner, bucket, key, &meta, &delta.body, None).await?;
-            (StatusCode::OK, whole)
+            let body = stream_whole(shared, inner, bucket, key, &meta, delta.body, total).await?;
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(total));
+            let mut response = Response::new(Either::streamed(body));
+            *response.headers_mut() = headers;
+            return Ok(response);
         }
     };
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
@@ -192,22 +188,6 @@ where
     Ok(response)
 }
 
-/// The headers of a stored object that describe the original too: standard ones and the
-/// client's metadata, without DeltaGlider's.
-pub(crate) fn descriptive_headers(stored: &HeaderMap) -> HeaderMap {
-    let mut headers = HeaderMap::new();
-    for (name, value) in stored {
-        let n = name.as_str();
-        let client_meta = n
-            .strip_prefix("x-amz-meta-")
-            .is_some_and(|m| !meta::is_internal_name(m, false));
-        if DESCRIPTIVE.contains(&n) || client_meta {
-            headers.append(name.clone(), value.clone());
-        }
-    }
-    headers
-}
-
 /// The length of the original: recorded in the metadata, or declared by the delta.
 fn original_len<E, RB>(key: &str, meta: &ObjectMeta, delta: &[u8]) -> Result<u64, Stop<E, RB>> {
     match meta.file_size {
@@ -215,6 +195,56 @@ fn original_len<E, RB>(key: &str, meta: &ObjectMeta, delta: &[u8]) -> Result<u64
         None => deltaglider_codec::declared_target_len(delta)
             .map_err(|e| S3Error::internal(format!("cannot reconstruct {key}: {e}")).into()),
     }
+}
+
+/// The whole original as a body produced while it is sent. The reference's identity is
+/// checked before (a failure is an error response); the object's bytes while streaming
+/// (a failure aborts the body).
+async fn stream_whole<S, B, RB>(
+    shared: &Arc<Shared>,
+    inner: &Inner<S>,
+    bucket: &str,
+    key: &str,
+    meta: &ObjectMeta,
+    delta: Bytes,
+    total: u64,
+) -> Result<Streamed, Stop<S::Error, RB>>
+where
+    S: InnerS3<B, RB> + MaybeSend + Sync + 'static,
+    S::Future: MaybeSend + 'static,
+    S::Error: MaybeSend + 'static,
+    B: MaybeSend + 'static,
+    RB: ByteBody + MaybeSend + 'static,
+{
+    let delta_key = keys::delta_key(key);
+    let Some(ref_info) = &meta.reference else {
+        return Err(S3Error::internal(format!("{delta_key} names no reference")).into());
+    };
+    // A delta whose header is unreadable or declares another length fails now, as an
+    // error response, rather than after the headers are sent.
+    match deltaglider_codec::declared_target_len(&delta) {
+        Ok(declared) if declared == total => {}
+        Ok(declared) => {
+            return Err(S3Error::internal(format!(
+                "cannot reconstruct {key}: the delta declares {declared} bytes, the metadata {total}"
+            ))
+            .into());
+        }
+        Err(e) => {
+            return Err(S3Error::internal(format!("cannot reconstruct {key}: {e}")).into());
+        }
+    }
+    let source = source::open(shared, inner, bucket, &ref_info.key, &ref_info.sha256).await?;
+    stream::body(
+        Arc::clone(shared),
+        key,
+        delta,
+        source,
+        total,
+        meta.file_sha256,
+    )
+    .await
+    .map_err(|e| S3Error::internal(format!("cannot reconstruct {key}: {e}")).into())
 }
 
 /// Reconstructs the whole original (SHA-256 verified) or, given a range, only the windows
@@ -308,118 +338,5 @@ where
         StatusCode::NOT_FOUND => Ok(None),
         s if s.is_success() => Ok(Some((whole.body, descriptive_headers(&whole.headers)))),
         _ => Err(pass_error(whole)),
-    }
-}
-
-/// Evaluates If-Match, If-None-Match, If-Modified-Since and If-Unmodified-Since the way S3
-/// does: the status to answer with instead of the object, if any.
-fn precondition(
-    headers: &HeaderMap,
-    etag: &str,
-    last_modified: Option<std::time::SystemTime>,
-) -> Option<StatusCode> {
-    let get = |name: HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
-    let matches = |list: &str| {
-        list.split(',')
-            .map(str::trim)
-            .any(|t| t == "*" || t.trim_start_matches("W/") == etag)
-    };
-    let date = |name| get(name).and_then(|v| httpdate::parse_http_date(v).ok());
-    let if_match = get(header::IF_MATCH);
-    if if_match.is_some_and(|l| !matches(l)) {
-        return Some(StatusCode::PRECONDITION_FAILED);
-    }
-    if if_match.is_none()
-        && let (Some(since), Some(modified)) = (date(header::IF_UNMODIFIED_SINCE), last_modified)
-        && modified > since
-    {
-        return Some(StatusCode::PRECONDITION_FAILED);
-    }
-    let if_none_match = get(header::IF_NONE_MATCH);
-    if if_none_match.is_some_and(matches) {
-        return Some(StatusCode::NOT_MODIFIED);
-    }
-    if if_none_match.is_none()
-        && let (Some(since), Some(modified)) = (date(header::IF_MODIFIED_SINCE), last_modified)
-        && modified <= since
-    {
-        return Some(StatusCode::NOT_MODIFIED);
-    }
-    None
-}
-
-fn apply_overrides<E, RB>(client: &Parts, headers: &mut HeaderMap) -> Result<(), Stop<E, RB>> {
-    let query = client.uri.query().unwrap_or("");
-    for pair in query.split('&') {
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        if let Some((_, header_name)) = OVERRIDES.iter().find(|(param, _)| *param == name) {
-            let value = percent_decode_str(&value.replace('+', " "))
-                .decode_utf8_lossy()
-                .into_owned();
-            headers.insert(*header_name, header_value(&value)?);
-        }
-    }
-    Ok(())
-}
-
-/// Removes `x-amz-meta-dg-*` (and `dg_*`) headers from a passed-through response, after
-/// restoring the multipart ETag of an object that was rewritten after its upload.
-fn strip_internal_metadata(headers: &mut HeaderMap) {
-    if let Some(etag) = headers
-        .get("x-amz-meta-dg-multipart-etag")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| HeaderValue::from_str(&format!("\"{}\"", v.trim_matches('"'))).ok())
-    {
-        headers.insert(header::ETAG, etag);
-    }
-    let internal: Vec<HeaderName> = headers
-        .keys()
-        .filter(|n| {
-            n.as_str()
-                .strip_prefix("x-amz-meta-")
-                .is_some_and(|m| meta::is_internal_name(m, false))
-        })
-        .cloned()
-        .collect();
-    for name in internal {
-        headers.remove(name);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn preconditions() {
-        let mut h = HeaderMap::new();
-        let etag = "\"abc\"";
-        assert_eq!(precondition(&h, etag, None), None);
-        h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("\"abc\""));
-        assert_eq!(precondition(&h, etag, None), Some(StatusCode::NOT_MODIFIED));
-        h.insert(header::IF_MATCH, HeaderValue::from_static("\"other\""));
-        assert_eq!(
-            precondition(&h, etag, None),
-            Some(StatusCode::PRECONDITION_FAILED)
-        );
-        let mut h = HeaderMap::new();
-        let modified = httpdate::parse_http_date("Wed, 25 Nov 2026 10:00:00 GMT").ok();
-        h.insert(
-            header::IF_MODIFIED_SINCE,
-            HeaderValue::from_static("Wed, 25 Nov 2026 11:00:00 GMT"),
-        );
-        assert_eq!(
-            precondition(&h, etag, modified),
-            Some(StatusCode::NOT_MODIFIED)
-        );
-        let mut h = HeaderMap::new();
-        h.insert(
-            header::IF_UNMODIFIED_SINCE,
-            HeaderValue::from_static("Wed, 25 Nov 2026 09:00:00 GMT"),
-        );
-        assert_eq!(
-            precondition(&h, etag, modified),
-            Some(StatusCode::PRECONDITION_FAILED)
-        );
     }
 }

@@ -13,7 +13,8 @@ use tower::{Layer, ServiceExt};
 
 type Log = Arc<Mutex<Vec<String>>>;
 
-/// The backend, recording `METHOD path?query [if-none-match]` of each request it gets.
+/// The backend, recording `METHOD path?query [if-none-match] [range]` of each request it
+/// gets.
 fn recorded(
     root: std::path::PathBuf,
     log: Log,
@@ -36,6 +37,9 @@ fn recorded(
             }
             if request.headers().contains_key("if-none-match") {
                 line.push_str(" [if-none-match]");
+            }
+            if let Some(range) = request.headers().get("range") {
+                line.push_str(&format!(" [{}]", range.to_str().unwrap_or("?")));
             }
             log.lock().expect("log").push(line);
             backend.clone().oneshot(request)
@@ -108,7 +112,9 @@ async fn put_and_get_make_exactly_these_backend_calls() {
         "reference served from the cache"
     );
 
-    // A fresh layer (another instance, empty cache) reads the reference from the backend.
+    // A fresh layer (another instance, empty cache) checks the reference's identity by its
+    // metadata, then reads the bytes the delta's windows copy by ranged GETs (one here:
+    // the read-ahead covers this small reference whole) while the object streams out.
     let fresh = DeltaLayer::new(DeltaConfig::default()).layer(recorded(root.clone(), log.clone()));
     let s3 = client(fresh);
     let got = s3
@@ -121,7 +127,11 @@ async fn put_and_get_make_exactly_these_backend_calls() {
     assert_eq!(got.body.collect().await.expect("body").to_vec(), v1);
     assert_eq!(
         take(&log),
-        ["GET /bkt/r/v1.zip.delta", "GET /bkt/r/reference.bin"]
+        [
+            "GET /bkt/r/v1.zip.delta",
+            "HEAD /bkt/r/reference.bin",
+            "GET /bkt/r/reference.bin [bytes=0-199999]",
+        ]
     );
 }
 

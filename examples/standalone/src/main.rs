@@ -27,7 +27,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use clap::Parser;
 use deltaglider::sigv4::{SigV4Body, SigV4Config, SigV4Layer, StaticCredentials};
-use deltaglider::{BoxError, DeltaConfig, DeltaLayer, Either};
+use deltaglider::{BoxError, Contents, DeltaConfig, DeltaLayer, Either};
 use http::Request;
 use http_body_util::BodyExt;
 use http_body_util::combinators::UnsyncBoxBody;
@@ -86,9 +86,7 @@ async fn run(settings: Settings) -> Result<(), String> {
             return serve_raw(listener, backend).await;
         }
         let core = ServiceBuilder::new()
-            .map_response(|r: http::Response<Either<Either<Incoming>>>| {
-                r.map(|b| flatten(b, Either::full))
-            })
+            .map_response(|r: http::Response<Either<Either<Incoming>>>| r.map(Either::flatten))
             .layer(delta.clone())
             .service(backend);
         return serve(listener, &settings, delta, core).await;
@@ -111,7 +109,7 @@ async fn run(settings: Settings) -> Result<(), String> {
     // Innermost first: the guard in front of the filesystem, the DeltaLayer in front of it.
     let core = ServiceBuilder::new()
         .layer(delta.clone())
-        .map_response(|r: http::Response<Either<s3s::Body>>| r.map(|b| flatten(b, s3s::Body::from)))
+        .map_response(|r: http::Response<Either<s3s::Body>>| r.map(guard_body))
         .layer(guard)
         .service(backend);
     serve(listener, &settings, delta, core).await
@@ -208,11 +206,12 @@ where
     body.map_err(Into::into).boxed_unsync()
 }
 
-/// A body inside a body: one level is enough.
-fn flatten<B>(body: Either<B>, full: impl FnOnce(Bytes) -> B) -> B {
-    match body.into_full() {
-        Ok(bytes) => full(bytes),
-        Err(passthrough) => passthrough,
+/// The guard's bodies: bytes it built, or the backend's own.
+fn guard_body(body: Either<s3s::Body>) -> s3s::Body {
+    match body.into_contents() {
+        Contents::Full(bytes) => s3s::Body::from(bytes),
+        Contents::Passthrough(body) => body,
+        Contents::Streamed(body) => s3s::Body::http_body_unsync(body),
     }
 }
 

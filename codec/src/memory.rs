@@ -14,6 +14,10 @@ pub fn encode(reference: &[u8], target: &[u8], options: &EncodeOptions) -> Resul
     let level = options.get_level();
     match options.get_backend() {
         Backend::Pure => pure::encode(reference, target, limit, level),
+        #[cfg(all(feature = "native", not(target_arch = "wasm32")))]
+        Backend::Native if options.get_threads() > 1 => {
+            native_encode_parallel(reference, target, options)
+        }
         Backend::Native => native_encode(reference, target, limit, level),
     }
 }
@@ -164,6 +168,81 @@ fn native_encode(
     level: u8,
 ) -> Result<Encoded> {
     crate::native::encode(reference, target, limit, level)
+}
+
+/// The smallest segment worth a thread of its own.
+#[cfg(all(feature = "native", not(target_arch = "wasm32")))]
+const MIN_SEGMENT: usize = 8 << 20;
+
+/// [`native_encode`] on up to `threads` threads: equal segments of the target, each
+/// against the whole reference, their windows concatenated (VCDIFF windows are
+/// independent: each addresses the reference and its own target window only).
+#[cfg(all(feature = "native", not(target_arch = "wasm32")))]
+fn native_encode_parallel(
+    reference: &[u8],
+    target: &[u8],
+    options: &EncodeOptions,
+) -> Result<Encoded> {
+    let limit = options.limit_for(target.len() as u64);
+    let level = options.get_level();
+    let segments = options.get_threads().min(target.len() / MIN_SEGMENT);
+    if segments < 2 {
+        return native_encode(reference, target, limit, level);
+    }
+    let size = target.len().div_ceil(segments);
+    let parts: Vec<Result<Encoded>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = target
+            .chunks(size)
+            .map(|segment| {
+                let limit = options.limit_for(segment.len() as u64);
+                scope.spawn(move || native_encode(reference, segment, limit, level))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or(Err(Error::Backend {
+                    backend: Backend::Native,
+                    code: -1,
+                    message: "an encoder thread panicked",
+                }))
+            })
+            .collect()
+    });
+    let mut delta: Vec<u8> = Vec::new();
+    let mut header: Option<Vec<u8>> = None;
+    for part in parts {
+        let part = match part? {
+            Encoded::Delta(part) => part,
+            Encoded::Exceeded { .. } => {
+                return Ok(Encoded::Exceeded {
+                    limit: limit.unwrap_or(0),
+                });
+            }
+        };
+        let len = vcdiff::file_header(&part)?
+            .ok_or(Error::Backend {
+                backend: Backend::Native,
+                code: -1,
+                message: "the encoder wrote a truncated header",
+            })?
+            .len;
+        match &header {
+            None => {
+                header = Some(part[..len].to_vec());
+                delta.extend_from_slice(&part);
+            }
+            // The same encoder settings give the same header; anything else is not joined.
+            Some(first) if first[..] == part[..len] => delta.extend_from_slice(&part[len..]),
+            Some(_) => return native_encode(reference, target, limit, level),
+        }
+    }
+    if limit.is_some_and(|l| delta.len() as u64 > l) {
+        return Ok(Encoded::Exceeded {
+            limit: limit.unwrap_or(0),
+        });
+    }
+    Ok(Encoded::Delta(delta))
 }
 
 #[cfg(not(all(feature = "native", not(target_arch = "wasm32"))))]

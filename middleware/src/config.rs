@@ -83,6 +83,7 @@ pub struct DeltaConfig {
     pub(crate) level: u8,
     pub(crate) references: References,
     pub(crate) offload: crate::offload::Offload,
+    pub(crate) encode_threads: usize,
 }
 
 /// Which reference a new object is encoded against (`docs/DESIGN.md`, "Choosing and
@@ -112,7 +113,19 @@ impl Default for DeltaConfig {
             level: 3,
             references: References::Best(3),
             offload: crate::offload::Offload::default(),
+            encode_threads: default_threads(),
         }
+    }
+}
+
+fn default_threads() -> usize {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        1
     }
 }
 
@@ -177,6 +190,14 @@ impl DeltaConfig {
     /// the only choice on wasm32) the work runs inline.
     pub fn offload(mut self, spawn: impl Fn(crate::offload::Job) + Send + Sync + 'static) -> Self {
         self.offload = crate::offload::Offload::new(spawn);
+        self
+    }
+
+    /// Threads one large encode may use (default: the machine's cores, at most 4; 1 on
+    /// wasm32). Targets of 16 MiB and more are cut into segments encoded in parallel
+    /// (`deltaglider_codec::EncodeOptions::threads`).
+    pub fn encode_threads(mut self, threads: usize) -> Self {
+        self.encode_threads = threads.max(1);
         self
     }
 

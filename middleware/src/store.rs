@@ -194,6 +194,7 @@ where
     let options = EncodeOptions::default()
         .backend(config.backend)
         .level(config.level)
+        .threads(config.encode_threads)
         .max_ratio(config.max_delta_ratio);
     let stopwatch = Stopwatch::start();
     // A delta must at least spell out what it cannot copy: a target sharing a share `s` of

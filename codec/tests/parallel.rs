@@ -1,0 +1,72 @@
+//! Encoding a large target on several threads: one valid delta, about as small as one
+//! thread's, decoded by both backends (and so by `xdelta3 -d`, which reads the same windows).
+#![cfg(all(feature = "native", not(target_arch = "wasm32")))]
+
+use deltaglider_codec::{Backend, EncodeOptions, Encoded, decode_with, encode};
+
+fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+fn delta(reference: &[u8], target: &[u8], options: &EncodeOptions) -> Vec<u8> {
+    match encode(reference, target, options).expect("encode") {
+        Encoded::Delta(d) => d,
+        Encoded::Exceeded { limit } => panic!("exceeded {limit}"),
+    }
+}
+
+#[test]
+fn segments_join_into_one_delta() {
+    let reference = noise(26 << 20, 1);
+    let mut target = reference.clone();
+    for at in (0..target.len() - 100).step_by(300_001) {
+        target[at..at + 40].copy_from_slice(&noise(40, at as u64));
+    }
+    // Content moved across the cut points still matches: each segment sees all of it.
+    target.rotate_left(5 << 20);
+    let base = EncodeOptions::default().backend(Backend::Native).level(3);
+    let one = delta(&reference, &target, &base);
+    for threads in [2, 3, 8] {
+        let many = delta(&reference, &target, &base.threads(threads));
+        assert!(
+            many.len() <= one.len() + one.len() / 50 + 4096,
+            "{threads} threads: {} bytes against {}",
+            many.len(),
+            one.len()
+        );
+        for backend in [Backend::Native, Backend::Pure] {
+            let back =
+                decode_with(backend, &reference, &many, target.len() as u64).expect("decodes");
+            assert!(
+                back == target,
+                "{threads} threads, {backend:?} decode differs"
+            );
+        }
+    }
+}
+
+#[test]
+fn small_targets_and_caps() {
+    let reference = noise(4 << 20, 2);
+    let options = EncodeOptions::default()
+        .backend(Backend::Native)
+        .threads(4)
+        .max_ratio(0.5);
+    // Below two segments' worth: one thread, as before.
+    let small = delta(&reference, &reference[..3 << 20], &options);
+    assert!(small.len() < 1000);
+    // Unrelated data gives up, whichever segment hits its cap.
+    let unrelated = noise(20 << 20, 3);
+    assert!(matches!(
+        encode(&reference, &unrelated, &options).expect("encode"),
+        Encoded::Exceeded { .. }
+    ));
+}

@@ -33,7 +33,7 @@
 //! Version 1, all integers unsigned LEB128 varints unless a width is given:
 //!
 //! ```text
-//! recipe  = "DGZ" version:u8(=1) engine:u8(=1) member_count member{member_count} tail_len tail
+//! recipe  = "DGZ" version:u8(=1) engine:u8(=2) member_count member{member_count} tail_len tail
 //! member  = header_len header chunk_count chunk{chunk_count} trailer:[u8; 8]
 //! chunk   = plain_len corrections_len corrections
 //! ```
@@ -46,9 +46,11 @@
 //!   is the chunk's payload length; the payload is the concatenation of all chunks of all
 //!   members (what `gunzip` outputs). `corrections` is engine data.
 //! - Engine 1 is `preflate-rs` 0.7.6 (`PreflateStreamProcessor` output, one call per
-//!   chunk). Its corrections are only meaningful to the same predictor, so the dependency
-//!   is pinned exactly; a different engine or engine version gets a new engine number and
-//!   readers keep the old one to read old objects.
+//!   chunk); engine 2, what is written now, is the same with Chromium zlib's hash added as
+//!   a candidate (`vendor/preflate-rs`, patched: Node.js, and so npm, compresses with
+//!   Chromium's zlib). Corrections are only meaningful to the same predictor, so the
+//!   dependency is pinned exactly; a different engine or engine version gets a new engine
+//!   number and readers keep the old ones to read old objects.
 //!
 //! `docs/FORMAT.md` ("Compressed payloads") is the normative description.
 //!

@@ -20,6 +20,11 @@ const MAGIC: &[u8; 3] = b"DGZ";
 pub(super) const VERSION: u8 = 1;
 /// Deflate engine 1: corrections produced by `preflate-rs` 0.7.6, streamed in chunks.
 pub(super) const ENGINE_PREFLATE_0_7: u8 = 1;
+/// Deflate engine 2: engine 1 plus Chromium zlib's hash as a candidate (the vendored,
+/// patched `preflate-rs`, `vendor/README.md`). It reads engine-1 corrections unchanged
+/// (the patch only adds a hash), so both are read by the same code; recipes are written
+/// as engine 2 because they may need that hash.
+pub(super) const ENGINE_PREFLATE_0_7_CHROMIUM: u8 = 2;
 
 /// One piece of a member's deflate stream: how much payload it covers and the engine's
 /// corrections that turn that payload back into the original deflate bytes.
@@ -58,7 +63,7 @@ impl Recipe<'_> {
     pub(super) fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::new();
         out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&[VERSION, ENGINE_PREFLATE_0_7]);
+        out.extend_from_slice(&[VERSION, ENGINE_PREFLATE_0_7_CHROMIUM]);
         put_varint(&mut out, self.members.len() as u64);
         for m in &self.members {
             put_bytes(&mut out, m.header);
@@ -87,7 +92,7 @@ impl Recipe<'_> {
             });
         }
         let engine = r.byte()?;
-        if engine != ENGINE_PREFLATE_0_7 {
+        if engine != ENGINE_PREFLATE_0_7 && engine != ENGINE_PREFLATE_0_7_CHROMIUM {
             return Err(Error::Unsupported {
                 what: "engine",
                 found: engine,

@@ -162,9 +162,26 @@ impl<S> RefSource<S> {
                     if range.end > end {
                         return Err(BodyError::new("the delta reads past the reference's end"));
                     }
+                    // Bytes already buffered from `range.start` on are kept, not fetched
+                    // again: windows often read overlapping segments.
+                    let kept = if buffered.contains(&range.start) {
+                        buffer.slice((range.start - buffered.start) as usize..)
+                    } else {
+                        Bytes::new()
+                    };
                     *buffer = Bytes::new();
-                    *buffer =
-                        fetch_range(inner, bucket, key, etag.as_deref(), range.start..end).await?;
+                    let from = range.start + kept.len() as u64;
+                    let fetched =
+                        fetch_range(inner, bucket, key, etag.as_deref(), from..end).await?;
+                    *buffer = if kept.is_empty() {
+                        fetched
+                    } else {
+                        let mut joined = BytesMut::with_capacity(kept.len() + fetched.len());
+                        joined.extend_from_slice(&kept);
+                        drop(kept);
+                        joined.extend_from_slice(&fetched);
+                        joined.freeze()
+                    };
                     *buffer_start = range.start;
                 }
                 let from = (range.start - *buffer_start) as usize;

@@ -349,7 +349,7 @@ fn version_tag(object: &Object) -> Option<String> {
 }
 
 /// Parses a backend ListObjectsV2 page.
-pub(crate) use xml::parse as parse_page;
+pub(crate) use xml::{Page, parse as parse_page};
 
 /// Percent-encodes a query value.
 pub(crate) fn query_value(value: &str) -> String {

@@ -324,27 +324,7 @@ where
 {
     let mut token: Option<String> = None;
     loop {
-        let mut query = format!(
-            "list-type=2&delimiter=%2F&prefix={}",
-            crate::list::query_value(space)
-        );
-        if let Some(t) = &token {
-            query.push_str(&format!(
-                "&continuation-token={}",
-                crate::list::query_value(t)
-            ));
-        }
-        let page = inner
-            .fetch(
-                inner.request(Method::GET, bucket, "", &query),
-                Bytes::new(),
-                64 << 20,
-            )
-            .await?;
-        if !page.status.is_success() {
-            return Err(pass_error(page));
-        }
-        let page = crate::list::parse_page(&page.body)?;
+        let page = list_page(inner, bucket, space, token.as_deref()).await?;
         if page
             .objects
             .iter()
@@ -357,4 +337,36 @@ where
             _ => return Ok(false),
         }
     }
+}
+
+/// One page of the backend's listing of `prefix`, one level deep (delimiter `/`).
+pub(crate) async fn list_page<S, B, RB>(
+    inner: &Inner<S>,
+    bucket: &str,
+    prefix: &str,
+    token: Option<&str>,
+) -> Result<crate::list::Page, Stop<S::Error, RB>>
+where
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
+{
+    let mut query = format!(
+        "list-type=2&delimiter=%2F&prefix={}",
+        crate::list::query_value(prefix)
+    );
+    if let Some(t) = token {
+        query.push_str("&continuation-token=");
+        query.push_str(&crate::list::query_value(t));
+    }
+    let page = inner
+        .fetch(
+            inner.request(Method::GET, bucket, "", &query),
+            Bytes::new(),
+            64 << 20,
+        )
+        .await?;
+    if !page.status.is_success() {
+        return Err(pass_error(page));
+    }
+    Ok(crate::list::parse_page(&page.body)?)
 }

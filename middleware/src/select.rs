@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use bytes::Bytes;
 use deltaglider_codec::{Sha256Digest, Sketch};
-use http::{Method, StatusCode};
+use http::StatusCode;
 
 use crate::config::References;
 use crate::delta::Shared;
@@ -220,25 +220,7 @@ where
     let mut token: Option<String> = None;
     let prefix = format!("{space}reference.");
     loop {
-        let mut query = format!(
-            "list-type=2&delimiter=%2F&prefix={}",
-            crate::list::query_value(&prefix)
-        );
-        if let Some(t) = &token {
-            query.push_str("&continuation-token=");
-            query.push_str(&crate::list::query_value(t));
-        }
-        let page = inner
-            .fetch(
-                inner.request(Method::GET, bucket, "", &query),
-                Bytes::new(),
-                64 << 20,
-            )
-            .await?;
-        if !page.status.is_success() {
-            return Err(pass_error(page));
-        }
-        let page = crate::list::parse_page(&page.body)?;
+        let page = reference::list_page(inner, bucket, &prefix, token.as_deref()).await?;
         found.extend(
             page.objects
                 .into_iter()

@@ -37,6 +37,9 @@ pub struct DeltaLayer {
 
 impl DeltaLayer {
     /// A layer with this configuration and an empty reference cache.
+    // On wasm32 (one thread) the shared parts need not be Send or Sync; Arc keeps one type
+    // for both targets.
+    #[cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
     pub fn new(config: DeltaConfig) -> Self {
         let cache = RefCache::new(config.cache_bytes);
         Self {

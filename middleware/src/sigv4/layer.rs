@@ -31,6 +31,9 @@ pub struct SigV4Layer {
 
 impl SigV4Layer {
     /// A layer with this configuration.
+    // On wasm32 (one thread) the shared parts need not be Send or Sync; Arc keeps one type
+    // for both targets.
+    #[cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
     pub fn new(config: SigV4Config) -> Self {
         Self {
             config: Arc::new(config),

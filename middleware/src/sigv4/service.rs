@@ -34,6 +34,9 @@ pub struct SigV4<S> {
 
 impl<S> SigV4<S> {
     /// Wraps `inner`.
+    // On wasm32 (one thread) the shared parts need not be Send or Sync; Arc keeps one type
+    // for both targets.
+    #[cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
     pub fn new(inner: S, config: SigV4Config) -> Self {
         Self::from_shared(inner, Arc::new(config))
     }

@@ -7,8 +7,9 @@
 //!
 //! **Status — work in progress.** Handled: PutObject (delta or whole; the reference
 //! seeded by conditional create; `aws-chunked` bodies; Content-MD5 and `x-amz-checksum-*`
-//! verified and kept), GetObject (SHA-256 verified before sending; Range, conditional
-//! headers, `response-*` overrides, checksum mode), HeadObject, DeleteObject,
+//! verified and kept), GetObject (streamed window by window in bounded memory, each window
+//! checked and the SHA-256 verified at the end, the body aborted on any mismatch; Range,
+//! conditional headers, `response-*` overrides, checksum mode), HeadObject, DeleteObject,
 //! DeleteObjects, CopyObject (COPY/REPLACE), multipart uploads (completion stores the
 //! object as a delta and keeps its multipart ETag; UploadPartCopy reads delta sources),
 //! ListObjectsV2 and ListObjects (user keys in user-key order, original sizes and ETags),

@@ -147,6 +147,20 @@ async fn a_cold_get_reads_the_reference_by_ranges() {
             .all(|c| c.starts_with("GET /releases/app/reference.bin [bytes=")),
         "{calls:?}"
     );
+
+    // A backend that ignores Range (answers 200 with the whole reference): the layer keeps
+    // only the bytes it asked for, and the object still arrives exact.
+    let backend = fs_backend(&root);
+    let ignores_range = tower::service_fn(
+        move |mut request: http::Request<
+            deltaglider::RequestBody<aws_smithy_types::body::SdkBody>,
+        >| {
+            request.headers_mut().remove("range");
+            backend.clone().oneshot(request)
+        },
+    );
+    let s3 = client(DeltaLayer::new(DeltaConfig::default()).layer(ignores_range));
+    assert!(Sha256::digest(&get(&s3, "app/v2.zip").await) == Sha256::digest(&v2));
 }
 
 #[tokio::test]

@@ -172,7 +172,7 @@ impl<S> RefSource<S> {
                     *buffer = Bytes::new();
                     let from = range.start + kept.len() as u64;
                     let fetched =
-                        fetch_range(inner, bucket, key, etag.as_deref(), from..end).await?;
+                        fetch_range(inner, bucket, key, *len, etag.as_deref(), from..end).await?;
                     *buffer = if kept.is_empty() {
                         fetched
                     } else {
@@ -199,6 +199,7 @@ async fn fetch_range<S, B, RB>(
     inner: &Inner<S>,
     bucket: &str,
     key: &str,
+    len: u64,
     etag: Option<&str>,
     want: Range<u64>,
 ) -> Result<Bytes, BodyError>
@@ -244,7 +245,8 @@ where
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("");
             let expected = format!("bytes {}-{}/", want.start, want.end - 1);
-            if !content_range.starts_with(&expected) {
+            let total = content_range.strip_prefix(&expected);
+            if !total.is_some_and(|t| t == "*" || t == len.to_string()) {
                 return Err(failed(format!(
                     "asked for {expected}, the backend sent Content-Range {content_range:?}"
                 )));

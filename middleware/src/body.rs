@@ -70,7 +70,9 @@ type DynStream = Pin<Box<dyn Stream<Item = Result<Bytes, BodyError>>>>;
 /// object cannot be produced exactly: a server must then abort the response, so the client
 /// sees a failed transfer rather than wrong bytes.
 pub struct Streamed {
-    stream: DynStream,
+    /// Only ever used through `&mut` (no locking): the mutex makes the body `Sync`, as
+    /// bodies the layer passes through may be, without `unsafe`.
+    stream: std::sync::Mutex<DynStream>,
     remaining: u64,
 }
 
@@ -78,7 +80,7 @@ impl Streamed {
     /// A body of exactly `len` bytes read from `stream`.
     pub(crate) fn new(stream: DynStream, len: u64) -> Self {
         Self {
-            stream,
+            stream: std::sync::Mutex::new(stream),
             remaining: len,
         }
     }
@@ -100,7 +102,11 @@ impl Body for Streamed {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
-        match self.stream.as_mut().poll_next(cx) {
+        let stream = self
+            .stream
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match stream.as_mut().poll_next(cx) {
             Poll::Ready(Some(Ok(bytes))) => {
                 self.remaining = self.remaining.saturating_sub(bytes.len() as u64);
                 Poll::Ready(Some(Ok(Frame::data(bytes))))
@@ -257,4 +263,32 @@ pub(crate) enum CollectError {
     TooLarge { limit: u64 },
     #[error("reading the body failed: {0}")]
     Body(BodyError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_the_layer_builds_are_send_and_sync() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<Either<http_body_util::Full<Bytes>>>();
+        send_sync::<Streamed>();
+    }
+
+    #[tokio::test]
+    async fn a_streamed_body_reports_its_length_and_its_failure() {
+        use http_body_util::BodyExt;
+        let pieces = futures_util::stream::iter([
+            Ok(Bytes::from_static(b"abc")),
+            Err(BodyError::new("window 2 is corrupt")),
+        ]);
+        let mut body =
+            Either::<http_body_util::Empty<Bytes>>::streamed(Streamed::new(Box::pin(pieces), 6));
+        assert_eq!(body.size_hint().exact(), Some(6));
+        let first = body.frame().await.and_then(|f| f.ok()?.into_data().ok());
+        assert_eq!(first.as_deref(), Some(&b"abc"[..]));
+        assert_eq!(body.size_hint().exact(), Some(3));
+        assert!(body.frame().await.is_some_and(|f| f.is_err()));
+    }
 }

@@ -5,7 +5,8 @@
 //! max_delta_ratio`, plus the decoder's copy of one window of it), one window of output (at
 //! most [`MAX_WINDOW`](deltaglider_codec::MAX_WINDOW), 16 MiB) and the reference bytes that
 //! window reads (its source segment, or [`READ_AHEAD`](super::source::READ_AHEAD) when that
-//! is larger). Nothing grows with the object.
+//! is larger; briefly twice that while the read-ahead buffer is extended). Nothing grows
+//! with the object.
 //!
 //! Every window's Adler-32 is checked before the window is sent; the SHA-256 of the whole
 //! output is checked at the end. The last byte of each window is held back until the next

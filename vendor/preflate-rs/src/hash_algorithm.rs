@@ -407,8 +407,12 @@ impl HashImplementation for ChromiumAnzacHash {
     const NUM_HASH_BYTES: usize = 4;
 
     fn get_hash(&self, b: &[u8]) -> u16 {
-        assert!(b.len() >= 4);
-        let v = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        // Near the end of the input fewer than 4 bytes remain; Chromium reads its
+        // zero-initialised window there, so missing bytes count as 0.
+        let mut w = [0u8; 4];
+        let n = b.len().min(4);
+        w[..n].copy_from_slice(&b[..n]);
+        let v = u32::from_le_bytes(w);
         ((v.wrapping_mul(66521).wrapping_add(66521) >> 16) & 0x7fff) as u16
     }
 

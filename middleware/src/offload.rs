@@ -42,6 +42,18 @@ impl Offload {
     }
 }
 
+impl Offload {
+    /// [`Offload::run`], with a job that died turned into a 500 for the request.
+    pub(crate) async fn run_or_fail<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, crate::error::S3Error> {
+        self.run(work)
+            .await
+            .ok_or_else(|| crate::error::S3Error::internal("a background job crashed"))
+    }
+}
+
 impl std::fmt::Debug for Offload {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(if self.0.is_some() {

@@ -82,43 +82,53 @@ where
     RB: ByteBody,
 {
     let space = keys::deltaspace(key);
-    let target = Sketch::of(data);
-    let candidates = match shared.config.references {
-        References::First => Vec::new(),
-        References::Best(_) => list_references(inner, bucket, space).await?,
+    let (listed, n) = match shared.config.references {
+        References::First => (Vec::new(), 1),
+        References::Best(n) => (list_references(inner, bucket, space).await?, usize::from(n)),
     };
-    let count = candidates.len().max(1);
-    let n = match shared.config.references {
-        References::Best(n) => usize::from(n),
-        References::First => 1,
-    };
-    let mut best: Option<Chosen> = None;
-    for ref_key in candidates.into_iter().take(n) {
-        let Some(found) = reference::load(shared, inner, bucket, &ref_key, None).await? else {
-            continue; // removed since the listing
-        };
-        let similarity = target.similarity(found.sketch());
-        if best.as_ref().is_none_or(|b| similarity > b.similarity) {
-            best = Some(Chosen {
-                key: ref_key,
-                same_bytes: found.bytes == *data,
-                reference: found,
-                similarity,
-                count,
-            });
+    let count = listed.len().max(1);
+    let mut candidates = Vec::with_capacity(n);
+    for ref_key in listed.into_iter().take(n) {
+        // `None`: removed since the listing.
+        if let Some(found) = reference::load(shared, inner, bucket, &ref_key, None).await? {
+            candidates.push((ref_key, found));
         }
     }
-    if let Some(best) = best {
-        return Ok(best);
+    if candidates.is_empty() {
+        let ref_key = keys::reference_key(space);
+        let found = reference::for_put(shared, inner, bucket, &ref_key, key, data).await?;
+        candidates.push((ref_key, found));
     }
-    let ref_key = keys::reference_key(space);
-    let found = reference::for_put(shared, inner, bucket, &ref_key, key, data).await?;
+    // Sketching reads every byte of the target (and, once, of each reference): off the
+    // executor, like encoding.
+    let references: Vec<Reference> = candidates.iter().map(|(_, r)| r.clone()).collect();
+    let target = data.clone();
+    let scores = shared
+        .config
+        .offload
+        .run_or_fail(move || {
+            let sketch = Sketch::of(&target);
+            references
+                .iter()
+                .map(|r| (sketch.similarity(r.sketch()), r.bytes == target))
+                .collect::<Vec<_>>()
+        })
+        .await?;
+    // The most similar; on a tie, the newest (listed first).
+    let mut best = 0;
+    for (i, (similarity, _)) in scores.iter().enumerate() {
+        if *similarity > scores[best].0 {
+            best = i;
+        }
+    }
+    let (similarity, same_bytes) = scores[best];
+    let (key, reference) = candidates.swap_remove(best);
     Ok(Chosen {
-        key: ref_key,
-        similarity: target.similarity(found.sketch()),
-        same_bytes: found.bytes == *data,
-        reference: found,
+        key,
+        reference,
+        similarity,
         count,
+        same_bytes,
     })
 }
 

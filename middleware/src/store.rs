@@ -206,8 +206,9 @@ where
     let (mut encoded, sha256, md5) = if hopeless {
         tracing::debug!(similarity = ?chosen.similarity, "too little shared with the reference: not encoding");
         let limit = (data.len() as f64 * config.max_delta_ratio) as u64;
-        let md5 = md5.unwrap_or_else(|| Md5::digest(&data));
-        (Ok(Encoded::Exceeded { limit }), Sha256::digest(&data), md5)
+        let target = data.clone();
+        let (sha256, md5) = offloaded(shared, move || hash(&target, md5)).await?;
+        (Ok(Encoded::Exceeded { limit }), sha256, md5)
     } else {
         let (reference, target) = (chosen.reference.bytes.clone(), data.clone());
         offloaded(shared, move || {
@@ -363,12 +364,15 @@ async fn offloaded<T: Send + 'static, E, RB>(
     shared: &Shared,
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, Stop<E, RB>> {
-    shared
-        .config
-        .offload
-        .run(work)
-        .await
-        .ok_or_else(|| S3Error::internal("the delta encoder crashed").into())
+    Ok(shared.config.offload.run_or_fail(work).await?)
+}
+
+/// SHA-256 of `data`, and its MD5 unless already known.
+fn hash(data: &[u8], md5: Option<Md5Digest>) -> (Sha256Digest, Md5Digest) {
+    (
+        Sha256::digest(data),
+        md5.unwrap_or_else(|| Md5::digest(data)),
+    )
 }
 
 /// Encodes `data` against `reference` and hashes it (SHA-256, and MD5 unless given) — on
@@ -379,12 +383,7 @@ fn encode_and_hash(
     options: &EncodeOptions,
     md5: Option<Md5Digest>,
 ) -> (deltaglider_codec::Result<Encoded>, Sha256Digest, Md5Digest) {
-    let hash = || {
-        (
-            Sha256::digest(data),
-            md5.unwrap_or_else(|| Md5::digest(data)),
-        )
-    };
+    let hash = || hash(data, md5);
     #[cfg(not(target_arch = "wasm32"))]
     {
         std::thread::scope(|scope| {

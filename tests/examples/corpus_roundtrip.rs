@@ -156,63 +156,61 @@ async fn run_layer(
     first: u64,
     later: f64,
 ) {
-    {
-        let root = scratch_dir(&format!("corpus-{name}-{scheme}"));
-        // Every family's files are delta material, whatever their extension (.sql is).
-        let config = DeltaConfig::default()
-            .max_object_size(1 << 30)
-            .references(policy(scheme));
-        let (service, _) = layered(&root, config);
-        let s3 = client(service);
-        s3.create_bucket()
+    let root = scratch_dir(&format!("corpus-{name}-{scheme}"));
+    // Every family's files are delta material, whatever their extension (.sql is).
+    let config = DeltaConfig::default()
+        .max_object_size(1 << 30)
+        .references(policy(scheme));
+    let (service, _) = layered(&root, config);
+    let s3 = client(service);
+    s3.create_bucket()
+        .bucket("corpus")
+        .send()
+        .await
+        .expect("bucket");
+    let (mut put_secs, mut get_secs) = (0f64, 0f64);
+    for file in files {
+        let bytes = std::fs::read(file).expect("corpus file");
+        let key = format!(
+            "{name}/{}",
+            file.file_name().and_then(|n| n.to_str()).unwrap_or("x")
+        );
+        let started = Instant::now();
+        s3.put_object()
             .bucket("corpus")
+            .key(&key)
+            .body(ByteStream::from(bytes.clone()))
             .send()
             .await
-            .expect("bucket");
-        let (mut put_secs, mut get_secs) = (0f64, 0f64);
-        for file in files {
-            let bytes = std::fs::read(file).expect("corpus file");
-            let key = format!(
-                "{name}/{}",
-                file.file_name().and_then(|n| n.to_str()).unwrap_or("x")
-            );
-            let started = Instant::now();
-            s3.put_object()
-                .bucket("corpus")
-                .key(&key)
-                .body(ByteStream::from(bytes.clone()))
-                .send()
-                .await
-                .unwrap_or_else(|e| panic!("PUT {key}: {e:?}"));
-            put_secs += started.elapsed().as_secs_f64();
-            let started = Instant::now();
-            let back = s3
-                .get_object()
-                .bucket("corpus")
-                .key(&key)
-                .send()
-                .await
-                .unwrap_or_else(|e| panic!("GET {key}: {e:?}"))
-                .body
-                .collect()
-                .await
-                .expect("body")
-                .into_bytes();
-            get_secs += started.elapsed().as_secs_f64();
-            assert!(
-                Sha256::digest(&back) == Sha256::digest(&bytes),
-                "{key} came back different"
-            );
-        }
-        let stored = stored_bytes(&root.join("corpus").join(name));
-        println!(
-            "| {name} | layer, {scheme} | {} | {original} | {stored} | {:.2} % | {:.2} % | {:.1} | {:.1} |",
-            files.len(),
-            100.0 * stored as f64 / original as f64,
-            100.0 * stored.saturating_sub(first) as f64 / later,
-            original as f64 / 1e6 / put_secs,
-            original as f64 / 1e6 / get_secs,
+            .unwrap_or_else(|e| panic!("PUT {key}: {e:?}"));
+        put_secs += started.elapsed().as_secs_f64();
+        let started = Instant::now();
+        let back = s3
+            .get_object()
+            .bucket("corpus")
+            .key(&key)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {key}: {e:?}"))
+            .body
+            .collect()
+            .await
+            .expect("body")
+            .into_bytes();
+        get_secs += started.elapsed().as_secs_f64();
+        assert!(
+            Sha256::digest(&back) == Sha256::digest(&bytes),
+            "{key} came back different"
         );
-        let _ = std::fs::remove_dir_all(&root);
     }
+    let stored = stored_bytes(&root.join("corpus").join(name));
+    println!(
+        "| {name} | layer, {scheme} | {} | {original} | {stored} | {:.2} % | {:.2} % | {:.1} | {:.1} |",
+        files.len(),
+        100.0 * stored as f64 / original as f64,
+        100.0 * stored.saturating_sub(first) as f64 / later,
+        original as f64 / 1e6 / put_secs,
+        original as f64 / 1e6 / get_secs,
+    );
+    let _ = std::fs::remove_dir_all(&root);
 }

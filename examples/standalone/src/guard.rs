@@ -124,11 +124,9 @@ fn object_path(root: &Path, uri: &http::Uri) -> Option<PathBuf> {
 }
 
 /// The bucket directory an object file lies in (its first component below `root`).
-fn bucket_dir(root: &Path) -> impl Fn(&Path) -> Option<PathBuf> + '_ {
-    move |file| {
-        let relative = file.strip_prefix(root).ok()?;
-        relative.components().next().map(|c| root.join(c))
-    }
+fn bucket_dir(root: &Path, file: &Path) -> Option<PathBuf> {
+    let relative = file.strip_prefix(root).ok()?;
+    relative.components().next().map(|c| root.join(c))
 }
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -158,7 +156,9 @@ where
         let method = request.method().clone();
         // s3s-fs creates a missing bucket on PUT and answers NoSuchKey on GET; S3 says
         // NoSuchBucket to both.
-        if let Some(bucket) = file.as_deref().and_then(bucket_dir(&self.layer.root))
+        if let Some(bucket) = file
+            .as_deref()
+            .and_then(|f| bucket_dir(&self.layer.root, f))
             && !bucket.is_dir()
         {
             let name = bucket.file_name().map(|n| n.to_string_lossy().into_owned());

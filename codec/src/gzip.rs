@@ -66,6 +66,7 @@
 mod deflate;
 mod error;
 mod header;
+mod inflate;
 mod recipe;
 
 pub use error::{Error, Result};
@@ -162,6 +163,21 @@ pub fn unpack(gz: &[u8], limits: &Limits) -> Result<Option<Unpacked>> {
         return Ok(None);
     }
     Ok(Some(Unpacked { payload, recipe }))
+}
+
+/// The payload of `gz` — its members decompressed and concatenated, exactly what `gunzip`
+/// outputs — by plain (fast) inflation, for files that are only read: the payload of a
+/// reference. `None` when `gz` does not start with a gzip member, a member is corrupt or
+/// truncated, or the payload exceeds `limits.max_payload`. Bytes after the last complete
+/// member are ignored. Unlike [`unpack`], this works for any gzip encoder.
+pub fn payload(gz: &[u8], limits: &Limits) -> Option<Vec<u8>> {
+    inflate::payload(gz, limits.max_payload)
+}
+
+/// Whether `data` starts like a gzip member (magic and deflate method): cheap, for
+/// deciding whether [`unpack`] or [`payload`] is worth trying.
+pub fn is_gzip(data: &[u8]) -> bool {
+    starts_member(data)
 }
 
 /// Rebuilds the original gzip bytes from a payload and its recipe.

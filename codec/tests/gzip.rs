@@ -7,7 +7,7 @@ mod common;
 
 use std::io::Write;
 
-use deltaglider_codec::gzip::{Error, Limits, Unpacked, repack, unpack};
+use deltaglider_codec::gzip::{Error, Limits, Unpacked, is_gzip, payload, repack, unpack};
 use flate2::{Compression, GzBuilder, write::GzEncoder};
 use proptest::prelude::*;
 
@@ -165,6 +165,67 @@ fn payload_limit_refuses_bombs() {
     // The limit counts every member together.
     let twice = [gz.clone(), gz].concat();
     assert_eq!(unpack(&twice, &exact).expect("no error"), None);
+}
+
+#[test]
+fn plain_payload_is_what_unpack_and_gunzip_give() {
+    let (a, b) = (texty(11, 300_000), texty(12, 5_000));
+    let mut gz = gzip(&a, 9);
+    gz.extend_from_slice(&gzip(&b, 1));
+    let whole = [a.clone(), b].concat();
+    assert!(is_gzip(&gz));
+    assert_eq!(
+        payload(&gz, &Limits::default()).as_deref(),
+        Some(&whole[..])
+    );
+    assert_eq!(
+        unpack(&gz, &Limits::default())
+            .expect("no error")
+            .expect("reproducible")
+            .payload,
+        whole
+    );
+    // Padding after the last member is ignored, as gunzip does.
+    gz.extend_from_slice(&[0; 100]);
+    assert_eq!(
+        payload(&gz, &Limits::default()).as_deref(),
+        Some(&whole[..])
+    );
+    // Any encoder: the stored (level 0) and fastest forms too.
+    assert_eq!(payload(&gzip(&a, 0), &Limits::default()), Some(a.clone()));
+    assert_eq!(payload(&gzip(&[], 6), &Limits::default()), Some(Vec::new()));
+}
+
+#[test]
+fn plain_payload_refuses_truncation_corruption_bombs_and_non_gzip() {
+    let data = texty(13, 100_000);
+    let gz = gzip(&data, 6);
+    for cut in (0..gz.len())
+        .step_by(211)
+        .chain([gz.len() - 8, gz.len() - 1])
+    {
+        assert_eq!(
+            payload(&gz[..cut], &Limits::default()),
+            None,
+            "cut at {cut}"
+        );
+    }
+    let mut bad = gz.clone();
+    bad[gz.len() / 2] ^= 0xff;
+    if let Some(p) = payload(&bad, &Limits::default()) {
+        assert_ne!(p, data, "a corrupt stream never passes as the original");
+    }
+    let zeros = gzip(&vec![0u8; 4 << 20], 9);
+    assert_eq!(
+        payload(&zeros, &Limits::default().max_payload(4 << 20)).map(|p| p.len()),
+        Some(4 << 20)
+    );
+    assert_eq!(
+        payload(&zeros, &Limits::default().max_payload((4 << 20) - 1)),
+        None
+    );
+    assert_eq!(payload(b"PK\x03\x04", &Limits::default()), None);
+    assert!(!is_gzip(b"\x1f\x8b\x07"));
 }
 
 fn sample() -> Unpacked {

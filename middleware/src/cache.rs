@@ -15,6 +15,9 @@ pub(crate) struct CachedRef {
     pub(crate) sha256: Sha256Digest,
     /// Computed on first use, shared by every copy of this entry.
     sketch: Arc<OnceLock<Sketch>>,
+    /// The decompressed payload of a gzip reference and its sketch, computed on first use
+    /// (`None`: not gzip, corrupt, or larger than the bound it was asked with).
+    payload: Arc<OnceLock<Option<(Bytes, Sketch)>>>,
 }
 
 impl CachedRef {
@@ -23,12 +26,26 @@ impl CachedRef {
             bytes,
             sha256,
             sketch: Arc::default(),
+            payload: Arc::default(),
         }
     }
 
     /// The reference's similarity sketch.
     pub(crate) fn sketch(&self) -> &Sketch {
         self.sketch.get_or_init(|| Sketch::of(&self.bytes))
+    }
+
+    /// The decompressed payload of a gzip reference, at most `max` bytes, and its sketch.
+    /// CPU-heavy on first use: call it off the executor.
+    pub(crate) fn payload(&self, max: u64) -> Option<&(Bytes, Sketch)> {
+        self.payload
+            .get_or_init(|| {
+                let max = usize::try_from(max).unwrap_or(usize::MAX);
+                let payload = crate::payload::inflate(&self.bytes, max)?;
+                let sketch = Sketch::of(&payload);
+                Some((Bytes::from(payload), sketch))
+            })
+            .as_ref()
     }
 }
 

@@ -34,6 +34,7 @@ pub const DEFAULT_EXTENSIONS: &[&str] = &[
     ".tar",
     ".tgz",
     ".tar.gz",
+    ".gz",
     ".tar.bz2",
     ".tar.xz",
     ".jar",
@@ -84,6 +85,7 @@ pub struct DeltaConfig {
     pub(crate) references: References,
     pub(crate) offload: crate::offload::Offload,
     pub(crate) encode_threads: usize,
+    pub(crate) gzip_payloads: bool,
 }
 
 /// Which reference a new object is encoded against (`docs/DESIGN.md`, "Choosing and
@@ -114,6 +116,7 @@ impl Default for DeltaConfig {
             references: References::Best(3),
             offload: crate::offload::Offload::default(),
             encode_threads: default_threads(),
+            gzip_payloads: cfg!(feature = "gzip"),
         }
     }
 }
@@ -210,6 +213,19 @@ impl DeltaConfig {
         self
     }
 
+    /// Deltas inside gzip (default: on when the crate's `gzip` feature is; without it this
+    /// setting has no effect). A gzip object whose compressed bytes can be rebuilt exactly
+    /// from its decompressed payload is stored as a delta of that payload against its
+    /// reference's payload, plus the recipe that recompresses it (`docs/FORMAT.md`, section
+    /// 13; format version 2). A `.tgz` release then costs what its changes cost, not its
+    /// whole compressed size; reading it back recompresses, which is slower than a plain
+    /// delta (see `docs/benchmarks.md`). Objects stored this way can only be read by a build
+    /// with the `gzip` feature.
+    pub fn gzip_payloads(mut self, on: bool) -> Self {
+        self.gzip_payloads = on && cfg!(feature = "gzip");
+        self
+    }
+
     /// Keys per backend ListObjectsV2 request the layer makes (default 1000, at least 1).
     pub fn list_page_size(mut self, keys: u32) -> Self {
         self.list_page_size = keys.clamp(1, 1000);
@@ -240,10 +256,11 @@ mod tests {
             "m.safetensors",
             "db.sql",
             "r/model.bin",
+            "backups/db.sql.gz",
         ] {
             assert!(c.is_eligible(key), "{key}");
         }
-        for key in ["a.txt", "zip", "x.gz", "notes.zip.md"] {
+        for key in ["a.txt", "zip", "x.gz.txt", "notes.zip.md"] {
             assert!(!c.is_eligible(key), "{key}");
         }
     }

@@ -69,6 +69,7 @@ mod metrics;
 mod multipart;
 mod offload;
 mod op;
+mod payload;
 mod range;
 mod reference;
 mod remove;

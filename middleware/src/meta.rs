@@ -8,8 +8,10 @@ use deltaglider_codec::{Md5Digest, Sha256Digest};
 
 use crate::keys;
 
-/// The storage format version this crate writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The highest storage format version this crate writes and reads. Objects are written
+/// as version 1 unless they need version 2 (a delta of a gzip payload, [`GzipPayload`]);
+/// every version from 1 up to this one is read.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// What a stored object is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +43,17 @@ pub struct RefInfo {
     pub sha256: Sha256Digest,
 }
 
+/// A delta of the decompressed payload of a gzip object (format version 2, FORMAT.md
+/// section 13): the stored body is the recipe followed by the VCDIFF delta from the
+/// reference's payload to this object's payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GzipPayload {
+    /// Length of the recipe at the start of the body.
+    pub recipe_size: u64,
+    /// Length of the decompressed payload.
+    pub payload_size: u64,
+}
+
 /// DeltaGlider's metadata of one stored object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectMeta {
@@ -68,6 +81,8 @@ pub struct ObjectMeta {
     pub delta_size: Option<u64>,
     /// The client's `x-amz-checksum-<algorithm>` values of the original (algorithm, base64).
     pub checksums: Vec<(String, String)>,
+    /// Set on deltas of a gzip payload (format version 2).
+    pub gzip: Option<GzipPayload>,
 }
 
 /// Why stored metadata could not be read.
@@ -76,7 +91,7 @@ pub struct ObjectMeta {
 pub enum MetaError {
     /// The object is of a newer (or unknown) format version.
     #[error(
-        "unsupported deltaglider storage format version {found:?} (this reader supports {FORMAT_VERSION})"
+        "unsupported deltaglider storage format version {found:?} (this reader supports 1 to {FORMAT_VERSION})"
     )]
     UnsupportedVersion {
         /// The `dg-format` value found.
@@ -150,6 +165,9 @@ const CHECKSUM_NAMES: [&str; 5] = [
 ];
 const MULTIPART_ETAG: &str = "dg-multipart-etag";
 const FORMAT: &str = "dg-format";
+const PAYLOAD: &str = "dg-payload";
+const RECIPE_SIZE: &str = "dg-recipe-size";
+const PAYLOAD_SIZE: &str = "dg-payload-size";
 
 const LEGACY_FIELDS: &[&[&str]] = &[
     TOOL,
@@ -212,7 +230,10 @@ impl ObjectMeta {
     pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
         let mut out = vec![
             (TOOL[0], self.tool.clone()),
-            (FORMAT, FORMAT_VERSION.to_string()),
+            (
+                FORMAT,
+                if self.gzip.is_some() { "2" } else { "1" }.to_owned(),
+            ),
             (NOTE[0], self.kind.note().to_owned()),
             (FILE_SHA256[0], self.file_sha256.to_hex()),
             (CREATED_AT[0], self.created_at.clone()),
@@ -232,6 +253,11 @@ impl ObjectMeta {
             push(REF_SHA256[0], Some(reference.sha256.to_hex()));
         }
         push(DELTA_SIZE[0], self.delta_size.map(|n| n.to_string()));
+        if let Some(gzip) = self.gzip {
+            push(PAYLOAD, Some("gzip".into()));
+            push(RECIPE_SIZE, Some(gzip.recipe_size.to_string()));
+            push(PAYLOAD_SIZE, Some(gzip.payload_size.to_string()));
+        }
         for (algorithm, value) in &self.checksums {
             if let Some(name) = crate::checksum::ALGORITHMS
                 .iter()
@@ -242,6 +268,9 @@ impl ObjectMeta {
             }
         }
         match self.kind {
+            Kind::Delta if self.gzip.is_some() => {
+                push(COMPRESSION[0], Some("vcdiff-gzip-payload".into()));
+            }
             Kind::Delta => {
                 push(
                     DELTA_CMD[0],
@@ -261,10 +290,10 @@ impl ObjectMeta {
         stored_key: &str,
         get: impl Fn(&str) -> Option<&'a str>,
     ) -> Result<Self, MetaError> {
-        let legacy = match get(FORMAT) {
-            None => true,
-            Some(v) if v.trim() == FORMAT_VERSION.to_string() => false,
-            Some(v) => {
+        let (legacy, version) = match get(FORMAT).map(|v| (v, v.trim().parse::<u32>())) {
+            None => (true, 1),
+            Some((_, Ok(n))) if (1..=FORMAT_VERSION).contains(&n) => (false, n),
+            Some((v, _)) => {
                 return Err(MetaError::UnsupportedVersion {
                     found: v.to_owned(),
                 });
@@ -332,6 +361,30 @@ impl ObjectMeta {
         if !legacy && file_size.is_none() {
             return Err(MetaError::Missing { name: FILE_SIZE[0] });
         }
+        let gzip = match get(PAYLOAD).map(str::trim) {
+            // Version 1 has no payload encodings: such a name there is ignored.
+            _ if version < 2 => None,
+            None | Some("") => None,
+            Some("gzip") if kind == Kind::Delta => {
+                let size = |name: &'static str| -> Result<u64, MetaError> {
+                    let v = get(name).ok_or(MetaError::Missing { name })?;
+                    v.trim().parse().map_err(|_| MetaError::Invalid {
+                        name,
+                        value: v.to_owned(),
+                    })
+                };
+                Some(GzipPayload {
+                    recipe_size: size(RECIPE_SIZE)?,
+                    payload_size: size(PAYLOAD_SIZE)?,
+                })
+            }
+            Some(other) => {
+                return Err(MetaError::Invalid {
+                    name: PAYLOAD,
+                    value: other.to_owned(),
+                });
+            }
+        };
         Ok(Self {
             kind,
             tool: field(TOOL).unwrap_or_default().to_owned(),
@@ -349,6 +402,7 @@ impl ObjectMeta {
                 .zip(CHECKSUM_NAMES)
                 .filter_map(|(a, n)| get(n).map(|v| ((*a).to_owned(), v.to_owned())))
                 .collect(),
+            gzip,
         })
     }
 
@@ -392,6 +446,7 @@ mod tests {
             }),
             delta_size: Some(81),
             checksums: vec![("crc32".into(), "DUoRhQ==".into())],
+            gzip: None,
         }
     }
 
@@ -480,11 +535,53 @@ mod tests {
                 name: "dg-file-size"
             })
         );
-        map.insert("dg-format".into(), "2".into());
+        map.insert("dg-format".into(), "3".into());
         assert!(matches!(
             parse_v2(&map),
             Err(MetaError::UnsupportedVersion { .. })
         ));
+        map.insert("dg-format".into(), "two".into());
+        assert!(matches!(
+            parse_v2(&map),
+            Err(MetaError::UnsupportedVersion { .. })
+        ));
+    }
+
+    #[test]
+    fn gzip_payload_deltas_are_version_2() {
+        let mut meta = delta_meta();
+        meta.gzip = Some(GzipPayload {
+            recipe_size: 321,
+            payload_size: 10_240,
+        });
+        let mut map: HashMap<String, String> = meta
+            .to_pairs()
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        assert_eq!(map["dg-format"], "2");
+        assert_eq!(map["dg-payload"], "gzip");
+        assert!(!map.contains_key("dg-delta-cmd"), "not an xdelta3 delta");
+        assert_eq!(parse("releases/v2.zip.delta", &map), Ok(meta));
+        // Version 1 objects stay version 1.
+        assert_eq!(delta_meta().to_pairs()[1], ("dg-format", "1".to_owned()));
+        // A payload encoding this reader does not know, or missing sizes: refused.
+        map.insert("dg-payload".into(), "zstd".into());
+        assert!(matches!(
+            parse("releases/v2.zip.delta", &map),
+            Err(MetaError::Invalid {
+                name: "dg-payload",
+                ..
+            })
+        ));
+        map.insert("dg-payload".into(), "gzip".into());
+        map.remove("dg-recipe-size");
+        assert_eq!(
+            parse("releases/v2.zip.delta", &map),
+            Err(MetaError::Missing {
+                name: "dg-recipe-size"
+            })
+        );
     }
 
     #[test]

@@ -138,6 +138,7 @@ where
         reference: None,
         delta_size: None,
         checksums: Vec::new(),
+        gzip: None,
     };
     let mut request = inner
         .request(Method::PUT, bucket, ref_key, "")

@@ -24,8 +24,8 @@ use crate::keys;
 use crate::meta::{MetaError, ObjectMeta};
 use crate::metrics::Stopwatch;
 use crate::range::{self, Wanted};
-use crate::reference;
 use crate::store::header_value;
+use crate::{payload, reference};
 
 pub(crate) use headers::descriptive_headers;
 use headers::{apply_overrides, precondition, strip_internal_metadata};
@@ -165,6 +165,11 @@ where
             let part = decode(shared, inner, bucket, key, &meta, &delta.body, Some(r)).await?;
             (StatusCode::PARTIAL_CONTENT, part)
         }
+        Wanted::All | Wanted::Part(_) if meta.gzip.is_some() => {
+            // Recompression needs the whole payload: rebuilt, verified, then sent.
+            let whole = decode(shared, inner, bucket, key, &meta, &delta.body, None).await?;
+            (StatusCode::OK, whole)
+        }
         Wanted::Unsatisfiable => {
             return Err(S3Error::new(
                 "InvalidRange",
@@ -256,7 +261,7 @@ async fn decode<S, B, RB>(
     bucket: &str,
     key: &str,
     meta: &ObjectMeta,
-    delta: &[u8],
+    delta: &Bytes,
     range: Option<std::ops::Range<u64>>,
 ) -> Result<Bytes, Stop<S::Error, RB>>
 where
@@ -279,6 +284,30 @@ where
     let failed =
         |e: deltaglider_codec::Error| S3Error::internal(format!("cannot reconstruct {key}: {e}"));
     let stopwatch = Stopwatch::start();
+    if let Some(info) = meta.gzip {
+        let (body, sha256, max) = (
+            delta.clone(),
+            meta.file_sha256,
+            shared.config.max_object_size,
+        );
+        let whole = shared
+            .config
+            .offload
+            .run_or_fail(move || {
+                let (payload, _) = reference
+                    .payload(max)
+                    .ok_or("the reference has no gzip payload")?;
+                payload::decode(payload, &body, info, expected_len, &sha256)
+            })
+            .await?
+            .map_err(|e| S3Error::internal(format!("cannot reconstruct {key}: {e}")))?;
+        shared.counters.decoded(stopwatch.micros());
+        let whole = Bytes::from(whole);
+        return Ok(match range {
+            Some(r) => whole.slice(r.start as usize..r.end as usize),
+            None => whole,
+        });
+    }
     let bytes = match range {
         Some(r) => {
             match deltaglider_codec::decode_range(&reference.bytes, delta, expected_len, r.clone())

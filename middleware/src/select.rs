@@ -33,6 +33,9 @@ pub(crate) struct Chosen {
     /// The reference holds exactly the target's bytes (this upload seeded it, or re-sends
     /// it): its tiny delta says nothing about how versions drift.
     pub(crate) same_bytes: bool,
+    /// Target and reference are gzip and were compared by their decompressed payloads:
+    /// the target is a candidate for a payload delta (`crate::payload`).
+    pub(crate) by_payload: bool,
 }
 
 /// The smallest delta ratio seen against each reference: the cost model's estimate of how
@@ -100,18 +103,45 @@ where
         candidates.push((ref_key, found));
     }
     // Sketching reads every byte of the target (and, once, of each reference): off the
-    // executor, like encoding.
+    // executor, like encoding. A gzip target is compared by its decompressed payload with
+    // the payloads of gzip references (compressed bytes hide all similarity).
     let references: Vec<Reference> = candidates.iter().map(|(_, r)| r.clone()).collect();
     let target = data.clone();
-    let scores = shared
+    let gzip_bound = shared
+        .config
+        .gzip_payloads
+        .then_some(shared.config.max_object_size);
+    let (scores, by_payload) = shared
         .config
         .offload
         .run_or_fail(move || {
-            let sketch = Sketch::of(&target);
-            references
-                .iter()
-                .map(|r| (sketch.similarity(r.sketch()), r.bytes == target))
-                .collect::<Vec<_>>()
+            let payload = gzip_bound
+                .filter(|_| crate::payload::is_gzip(&target))
+                .and_then(|max| {
+                    crate::payload::inflate(&target, usize::try_from(max).unwrap_or(usize::MAX))
+                });
+            let scores = match (&payload, gzip_bound) {
+                (Some(payload), Some(max)) => {
+                    let sketch = Sketch::of(payload);
+                    references
+                        .iter()
+                        .map(|r| {
+                            let similarity = r
+                                .payload(max)
+                                .map_or(Some(0.0), |(_, s)| sketch.similarity(s));
+                            (similarity, r.bytes == target)
+                        })
+                        .collect::<Vec<_>>()
+                }
+                _ => {
+                    let sketch = Sketch::of(&target);
+                    references
+                        .iter()
+                        .map(|r| (sketch.similarity(r.sketch()), r.bytes == target))
+                        .collect()
+                }
+            };
+            (scores, payload.is_some())
         })
         .await?;
     // The most similar; on a tie, the newest (listed first).
@@ -129,6 +159,7 @@ where
         similarity,
         count,
         same_bytes,
+        by_payload,
     })
 }
 
@@ -213,6 +244,7 @@ where
         similarity: Some(1.0),
         count: count + 1,
         same_bytes: true,
+        by_payload: false,
     }))
 }
 

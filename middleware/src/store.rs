@@ -14,7 +14,7 @@ use crate::meta::{self, Kind, ObjectMeta, RefInfo};
 use crate::metrics::Stopwatch;
 use crate::reference;
 use crate::time;
-use crate::{checksum, chunked, select};
+use crate::{checksum, chunked, payload, select};
 
 /// Client headers stored with the object, as S3 would store them.
 const KEPT_HEADERS: &[&str] = &[
@@ -203,12 +203,39 @@ where
     let hopeless = chosen
         .similarity
         .is_some_and(|s| s < (1.0 - config.max_delta_ratio) / 4.0);
+    let limit = (data.len() as f64 * config.max_delta_ratio) as u64;
+    let mut gzip = None;
     let (mut encoded, sha256, md5) = if hopeless {
         tracing::debug!(similarity = ?chosen.similarity, "too little shared with the reference: not encoding");
-        let limit = (data.len() as f64 * config.max_delta_ratio) as u64;
         let target = data.clone();
         let (sha256, md5) = offloaded(shared, move || hash(&target, md5)).await?;
         (Ok(Encoded::Exceeded { limit }), sha256, md5)
+    } else if chosen.by_payload && !chosen.same_bytes {
+        let (reference, target) = (chosen.reference.clone(), data.clone());
+        let (max, ratio) = (config.max_object_size, config.max_delta_ratio);
+        let (outcome, sha256, md5) = offloaded(shared, move || {
+            let (sha256, md5) = hash(&target, md5);
+            let outcome = match reference.payload(max) {
+                Some((payload, _)) => {
+                    let max = usize::try_from(max).unwrap_or(usize::MAX);
+                    payload::encode(payload, &target, &options, ratio, max)
+                }
+                None => Ok(payload::Outcome::Unsupported),
+            };
+            (outcome, sha256, md5)
+        })
+        .await?;
+        let encoded = match outcome.map_err(S3Error::internal)? {
+            payload::Outcome::Delta { body, info } => {
+                gzip = Some(info);
+                Encoded::Delta(body)
+            }
+            payload::Outcome::Exceeded { limit } => Encoded::Exceeded { limit },
+            // Its compressed bytes share nothing with the reference's (the payloads were
+            // compared): stored whole.
+            payload::Outcome::Unsupported => Encoded::Exceeded { limit },
+        };
+        (Ok(encoded), sha256, md5)
     } else {
         let (reference, target) = (chosen.reference.bytes.clone(), data.clone());
         offloaded(shared, move || {
@@ -226,6 +253,7 @@ where
             select::new_reference(shared, inner, bucket, key, &data, &sha256, chosen.count).await?
     {
         chosen = renewed;
+        gzip = None;
         let (reference, target) = (chosen.reference.bytes.clone(), data.clone());
         encoded = offloaded(shared, move || {
             deltaglider_codec::encode(&reference, &target, &options)
@@ -239,6 +267,16 @@ where
     } = chosen;
     let encoded = encoded.map_err(|e| S3Error::internal(format!("delta encoding failed: {e}")))?;
     let (stored_key, stale_key, body, kind) = match encoded {
+        Encoded::Delta(delta) if gzip.is_some() => {
+            // `payload::encode` decoded it again already.
+            shared.counters.encoded(stopwatch.micros());
+            (
+                keys::delta_key(key),
+                key.to_owned(),
+                Bytes::from(delta),
+                Kind::Delta,
+            )
+        }
         Encoded::Delta(delta) => {
             // Never store what cannot be read back: a codec bug must not lose data. The
             // original is at hand, so comparing bytes beats hashing them again.
@@ -297,6 +335,7 @@ where
             .iter()
             .map(|(a, v)| ((*a).to_owned(), v.clone()))
             .collect(),
+        gzip: gzip.filter(|_| kind == Kind::Delta),
     };
     let stored_len = body.len();
     let mut request = inner.request(Method::PUT, bucket, &stored_key, "");

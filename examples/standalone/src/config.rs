@@ -53,6 +53,11 @@ pub(crate) struct Args {
     /// default best-3).
     #[arg(long, env = "DELTAGLIDER_REFERENCES")]
     pub(crate) references: Option<String>,
+    /// Deltas inside gzip (`.tgz`, `.tar.gz`, `.gz`): delta the decompressed payload and
+    /// keep a recipe that recompresses it byte for byte (default true). Reading such an
+    /// object back recompresses it: slower than a plain delta.
+    #[arg(long, env = "DELTAGLIDER_GZIP_PAYLOADS", value_name = "true|false")]
+    pub(crate) gzip_payloads: Option<bool>,
     /// Memory for cached references, in MiB.
     #[arg(long, env = "DELTAGLIDER_CACHE_SIZE_MB")]
     pub(crate) cache_size_mb: Option<u64>,
@@ -80,6 +85,7 @@ struct File {
     max_delta_ratio: Option<f64>,
     cache_size_mb: Option<u64>,
     references: Option<String>,
+    gzip_payloads: Option<bool>,
     allow_anonymous: Option<bool>,
     raw: Option<bool>,
 }
@@ -102,6 +108,7 @@ pub(crate) struct Settings {
     pub(crate) max_delta_ratio: f64,
     pub(crate) cache_size_mb: u64,
     pub(crate) references: References,
+    pub(crate) gzip_payloads: bool,
     pub(crate) allow_anonymous: bool,
     pub(crate) raw: bool,
 }
@@ -177,6 +184,7 @@ impl Settings {
                     .as_deref()
                     .unwrap_or("best-3"),
             )?,
+            gzip_payloads: args.gzip_payloads.or(file.gzip_payloads).unwrap_or(true),
             allow_anonymous,
             raw: args.raw || file.raw.unwrap_or(false),
         })

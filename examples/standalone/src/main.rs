@@ -73,6 +73,7 @@ async fn run(settings: Settings) -> Result<(), String> {
             .max_delta_ratio(settings.max_delta_ratio)
             .cache_bytes(settings.cache_size_mb << 20)
             .references(settings.references)
+            .gzip_payloads(settings.gzip_payloads)
             // Encoding runs on tokio's blocking pool, not on the threads serving requests.
             .offload(|job| {
                 tokio::task::spawn_blocking(job);

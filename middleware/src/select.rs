@@ -38,36 +38,28 @@ pub(crate) struct Chosen {
     pub(crate) by_payload: bool,
 }
 
-/// The smallest delta ratio seen against each reference: the cost model's estimate of how
-/// far consecutive versions are apart. A hint kept in memory; losing it only delays a
-/// re-baseline.
+/// How many versions were encoded against each reference (by this instance): the cost
+/// model's `n`. A hint kept in memory; losing it only delays a re-baseline.
 #[derive(Debug, Default)]
 pub(crate) struct Hints {
-    smallest: Mutex<HashMap<(String, String), f64>>,
+    versions: Mutex<HashMap<(String, String), u32>>,
 }
 
 impl Hints {
-    /// Records `ratio` for `ref_key`; returns the smallest ratio seen before this one.
-    fn observe(&self, bucket: &str, ref_key: &str, ratio: f64) -> Option<f64> {
+    /// Counts one more version encoded against `ref_key`; returns the count with it.
+    fn observe(&self, bucket: &str, ref_key: &str) -> u32 {
         let mut map = self
-            .smallest
+            .versions
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if map.len() > 100_000 {
             map.clear();
         }
-        let entry = map.entry((bucket.to_owned(), ref_key.to_owned()));
-        match entry {
-            std::collections::hash_map::Entry::Occupied(mut seen) => {
-                let before = *seen.get();
-                seen.insert(before.min(ratio));
-                Some(before)
-            }
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(ratio);
-                None
-            }
-        }
+        let n = map
+            .entry((bucket.to_owned(), ref_key.to_owned()))
+            .or_insert(0);
+        *n = n.saturating_add(1);
+        *n
     }
 }
 
@@ -169,11 +161,13 @@ where
 /// Cost model: deltas against a fixed reference grow as versions drift from it, about
 /// `a` (the ratio between consecutive versions) per version, so keeping a reference for
 /// `m` versions costs about `a·m²/2` object sizes in deltas, and a new reference costs one
-/// object size. The cost per version, `1/m + a·m/2`, is smallest at `m = √(2/a)`, when the
-/// delta ratio has reached `a·m = √(2a)`: that is the threshold. `a` is estimated as the
-/// smallest ratio seen against the reference. An object that resembles no reference is
-/// stored whole anyway, so making it a reference costs nothing and gives later versions a
-/// base (up to [`MAX_REFERENCES`] per deltaspace).
+/// object size. The cost per version, `1/m + a·m/2`, is smallest at `m = √(2/a)`. The
+/// `n`-th version against a reference, at ratio `r ≈ a·n`, estimates `a ≈ r/n`; it is at
+/// or past that optimum when `n ≥ √(2n/r)`, i.e. when `n·r ≥ 2`: that is the rule. (The
+/// smallest ratio seen is a poor estimate of `a`: patch releases a few bytes apart would
+/// make it tiny, and every minor release would then pay for a new reference.) An object
+/// that resembles no reference is stored whole anyway, so making it a reference costs
+/// nothing and gives later versions a base (up to [`MAX_REFERENCES`] per deltaspace).
 pub(crate) fn rebaseline_due(
     shared: &Shared,
     bucket: &str,
@@ -190,19 +184,18 @@ pub(crate) fn rebaseline_due(
     let Some(ratio) = ratio else {
         return chosen.count < MAX_REFERENCES;
     };
-    let Some(smallest) = shared.hints.observe(bucket, &chosen.key, ratio) else {
-        return false;
-    };
-    let due = drifted(ratio, smallest);
+    let versions = shared.hints.observe(bucket, &chosen.key);
+    let due = drifted(ratio, versions);
     if due {
-        tracing::debug!(ratio, smallest, ref_key = chosen.key, "re-baselining");
+        tracing::debug!(ratio, versions, ref_key = chosen.key, "re-baselining");
     }
     due
 }
 
-/// The cost model's threshold: a delta ratio of `√(2a)`, `a` the consecutive-version ratio.
-fn drifted(ratio: f64, consecutive: f64) -> bool {
-    ratio >= (2.0 * consecutive).sqrt()
+/// The cost model's rule: the `n`-th version against a reference, at delta ratio `r`, is
+/// due to become a reference when `n·r ≥ 2`.
+fn drifted(ratio: f64, versions: u32) -> bool {
+    f64::from(versions) * ratio >= 2.0
 }
 
 /// Makes `data` a content-named reference of `key`'s deltaspace (`reference.<h>.bin`).
@@ -285,20 +278,24 @@ mod tests {
 
     #[test]
     fn cost_model_threshold() {
-        // Daily dumps 0.5 % apart: renew at 10 %, not before.
-        assert!(!drifted(0.05, 0.005));
-        assert!(drifted(0.10, 0.005));
-        // Versions 9 % apart: the threshold (42 %) is near the give-up ratio.
-        assert!(!drifted(0.30, 0.09));
-        assert!(drifted(0.43, 0.09));
+        // Daily dumps drifting 0.5 % a day: the 19th is at 9.5 %, the 20th at 10 %, the
+        // optimum √(2/a) = 20 versions.
+        assert!(!drifted(19.0 * 0.005, 19));
+        assert!(drifted(20.0 * 0.005, 20));
+        // A jump (a minor release at 30 %) is not worth a reference on its own...
+        assert!(!drifted(0.30, 4));
+        // ...but staying there for seven versions is.
+        assert!(drifted(0.30, 7));
+        // Versions 25 % apart each: by the second version the ratio is past max_delta_ratio.
+        assert!(!drifted(0.25, 1));
     }
 
     #[test]
-    fn hints_keep_the_smallest_ratio() {
+    fn hints_count_versions_per_reference() {
         let hints = Hints::default();
-        assert_eq!(hints.observe("b", "p/reference.bin", 0.02), None);
-        assert_eq!(hints.observe("b", "p/reference.bin", 0.01), Some(0.02));
-        assert_eq!(hints.observe("b", "p/reference.bin", 0.05), Some(0.01));
-        assert_eq!(hints.observe("b", "q/reference.bin", 0.05), None);
+        assert_eq!(hints.observe("b", "p/reference.bin"), 1);
+        assert_eq!(hints.observe("b", "p/reference.bin"), 2);
+        assert_eq!(hints.observe("b", "q/reference.bin"), 1);
+        assert_eq!(hints.observe("c", "p/reference.bin"), 1);
     }
 }

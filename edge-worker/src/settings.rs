@@ -25,6 +25,8 @@ pub struct SettingsError {
 /// | `DELTAGLIDER_MAX_DELTA_RATIO` | `0.5` | store as a delta only below this delta/original ratio |
 /// | `DELTAGLIDER_MAX_OBJECT_SIZE` | 8 MiB | eligible objects larger than this are stored whole |
 /// | `DELTAGLIDER_CACHE_BYTES` | 0 | references kept in the isolate's memory between requests |
+/// | `DELTAGLIDER_GZIP_PAYLOADS` | `false` | store gzip uploads as payload deltas (CPU-heavy: about a second of CPU per 10 MB of payload); reading them is always on |
+/// | `DELTAGLIDER_MAX_PAYLOAD_SIZE` | 32 MiB | the largest decompressed gzip payload handled (reading a payload delta rebuilds it in memory) |
 /// | `DELTAGLIDER_RAW` | `false` | serve the bucket as stored, without the `DeltaLayer` (deltas, references and DeltaGlider metadata visible): for inspection and interoperability tests |
 ///
 /// Without credentials and without `DELTAGLIDER_ALLOW_ANONYMOUS=true`, every request is
@@ -45,6 +47,10 @@ pub struct Settings {
     pub max_object_size: u64,
     /// See [`DeltaConfig::cache_bytes`].
     pub cache_bytes: u64,
+    /// See [`DeltaConfig::gzip_payloads`].
+    pub gzip_payloads: bool,
+    /// See [`DeltaConfig::max_payload_size`].
+    pub max_payload_size: u64,
     /// Serve the stored objects as they are, without the layer.
     pub raw: bool,
 }
@@ -66,6 +72,8 @@ impl Default for Settings {
             max_delta_ratio: 0.5,
             max_object_size: DEFAULT_MAX_OBJECT_SIZE,
             cache_bytes: 0,
+            gzip_payloads: false,
+            max_payload_size: 32 << 20,
             raw: false,
         }
     }
@@ -102,6 +110,14 @@ impl Settings {
         if let Some(value) = get("DELTAGLIDER_ALLOW_ANONYMOUS") {
             settings.allow_anonymous = parse_bool("DELTAGLIDER_ALLOW_ANONYMOUS", value)?;
         }
+        if let Some(value) = get("DELTAGLIDER_GZIP_PAYLOADS") {
+            settings.gzip_payloads = parse_bool("DELTAGLIDER_GZIP_PAYLOADS", value)?;
+        }
+        if let Some(value) = get("DELTAGLIDER_MAX_PAYLOAD_SIZE") {
+            settings.max_payload_size = parse_bytes(&value).ok_or_else(|| {
+                invalid("DELTAGLIDER_MAX_PAYLOAD_SIZE", value, "not a byte count")
+            })?;
+        }
         if let Some(value) = get("DELTAGLIDER_RAW") {
             settings.raw = parse_bool("DELTAGLIDER_RAW", value)?;
         }
@@ -137,6 +153,8 @@ impl Settings {
             .max_delta_ratio(self.max_delta_ratio)
             .max_object_size(self.max_object_size)
             .cache_bytes(self.cache_bytes)
+            .gzip_payloads(self.gzip_payloads)
+            .max_payload_size(self.max_payload_size)
     }
 }
 
@@ -205,6 +223,8 @@ mod tests {
             ("DELTAGLIDER_MAX_DELTA_RATIO", "0.4"),
             ("DELTAGLIDER_MAX_OBJECT_SIZE", "8MiB"),
             ("DELTAGLIDER_CACHE_BYTES", "65536"),
+            ("DELTAGLIDER_GZIP_PAYLOADS", "true"),
+            ("DELTAGLIDER_MAX_PAYLOAD_SIZE", "64MiB"),
         ])
         .expect("valid");
         assert_eq!(settings.bucket, "releases");
@@ -213,6 +233,8 @@ mod tests {
         assert_eq!(settings.max_delta_ratio, 0.4);
         assert_eq!(settings.max_object_size, 8 << 20);
         assert_eq!(settings.cache_bytes, 65536);
+        assert!(settings.gzip_payloads);
+        assert_eq!(settings.max_payload_size, 64 << 20);
     }
 
     #[test]

@@ -42,6 +42,17 @@ def similar_pair(size):
     return v1, bytes(v2)
 
 
+def similar_tgz_pair():
+    """Two .tgz releases of a text tree, one line apart (zlib level 9, as npm and tar use)."""
+    import gzip
+    import random
+    rng = random.Random(3)
+    words = [b"fn", b"let", b"struct", b"impl", b"pub", b"use", b"match", b"value", b"\n"]
+    tree = b" ".join(rng.choice(words) for _ in range(300_000))
+    changed = tree[:200_000] + b"a changed line\n" + tree[200_000:]
+    return gzip.compress(tree, 9, mtime=1), gzip.compress(changed, 9, mtime=2)
+
+
 def expect_error(call, code, status):
     try:
         call()
@@ -198,6 +209,17 @@ def interop(edge, raw, proxy, proxy_raw):
     for key, data in (("native/n-1.zip", n1), ("native/n-2.zip", n2)):
         assert edge.get_object(Bucket=BUCKET, Key=key)["Body"].read() == data, key
         assert edge.head_object(Bucket=BUCKET, Key=key)["ContentLength"] == len(data)
+    # A payload delta (format 2: a .tgz stored as recipe + delta of its tar) written by the
+    # native proxy reads at the edge too.
+    t1, t2 = similar_tgz_pair()
+    proxy.put_object(Bucket=BUCKET, Key="nativegz/t-1.tgz", Body=t1)
+    proxy.put_object(Bucket=BUCKET, Key="nativegz/t-2.tgz", Body=t2)
+    stored = raw_keys(proxy_raw, "nativegz/")
+    meta = proxy_raw.head_object(Bucket=BUCKET, Key="nativegz/t-2.tgz.delta")["Metadata"]
+    assert meta["dg-format"] == "2" and meta["dg-payload"] == "gzip", meta
+    carry(proxy_raw, raw, stored)
+    for key, data in (("nativegz/t-1.tgz", t1), ("nativegz/t-2.tgz", t2)):
+        assert edge.get_object(Bucket=BUCKET, Key=key)["Body"].read() == data, key
     e1, e2 = similar_pair(2_000_000)
     edge.put_object(Bucket=BUCKET, Key="fromedge/e-1.zip", Body=e1)
     edge.put_object(Bucket=BUCKET, Key="fromedge/e-2.zip", Body=e2)

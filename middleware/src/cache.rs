@@ -35,6 +35,18 @@ impl CachedRef {
         self.sketch.get_or_init(|| Sketch::of(&self.bytes))
     }
 
+    /// The memory this entry may hold: its bytes, plus — for a gzip reference, whose
+    /// payload may be inflated beside it — the payload size its last member's trailer
+    /// declares (ISIZE), known before the payload is.
+    fn weight(&self) -> u64 {
+        let bytes = self.bytes.len() as u64;
+        if !crate::payload::is_gzip(&self.bytes) || self.bytes.len() < 18 {
+            return bytes;
+        }
+        let tail = &self.bytes[self.bytes.len() - 4..];
+        bytes + u64::from(u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]))
+    }
+
     /// The decompressed payload of a gzip reference, at most `max` bytes, and its sketch.
     /// CPU-heavy on first use: call it off the executor.
     pub(crate) fn payload(&self, max: u64) -> Option<&(Bytes, Sketch)> {
@@ -112,7 +124,7 @@ impl RefCache {
     }
 
     pub(crate) fn insert(&self, bucket: &str, key: &str, reference: CachedRef) {
-        let size = reference.bytes.len() as u64;
+        let size = reference.weight();
         if size > self.max_bytes {
             return;
         }
@@ -123,7 +135,7 @@ impl RefCache {
             .map
             .insert((bucket.to_owned(), key.to_owned()), (reference, now))
         {
-            entries.bytes -= old.bytes.len() as u64;
+            entries.bytes -= old.weight();
         }
         entries.bytes += size;
         while entries.bytes > self.max_bytes {
@@ -136,7 +148,7 @@ impl RefCache {
                 break;
             };
             if let Some((gone, _)) = entries.map.remove(&oldest) {
-                entries.bytes -= gone.bytes.len() as u64;
+                entries.bytes -= gone.weight();
             }
         }
     }
@@ -144,7 +156,7 @@ impl RefCache {
     pub(crate) fn remove(&self, bucket: &str, key: &str) {
         let mut entries = self.lock();
         if let Some((gone, _)) = entries.map.remove(&(bucket.to_owned(), key.to_owned())) {
-            entries.bytes -= gone.bytes.len() as u64;
+            entries.bytes -= gone.weight();
         }
     }
 

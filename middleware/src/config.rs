@@ -86,6 +86,7 @@ pub struct DeltaConfig {
     pub(crate) offload: crate::offload::Offload,
     pub(crate) encode_threads: usize,
     pub(crate) gzip_payloads: bool,
+    pub(crate) max_payload_size: u64,
 }
 
 /// Which reference a new object is encoded against (`docs/DESIGN.md`, "Choosing and
@@ -117,6 +118,7 @@ impl Default for DeltaConfig {
             offload: crate::offload::Offload::default(),
             encode_threads: default_threads(),
             gzip_payloads: cfg!(feature = "gzip"),
+            max_payload_size: 1 << 30,
         }
     }
 }
@@ -223,6 +225,16 @@ impl DeltaConfig {
     /// with the `gzip` feature.
     pub fn gzip_payloads(mut self, on: bool) -> Self {
         self.gzip_payloads = on && cfg!(feature = "gzip");
+        self
+    }
+
+    /// The largest decompressed payload of a gzip object or reference the layer handles
+    /// (default 1 GiB): memory for payload deltas is bounded by it. A larger gzip upload is
+    /// stored by the plain rules; reading a payload delta whose payload exceeds it fails
+    /// with 500 `InternalError` (a deployment that reads what a larger one wrote needs as
+    /// large a bound).
+    pub fn max_payload_size(mut self, bytes: u64) -> Self {
+        self.max_payload_size = bytes;
         self
     }
 

@@ -288,15 +288,21 @@ where
         let (body, sha256, max) = (
             delta.clone(),
             meta.file_sha256,
-            shared.config.max_object_size,
+            shared.config.max_payload_size,
         );
         let whole = shared
             .config
             .offload
             .run_or_fail(move || {
+                if info.payload_size > max {
+                    return Err(format!(
+                        "its payload ({} bytes) exceeds this layer's max_payload_size ({max})",
+                        info.payload_size
+                    ));
+                }
                 let (payload, _) = reference
                     .payload(max)
-                    .ok_or("the reference has no gzip payload")?;
+                    .ok_or("the reference has no gzip payload within max_payload_size")?;
                 payload::decode(payload, &body, info, expected_len, &sha256)
             })
             .await?

@@ -102,7 +102,7 @@ where
     let gzip_bound = shared
         .config
         .gzip_payloads
-        .then_some(shared.config.max_object_size);
+        .then_some(shared.config.max_payload_size);
     let (scores, by_payload) = shared
         .config
         .offload

@@ -212,7 +212,7 @@ where
         (Ok(Encoded::Exceeded { limit }), sha256, md5)
     } else if chosen.by_payload && !chosen.same_bytes {
         let (reference, target) = (chosen.reference.clone(), data.clone());
-        let (max, ratio) = (config.max_object_size, config.max_delta_ratio);
+        let (max, ratio) = (config.max_payload_size, config.max_delta_ratio);
         let (outcome, sha256, md5) = offloaded(shared, move || {
             let (sha256, md5) = hash(&target, md5);
             let outcome = match reference.payload(max) {

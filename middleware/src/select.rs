@@ -38,28 +38,37 @@ pub(crate) struct Chosen {
     pub(crate) by_payload: bool,
 }
 
-/// How many versions were encoded against each reference (by this instance): the cost
-/// model's `n`. A hint kept in memory; losing it only delays a re-baseline.
+/// The delta ratios of the versions encoded against each reference (by this instance), in
+/// order: the cost model's evidence of how versions drift from a reference. A hint kept in
+/// memory; losing it only delays a re-baseline.
 #[derive(Debug, Default)]
 pub(crate) struct Hints {
-    versions: Mutex<HashMap<(String, String), u32>>,
+    ratios: Mutex<HashMap<(String, String), Vec<f64>>>,
 }
 
+/// History kept per reference; a re-baseline is long due before it fills.
+const MAX_HISTORY: usize = 256;
+
 impl Hints {
-    /// Counts one more version encoded against `ref_key`; returns the count with it.
-    fn observe(&self, bucket: &str, ref_key: &str) -> u32 {
+    /// Records the ratio of one more version encoded against `ref_key`; returns the
+    /// history with it.
+    fn observe(&self, bucket: &str, ref_key: &str, ratio: f64) -> Vec<f64> {
         let mut map = self
-            .versions
+            .ratios
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if map.len() > 100_000 {
             map.clear();
         }
-        let n = map
+        let history = map
             .entry((bucket.to_owned(), ref_key.to_owned()))
-            .or_insert(0);
-        *n = n.saturating_add(1);
-        *n
+            .or_default();
+        if history.len() < MAX_HISTORY {
+            history.push(ratio);
+        } else if let Some(last) = history.last_mut() {
+            *last = ratio;
+        }
+        history.clone()
     }
 }
 
@@ -158,16 +167,19 @@ where
 /// Whether the object just encoded against `chosen` (delta/original `ratio`, `None` when
 /// no delta came under the limit) should become a reference itself.
 ///
-/// Cost model: deltas against a fixed reference grow as versions drift from it, about
-/// `a` (the ratio between consecutive versions) per version, so keeping a reference for
-/// `m` versions costs about `a·m²/2` object sizes in deltas, and a new reference costs one
-/// object size. The cost per version, `1/m + a·m/2`, is smallest at `m = √(2/a)`. The
-/// `n`-th version against a reference, at ratio `r ≈ a·n`, estimates `a ≈ r/n`; it is at
-/// or past that optimum when `n ≥ √(2n/r)`, i.e. when `n·r ≥ 2`: that is the rule. (The
-/// smallest ratio seen is a poor estimate of `a`: patch releases a few bytes apart would
-/// make it tiny, and every minor release would then pay for a new reference.) An object
-/// that resembles no reference is stored whole anyway, so making it a reference costs
-/// nothing and gives later versions a base (up to [`MAX_REFERENCES`] per deltaspace).
+/// Cost model (`docs/DESIGN.md`, "Choosing and renewing references"): a new reference costs
+/// one object size now; what it buys is that the versions after it delta against it
+/// instead of the old one. The `n` ratios seen against the current reference, `r₁ … rₙ`,
+/// are the evidence. Over a horizon of `h = n/2` further versions (a stream is assumed to
+/// go on for half as long again as it has with this reference), the old reference would
+/// keep drifting at the recent slope `s = (rₙ − rₙ₋ₕ)/h`, while a new one would drift as
+/// this one did from its start; renewing now pays when
+/// `Σⱼ₌₁..ₕ (rₙ + s·j − rⱼ) > 1`. Steady drift `rⱼ = a·j` gives `n·rₙ ≥ 2`, the optimum
+/// of the steady-state model (renew after `√(2/a)` versions); drift that levels off (the
+/// new reference would soon be as far from later versions) or steps that are rare never
+/// repay a whole object, and are left alone. An object that resembles no reference is
+/// stored whole anyway, so making it a reference costs nothing and gives later versions a
+/// base (up to [`MAX_REFERENCES`] per deltaspace).
 pub(crate) fn rebaseline_due(
     shared: &Shared,
     bucket: &str,
@@ -184,18 +196,38 @@ pub(crate) fn rebaseline_due(
     let Some(ratio) = ratio else {
         return chosen.count < MAX_REFERENCES;
     };
-    let versions = shared.hints.observe(bucket, &chosen.key);
-    let due = drifted(ratio, versions);
+    let history = shared.hints.observe(bucket, &chosen.key, ratio);
+    let due = renewal_pays(&history);
     if due {
-        tracing::debug!(ratio, versions, ref_key = chosen.key, "re-baselining");
+        tracing::debug!(
+            ratio,
+            versions = history.len(),
+            ref_key = chosen.key,
+            "re-baselining"
+        );
     }
     due
 }
 
-/// The cost model's rule: the `n`-th version against a reference, at delta ratio `r`, is
-/// due to become a reference when `n·r ≥ 2`.
-fn drifted(ratio: f64, versions: u32) -> bool {
-    f64::from(versions) * ratio >= 2.0
+/// The cost model's rule over the ratios seen against one reference, in order.
+fn renewal_pays(ratios: &[f64]) -> bool {
+    let n = ratios.len();
+    let (Some(&first), Some(&now)) = (ratios.first(), ratios.last()) else {
+        return false;
+    };
+    let horizon = (n / 2).max(1);
+    // The recent slope: over as many versions as the horizon looks ahead.
+    let slope = match n.checked_sub(horizon + 1).map(|i| ratios[i]) {
+        Some(then) => ((now - then) / horizon as f64).max(0.0),
+        None if n > 1 => ((now - first) / (n - 1) as f64).max(0.0),
+        None => 0.0,
+    };
+    let gain: f64 = ratios[..horizon]
+        .iter()
+        .enumerate()
+        .map(|(j, r)| now + slope * (j + 1) as f64 - r)
+        .sum();
+    gain > 1.0
 }
 
 /// Makes `data` a content-named reference of `key`'s deltaspace (`reference.<h>.bin`).
@@ -276,26 +308,47 @@ where
 mod tests {
     use super::*;
 
-    #[test]
-    fn cost_model_threshold() {
-        // Daily dumps drifting 0.5 % a day: the 19th is at 9.5 %, the 20th at 10 %, the
-        // optimum √(2/a) = 20 versions.
-        assert!(!drifted(19.0 * 0.005, 19));
-        assert!(drifted(20.0 * 0.005, 20));
-        // A jump (a minor release at 30 %) is not worth a reference on its own...
-        assert!(!drifted(0.30, 4));
-        // ...but staying there for seven versions is.
-        assert!(drifted(0.30, 7));
-        // Versions 25 % apart each: by the second version the ratio is past max_delta_ratio.
-        assert!(!drifted(0.25, 1));
+    /// Ratios `r(1) … r(n)` of a family drifting as `r`.
+    fn drift(n: usize, r: impl Fn(f64) -> f64) -> Vec<f64> {
+        (1..=n).map(|j| r(j as f64)).collect()
     }
 
     #[test]
-    fn hints_count_versions_per_reference() {
+    fn steady_drift_renews_at_the_optimum() {
+        // Daily dumps drifting 0.5 % a day: the optimum is √(2/a) = 20 versions.
+        let daily = |j: f64| 0.005 * j;
+        assert!(!renewal_pays(&drift(19, daily)));
+        assert!(renewal_pays(&drift(21, daily)));
+        // Faster drift, earlier renewal: 2 % a version → 10 versions.
+        let fast = |j: f64| 0.02 * j;
+        assert!(!renewal_pays(&drift(9, fast)));
+        assert!(renewal_pays(&drift(11, fast)));
+    }
+
+    #[test]
+    fn drift_that_levels_off_or_rare_steps_never_pay() {
+        // Wheels-like: 9 % at once, levelling off near 30 %.
+        let level = |j: f64| 0.3 - 0.21 * (-(j - 1.0) / 3.0).exp();
+        for n in 1..=15 {
+            assert!(!renewal_pays(&drift(n, level)), "{n}");
+        }
+        // npm-like: patch releases ~0, a 5 % step every third version — 1.7 % a
+        // version on average, whose optimum is about 11 versions: not before ten.
+        let steps = |j: f64| 0.05 * (j / 3.0).floor() + 0.0005;
+        for n in 1..=10 {
+            assert!(!renewal_pays(&drift(n, steps)), "{n}");
+        }
+        assert!(renewal_pays(&drift(15, steps)));
+        assert!(!renewal_pays(&[]));
+        assert!(!renewal_pays(&[0.45]));
+    }
+
+    #[test]
+    fn hints_keep_each_references_history() {
         let hints = Hints::default();
-        assert_eq!(hints.observe("b", "p/reference.bin"), 1);
-        assert_eq!(hints.observe("b", "p/reference.bin"), 2);
-        assert_eq!(hints.observe("b", "q/reference.bin"), 1);
-        assert_eq!(hints.observe("c", "p/reference.bin"), 1);
+        assert_eq!(hints.observe("b", "p/reference.bin", 0.02), [0.02]);
+        assert_eq!(hints.observe("b", "p/reference.bin", 0.01), [0.02, 0.01]);
+        assert_eq!(hints.observe("b", "q/reference.bin", 0.05), [0.05]);
+        assert_eq!(hints.observe("c", "p/reference.bin", 0.07), [0.07]);
     }
 }

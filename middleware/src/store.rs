@@ -390,6 +390,7 @@ where
         original = data.len(),
         stored = stored_len,
         storage,
+        gzip_payload = object.gzip.is_some(),
         "stored"
     );
     Ok(Stored {

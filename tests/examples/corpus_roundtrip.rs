@@ -8,6 +8,8 @@
 //! where `DIR` was built by `shared/corpus/build_corpus.sh` (files `NN_name` in version
 //! order) and each POLICY is `first` or `best-N` (default: `first best-1 best-3`).
 //!
+//! `CORPUS_LIST=1` lists what the layer stored for each family and policy (on stderr).
+//!
 //! "v2..N" is what the issue tracker's table measures: bytes stored for versions 2 to N
 //! (everything stored minus the first version's size) over their original bytes.
 
@@ -212,5 +214,23 @@ async fn run_layer(
         original as f64 / 1e6 / put_secs,
         original as f64 / 1e6 / get_secs,
     );
+    if std::env::var_os("CORPUS_LIST").is_some() {
+        // What the layer stored, for a look at the references it chose to keep.
+        let mut listing: Vec<(String, u64)> = std::fs::read_dir(root.join("corpus").join(name))
+            .map(|d| {
+                d.flatten()
+                    .map(|e| {
+                        let size = e.metadata().map(|m| m.len()).unwrap_or(0);
+                        (e.file_name().to_string_lossy().into_owned(), size)
+                    })
+                    .filter(|(n, _)| !n.starts_with('.'))
+                    .collect()
+            })
+            .unwrap_or_default();
+        listing.sort();
+        for (name, size) in listing {
+            eprintln!("    {scheme}: {name} {size}");
+        }
+    }
     let _ = std::fs::remove_dir_all(&root);
 }

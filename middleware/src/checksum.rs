@@ -4,8 +4,8 @@
 use http::{HeaderMap, StatusCode};
 use sha1::Digest as _;
 
+use crate::content_md5::base64_encode;
 use crate::error::S3Error;
-use crate::store::base64_encode;
 
 /// The algorithms S3 accepts, as they appear in header names.
 pub(crate) const ALGORITHMS: [&str; 5] = ["crc32", "crc32c", "crc64nvme", "sha1", "sha256"];

@@ -58,6 +58,7 @@ mod checksum;
 mod chunked;
 mod compat;
 mod config;
+mod content_md5;
 mod copy;
 mod delta;
 mod error;

@@ -14,10 +14,16 @@
 //! object as a delta and keeps its multipart ETag; UploadPartCopy reads delta sources),
 //! ListObjectsV2 and ListObjects (user keys in user-key order, original sizes and ETags),
 //! and counters ([`DeltaLayer::metrics`]). Everything else is forwarded untouched.
+//! A deltaspace may hold several references: a PUT encodes against the most similar of
+//! the newest few, and an object becomes a reference of its own when a cost model says
+//! so ([`DeltaConfig::references`]). gzip objects (`.tgz`, `.gz`) are stored as deltas of
+//! their decompressed payload plus a recipe that recompresses it byte for byte
+//! ([`DeltaConfig::gzip_payloads`], feature `gzip`); those are read whole, not streamed.
 //!
-//! Not yet: removal of unused references (they are kept, which costs space, never data),
-//! `x-amz-copy-source-if-*`, and streaming for objects larger than
-//! [`DeltaConfig::max_object_size`] (those are stored whole).
+//! Not yet: removal of a reference no delta names while other deltas remain in its
+//! deltaspace (it is kept until the deltaspace empties, which costs space, never data),
+//! `x-amz-copy-source-if-*`, ranged reads of the reference for Range GETs, and streaming
+//! for objects larger than [`DeltaConfig::max_object_size`] (those are stored whole).
 //!
 //! # Composition
 //!

@@ -74,6 +74,7 @@ async fn run(settings: Settings) -> Result<(), String> {
             .cache_bytes(settings.cache_size_mb << 20)
             .references(settings.references)
             .gzip_payloads(settings.gzip_payloads)
+            .max_payload_size(settings.max_payload_size_mb << 20)
             // Encoding runs on tokio's blocking pool, not on the threads serving requests.
             .offload(|job| {
                 tokio::task::spawn_blocking(job);

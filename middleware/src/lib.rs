@@ -20,9 +20,7 @@
 //! their decompressed payload plus a recipe that recompresses it byte for byte
 //! ([`DeltaConfig::gzip_payloads`], feature `gzip`); those are read whole, not streamed.
 //!
-//! Not yet: removal of a reference no delta names while other deltas remain in its
-//! deltaspace (it is kept until the deltaspace empties, which costs space, never data),
-//! `x-amz-copy-source-if-*`, ranged reads of the reference for Range GETs, and streaming
+//! Not yet: `x-amz-copy-source-if-*`, ranged reads of the reference for Range GETs, and streaming
 //! for objects larger than [`DeltaConfig::max_object_size`] (those are stored whole).
 //!
 //! # Composition
@@ -86,6 +84,7 @@ pub mod sigv4;
 mod store;
 mod time;
 pub mod unchunk;
+mod unused;
 
 pub use body::{BodyError, BoxError, Contents, Either, RequestBody, ResponseBody, Streamed};
 pub use cache::CacheStats;

@@ -1,7 +1,7 @@
 //! DeleteObject and DeleteObjects: remove whichever stored form of each key exists.
 //!
 //! When the last delta of a deltaspace goes, its reference goes too
-//! ([`reference::remove_if_unused`], safe against concurrent uploads).
+//! ([`unused::remove_unused_references`], safe against concurrent uploads).
 
 use futures_util::StreamExt;
 use http::{HeaderValue, Request, Response, StatusCode, header, request::Parts};
@@ -13,7 +13,7 @@ use crate::chunked;
 use crate::delta::Shared;
 use crate::error::{S3Error, escape_into};
 use crate::inner::{ByteBody, Inner, InnerS3, Stop};
-use crate::{keys, reference};
+use crate::{keys, unused};
 
 type Outcome<E, RB> = Result<Response<ResponseBody<RB>>, Stop<E, RB>>;
 
@@ -41,7 +41,7 @@ where
         .await
         .map_err(Stop::Inner)?;
     if response.status().is_success() {
-        reference::remove_if_unused(shared, inner, bucket, keys::deltaspace(key)).await;
+        unused::remove_unused_references(shared, inner, bucket, keys::deltaspace(key)).await;
     }
     Ok(response.map(Either::passthrough))
 }
@@ -117,7 +117,7 @@ where
     }
     out.push_str("</DeleteResult>");
     for space in &spaces {
-        reference::remove_if_unused(shared, inner, bucket, space).await;
+        unused::remove_unused_references(shared, inner, bucket, space).await;
     }
     let mut response = Response::new(Either::full(out));
     response.headers_mut().insert(

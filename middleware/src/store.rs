@@ -14,7 +14,7 @@ use crate::meta::{self, Kind, ObjectMeta, RefInfo};
 use crate::metrics::Stopwatch;
 use crate::reference;
 use crate::time;
-use crate::{checksum, chunked, content_md5, payload, select};
+use crate::{checksum, chunked, content_md5, payload, select, unused};
 
 /// Client headers stored with the object, as S3 would store them.
 const KEPT_HEADERS: &[&str] = &[
@@ -138,7 +138,7 @@ where
     RB: ByteBody,
 {
     inner.remove_stored(bucket, &keys::delta_key(key)).await?;
-    reference::remove_if_unused(shared, inner, bucket, keys::deltaspace(key)).await;
+    unused::remove_unused_references(shared, inner, bucket, keys::deltaspace(key)).await;
     Ok(())
 }
 

@@ -1,0 +1,237 @@
+//! Removing references no delta names any more — safely against concurrent uploads,
+//! without locks (`docs/DESIGN.md`, "Reference lifecycle").
+//!
+//! After a delta is deleted (or replaced by a whole object), its deltaspace is checked:
+//! with no delta left, every reference goes; otherwise each content-named reference that
+//! no remaining delta names (by `dg-ref-key`) goes. `reference.bin` stays while the
+//! deltaspace has deltas: it is the base the Python CLI reads.
+//!
+//! The remover reads a reference into memory, deletes it, then checks again and restores
+//! it if a delta naming it appeared meanwhile; an upload that wrote such a delta after that
+//! second check finds the reference gone and restores it itself
+//! (`reference::ensure_after_write`). Either way no delta outlives its reference.
+
+use bytes::Bytes;
+use http::{Method, StatusCode};
+
+use crate::delta::Shared;
+use crate::inner::{ByteBody, Inner, InnerS3, Stop, pass_error};
+use crate::keys;
+use crate::meta::ObjectMeta;
+use crate::reference::{create, list_page, load};
+
+/// Content-named references are looked for only in deltaspaces of at most this many
+/// deltas: finding the unused ones takes a HEAD of every delta, twice.
+const MAX_DELTAS_CHECKED: usize = 500;
+
+/// Called after a delta of deltaspace `space` was deleted or replaced: removes the
+/// references no delta needs any more. Best effort: the client's request already
+/// succeeded, and a reference left behind costs space, never data.
+pub(crate) async fn remove_unused_references<S, B, RB>(
+    shared: &Shared,
+    inner: &Inner<S>,
+    bucket: &str,
+    space: &str,
+) where
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
+{
+    match sweep(shared, inner, bucket, space).await {
+        Ok(()) => {}
+        Err(Stop::Reply(response)) => tracing::warn!(
+            bucket,
+            space,
+            status = response.status().as_u16(),
+            "could not remove unused references; they stay"
+        ),
+        Err(Stop::Inner(_)) => tracing::warn!(
+            bucket,
+            space,
+            "backend unreachable while removing unused references"
+        ),
+    }
+}
+
+async fn sweep<S, B, RB>(
+    shared: &Shared,
+    inner: &Inner<S>,
+    bucket: &str,
+    space: &str,
+) -> Result<(), Stop<S::Error, RB>>
+where
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
+{
+    let listed = list_space(inner, bucket, space).await?;
+    if listed.deltas.is_empty() {
+        for ref_key in &listed.references {
+            remove_one(shared, inner, bucket, space, ref_key).await?;
+        }
+        return Ok(());
+    }
+    let content_named: Vec<&String> = listed
+        .references
+        .iter()
+        .filter(|k| **k != keys::reference_key(space))
+        .collect();
+    if content_named.is_empty() || listed.deltas.len() > MAX_DELTAS_CHECKED {
+        return Ok(());
+    }
+    let Some(named) = named_references(inner, bucket, &listed.deltas).await? else {
+        return Ok(());
+    };
+    for ref_key in content_named {
+        if !named.contains(ref_key) {
+            remove_one(shared, inner, bucket, space, ref_key).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes reference `ref_key`, then restores it if a delta needs it after all.
+async fn remove_one<S, B, RB>(
+    shared: &Shared,
+    inner: &Inner<S>,
+    bucket: &str,
+    space: &str,
+    ref_key: &str,
+) -> Result<(), Stop<S::Error, RB>>
+where
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
+{
+    let Some(reference) = load(shared, inner, bucket, ref_key, None).await? else {
+        return Ok(());
+    };
+    inner.remove_stored(bucket, ref_key).await?;
+    if is_needed(inner, bucket, space, ref_key).await? {
+        tracing::info!(
+            bucket,
+            ref_key,
+            "a delta named the reference while it was being removed; restoring it"
+        );
+        let created = create(
+            inner,
+            bucket,
+            ref_key,
+            ref_key,
+            &reference.bytes,
+            &reference.sha256,
+        )
+        .await?;
+        if !(created.status.is_success()
+            || matches!(
+                created.status,
+                StatusCode::PRECONDITION_FAILED | StatusCode::CONFLICT
+            ))
+        {
+            return Err(pass_error(created));
+        }
+        return Ok(());
+    }
+    shared.cache.remove(bucket, ref_key);
+    tracing::info!(bucket, ref_key, "removed an unused reference");
+    Ok(())
+}
+
+/// Whether a delta of `space` (still) needs `ref_key`: any delta at all for
+/// `reference.bin`; for a content-named reference, one that names it — or one whose
+/// reference cannot be told, or too many deltas to look: then it is kept.
+async fn is_needed<S, B, RB>(
+    inner: &Inner<S>,
+    bucket: &str,
+    space: &str,
+    ref_key: &str,
+) -> Result<bool, Stop<S::Error, RB>>
+where
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
+{
+    let listed = list_space(inner, bucket, space).await?;
+    if listed.deltas.is_empty() {
+        return Ok(false);
+    }
+    if ref_key == keys::reference_key(space) || listed.deltas.len() > MAX_DELTAS_CHECKED {
+        return Ok(true);
+    }
+    Ok(named_references(inner, bucket, &listed.deltas)
+        .await?
+        .is_none_or(|named| named.iter().any(|k| k == ref_key)))
+}
+
+/// The references the given deltas name (`dg-ref-key`), or `None` when one of them cannot
+/// be read as a delta of ours or the Python CLI's (then nothing may be removed).
+async fn named_references<S, B, RB>(
+    inner: &Inner<S>,
+    bucket: &str,
+    deltas: &[String],
+) -> Result<Option<Vec<String>>, Stop<S::Error, RB>>
+where
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
+{
+    let mut named: Vec<String> = Vec::new();
+    for delta_key in deltas {
+        let head = inner
+            .fetch(
+                inner.request(Method::HEAD, bucket, delta_key, ""),
+                Bytes::new(),
+                0,
+            )
+            .await?;
+        match head.status {
+            // Deleted since the listing: it names nothing any more.
+            StatusCode::NOT_FOUND => continue,
+            s if s.is_success() => {}
+            _ => return Err(pass_error(head)),
+        }
+        let Ok(meta) = ObjectMeta::parse(delta_key, |name| head.meta(name)) else {
+            return Ok(None);
+        };
+        if let Some(reference) = meta.reference
+            && !named.contains(&reference.key)
+        {
+            named.push(reference.key);
+        }
+    }
+    Ok(Some(named))
+}
+
+/// The deltas and references stored directly in a deltaspace.
+struct Listed {
+    deltas: Vec<String>,
+    references: Vec<String>,
+}
+
+async fn list_space<S, B, RB>(
+    inner: &Inner<S>,
+    bucket: &str,
+    space: &str,
+) -> Result<Listed, Stop<S::Error, RB>>
+where
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
+{
+    let mut listed = Listed {
+        deltas: Vec::new(),
+        references: Vec::new(),
+    };
+    let mut token: Option<String> = None;
+    loop {
+        let page = list_page(inner, bucket, space, token.as_deref()).await?;
+        for object in page.objects {
+            if keys::deltaspace(&object.key) != space {
+                continue;
+            }
+            if object.key.ends_with(keys::DELTA_SUFFIX) {
+                listed.deltas.push(object.key);
+            } else if keys::is_reference(&object.key) {
+                listed.references.push(object.key);
+            }
+        }
+        match (page.truncated, page.next_token) {
+            (true, Some(t)) => token = Some(t),
+            _ => return Ok(listed),
+        }
+    }
+}

@@ -1,6 +1,6 @@
 //! DeltaGlider metadata on stored objects (`docs/FORMAT.md`, sections 4 and 5).
 //!
-//! Writing always uses the canonical `dg-` names of format version 1; reading also accepts
+//! Writing always uses the canonical `dg-` names (format version 1, or 2 for payload deltas); reading also accepts
 //! the legacy names of the Python CLI and DeltaGlider Proxy. Names are given without the
 //! `x-amz-meta-` prefix, lowercase, as S3 stores them.
 

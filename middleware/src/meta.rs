@@ -1,8 +1,8 @@
 //! DeltaGlider metadata on stored objects (`docs/FORMAT.md`, sections 4 and 5).
 //!
-//! Writing always uses the canonical `dg-` names (format version 1, or 2 for payload deltas); reading also accepts
-//! the legacy names of the Python CLI and DeltaGlider Proxy. Names are given without the
-//! `x-amz-meta-` prefix, lowercase, as S3 stores them.
+//! Writing always uses the canonical `dg-` names (format version 1, or 2 for payload
+//! deltas); reading also accepts the legacy names of the Python CLI and DeltaGlider Proxy.
+//! Names are given without the `x-amz-meta-` prefix, lowercase, as S3 stores them.
 
 use deltaglider_codec::{Md5Digest, Sha256Digest};
 

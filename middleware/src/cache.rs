@@ -1,5 +1,7 @@
-//! A byte-bounded cache of references. References are immutable, so entries never go
-//! stale; the least recently used ones are dropped to stay within the bound.
+//! Byte-bounded caches: of references (immutable, so entries never go stale) and of gzip
+//! archives rebuilt from payload deltas (keyed with the object's SHA-256, so an overwritten
+//! object is never answered from a stale entry). The least recently used entries are
+//! dropped to stay within each bound.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -38,7 +40,7 @@ impl CachedRef {
     /// The memory this entry may hold: its bytes, plus — for a gzip reference, whose
     /// payload may be inflated beside it — the payload size its last member's trailer
     /// declares (ISIZE), known before the payload is.
-    fn weight(&self) -> u64 {
+    fn memory(&self) -> u64 {
         let bytes = self.bytes.len() as u64;
         if !crate::payload::is_gzip(&self.bytes) || self.bytes.len() < 18 {
             return bytes;
@@ -61,11 +63,47 @@ impl CachedRef {
     }
 }
 
-#[derive(Debug, Default)]
-struct Entries {
-    map: HashMap<(String, String), (CachedRef, u64)>,
+/// What a cache entry counts against its cache's bound.
+pub(crate) trait Weigh: Clone {
+    /// Bytes of memory the entry holds.
+    fn weight(&self) -> u64;
+}
+
+impl Weigh for CachedRef {
+    fn weight(&self) -> u64 {
+        self.memory()
+    }
+}
+
+/// An object rebuilt from a payload delta, verified, with the SHA-256 it was verified
+/// against.
+#[derive(Debug, Clone)]
+pub(crate) struct Rebuilt {
+    pub(crate) bytes: Bytes,
+    pub(crate) sha256: Sha256Digest,
+}
+
+impl Weigh for Rebuilt {
+    fn weight(&self) -> u64 {
+        self.bytes.len() as u64
+    }
+}
+
+#[derive(Debug)]
+struct Entries<V> {
+    map: HashMap<(String, String), (V, u64)>,
     bytes: u64,
     clock: u64,
+}
+
+impl<V> Default for Entries<V> {
+    fn default() -> Self {
+        Self {
+            map: HashMap::new(),
+            bytes: 0,
+            clock: 0,
+        }
+    }
 }
 
 /// Hit and miss counts and size of the reference cache.
@@ -79,15 +117,22 @@ pub struct CacheStats {
     pub bytes: u64,
 }
 
+/// A least-recently-used cache keyed by (bucket, key), bounded in bytes.
 #[derive(Debug)]
-pub(crate) struct RefCache {
+pub(crate) struct Lru<V> {
     max_bytes: u64,
-    entries: Mutex<Entries>,
+    entries: Mutex<Entries<V>>,
     hits: AtomicU64,
     misses: AtomicU64,
 }
 
-impl RefCache {
+/// The reference cache.
+pub(crate) type RefCache = Lru<CachedRef>;
+
+/// Archives rebuilt from payload deltas.
+pub(crate) type RebuiltCache = Lru<Rebuilt>;
+
+impl<V: Weigh> Lru<V> {
     pub(crate) fn new(max_bytes: u64) -> Self {
         Self {
             max_bytes,
@@ -97,13 +142,13 @@ impl RefCache {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries<V>> {
         self.entries
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    pub(crate) fn get(&self, bucket: &str, key: &str) -> Option<CachedRef> {
+    pub(crate) fn get(&self, bucket: &str, key: &str) -> Option<V> {
         let mut entries = self.lock();
         entries.clock += 1;
         let now = entries.clock;
@@ -123,8 +168,8 @@ impl RefCache {
         found
     }
 
-    pub(crate) fn insert(&self, bucket: &str, key: &str, reference: CachedRef) {
-        let size = reference.weight();
+    pub(crate) fn insert(&self, bucket: &str, key: &str, value: V) {
+        let size = value.weight();
         if size > self.max_bytes {
             return;
         }
@@ -133,7 +178,7 @@ impl RefCache {
         let now = entries.clock;
         if let Some((old, _)) = entries
             .map
-            .insert((bucket.to_owned(), key.to_owned()), (reference, now))
+            .insert((bucket.to_owned(), key.to_owned()), (value, now))
         {
             entries.bytes -= old.weight();
         }

@@ -87,6 +87,7 @@ pub struct DeltaConfig {
     pub(crate) encode_threads: usize,
     pub(crate) gzip_payloads: bool,
     pub(crate) max_payload_size: u64,
+    pub(crate) rebuilt_cache_bytes: u64,
 }
 
 /// Which reference a new object is encoded against (`docs/DESIGN.md`, "Choosing and
@@ -119,6 +120,11 @@ impl Default for DeltaConfig {
             encode_threads: default_threads(),
             gzip_payloads: cfg!(feature = "gzip"),
             max_payload_size: 256 << 20,
+            rebuilt_cache_bytes: if cfg!(target_arch = "wasm32") {
+                0
+            } else {
+                128 << 20
+            },
         }
     }
 }
@@ -237,6 +243,15 @@ impl DeltaConfig {
     /// large a bound).
     pub fn max_payload_size(mut self, bytes: u64) -> Self {
         self.max_payload_size = bytes;
+        self
+    }
+
+    /// Bytes of gzip archives rebuilt from payload deltas kept in memory (default 128 MiB;
+    /// 0 on wasm32). Rebuilding recompresses the payload, far slower than decoding a plain
+    /// delta; a release that is downloaded again and again is rebuilt once. Entries are
+    /// keyed with the object's SHA-256, so an overwritten object is never served stale.
+    pub fn rebuilt_cache_bytes(mut self, bytes: u64) -> Self {
+        self.rebuilt_cache_bytes = bytes;
         self
     }
 

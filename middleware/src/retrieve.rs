@@ -16,6 +16,7 @@ use http::header::{self, HeaderName};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, request::Parts};
 
 use crate::body::{Either, ResponseBody, Streamed};
+use crate::cache::Rebuilt;
 use crate::compat::MaybeSend;
 use crate::delta::Shared;
 use crate::error::S3Error;
@@ -285,6 +286,15 @@ where
         |e: deltaglider_codec::Error| S3Error::internal(format!("cannot reconstruct {key}: {e}"));
     let stopwatch = Stopwatch::start();
     if let Some(info) = meta.gzip {
+        let slice = |whole: Bytes| match &range {
+            Some(r) => whole.slice(r.start as usize..r.end as usize),
+            None => whole,
+        };
+        if let Some(hit) = shared.rebuilt.get(bucket, key)
+            && hit.sha256 == meta.file_sha256
+        {
+            return Ok(slice(hit.bytes));
+        }
         let (body, sha256, max) = (
             delta.clone(),
             meta.file_sha256,
@@ -309,10 +319,15 @@ where
             .map_err(|e| S3Error::internal(format!("cannot reconstruct {key}: {e}")))?;
         shared.counters.decoded(stopwatch.micros());
         let whole = Bytes::from(whole);
-        return Ok(match range {
-            Some(r) => whole.slice(r.start as usize..r.end as usize),
-            None => whole,
-        });
+        shared.rebuilt.insert(
+            bucket,
+            key,
+            Rebuilt {
+                bytes: whole.clone(),
+                sha256: meta.file_sha256,
+            },
+        );
+        return Ok(slice(whole));
     }
     let bytes = match range {
         Some(r) => {

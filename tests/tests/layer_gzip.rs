@@ -277,3 +277,53 @@ async fn a_layer_without_payload_deltas_still_reads_them() {
     );
     assert!(Sha256::digest(&get(&off, "app/v1.tgz").await) == Sha256::digest(&versions[1]));
 }
+
+#[tokio::test]
+async fn rebuilt_archives_are_cached_by_content_never_served_stale() {
+    let (root, s3) = bucket("gzip-rebuilt-cache", DeltaConfig::default()).await;
+    let versions = releases_tgz();
+    put(&s3, "app/v0.tgz", &versions[0]).await;
+    put(&s3, "app/latest.tgz", &versions[1]).await;
+    assert!(get(&s3, "app/latest.tgz").await == versions[1]);
+
+    // Served from memory now: damage to the stored delta goes unnoticed by this layer (it
+    // answers the verified bytes the metadata names) and is caught by a fresh one.
+    let path = root.join("releases/app/latest.tgz.delta");
+    let good = std::fs::read(&path).expect("stored delta");
+    let mut bad = good.clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 0x55;
+    std::fs::write(&path, &bad).expect("damage");
+    assert!(get(&s3, "app/latest.tgz").await == versions[1]);
+    let (fresh, _) = layered(&root, DeltaConfig::default());
+    let refused = client(fresh)
+        .get_object()
+        .bucket("releases")
+        .key("app/latest.tgz")
+        .send()
+        .await;
+    assert!(
+        refused.is_err(),
+        "a cold layer rebuilds and refuses the damage"
+    );
+    std::fs::write(&path, &good).expect("repair");
+
+    // Overwritten with another release: the cached archive is not the object any more.
+    put(&s3, "app/latest.tgz", &versions[2]).await;
+    assert!(get(&s3, "app/latest.tgz").await == versions[2]);
+    // A range of the cached archive.
+    let part = s3
+        .get_object()
+        .bucket("releases")
+        .key("app/latest.tgz")
+        .range("bytes=10-99")
+        .send()
+        .await
+        .expect("range GET")
+        .body
+        .collect()
+        .await
+        .expect("body")
+        .to_vec();
+    assert_eq!(part, versions[2][10..100]);
+}

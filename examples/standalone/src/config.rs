@@ -63,6 +63,10 @@ pub(crate) struct Args {
     /// the plain rules.
     #[arg(long, env = "DELTAGLIDER_MAX_PAYLOAD_SIZE_MB")]
     pub(crate) max_payload_size_mb: Option<u64>,
+    /// Memory for gzip archives rebuilt from payload deltas, in MiB (default 128): a
+    /// release downloaded again and again is recompressed once.
+    #[arg(long, env = "DELTAGLIDER_REBUILT_CACHE_MB")]
+    pub(crate) rebuilt_cache_mb: Option<u64>,
     /// Memory for cached references, in MiB.
     #[arg(long, env = "DELTAGLIDER_CACHE_SIZE_MB")]
     pub(crate) cache_size_mb: Option<u64>,
@@ -92,6 +96,7 @@ struct File {
     references: Option<String>,
     gzip_payloads: Option<bool>,
     max_payload_size_mb: Option<u64>,
+    rebuilt_cache_mb: Option<u64>,
     allow_anonymous: Option<bool>,
     raw: Option<bool>,
 }
@@ -116,6 +121,7 @@ pub(crate) struct Settings {
     pub(crate) references: References,
     pub(crate) gzip_payloads: bool,
     pub(crate) max_payload_size_mb: u64,
+    pub(crate) rebuilt_cache_mb: u64,
     pub(crate) allow_anonymous: bool,
     pub(crate) raw: bool,
 }
@@ -196,6 +202,10 @@ impl Settings {
                 .max_payload_size_mb
                 .or(file.max_payload_size_mb)
                 .unwrap_or(256),
+            rebuilt_cache_mb: args
+                .rebuilt_cache_mb
+                .or(file.rebuilt_cache_mb)
+                .unwrap_or(128),
             allow_anonymous,
             raw: args.raw || file.raw.unwrap_or(false),
         })

@@ -75,6 +75,7 @@ async fn run(settings: Settings) -> Result<(), String> {
             .references(settings.references)
             .gzip_payloads(settings.gzip_payloads)
             .max_payload_size(settings.max_payload_size_mb << 20)
+            .rebuilt_cache_bytes(settings.rebuilt_cache_mb << 20)
             // Encoding runs on tokio's blocking pool, not on the threads serving requests.
             .offload(|job| {
                 tokio::task::spawn_blocking(job);

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use tower_layer::Layer;
 
 use super::Delta;
-use crate::cache::{CacheStats, OriginalsCache, RefCache};
+use crate::cache::{CacheStats, OriginalsCache, RebuiltCache, RefCache};
 use crate::config::DeltaConfig;
 use crate::metrics::{Counters, MetricsSnapshot};
 
@@ -12,6 +12,7 @@ use crate::metrics::{Counters, MetricsSnapshot};
 pub(crate) struct Shared {
     pub(crate) config: DeltaConfig,
     pub(crate) cache: RefCache,
+    pub(crate) rebuilt: RebuiltCache,
     pub(crate) originals: OriginalsCache,
     pub(crate) counters: Counters,
     pub(crate) hints: crate::select::Hints,
@@ -42,10 +43,12 @@ impl DeltaLayer {
     #[cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
     pub fn new(config: DeltaConfig) -> Self {
         let cache = RefCache::new(config.cache_bytes);
+        let rebuilt = RebuiltCache::new(config.rebuilt_cache_bytes);
         Self {
             shared: Arc::new(Shared {
                 config,
                 cache,
+                rebuilt,
                 originals: OriginalsCache::default(),
                 counters: Counters::default(),
                 hints: crate::select::Hints::default(),

@@ -90,9 +90,9 @@ async fn main() {
         policies = vec!["first".into(), "best-1".into(), "best-3".into()];
     }
     println!(
-        "| family | scheme | versions | original bytes | stored bytes | stored / original | v2..N | PUT MB/s | GET MB/s |"
+        "| family | scheme | versions | original bytes | stored bytes | stored / original | v2..N | PUT MB/s | GET MB/s | re-GET MB/s |"
     );
-    println!("|---|---|--:|--:|--:|--:|--:|--:|--:|");
+    println!("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|");
     let mut families: Vec<PathBuf> = std::fs::read_dir(&corpus)
         .expect("corpus directory")
         .flatten()
@@ -140,7 +140,7 @@ async fn main() {
             if let Some(deltas) = external(cmd, pairs, &scratch) {
                 let stored = sizes[0] + deltas;
                 println!(
-                    "| {name} | {label} | {} | {original} | {stored} | {:.2} % | {:.2} % | | |",
+                    "| {name} | {label} | {} | {original} | {stored} | {:.2} % | {:.2} % | | | |",
                     files.len(),
                     100.0 * stored as f64 / original as f64,
                     100.0 * deltas as f64 / later,
@@ -205,14 +205,41 @@ async fn run_layer(
             "{key} came back different"
         );
     }
+    // Everything read again, with the caches as the run left them (a popular release
+    // downloaded twice).
+    let started = Instant::now();
+    for file in files {
+        let key = format!(
+            "{name}/{}",
+            file.file_name().and_then(|n| n.to_str()).unwrap_or("x")
+        );
+        let back = s3
+            .get_object()
+            .bucket("corpus")
+            .key(&key)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {key}: {e:?}"))
+            .body
+            .collect()
+            .await
+            .expect("body")
+            .into_bytes();
+        assert_eq!(
+            back.len() as u64,
+            std::fs::metadata(file).map_or(0, |m| m.len())
+        );
+    }
+    let reget_secs = started.elapsed().as_secs_f64();
     let stored = stored_bytes(&root.join("corpus").join(name));
     println!(
-        "| {name} | layer, {scheme} | {} | {original} | {stored} | {:.2} % | {:.2} % | {:.1} | {:.1} |",
+        "| {name} | layer, {scheme} | {} | {original} | {stored} | {:.2} % | {:.2} % | {:.1} | {:.1} | {:.1} |",
         files.len(),
         100.0 * stored as f64 / original as f64,
         100.0 * stored.saturating_sub(first) as f64 / later,
         original as f64 / 1e6 / put_secs,
         original as f64 / 1e6 / get_secs,
+        original as f64 / 1e6 / reget_secs,
     );
     if std::env::var_os("CORPUS_LIST").is_some() {
         // What the layer stored, for a look at the references it chose to keep.

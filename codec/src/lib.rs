@@ -54,6 +54,7 @@ mod memory;
 mod native;
 mod options;
 mod pure;
+mod range;
 mod reference;
 mod sketch;
 mod stream;
@@ -62,10 +63,10 @@ mod vcdiff;
 pub use error::{Error, Result};
 pub use integrity::{Md5, Md5Digest, ParseDigestError, Sha256, Sha256Digest};
 pub use memory::{
-    declared_target_len, decode, decode_range, decode_verified, decode_verified_with, decode_with,
-    encode,
+    declared_target_len, decode, decode_verified, decode_verified_with, decode_with, encode,
 };
 pub use options::{Backend, EncodeOptions, Encoded};
+pub use range::{decode_range, decode_range_from, range_reads};
 #[cfg(unix)]
 pub use reference::FileReference;
 pub use reference::ReferenceReader;

@@ -48,52 +48,6 @@ pub fn decode_with(
     }
 }
 
-/// Decodes only the windows of `delta` that cover `range` of the target and returns those
-/// bytes: work and memory bounded by the range plus one window, whatever the object size.
-///
-/// The whole object's SHA-256 cannot be checked this way; each decoded window's Adler-32 is.
-/// Deltas without per-window checksums are refused (`Error::Unsupported`): decode them
-/// whole with [`decode_verified`] instead.
-pub fn decode_range(
-    reference: &[u8],
-    delta: &[u8],
-    expected_len: u64,
-    range: std::ops::Range<u64>,
-) -> Result<Vec<u8>> {
-    check_declared(reference, delta, expected_len)?;
-    if range.start > range.end || range.end > expected_len {
-        return Err(Error::LengthMismatch {
-            expected: expected_len,
-            actual: range.end,
-        });
-    }
-    let mut out = Vec::with_capacity((range.end - range.start) as usize);
-    let mut window_start = 0u64;
-    let mut buffer = Vec::new();
-    let mut source = reference;
-    for (index, window) in vcdiff::Windows::new(delta, reference.len() as u64)?.enumerate() {
-        let (window, bytes) = window?;
-        let window_end = window_start + window.target_len;
-        if window_end > range.start && window_start < range.end {
-            if !window.has_checksum() {
-                return Err(Error::Unsupported {
-                    feature: "range decoding of windows without Adler-32",
-                });
-            }
-            buffer.clear();
-            pure::decode_window(&window, bytes, &mut source, &mut buffer, index as u64)?;
-            let from = range.start.saturating_sub(window_start) as usize;
-            let to = (range.end.min(window_end) - window_start) as usize;
-            out.extend_from_slice(&buffer[from..to]);
-        }
-        if window_end >= range.end {
-            break;
-        }
-        window_start = window_end;
-    }
-    Ok(out)
-}
-
 /// The length of the target `delta` describes, after checking its framing (for stored
 /// objects whose metadata does not record their size).
 pub fn declared_target_len(delta: &[u8]) -> Result<u64> {
@@ -101,8 +55,17 @@ pub fn declared_target_len(delta: &[u8]) -> Result<u64> {
 }
 
 /// Checks the framing of the whole delta and that it declares `expected_len` bytes.
-fn check_declared(reference: &[u8], delta: &[u8], expected_len: u64) -> Result<()> {
-    let declared = vcdiff::Windows::new(delta, reference.len() as u64)?.declared_len()?;
+pub(crate) fn check_declared(reference: &[u8], delta: &[u8], expected_len: u64) -> Result<()> {
+    check_declared_len(reference.len() as u64, delta, expected_len)
+}
+
+/// [`check_declared`] for a reference known by its length.
+pub(crate) fn check_declared_len(
+    reference_len: u64,
+    delta: &[u8],
+    expected_len: u64,
+) -> Result<()> {
+    let declared = vcdiff::Windows::new(delta, reference_len)?.declared_len()?;
     if declared != expected_len {
         return Err(Error::LengthMismatch {
             expected: expected_len,

@@ -265,7 +265,54 @@ proptest! {
             let delta = delta(backend, &reference, &target);
             let part = deltaglider_codec::decode_range(&reference, &delta, len, start..end);
             prop_assert_eq!(part.ok(), Some(target[start as usize..end as usize].to_vec()), "{}", backend);
+            // Given only the reference ranges it says it reads, the same bytes.
+            let reads = deltaglider_codec::range_reads(reference.len() as u64, &delta, len, start..end)
+                .expect("plan");
+            let mut sparse = Sparse::of(&reference, &reads);
+            let part = deltaglider_codec::decode_range_from(&mut sparse, &delta, len, start..end);
+            prop_assert_eq!(part.ok(), Some(target[start as usize..end as usize].to_vec()), "{}", backend);
         }
+    }
+}
+
+/// A reference of which only some ranges are at hand; reading anything else fails.
+struct Sparse {
+    len: u64,
+    parts: Vec<(u64, Vec<u8>)>,
+}
+
+impl Sparse {
+    fn of(reference: &[u8], reads: &[std::ops::Range<u64>]) -> Self {
+        Self {
+            len: reference.len() as u64,
+            parts: reads
+                .iter()
+                .map(|r| {
+                    (
+                        r.start,
+                        reference[r.start as usize..r.end as usize].to_vec(),
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
+impl deltaglider_codec::ReferenceReader for Sparse {
+    fn len(&self) -> u64 {
+        self.len
+    }
+
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
+        let end = offset + buf.len() as u64;
+        let part = self
+            .parts
+            .iter()
+            .find(|(start, bytes)| *start <= offset && end <= start + bytes.len() as u64)
+            .ok_or_else(|| std::io::Error::other(format!("{offset}..{end} was not planned")))?;
+        let from = (offset - part.0) as usize;
+        buf.copy_from_slice(&part.1[from..from + buf.len()]);
+        Ok(())
     }
 }
 
@@ -283,4 +330,12 @@ fn a_suffix_range_decodes_only_the_last_windows() {
     let last = bad.len() - 10;
     bad[last] ^= 0x55;
     assert!(deltaglider_codec::decode_range(&reference, &bad, len, len - 100..len).is_err());
+    // A suffix read needs a small part of the reference, not all 20 MiB of it.
+    let reads = deltaglider_codec::range_reads(reference.len() as u64, &d, len, len - 100..len)
+        .expect("plan");
+    let needed: u64 = reads.iter().map(|r| r.end - r.start).sum();
+    assert!(
+        needed <= 9 << 20,
+        "a suffix read needs {needed} reference bytes"
+    );
 }

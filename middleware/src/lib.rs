@@ -20,8 +20,8 @@
 //! their decompressed payload plus a recipe that recompresses it byte for byte
 //! ([`DeltaConfig::gzip_payloads`], feature `gzip`); those are read whole, not streamed.
 //!
-//! Not yet: `x-amz-copy-source-if-*`, ranged reads of the reference for Range GETs, and streaming
-//! for objects larger than [`DeltaConfig::max_object_size`] (those are stored whole).
+//! Not yet: `x-amz-copy-source-if-*`, and streaming for objects larger than
+//! [`DeltaConfig::max_object_size`] (those are stored whole).
 //!
 //! # Composition
 //!

@@ -5,6 +5,7 @@
 //! ([`stream`]), the reference read from the cache or by ranged GETs ([`source`]).
 
 mod headers;
+mod part;
 mod source;
 mod stream;
 
@@ -161,9 +162,19 @@ where
                 header::CONTENT_RANGE,
                 header_value(&format!("bytes {}-{}/{total}", r.start, r.end - 1))?,
             );
-            // Only the windows covering the range, each checked by its Adler-32: bounded
-            // work for a suffix read of a large object.
-            let part = decode(shared, inner, bucket, key, &meta, &delta.body, Some(r)).await?;
+            // Only the windows covering the range, each checked by its Adler-32, and the
+            // reference bytes they copy from: bounded work for a suffix read of a large
+            // object, even with a cold cache.
+            let quick = match meta.gzip {
+                Some(_) => None,
+                None => {
+                    part::decode(shared, inner, bucket, key, &meta, &delta.body, r.clone()).await?
+                }
+            };
+            let part = match quick {
+                Some(part) => part,
+                None => decode(shared, inner, bucket, key, &meta, &delta.body, Some(r)).await?,
+            };
             (StatusCode::PARTIAL_CONTENT, part)
         }
         Wanted::All | Wanted::Part(_) if meta.gzip.is_some() => {

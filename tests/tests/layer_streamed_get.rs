@@ -164,6 +164,69 @@ async fn a_cold_get_reads_the_reference_by_ranges() {
 }
 
 #[tokio::test]
+async fn a_cold_range_get_reads_only_the_reference_bytes_it_needs() {
+    let (root, _, v2) = stored_pair("range-get-calls").await;
+    let log: Arc<Mutex<Vec<String>>> = Arc::default();
+    let backend = fs_backend(&root);
+    let recorder = {
+        let log = log.clone();
+        tower::service_fn(
+            move |request: http::Request<
+                deltaglider::RequestBody<aws_smithy_types::body::SdkBody>,
+            >| {
+                let mut line = format!("{} {}", request.method(), request.uri().path());
+                if let Some(range) = request.headers().get("range") {
+                    line.push_str(&format!(" [{}]", range.to_str().unwrap_or("?")));
+                }
+                log.lock().expect("log").push(line);
+                backend.clone().oneshot(request)
+            },
+        )
+    };
+    let s3 = client(DeltaLayer::new(DeltaConfig::default()).layer(recorder));
+    let len = v2.len();
+    let part = s3
+        .get_object()
+        .bucket("releases")
+        .key("app/v2.zip")
+        .range(format!("bytes={}-{}", len - 1000, len - 1))
+        .send()
+        .await
+        .expect("range GET")
+        .body
+        .collect()
+        .await
+        .expect("body")
+        .to_vec();
+    assert_eq!(part, v2[len - 1000..]);
+    let calls = std::mem::take(&mut *log.lock().expect("log"));
+    assert_eq!(
+        calls[..2],
+        [
+            "GET /releases/app/v2.zip.delta",
+            "HEAD /releases/app/reference.bin"
+        ]
+    );
+    // A suffix of 1000 bytes: one window's worth of reference (the read-ahead is 8 MiB), not
+    // all 40 MiB of it.
+    let fetched: u64 = calls[2..]
+        .iter()
+        .map(|c| {
+            let range = c
+                .strip_prefix("GET /releases/app/reference.bin [bytes=")
+                .and_then(|r| r.strip_suffix(']'))
+                .unwrap_or_else(|| panic!("only ranged reference reads: {calls:?}"));
+            let (a, b) = range.split_once('-').expect("a-b");
+            b.parse::<u64>().expect("end") + 1 - a.parse::<u64>().expect("start")
+        })
+        .sum();
+    assert!(
+        fetched <= 9 << 20,
+        "{fetched} reference bytes for a 1000-byte range"
+    );
+}
+
+#[tokio::test]
 async fn damaged_storage_never_yields_a_complete_body() {
     let (root, _, v2) = stored_pair("streamed-get-damage").await;
     let complete = |d: &Delivered| d.status.is_success() && !d.aborted && d.bytes.len() == v2.len();

@@ -1,10 +1,13 @@
-//! `decode_with` on both backends over hostile deltas.
+//! `decode_with` on both backends over hostile deltas, and `decode_range` /
+//! `range_reads` over the same input.
 //!
 //! Checks: no panic (and, under ASan, no memory error in the xdelta3 C code); a success
 //! yields exactly `expected_len` bytes; when both backends succeed they agree byte for
 //! byte. Native and pure may reject different deltas, so one failing alone is allowed —
 //! unless `DELTAGLIDER_FUZZ_STRICT=1` is set, which also asserts that they agree on
 //! success/failure (a tool for finding where they diverge, not an invariant).
+//! A range decode that succeeds where the whole decode did must give the same bytes, and
+//! read only inside the reference.
 #![no_main]
 
 mod common;
@@ -12,7 +15,7 @@ mod common;
 use std::sync::OnceLock;
 
 use common::DecodeCase;
-use deltaglider_codec::{Backend, decode_with};
+use deltaglider_codec::{Backend, decode_range, decode_with, range_reads};
 use libfuzzer_sys::fuzz_target;
 
 fn strict() -> bool {
@@ -50,5 +53,22 @@ fuzz_target!(|data: &[u8]| {
         (Ok(_), Err(e)) if strict() => panic!("only native succeeded; pure: {e}"),
         (Err(e), Ok(_)) if strict() => panic!("only pure succeeded; native: {e}"),
         _ => {}
+    }
+    // A range from the input's own length: the last third of the target.
+    let len = case.expected_len;
+    let range = len - len / 3..len;
+    if let Ok(reads) = range_reads(case.reference.len() as u64, case.delta, len, range.clone()) {
+        for read in &reads {
+            assert!(read.start <= read.end && read.end <= case.reference.len() as u64);
+        }
+    }
+    if let (Ok(part), Ok(whole)) = (
+        decode_range(case.reference, case.delta, len, range.clone()),
+        &pure,
+    ) {
+        assert!(
+            part[..] == whole[range.start as usize..range.end as usize],
+            "a range decoded to other bytes than the whole"
+        );
     }
 });

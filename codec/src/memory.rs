@@ -135,7 +135,7 @@ fn native_encode(
 
 /// The smallest segment worth a thread of its own.
 #[cfg(all(feature = "native", not(target_arch = "wasm32")))]
-const MIN_SEGMENT: usize = 8 << 20;
+const MIN_SEGMENT: usize = 4 << 20;
 
 /// [`native_encode`] on up to `threads` threads: equal segments of the target, each
 /// against the whole reference, their windows concatenated (VCDIFF windows are
@@ -156,10 +156,10 @@ fn native_encode_parallel(
     let parts: Vec<Result<Encoded>> = std::thread::scope(|scope| {
         let handles: Vec<_> = target
             .chunks(size)
-            .map(|segment| {
-                let limit = options.limit_for(segment.len() as u64);
-                scope.spawn(move || native_encode(reference, segment, limit, level))
-            })
+            // Each segment may use the whole object's allowance: one segment that changed
+            // a lot beside others that did not still makes a delta under the limit (checked
+            // on the joined delta below).
+            .map(|segment| scope.spawn(move || native_encode(reference, segment, limit, level)))
             .collect();
         handles
             .into_iter()

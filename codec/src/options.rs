@@ -119,10 +119,11 @@ impl EncodeOptions {
     }
 
     /// Encodes a large target on up to `threads` threads (default 1; native backend, not on
-    /// wasm32): the target is cut into equal segments of at least 8 MiB, each encoded
-    /// against the whole reference, and their windows concatenated into one delta. Matches
-    /// across a cut are lost: on a 53 MB database dump cut in two, the delta grew by 0.04 %
-    /// and the encode took half the time.
+    /// wasm32): the target is cut into equal segments of at least 4 MiB, each encoded
+    /// against the whole reference, and their windows concatenated into one delta; the
+    /// `max_ratio` limit applies to the joined delta. Matches across a cut are lost: on a
+    /// 53 MB database dump cut in two, the delta grew by 0.04 % and the encode took half the
+    /// time; 16 MB wheels, cut in two, store the same bytes 1.4–1.5× faster.
     pub fn threads(mut self, threads: usize) -> Self {
         self.threads = threads.max(1);
         self

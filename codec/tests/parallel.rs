@@ -70,3 +70,28 @@ fn small_targets_and_caps() {
         Encoded::Exceeded { .. }
     ));
 }
+
+#[test]
+fn the_ratio_limit_applies_to_the_whole_target_not_each_segment() {
+    // 10 MiB unchanged, then 6 MiB new: the delta is ~37 % of the target, under a 40 %
+    // limit, though the second of two segments alone is 75 % new.
+    let reference = noise(16 << 20, 5);
+    let mut target = reference.clone();
+    target[10 << 20..].copy_from_slice(&noise(6 << 20, 6));
+    let options = EncodeOptions::default()
+        .backend(Backend::Native)
+        .max_ratio(0.4)
+        .threads(2);
+    let d = delta(&reference, &target, &options);
+    assert!(d.len() < (16 << 20) * 2 / 5);
+    assert_eq!(
+        decode_with(Backend::Pure, &reference, &d, target.len() as u64).expect("decode"),
+        target
+    );
+    // And a target over the limit as a whole is still refused.
+    target[4 << 20..].copy_from_slice(&noise(12 << 20, 7));
+    assert!(matches!(
+        encode(&reference, &target, &options).expect("encode"),
+        Encoded::Exceeded { .. }
+    ));
+}

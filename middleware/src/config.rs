@@ -205,7 +205,7 @@ impl DeltaConfig {
     }
 
     /// Threads one large encode may use (default: the machine's cores, at most 4; 1 on
-    /// wasm32). Targets of 16 MiB and more are cut into segments encoded in parallel
+    /// wasm32). Targets of 8 MiB and more are cut into segments encoded in parallel
     /// (`deltaglider_codec::EncodeOptions::threads`).
     pub fn encode_threads(mut self, threads: usize) -> Self {
         self.encode_threads = threads.max(1);

@@ -17,9 +17,11 @@ pub(crate) struct CachedRef {
     pub(crate) sha256: Sha256Digest,
     /// Computed on first use, shared by every copy of this entry.
     sketch: Arc<OnceLock<Sketch>>,
-    /// The decompressed payload of a gzip reference and its sketch, computed on first use
-    /// (`None`: not gzip, corrupt, or larger than the bound it was asked with).
-    payload: Arc<OnceLock<Option<(Bytes, Sketch)>>>,
+    /// The decompressed payload of a gzip reference, inflated on first use (`None`: not
+    /// gzip, corrupt, or larger than the bound it was asked with), and its sketch, computed
+    /// only when a PUT compares with it.
+    payload: Arc<OnceLock<Option<Bytes>>>,
+    payload_sketch: Arc<OnceLock<Option<Sketch>>>,
 }
 
 impl CachedRef {
@@ -29,6 +31,7 @@ impl CachedRef {
             sha256,
             sketch: Arc::default(),
             payload: Arc::default(),
+            payload_sketch: Arc::default(),
         }
     }
 
@@ -49,16 +52,21 @@ impl CachedRef {
         bytes + u64::from(u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]))
     }
 
-    /// The decompressed payload of a gzip reference, at most `max` bytes, and its sketch.
-    /// CPU-heavy on first use: call it off the executor.
-    pub(crate) fn payload(&self, max: u64) -> Option<&(Bytes, Sketch)> {
+    /// The decompressed payload of a gzip reference, at most `max` bytes. CPU-heavy on
+    /// first use: call it off the executor.
+    pub(crate) fn payload(&self, max: u64) -> Option<&Bytes> {
         self.payload
             .get_or_init(|| {
                 let max = usize::try_from(max).unwrap_or(usize::MAX);
-                let payload = crate::payload::inflate(&self.bytes, max)?;
-                let sketch = Sketch::of(&payload);
-                Some((Bytes::from(payload), sketch))
+                crate::payload::inflate(&self.bytes, max).map(Bytes::from)
             })
+            .as_ref()
+    }
+
+    /// The similarity sketch of [`payload`](Self::payload). CPU-heavy on first use.
+    pub(crate) fn payload_sketch(&self, max: u64) -> Option<&Sketch> {
+        self.payload_sketch
+            .get_or_init(|| self.payload(max).map(|p| Sketch::of(p)))
             .as_ref()
     }
 }

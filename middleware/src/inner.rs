@@ -157,6 +157,20 @@ impl<S> Inner<S> {
 }
 
 impl<S> Inner<S> {
+    /// HEADs one stored key (the backend's answer, whatever its status).
+    pub(crate) async fn head<B, RB>(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Fetched, Stop<S::Error, RB>>
+    where
+        S: InnerS3<B, RB>,
+        RB: ByteBody,
+    {
+        let request = self.request(Method::HEAD, bucket, key, "");
+        self.fetch(request, Bytes::new(), 64 << 10).await
+    }
+
     /// Deletes one stored key; a missing key is not a failure. Returns the backend's error
     /// response, if any.
     pub(crate) async fn delete_stored<B, RB>(

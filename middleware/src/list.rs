@@ -319,8 +319,7 @@ where
     {
         return Ok((i, Some(hit)));
     }
-    let request = inner.request(Method::HEAD, bucket, &stored_key, "");
-    let fetched = inner.fetch(request, Bytes::new(), 64 << 10).await?;
+    let fetched = inner.head(bucket, &stored_key).await?;
     if fetched.status == StatusCode::NOT_FOUND {
         return Ok((i, None));
     }

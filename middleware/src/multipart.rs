@@ -76,13 +76,7 @@ where
     let etag = etag.trim_matches('"').to_owned();
 
     // Read the assembled object back, unless it is too large to hold: then it stays whole.
-    let head = inner
-        .fetch(
-            inner.request(Method::HEAD, bucket, key, ""),
-            Bytes::new(),
-            64 << 10,
-        )
-        .await?;
+    let head = inner.head(bucket, key).await?;
     let size = head
         .headers
         .get(header::CONTENT_LENGTH)

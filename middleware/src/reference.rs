@@ -165,13 +165,7 @@ where
     RB: ByteBody,
 {
     for _ in 0..3 {
-        let head = inner
-            .fetch(
-                inner.request(Method::HEAD, bucket, ref_key, ""),
-                Bytes::new(),
-                64 << 10,
-            )
-            .await?;
+        let head = inner.head(bucket, ref_key).await?;
         match head.status {
             s if s.is_success() => {
                 let stored = head.meta("dg-file-sha256").and_then(|v| v.parse().ok());

@@ -6,6 +6,7 @@
 
 mod headers;
 mod part;
+mod rebuild;
 mod source;
 mod stream;
 
@@ -17,17 +18,16 @@ use http::header::{self, HeaderName};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, request::Parts};
 
 use crate::body::{Either, ResponseBody, Streamed};
-use crate::cache::Rebuilt;
 use crate::compat::MaybeSend;
 use crate::delta::Shared;
 use crate::error::S3Error;
 use crate::inner::{ByteBody, Fetched, Inner, InnerS3, Stop, pass_error};
 use crate::keys;
-use crate::meta::{MetaError, ObjectMeta};
+use crate::meta::{MetaError, ObjectMeta, RefInfo};
 use crate::metrics::Stopwatch;
 use crate::range::{self, Wanted};
+use crate::reference;
 use crate::store::header_value;
-use crate::{payload, reference};
 
 pub(crate) use headers::descriptive_headers;
 use headers::{apply_overrides, precondition, strip_internal_metadata};
@@ -233,10 +233,7 @@ where
     B: MaybeSend + 'static,
     RB: ByteBody + MaybeSend + 'static,
 {
-    let delta_key = keys::delta_key(key);
-    let Some(ref_info) = &meta.reference else {
-        return Err(S3Error::internal(format!("{delta_key} names no reference")).into());
-    };
+    let ref_info = reference_of(key, meta)?;
     // A delta whose header is unreadable or declares another length fails now, as an
     // error response, rather than after the headers are sent.
     match deltaglider_codec::declared_target_len(&delta) {
@@ -280,66 +277,18 @@ where
     S: InnerS3<B, RB>,
     RB: ByteBody,
 {
-    let delta_key = keys::delta_key(key);
-    let Some(ref_info) = &meta.reference else {
-        return Err(S3Error::internal(format!("{delta_key} names no reference")).into());
-    };
-    let reference = reference::load(shared, inner, bucket, &ref_info.key, Some(&ref_info.sha256))
-        .await?
-        .ok_or_else(|| {
-            S3Error::internal(format!(
-                "reference {} of {delta_key} is missing",
-                ref_info.key
-            ))
-        })?;
+    if let Some(info) = meta.gzip {
+        let whole = rebuild::archive(shared, inner, bucket, key, meta, delta, info).await?;
+        return Ok(match range {
+            Some(r) => whole.slice(r.start as usize..r.end as usize),
+            None => whole,
+        });
+    }
+    let reference = load_reference(shared, inner, bucket, key, meta).await?;
     let expected_len = original_len(key, meta, delta)?;
     let failed =
         |e: deltaglider_codec::Error| S3Error::internal(format!("cannot reconstruct {key}: {e}"));
     let stopwatch = Stopwatch::start();
-    if let Some(info) = meta.gzip {
-        let slice = |whole: Bytes| match &range {
-            Some(r) => whole.slice(r.start as usize..r.end as usize),
-            None => whole,
-        };
-        if let Some(hit) = shared.rebuilt.get(bucket, key)
-            && hit.sha256 == meta.file_sha256
-        {
-            return Ok(slice(hit.bytes));
-        }
-        let (body, sha256, max) = (
-            delta.clone(),
-            meta.file_sha256,
-            shared.config.max_payload_size,
-        );
-        let whole = shared
-            .config
-            .offload
-            .run_or_fail(move || {
-                if info.payload_size > max {
-                    return Err(format!(
-                        "its payload ({} bytes) exceeds this layer's max_payload_size ({max})",
-                        info.payload_size
-                    ));
-                }
-                let (payload, _) = reference
-                    .payload(max)
-                    .ok_or("the reference has no gzip payload within max_payload_size")?;
-                payload::decode(payload, &body, info, expected_len, &sha256)
-            })
-            .await?
-            .map_err(|e| S3Error::internal(format!("cannot reconstruct {key}: {e}")))?;
-        shared.counters.decoded(stopwatch.micros());
-        let whole = Bytes::from(whole);
-        shared.rebuilt.insert(
-            bucket,
-            key,
-            Rebuilt {
-                bytes: whole.clone(),
-                sha256: meta.file_sha256,
-            },
-        );
-        return Ok(slice(whole));
-    }
     let bytes = match range {
         Some(r) => {
             match deltaglider_codec::decode_range(&reference.bytes, delta, expected_len, r.clone())
@@ -359,6 +308,39 @@ where
     };
     shared.counters.decoded(stopwatch.micros());
     Ok(bytes)
+}
+
+/// The reference a delta names in its metadata.
+fn reference_of<'m>(key: &str, meta: &'m ObjectMeta) -> Result<&'m RefInfo, S3Error> {
+    meta.reference
+        .as_ref()
+        .ok_or_else(|| S3Error::internal(format!("{} names no reference", keys::delta_key(key))))
+}
+
+/// The whole reference a delta names (from the cache or one GET), checked against the
+/// SHA-256 the delta records.
+async fn load_reference<S, B, RB>(
+    shared: &Shared,
+    inner: &Inner<S>,
+    bucket: &str,
+    key: &str,
+    meta: &ObjectMeta,
+) -> Result<reference::Reference, Stop<S::Error, RB>>
+where
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
+{
+    let ref_info = reference_of(key, meta)?;
+    reference::load(shared, inner, bucket, &ref_info.key, Some(&ref_info.sha256))
+        .await?
+        .ok_or_else(|| {
+            S3Error::internal(format!(
+                "reference {} of {} is missing",
+                ref_info.key,
+                keys::delta_key(key)
+            ))
+            .into()
+        })
 }
 
 /// The original bytes of `key` and the headers that describe it, whichever way it is

@@ -128,8 +128,8 @@ where
                         .iter()
                         .map(|r| {
                             let similarity = r
-                                .payload(max)
-                                .map_or(Some(0.0), |(_, s)| sketch.similarity(s));
+                                .payload_sketch(max)
+                                .map_or(Some(0.0), |s| sketch.similarity(s));
                             (similarity, r.bytes == target)
                         })
                         .collect::<Vec<_>>()

@@ -216,7 +216,7 @@ where
         let (outcome, sha256, md5) = offloaded(shared, move || {
             let (sha256, md5) = hash(&target, md5);
             let outcome = match reference.payload(max) {
-                Some((payload, _)) => {
+                Some(payload) => {
                     let max = usize::try_from(max).unwrap_or(usize::MAX);
                     payload::encode(payload, &target, &options, ratio, max)
                 }

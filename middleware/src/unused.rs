@@ -11,8 +11,7 @@
 //! second check finds the reference gone and restores it itself
 //! (`reference::ensure_after_write`). Either way no delta outlives its reference.
 
-use bytes::Bytes;
-use http::{Method, StatusCode};
+use http::StatusCode;
 
 use crate::delta::Shared;
 use crate::inner::{ByteBody, Inner, InnerS3, Stop, pass_error};
@@ -172,13 +171,7 @@ where
 {
     let mut named: Vec<String> = Vec::new();
     for delta_key in deltas {
-        let head = inner
-            .fetch(
-                inner.request(Method::HEAD, bucket, delta_key, ""),
-                Bytes::new(),
-                0,
-            )
-            .await?;
+        let head = inner.head(bucket, delta_key).await?;
         match head.status {
             // Deleted since the listing: it names nothing any more.
             StatusCode::NOT_FOUND => continue,

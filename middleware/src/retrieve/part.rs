@@ -30,9 +30,7 @@ where
     S: InnerS3<B, RB> + MaybeSend + Sync + 'static,
     RB: ByteBody,
 {
-    let Some(ref_info) = &meta.reference else {
-        return Err(S3Error::internal(format!("{key}: the delta names no reference")).into());
-    };
+    let ref_info = super::reference_of(key, meta)?;
     let failed =
         |e: &dyn std::fmt::Display| S3Error::internal(format!("cannot reconstruct {key}: {e}"));
     let expected_len = super::original_len(key, meta, delta)?;

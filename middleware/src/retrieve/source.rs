@@ -71,13 +71,7 @@ where
         check_identity(ref_key, &cached.sha256, expected)?;
         return Ok(RefSource::Memory(cached.bytes));
     }
-    let head = inner
-        .fetch(
-            inner.request(Method::HEAD, bucket, ref_key, ""),
-            Bytes::new(),
-            64 << 10,
-        )
-        .await?;
+    let head = inner.head(bucket, ref_key).await?;
     match head.status {
         StatusCode::NOT_FOUND => return Err(missing().into()),
         s if !s.is_success() => return Err(pass_error(head)),

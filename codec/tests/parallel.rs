@@ -2,19 +2,10 @@
 //! thread's, decoded by both backends (and so by `xdelta3 -d`, which reads the same windows).
 #![cfg(all(feature = "native", not(target_arch = "wasm32")))]
 
-use deltaglider_codec::{Backend, EncodeOptions, Encoded, decode_with, encode};
+mod common;
 
-fn noise(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
+use common::noise;
+use deltaglider_codec::{Backend, EncodeOptions, Encoded, decode_with, encode};
 
 fn delta(reference: &[u8], target: &[u8], options: &EncodeOptions) -> Vec<u8> {
     match encode(reference, target, options).expect("encode") {
@@ -25,10 +16,10 @@ fn delta(reference: &[u8], target: &[u8], options: &EncodeOptions) -> Vec<u8> {
 
 #[test]
 fn segments_join_into_one_delta() {
-    let reference = noise(26 << 20, 1);
+    let reference = noise(1, 26 << 20);
     let mut target = reference.clone();
     for at in (0..target.len() - 100).step_by(300_001) {
-        target[at..at + 40].copy_from_slice(&noise(40, at as u64));
+        target[at..at + 40].copy_from_slice(&noise(at as u64, 40));
     }
     // Content moved across the cut points still matches: each segment sees all of it.
     target.rotate_left(5 << 20);
@@ -55,7 +46,7 @@ fn segments_join_into_one_delta() {
 
 #[test]
 fn small_targets_and_caps() {
-    let reference = noise(4 << 20, 2);
+    let reference = noise(2, 4 << 20);
     let options = EncodeOptions::default()
         .backend(Backend::Native)
         .threads(4)
@@ -64,7 +55,7 @@ fn small_targets_and_caps() {
     let small = delta(&reference, &reference[..3 << 20], &options);
     assert!(small.len() < 1000);
     // Unrelated data gives up, whichever segment hits its cap.
-    let unrelated = noise(20 << 20, 3);
+    let unrelated = noise(3, 20 << 20);
     assert!(matches!(
         encode(&reference, &unrelated, &options).expect("encode"),
         Encoded::Exceeded { .. }
@@ -75,9 +66,9 @@ fn small_targets_and_caps() {
 fn the_ratio_limit_applies_to_the_whole_target_not_each_segment() {
     // 10 MiB unchanged, then 6 MiB new: the delta is ~37 % of the target, under a 40 %
     // limit, though the second of two segments alone is 75 % new.
-    let reference = noise(16 << 20, 5);
+    let reference = noise(5, 16 << 20);
     let mut target = reference.clone();
-    target[10 << 20..].copy_from_slice(&noise(6 << 20, 6));
+    target[10 << 20..].copy_from_slice(&noise(6, 6 << 20));
     let options = EncodeOptions::default()
         .backend(Backend::Native)
         .max_ratio(0.4)
@@ -89,7 +80,7 @@ fn the_ratio_limit_applies_to_the_whole_target_not_each_segment() {
         target
     );
     // And a target over the limit as a whole is still refused.
-    target[4 << 20..].copy_from_slice(&noise(12 << 20, 7));
+    target[4 << 20..].copy_from_slice(&noise(7, 12 << 20));
     assert!(matches!(
         encode(&reference, &target, &options).expect("encode"),
         Encoded::Exceeded { .. }

@@ -36,6 +36,29 @@ fn versions(family: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// The key a corpus file is stored under.
+fn key_of(family: &str, file: &Path) -> String {
+    format!(
+        "{family}/{}",
+        file.file_name().and_then(|n| n.to_str()).unwrap_or("x")
+    )
+}
+
+/// GETs `corpus/<key>` whole, panicking on failure.
+async fn get_bytes(s3: &aws_sdk_s3::Client, key: &str) -> bytes::Bytes {
+    s3.get_object()
+        .bucket("corpus")
+        .key(key)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET {key}: {e:?}"))
+        .body
+        .collect()
+        .await
+        .expect("body")
+        .into_bytes()
+}
+
 fn stored_bytes(dir: &Path) -> u64 {
     std::fs::read_dir(dir)
         .map(|d| {
@@ -173,10 +196,7 @@ async fn run_layer(
     let (mut put_secs, mut get_secs) = (0f64, 0f64);
     for file in files {
         let bytes = std::fs::read(file).expect("corpus file");
-        let key = format!(
-            "{name}/{}",
-            file.file_name().and_then(|n| n.to_str()).unwrap_or("x")
-        );
+        let key = key_of(name, file);
         let started = Instant::now();
         s3.put_object()
             .bucket("corpus")
@@ -187,18 +207,7 @@ async fn run_layer(
             .unwrap_or_else(|e| panic!("PUT {key}: {e:?}"));
         put_secs += started.elapsed().as_secs_f64();
         let started = Instant::now();
-        let back = s3
-            .get_object()
-            .bucket("corpus")
-            .key(&key)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("GET {key}: {e:?}"))
-            .body
-            .collect()
-            .await
-            .expect("body")
-            .into_bytes();
+        let back = get_bytes(&s3, &key).await;
         get_secs += started.elapsed().as_secs_f64();
         assert!(
             Sha256::digest(&back) == Sha256::digest(&bytes),
@@ -209,22 +218,8 @@ async fn run_layer(
     // downloaded twice).
     let started = Instant::now();
     for file in files {
-        let key = format!(
-            "{name}/{}",
-            file.file_name().and_then(|n| n.to_str()).unwrap_or("x")
-        );
-        let back = s3
-            .get_object()
-            .bucket("corpus")
-            .key(&key)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("GET {key}: {e:?}"))
-            .body
-            .collect()
-            .await
-            .expect("body")
-            .into_bytes();
+        let key = key_of(name, file);
+        let back = get_bytes(&s3, &key).await;
         assert_eq!(
             back.len() as u64,
             std::fs::metadata(file).map_or(0, |m| m.len())

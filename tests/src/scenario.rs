@@ -9,8 +9,16 @@ use deltaglider::{DeltaConfig, DeltaLayer};
 /// A fresh scratch directory named `name` served by the layer (default configuration) over
 /// s3s-fs, a client for it, and bucket `releases` created.
 pub async fn releases(name: &str) -> (std::path::PathBuf, aws_sdk_s3::Client, DeltaLayer) {
+    releases_with(name, DeltaConfig::default()).await
+}
+
+/// [`releases`] with the layer configured by `config`.
+pub async fn releases_with(
+    name: &str,
+    config: DeltaConfig,
+) -> (std::path::PathBuf, aws_sdk_s3::Client, DeltaLayer) {
     let root = crate::scratch_dir(name);
-    let (service, layer) = crate::s3::layered(&root, DeltaConfig::default());
+    let (service, layer) = crate::s3::layered(&root, config);
     let s3 = crate::s3::client(service);
     s3.create_bucket()
         .bucket("releases")
@@ -57,6 +65,32 @@ pub async fn get(s3: &aws_sdk_s3::Client, key: &str) -> Vec<u8> {
         .await
         .expect("body")
         .to_vec()
+}
+
+/// GETs bytes `range` (`"bytes=a-b"`) of `releases/<key>`, panicking on failure.
+pub async fn get_range(s3: &aws_sdk_s3::Client, key: &str, range: &str) -> Vec<u8> {
+    s3.get_object()
+        .bucket("releases")
+        .key(key)
+        .range(range)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET {key} {range}: {e:?}"))
+        .body
+        .collect()
+        .await
+        .expect("body")
+        .to_vec()
+}
+
+/// DELETEs `releases/<key>`, panicking on failure.
+pub async fn delete(s3: &aws_sdk_s3::Client, key: &str) {
+    s3.delete_object()
+        .bucket("releases")
+        .key(key)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("DELETE {key}: {e:?}"));
 }
 
 /// PUTs `releases/<key>` as `application/zip` with metadata `build: 1234`.

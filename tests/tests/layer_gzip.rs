@@ -10,7 +10,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use deltaglider::{DeltaConfig, DeltaLayer};
 use deltaglider_codec::Sha256;
 use deltaglider_tests::s3::{client, layered};
-use deltaglider_tests::scenario::{get, noise, put, stored};
+use deltaglider_tests::scenario::{get, get_range, noise, put, releases_with, stored};
 use flate2::{Compression, GzBuilder};
 use tower::Layer;
 
@@ -97,14 +97,7 @@ fn releases_tgz() -> Vec<Vec<u8>> {
 }
 
 async fn bucket(name: &str, config: DeltaConfig) -> (std::path::PathBuf, aws_sdk_s3::Client) {
-    let root = deltaglider_tests::scratch_dir(name);
-    let (service, _) = layered(&root, config);
-    let s3 = client(service);
-    s3.create_bucket()
-        .bucket("releases")
-        .send()
-        .await
-        .expect("create bucket");
+    let (root, s3, _) = releases_with(name, config).await;
     (root, s3)
 }
 
@@ -155,19 +148,7 @@ async fn tgz_releases_are_stored_as_payload_deltas_and_read_back_exactly() {
         head.e_tag(),
         Some(format!("\"{}\"", deltaglider_codec::Md5::digest(&versions[2])).as_str())
     );
-    let part = s3
-        .get_object()
-        .bucket("releases")
-        .key("app/v2.tgz")
-        .range("bytes=1000-70999")
-        .send()
-        .await
-        .expect("range GET")
-        .body
-        .collect()
-        .await
-        .expect("body")
-        .to_vec();
+    let part = get_range(&s3, "app/v2.tgz", "bytes=1000-70999").await;
     assert_eq!(part, versions[2][1000..71_000]);
     s3.copy_object()
         .bucket("releases")
@@ -312,18 +293,6 @@ async fn rebuilt_archives_are_cached_by_content_never_served_stale() {
     put(&s3, "app/latest.tgz", &versions[2]).await;
     assert!(get(&s3, "app/latest.tgz").await == versions[2]);
     // A range of the cached archive.
-    let part = s3
-        .get_object()
-        .bucket("releases")
-        .key("app/latest.tgz")
-        .range("bytes=10-99")
-        .send()
-        .await
-        .expect("range GET")
-        .body
-        .collect()
-        .await
-        .expect("body")
-        .to_vec();
+    let part = get_range(&s3, "app/latest.tgz", "bytes=10-99").await;
     assert_eq!(part, versions[2][10..100]);
 }

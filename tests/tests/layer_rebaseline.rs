@@ -6,7 +6,7 @@
 use deltaglider::{DeltaConfig, References};
 use deltaglider_codec::Sha256;
 use deltaglider_tests::s3::{client, layered};
-use deltaglider_tests::scenario::{get, noise, put};
+use deltaglider_tests::scenario::{delete, get, noise, put, releases_with};
 
 /// Version `i` of a 1 MiB artifact: version `i - 1` with 2 % of it rewritten (a different
 /// region each time), so deltas against a fixed reference grow by ~2 % per version.
@@ -25,14 +25,7 @@ fn drifting(versions: usize) -> Vec<Vec<u8>> {
 /// Stores the family under `app/` with `references`; returns the bytes stored for versions
 /// 2..N and the reference names.
 async fn store(name: &str, references: References, versions: &[Vec<u8>]) -> (u64, Vec<String>) {
-    let root = deltaglider_tests::scratch_dir(name);
-    let (service, _) = layered(&root, DeltaConfig::default().references(references));
-    let s3 = client(service);
-    s3.create_bucket()
-        .bucket("releases")
-        .send()
-        .await
-        .expect("create bucket");
+    let (root, s3, _) = releases_with(name, DeltaConfig::default().references(references)).await;
     for (i, v) in versions.iter().enumerate() {
         put(&s3, &format!("app/v{i:02}.bin"), v).await;
     }
@@ -73,14 +66,7 @@ async fn a_drifting_family_renews_its_reference_and_stores_less() {
 
 #[tokio::test]
 async fn a_reference_no_delta_names_goes_while_other_deltas_stay() {
-    let root = deltaglider_tests::scratch_dir("reference-gc");
-    let (service, _) = layered(&root, DeltaConfig::default());
-    let s3 = client(service);
-    s3.create_bucket()
-        .bucket("releases")
-        .send()
-        .await
-        .expect("create bucket");
+    let (root, s3, _) = releases_with("reference-gc", DeltaConfig::default()).await;
     let app = noise(1, 300_000);
     let app2 = deltaglider_tests::scenario::edit(&app, 2);
     let other = noise(3, 300_000);
@@ -103,12 +89,7 @@ async fn a_reference_no_delta_names_goes_while_other_deltas_stay() {
 
     // Its only delta goes: so does its reference; reference.bin (named by app-1 and app-2)
     // stays, and they still read back.
-    s3.delete_object()
-        .bucket("releases")
-        .key("mixed/other.bin")
-        .send()
-        .await
-        .expect("DELETE");
+    delete(&s3, "mixed/other.bin").await;
     assert_eq!(references(&root), ["reference.bin"]);
     assert!(get(&s3, "mixed/app-2.bin").await == app2);
 
@@ -119,21 +100,11 @@ async fn a_reference_no_delta_names_goes_while_other_deltas_stay() {
     assert!(get(&client(fresh), "mixed/other.bin").await == other);
 
     // app-1 goes: reference.bin stays for app-2 (and the other reference for other.bin).
-    s3.delete_object()
-        .bucket("releases")
-        .key("mixed/app-1.bin")
-        .send()
-        .await
-        .expect("DELETE");
+    delete(&s3, "mixed/app-1.bin").await;
     assert_eq!(references(&root), before);
     // Everything goes: no reference is left.
     for key in ["mixed/app-2.bin", "mixed/other.bin"] {
-        s3.delete_object()
-            .bucket("releases")
-            .key(key)
-            .send()
-            .await
-            .expect("DELETE");
+        delete(&s3, key).await;
     }
     assert_eq!(references(&root), Vec::<String>::new());
 }
@@ -144,14 +115,7 @@ async fn a_reference_named_while_it_is_removed_is_restored() {
     use std::sync::atomic::{AtomicBool, Ordering};
     use tower::{Layer, ServiceExt};
 
-    let root = deltaglider_tests::scratch_dir("reference-gc-race");
-    let (service, _) = layered(&root, DeltaConfig::default());
-    let s3 = client(service);
-    s3.create_bucket()
-        .bucket("releases")
-        .send()
-        .await
-        .expect("create bucket");
+    let (root, s3, _) = releases_with("reference-gc-race", DeltaConfig::default()).await;
     let app = noise(1, 300_000);
     let other = noise(3, 300_000);
     put(&s3, "mixed/app-1.bin", &app).await;
@@ -185,13 +149,7 @@ async fn a_reference_named_while_it_is_removed_is_restored() {
         )
     };
     let deleting = client(deltaglider::DeltaLayer::new(DeltaConfig::default()).layer(intercept));
-    deleting
-        .delete_object()
-        .bucket("releases")
-        .key("mixed/other.bin")
-        .send()
-        .await
-        .expect("DELETE");
+    delete(&deleting, "mixed/other.bin").await;
     assert!(raced.load(Ordering::SeqCst), "the removal was attempted");
     // The reference was deleted, seen to be named by copy.bin's delta, and restored.
     let (fresh, _) = layered(&root, DeltaConfig::default());

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use deltaglider::{DeltaConfig, DeltaLayer};
 use deltaglider_codec::{MAX_WINDOW, Sha256};
 use deltaglider_tests::s3::{client, fs_backend, layered};
-use deltaglider_tests::scenario::{edit, get, noise, put, releases, stored};
+use deltaglider_tests::scenario::{edit, get, get_range, noise, put, releases, stored};
 use http_body_util::{BodyExt, Empty};
 use tower::{Layer, ServiceExt};
 
@@ -76,6 +76,30 @@ async fn stored_pair(name: &str) -> (std::path::PathBuf, aws_sdk_s3::Client, Vec
     (root, s3, v2)
 }
 
+/// A client through a fresh layer whose backend calls are logged as
+/// `METHOD /path [range]`.
+fn recording_client(root: &std::path::Path) -> (aws_sdk_s3::Client, Arc<Mutex<Vec<String>>>) {
+    let log: Arc<Mutex<Vec<String>>> = Arc::default();
+    let backend = fs_backend(root);
+    let recorder = {
+        let log = log.clone();
+        tower::service_fn(
+            move |request: http::Request<
+                deltaglider::RequestBody<aws_smithy_types::body::SdkBody>,
+            >| {
+                let mut line = format!("{} {}", request.method(), request.uri().path());
+                if let Some(range) = request.headers().get("range") {
+                    line.push_str(&format!(" [{}]", range.to_str().unwrap_or("?")));
+                }
+                log.lock().expect("log").push(line);
+                backend.clone().oneshot(request)
+            },
+        )
+    };
+    let s3 = client(DeltaLayer::new(DeltaConfig::default()).layer(recorder));
+    (s3, log)
+}
+
 fn flip(path: &std::path::Path, at: usize) {
     let mut bytes = std::fs::read(path).expect("stored file");
     let at = at.min(bytes.len() - 1);
@@ -112,24 +136,7 @@ async fn forty_mib_delta_object_streams_exactly_with_warm_and_cold_caches() {
 #[tokio::test]
 async fn a_cold_get_reads_the_reference_by_ranges() {
     let (root, _, v2) = stored_pair("streamed-get-calls").await;
-    let log: Arc<Mutex<Vec<String>>> = Arc::default();
-    let backend = fs_backend(&root);
-    let recorder = {
-        let log = log.clone();
-        tower::service_fn(
-            move |request: http::Request<
-                deltaglider::RequestBody<aws_smithy_types::body::SdkBody>,
-            >| {
-                let mut line = format!("{} {}", request.method(), request.uri().path());
-                if let Some(range) = request.headers().get("range") {
-                    line.push_str(&format!(" [{}]", range.to_str().unwrap_or("?")));
-                }
-                log.lock().expect("log").push(line);
-                backend.clone().oneshot(request)
-            },
-        )
-    };
-    let s3 = client(DeltaLayer::new(DeltaConfig::default()).layer(recorder));
+    let (s3, log) = recording_client(&root);
     assert!(Sha256::digest(&get(&s3, "app/v2.zip").await) == Sha256::digest(&v2));
     let calls = std::mem::take(&mut *log.lock().expect("log"));
     assert_eq!(
@@ -166,38 +173,14 @@ async fn a_cold_get_reads_the_reference_by_ranges() {
 #[tokio::test]
 async fn a_cold_range_get_reads_only_the_reference_bytes_it_needs() {
     let (root, _, v2) = stored_pair("range-get-calls").await;
-    let log: Arc<Mutex<Vec<String>>> = Arc::default();
-    let backend = fs_backend(&root);
-    let recorder = {
-        let log = log.clone();
-        tower::service_fn(
-            move |request: http::Request<
-                deltaglider::RequestBody<aws_smithy_types::body::SdkBody>,
-            >| {
-                let mut line = format!("{} {}", request.method(), request.uri().path());
-                if let Some(range) = request.headers().get("range") {
-                    line.push_str(&format!(" [{}]", range.to_str().unwrap_or("?")));
-                }
-                log.lock().expect("log").push(line);
-                backend.clone().oneshot(request)
-            },
-        )
-    };
-    let s3 = client(DeltaLayer::new(DeltaConfig::default()).layer(recorder));
+    let (s3, log) = recording_client(&root);
     let len = v2.len();
-    let part = s3
-        .get_object()
-        .bucket("releases")
-        .key("app/v2.zip")
-        .range(format!("bytes={}-{}", len - 1000, len - 1))
-        .send()
-        .await
-        .expect("range GET")
-        .body
-        .collect()
-        .await
-        .expect("body")
-        .to_vec();
+    let part = get_range(
+        &s3,
+        "app/v2.zip",
+        &format!("bytes={}-{}", len - 1000, len - 1),
+    )
+    .await;
     assert_eq!(part, v2[len - 1000..]);
     let calls = std::mem::take(&mut *log.lock().expect("log"));
     assert_eq!(

@@ -96,14 +96,9 @@ fn releases_tgz() -> Vec<Vec<u8>> {
     out
 }
 
-async fn bucket(name: &str, config: DeltaConfig) -> (std::path::PathBuf, aws_sdk_s3::Client) {
-    let (root, s3, _) = releases_with(name, config).await;
-    (root, s3)
-}
-
 #[tokio::test]
 async fn tgz_releases_are_stored_as_payload_deltas_and_read_back_exactly() {
-    let (root, s3) = bucket("gzip-layer", DeltaConfig::default()).await;
+    let (root, s3, _) = releases_with("gzip-layer", DeltaConfig::default()).await;
     let versions = releases_tgz();
     for (i, v) in versions.iter().enumerate() {
         put(&s3, &format!("app/v{i}.tgz"), v).await;
@@ -162,7 +157,7 @@ async fn tgz_releases_are_stored_as_payload_deltas_and_read_back_exactly() {
 
 #[tokio::test]
 async fn a_damaged_recipe_or_payload_delta_is_an_error_not_bytes() {
-    let (root, s3) = bucket("gzip-damage", DeltaConfig::default()).await;
+    let (root, s3, _) = releases_with("gzip-damage", DeltaConfig::default()).await;
     let versions = releases_tgz();
     put(&s3, "app/v0.tgz", &versions[0]).await;
     put(&s3, "app/v1.tgz", &versions[1]).await;
@@ -207,7 +202,7 @@ async fn switched_off_or_unreproducible_gzip_follows_the_plain_rules() {
         ("gzip-on", DeltaConfig::default()),
         ("gzip-off", DeltaConfig::default().gzip_payloads(false)),
     ] {
-        let (root, s3) = bucket(name, config).await;
+        let (root, s3, _) = releases_with(name, config).await;
         put(&s3, "app/v0.tgz", &versions[0]).await;
         put(&s3, "app/v1.tgz", &versions[1]).await;
         // Everything stored: off, v1 resembles no reference and becomes one itself.
@@ -225,7 +220,7 @@ async fn switched_off_or_unreproducible_gzip_follows_the_plain_rules() {
 
     // gzip the engine does not reproduce (miniz's degenerate trees for runs of zeros):
     // stored by the plain rules, and read back exactly.
-    let (root, s3) = bucket("gzip-unreproducible", DeltaConfig::default()).await;
+    let (_, s3, _) = releases_with("gzip-unreproducible", DeltaConfig::default()).await;
     let zeros = tgz(&vec![0u8; 3 << 20], 1);
     let mut more = vec![0u8; 3 << 20];
     more[1 << 20] = 1;
@@ -240,14 +235,13 @@ async fn switched_off_or_unreproducible_gzip_follows_the_plain_rules() {
     put(&s3, "z/b.gz", &zeros2).await;
     assert!(get(&s3, "z/a.gz").await == zeros);
     assert!(get(&s3, "z/b.gz").await == zeros2);
-    let _ = root;
 }
 
 #[tokio::test]
 async fn a_layer_without_payload_deltas_still_reads_them() {
     // Stored by a layer with payload deltas; read by one configured without (the setting
     // governs writing only).
-    let (root, s3) = bucket("gzip-read-off", DeltaConfig::default()).await;
+    let (root, s3, _) = releases_with("gzip-read-off", DeltaConfig::default()).await;
     let versions = releases_tgz();
     put(&s3, "app/v0.tgz", &versions[0]).await;
     put(&s3, "app/v1.tgz", &versions[1]).await;
@@ -261,7 +255,7 @@ async fn a_layer_without_payload_deltas_still_reads_them() {
 
 #[tokio::test]
 async fn rebuilt_archives_are_cached_by_content_never_served_stale() {
-    let (root, s3) = bucket("gzip-rebuilt-cache", DeltaConfig::default()).await;
+    let (root, s3, _) = releases_with("gzip-rebuilt-cache", DeltaConfig::default()).await;
     let versions = releases_tgz();
     put(&s3, "app/v0.tgz", &versions[0]).await;
     put(&s3, "app/latest.tgz", &versions[1]).await;

@@ -4,7 +4,7 @@
 use http::{HeaderMap, HeaderValue, Request, Response, header, request::Parts};
 use percent_encoding::percent_decode_str;
 
-use crate::body::{Either, ResponseBody};
+use crate::body::{Either, RequestBody, ResponseBody};
 use crate::delta::Shared;
 use crate::error::{S3Error, escape_into};
 use crate::inner::{ByteBody, Inner, InnerS3, Stop};
@@ -20,7 +20,7 @@ pub(crate) async fn copy<S, B, RB>(
     bucket: &str,
     key: &str,
     parts: Parts,
-    body: B,
+    body: RequestBody<B>,
 ) -> Outcome<S::Error, RB>
 where
     S: InnerS3<B, RB>,
@@ -51,7 +51,7 @@ where
     if !source_may_be_delta && !config.is_eligible(key) {
         // Whole object to whole object: the backend copies it itself.
         let response = inner
-            .send(Request::from_parts(parts, Either::passthrough(body)))
+            .send(Request::from_parts(parts, body))
             .await
             .map_err(Stop::Inner)?;
         return Ok(response.map(Either::passthrough));

@@ -5,7 +5,7 @@
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header, request::Parts};
 
-use crate::body::{Either, ResponseBody, collect_limited};
+use crate::body::{Either, RequestBody, ResponseBody, collect_limited};
 use crate::delta::Shared;
 use crate::error::S3Error;
 use crate::inner::{ByteBody, Inner, InnerS3, Stop, pass_error};
@@ -21,7 +21,7 @@ pub(crate) async fn checked_forward<S, B, RB>(
     inner: &Inner<S>,
     key: &str,
     parts: Parts,
-    body: B,
+    body: RequestBody<B>,
 ) -> Outcome<S::Error, RB>
 where
     S: InnerS3<B, RB>,
@@ -31,7 +31,7 @@ where
     keys::check_user_key(key).map_err(S3Error::from)?;
     meta::check_client_metadata(&parts.headers).map_err(S3Error::from)?;
     let response = inner
-        .send(Request::from_parts(parts, Either::passthrough(body)))
+        .send(Request::from_parts(parts, body))
         .await
         .map_err(Stop::Inner)?;
     Ok(response.map(Either::passthrough))
@@ -44,7 +44,7 @@ pub(crate) async fn complete<S, B, RB>(
     bucket: &str,
     key: &str,
     parts: Parts,
-    body: B,
+    body: RequestBody<B>,
 ) -> Outcome<S::Error, RB>
 where
     S: InnerS3<B, RB>,
@@ -56,7 +56,7 @@ where
     }
     keys::check_user_key(key).map_err(S3Error::from)?;
     let response = inner
-        .send(Request::from_parts(parts, Either::passthrough(body)))
+        .send(Request::from_parts(parts, body))
         .await
         .map_err(Stop::Inner)?;
     let (response_parts, response_body) = response.into_parts();
@@ -125,7 +125,7 @@ pub(crate) async fn upload_part_copy<S, B, RB>(
     bucket: &str,
     key: &str,
     parts: Parts,
-    body: B,
+    body: RequestBody<B>,
 ) -> Outcome<S::Error, RB>
 where
     S: InnerS3<B, RB>,

@@ -8,8 +8,7 @@ use http::{HeaderValue, Request, Response, StatusCode, header, request::Parts};
 use quick_xml::Reader;
 use quick_xml::events::Event;
 
-use crate::body::{Either, ResponseBody, collect_limited};
-use crate::chunked;
+use crate::body::{Either, RequestBody, ResponseBody, collect_limited};
 use crate::delta::Shared;
 use crate::error::{S3Error, escape_into};
 use crate::inner::{ByteBody, Inner, InnerS3, Stop};
@@ -27,7 +26,7 @@ pub(crate) async fn delete<S, B, RB>(
     bucket: &str,
     key: &str,
     parts: Parts,
-    body: B,
+    body: RequestBody<B>,
 ) -> Outcome<S::Error, RB>
 where
     S: InnerS3<B, RB>,
@@ -37,7 +36,7 @@ where
     keys::check_user_key(key).map_err(S3Error::from)?;
     inner.remove_stored(bucket, &keys::delta_key(key)).await?;
     let response = inner
-        .send(Request::from_parts(parts, Either::passthrough(body)))
+        .send(Request::from_parts(parts, body))
         .await
         .map_err(Stop::Inner)?;
     if response.status().is_success() {
@@ -61,22 +60,16 @@ pub(crate) async fn delete_many<S, B, RB>(
     shared: &Shared,
     inner: &Inner<S>,
     bucket: &str,
-    parts: Parts,
-    body: B,
+    body: RequestBody<B>,
 ) -> Outcome<S::Error, RB>
 where
     S: InnerS3<B, RB>,
     B: ByteBody,
     RB: ByteBody,
 {
-    let raw = collect_limited(body, 4 << 20)
+    let xml = collect_limited(body, 4 << 20)
         .await
         .map_err(|e| S3Error::new("MalformedXML", StatusCode::BAD_REQUEST, e.to_string()))?;
-    let xml = if chunked::is_aws_chunked(&parts.headers) {
-        chunked::decode(&raw)?.data
-    } else {
-        raw
-    };
     let request = parse_delete(&xml)?;
     let work: Vec<_> = request
         .keys

@@ -17,7 +17,7 @@ use deltaglider_codec::decode_verified;
 use http::header::{self, HeaderName};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, request::Parts};
 
-use crate::body::{Either, ResponseBody, Streamed};
+use crate::body::{Either, RequestBody, ResponseBody, Streamed};
 use crate::compat::MaybeSend;
 use crate::delta::Shared;
 use crate::error::S3Error;
@@ -41,7 +41,7 @@ pub(crate) async fn get_or_head<S, B, RB>(
     bucket: &str,
     key: &str,
     parts: Parts,
-    body: B,
+    body: RequestBody<B>,
 ) -> Outcome<S::Error, RB>
 where
     S: InnerS3<B, RB> + MaybeSend + Sync + 'static,
@@ -68,7 +68,7 @@ where
     }
     // Stored whole (or never a delta): the backend answers, minus our metadata.
     let response = inner
-        .send(Request::from_parts(parts, Either::passthrough(body)))
+        .send(Request::from_parts(parts, body))
         .await
         .map_err(Stop::Inner)?;
     let (mut response_parts, body) = response.into_parts();

@@ -68,9 +68,8 @@
 //! ```
 
 mod auth;
-mod body;
 mod canonical;
-mod chunked;
+pub(crate) mod chunked;
 mod config;
 mod credentials;
 mod errors;
@@ -81,7 +80,6 @@ mod service;
 mod tests;
 
 pub use auth::Principal;
-pub use body::SigV4Body;
 pub use config::{Clock, MAX_PRESIGNED_EXPIRY, SigV4Config};
 pub use credentials::{CredentialStore, StaticCredentials};
 pub use layer::SigV4Layer;

@@ -5,7 +5,7 @@ use deltaglider_codec::{EncodeOptions, Encoded, Md5, Md5Digest, Sha256, Sha256Di
 use http::header::{self, HeaderName};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, request::Parts};
 
-use crate::body::{Either, ResponseBody, collect_limited};
+use crate::body::{Either, RequestBody, ResponseBody};
 use crate::delta::Shared;
 use crate::error::S3Error;
 use crate::inner::{ByteBody, Inner, InnerS3, Stop, pass_error};
@@ -14,7 +14,7 @@ use crate::meta::{self, Kind, ObjectMeta, RefInfo};
 use crate::metrics::Stopwatch;
 use crate::reference;
 use crate::time;
-use crate::{checksum, chunked, content_md5, payload, select, unused};
+use crate::{checksum, content_md5, payload, select, unused};
 
 /// Client headers stored with the object, as S3 would store them.
 const KEPT_HEADERS: &[&str] = &[
@@ -37,7 +37,7 @@ pub(crate) async fn put<S, B, RB>(
     bucket: &str,
     key: &str,
     parts: Parts,
-    body: B,
+    body: RequestBody<B>,
 ) -> Outcome<S::Error, RB>
 where
     S: InnerS3<B, RB>,
@@ -51,7 +51,7 @@ where
     let eligible = config.is_eligible(key);
     if !eligible || declared.is_some_and(|n| n > config.max_object_size) {
         let response = inner
-            .send(Request::from_parts(parts, Either::passthrough(body)))
+            .send(Request::from_parts(parts, body))
             .await
             .map_err(Stop::Inner)?;
         if eligible && response.status().is_success() {
@@ -61,19 +61,8 @@ where
         return Ok(response.map(Either::passthrough));
     }
 
-    // aws-chunked framing costs a little over the payload; allow for it.
-    let raw = collect_limited(
-        body,
-        config.max_object_size + config.max_object_size / 64 + 65_536,
-    )
-    .await
-    .map_err(|e| S3Error::new("EntityTooLarge", StatusCode::BAD_REQUEST, e.to_string()))?;
-    let (data, trailers) = if chunked::is_aws_chunked(&parts.headers) {
-        let decoded = chunked::decode(&raw)?;
-        (decoded.data, decoded.trailers)
-    } else {
-        (raw, Vec::new())
-    };
+    // The body is plain and verified (the ingest in front, or the layer's own).
+    let (data, trailers) = collect_with_trailers(body, config.max_object_size).await?;
     if let Some(n) = declared.filter(|&n| n != data.len() as u64) {
         return Err(S3Error::new(
             "IncompleteBody",
@@ -452,12 +441,56 @@ fn encode_and_hash(
 
 /// The payload length the client declared, if any.
 fn declared_length(headers: &HeaderMap) -> Option<u64> {
-    let get = |name: &str| headers.get(name)?.to_str().ok()?.trim().parse().ok();
-    if chunked::is_aws_chunked(headers) {
-        get("x-amz-decoded-content-length")
-    } else {
-        get("content-length")
+    headers
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Reads a plain body whole, with the checksum a streamed body passes on as a trailer.
+async fn collect_with_trailers<B, E, RB>(
+    body: B,
+    limit: u64,
+) -> Result<(Bytes, Vec<(String, String)>), Stop<E, RB>>
+where
+    B: ByteBody,
+{
+    use http_body_util::BodyExt;
+    let mut body = std::pin::pin!(body);
+    let mut data = bytes::BytesMut::new();
+    let mut trailers = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            S3Error::new(
+                "IncompleteBody",
+                StatusCode::BAD_REQUEST,
+                format!("reading the body failed: {}", e.into()),
+            )
+        })?;
+        match frame.into_data() {
+            Ok(piece) => {
+                if (data.len() + piece.len()) as u64 > limit {
+                    return Err(S3Error::new(
+                        "EntityTooLarge",
+                        StatusCode::BAD_REQUEST,
+                        format!("the body is larger than {limit} bytes"),
+                    )
+                    .into());
+                }
+                data.extend_from_slice(&piece);
+            }
+            Err(frame) => {
+                let Ok(more) = frame.into_trailers() else { continue };
+                trailers.extend(more.iter().filter_map(|(name, value)| {
+                    Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+                }));
+            }
+        }
     }
+    Ok((data.freeze(), trailers))
 }
 
 pub(crate) fn copy_client_headers(from: &HeaderMap, to: &mut HeaderMap) {

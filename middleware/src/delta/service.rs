@@ -4,12 +4,14 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body::Body;
+use http_body_util::BodyExt;
 use tower_service::Service;
 
 use super::ResponseFuture;
 use super::layer::Shared;
-use crate::body::{BoxError, Either, RequestBody, ResponseBody};
+use crate::body::{BoxError, Either, RequestBody, ResponseBody, Streamed};
 use crate::compat::MaybeSend;
+use crate::ingest::{self, DEFAULT_BUFFER_LIMIT, Ingested, Prepared};
 use crate::inner::{Inner, Stop};
 use crate::op::{S3Op, S3OpKind};
 use crate::{copy, list, multipart, remove, retrieve, store};
@@ -66,83 +68,103 @@ where
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let (parts, body) = request.into_parts();
-        let op = S3Op::from_request(&parts);
-        let handled = matches!(
-            op.kind,
-            S3OpKind::PutObject
-                | S3OpKind::GetObject
-                | S3OpKind::HeadObject
-                | S3OpKind::DeleteObject
-                | S3OpKind::ListObjectsV2
-                | S3OpKind::ListObjects
-                | S3OpKind::DeleteObjects
-                | S3OpKind::CopyObject
-                | S3OpKind::CreateMultipartUpload
-                | S3OpKind::UploadPart
-                | S3OpKind::CompleteMultipartUpload
-                | S3OpKind::AbortMultipartUpload
-                | S3OpKind::ListParts
-        );
-        let Some(bucket) = op.bucket.filter(|_| handled) else {
-            return self.forward(Request::from_parts(parts, body));
-        };
-        let key = op.key.unwrap_or_default();
         // The ready service serves this request; later calls use clones of it.
         let ready = self.inner.clone();
         let ready = std::mem::replace(&mut self.inner, ready);
         let shared = Arc::clone(&self.shared);
-        let inner = Inner::new(ready, &parts);
-        let call = async move {
-            let result = match op.kind {
-                S3OpKind::PutObject => {
-                    store::put(&shared, &inner, &bucket, &key, parts, body).await
+        ResponseFuture::new(Box::pin(async move {
+            if parts.extensions.get::<Ingested>().is_some() {
+                return serve(shared, ready, parts, Either::passthrough(body)).await;
+            }
+            // Not behind an IngestLayer: the same ingest here, so that no framing is ever
+            // forwarded as data and no unverified body is stored.
+            match ingest::prepare(parts, body, DEFAULT_BUFFER_LIMIT).await {
+                Prepared::Refused(error) => Ok(error.to_response().map(Either::full)),
+                Prepared::Read(parts, data) => serve(shared, ready, parts, Either::full(data)).await,
+                Prepared::Streaming(parts, body, slot) => {
+                    let len = body.size_hint().exact().unwrap_or_default();
+                    let stream = body.into_data_stream();
+                    let body = Either::streamed(Streamed::new(Box::pin(stream), len));
+                    let result = serve(shared, ready, parts, body).await;
+                    match slot.take() {
+                        Some(error) => Ok(error.to_response().map(Either::full)),
+                        None => result,
+                    }
                 }
-                S3OpKind::GetObject | S3OpKind::HeadObject => {
-                    retrieve::get_or_head(&shared, &inner, &bucket, &key, parts, body).await
-                }
-                S3OpKind::DeleteObject => {
-                    remove::delete(&shared, &inner, &bucket, &key, parts, body).await
-                }
-                S3OpKind::DeleteObjects => {
-                    remove::delete_many(&shared, &inner, &bucket, parts, body).await
-                }
-                S3OpKind::CopyObject => {
-                    copy::copy(&shared, &inner, &bucket, &key, parts, body).await
-                }
-                S3OpKind::ListObjectsV2 => list::list(&shared, &inner, &bucket, parts, true).await,
-                S3OpKind::ListObjects => list::list(&shared, &inner, &bucket, parts, false).await,
-                S3OpKind::UploadPart if parts.headers.contains_key("x-amz-copy-source") => {
-                    multipart::upload_part_copy(&shared, &inner, &bucket, &key, parts, body).await
-                }
-                S3OpKind::CompleteMultipartUpload => {
-                    multipart::complete(&shared, &inner, &bucket, &key, parts, body).await
-                }
-                // CreateMultipartUpload, UploadPart, AbortMultipartUpload, ListParts.
-                _ => multipart::checked_forward(&inner, &key, parts, body).await,
-            };
-            let result = match result {
-                Ok(response) => Ok(response),
-                Err(Stop::Reply(response)) => Ok(*response),
-                Err(Stop::Inner(error)) => Err(error),
-            };
-            let status = result.as_ref().map_or(0, |r| r.status().as_u16());
-            shared.counters.request(op.kind.name(), status);
-            result
-        };
-        ResponseFuture::new(Box::pin(call))
+            }
+        }))
     }
 }
 
-impl<S> Delta<S> {
-    fn forward<B, RB>(&mut self, request: Request<B>) -> ResponseFuture<RB, S::Error>
-    where
-        S: Service<Request<RequestBody<B>>, Response = Response<RB>>,
-        S::Future: MaybeSend + 'static,
-        RB: 'static,
-    {
-        let call = self.inner.call(request.map(Either::passthrough));
-        ResponseFuture::new(Box::pin(async move {
-            call.await.map(|r| r.map(Either::passthrough))
-        }))
-    }
+/// Serves one request whose body is plain and verified (or fails before its end).
+async fn serve<S, B, RB>(
+    shared: Arc<Shared>,
+    ready: S,
+    parts: http::request::Parts,
+    body: RequestBody<B>,
+) -> Result<Response<ResponseBody<RB>>, S::Error>
+where
+    S: Service<Request<RequestBody<B>>, Response = Response<RB>>
+        + Clone
+        + MaybeSend
+        + Sync
+        + 'static,
+    S::Future: MaybeSend + 'static,
+    S::Error: MaybeSend + 'static,
+    B: Body<Data = Bytes> + MaybeSend + 'static,
+    B::Error: Into<BoxError>,
+    RB: Body<Data = Bytes> + MaybeSend + 'static,
+    RB::Error: Into<BoxError>,
+{
+    let op = S3Op::from_request(&parts);
+    let handled = matches!(
+        op.kind,
+        S3OpKind::PutObject
+            | S3OpKind::GetObject
+            | S3OpKind::HeadObject
+            | S3OpKind::DeleteObject
+            | S3OpKind::ListObjectsV2
+            | S3OpKind::ListObjects
+            | S3OpKind::DeleteObjects
+            | S3OpKind::CopyObject
+            | S3OpKind::CreateMultipartUpload
+            | S3OpKind::UploadPart
+            | S3OpKind::CompleteMultipartUpload
+            | S3OpKind::AbortMultipartUpload
+            | S3OpKind::ListParts
+    );
+    let Some(bucket) = op.bucket.filter(|_| handled) else {
+        let mut ready = ready;
+        let response = ready.call(Request::from_parts(parts, body)).await?;
+        return Ok(response.map(Either::passthrough));
+    };
+    let key = op.key.unwrap_or_default();
+    let inner = Inner::new(ready, &parts);
+    let result = match op.kind {
+        S3OpKind::PutObject => store::put(&shared, &inner, &bucket, &key, parts, body).await,
+        S3OpKind::GetObject | S3OpKind::HeadObject => {
+            retrieve::get_or_head(&shared, &inner, &bucket, &key, parts, body).await
+        }
+        S3OpKind::DeleteObject => remove::delete(&shared, &inner, &bucket, &key, parts, body).await,
+        S3OpKind::DeleteObjects => remove::delete_many(&shared, &inner, &bucket, body).await,
+        S3OpKind::CopyObject => copy::copy(&shared, &inner, &bucket, &key, parts, body).await,
+        S3OpKind::ListObjectsV2 => list::list(&shared, &inner, &bucket, parts, true).await,
+        S3OpKind::ListObjects => list::list(&shared, &inner, &bucket, parts, false).await,
+        S3OpKind::UploadPart if parts.headers.contains_key("x-amz-copy-source") => {
+            multipart::upload_part_copy(&shared, &inner, &bucket, &key, parts, body).await
+        }
+        S3OpKind::CompleteMultipartUpload => {
+            multipart::complete(&shared, &inner, &bucket, &key, parts, body).await
+        }
+        // CreateMultipartUpload, UploadPart, AbortMultipartUpload, ListParts.
+        _ => multipart::checked_forward(&inner, &key, parts, body).await,
+    };
+    let result = match result {
+        Ok(response) => Ok(response),
+        Err(Stop::Reply(response)) => Ok(*response),
+        Err(Stop::Inner(error)) => Err(error),
+    };
+    let status = result.as_ref().map_or(0, |r| r.status().as_u16());
+    shared.counters.request(op.kind.name(), status);
+    result
 }

@@ -4,14 +4,12 @@ use std::time::Duration;
 
 use http::header::AUTHORIZATION;
 use http::request::Parts;
-use sha2::{Digest, Sha256};
 
-use super::body::PayloadCheck;
 use super::canonical::{
     ALGORITHM, CanonicalRequest, QueryParam, SigningKey, canonical_headers, canonical_query,
     canonical_uri, parse_amz_date, parse_query, signatures_match, string_to_sign,
 };
-use super::chunked::ChunkVerifier;
+use super::chunked::{ChunkSigning, SignedPayload};
 use super::config::{MAX_PRESIGNED_EXPIRY, SigV4Config};
 use super::errors::{
     access_denied, header_malformed, invalid_access_key, invalid_date, missing_header,
@@ -50,7 +48,7 @@ impl Principal {
 pub(crate) struct Verified {
     pub(crate) principal: Principal,
     /// What the body must still be checked against, if its hash or chunks are signed.
-    pub(crate) payload: Option<PayloadCheck>,
+    pub(crate) payload: Option<SignedPayload>,
 }
 
 /// The signature parameters, from either place.
@@ -201,6 +199,13 @@ fn payload_kind(value: &str) -> Result<Payload, S3Error> {
         UNSIGNED | STREAMING_UNSIGNED_TRAILER => Payload::Unsigned,
         STREAMING_SIGNED => Payload::Chunked { trailer: false },
         STREAMING_SIGNED_TRAILER => Payload::Chunked { trailer: true },
+        // SigV4A chunk signatures (ECDSA) cannot be checked with an HMAC key.
+        v if v.starts_with("STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD") => {
+            return Err(S3Error::invalid_request(
+                "SigV4A (ECDSA) streaming payloads are not supported; \
+                 sign with AWS4-HMAC-SHA256.",
+            ));
+        }
         hash => {
             let mut digest = [0u8; 32];
             hex::decode_to_slice(hash, &mut digest).map_err(|_| {
@@ -304,25 +309,14 @@ fn verify(
 
     let payload = match payload {
         Payload::Unsigned => None,
-        Payload::Sha256(expected) => Some(PayloadCheck::Sha256 {
-            hasher: Sha256::new(),
-            expected,
-        }),
-        Payload::Chunked { trailer } => {
-            let decoded_length = parts
-                .headers
-                .get("x-amz-decoded-content-length")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse().ok());
-            Some(PayloadCheck::Chunked(Box::new(ChunkVerifier::new(
-                key,
-                signed.amz_date.to_owned(),
-                scope,
-                signed.signature.to_owned(),
-                trailer,
-                decoded_length,
-            ))))
-        }
+        Payload::Sha256(expected) => Some(SignedPayload::Sha256(expected)),
+        Payload::Chunked { trailer } => Some(SignedPayload::Chunked(ChunkSigning::new(
+            key,
+            signed.amz_date.to_owned(),
+            scope,
+            signed.signature.to_owned(),
+            trailer,
+        ))),
     };
     Ok(Verified {
         principal: Principal {

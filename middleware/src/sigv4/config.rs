@@ -34,8 +34,7 @@ pub const MAX_PRESIGNED_EXPIRY: Duration = Duration::from_secs(604_800);
 /// ```
 /// use deltaglider::sigv4::{SigV4Config, StaticCredentials};
 /// let config = SigV4Config::new(StaticCredentials::new().with("AKIDEXAMPLE", "secret"))
-///     .region("us-east-1")
-///     .buffer_limit(1 << 20);
+///     .region("us-east-1");
 /// # let _ = config;
 /// ```
 #[derive(Clone)]
@@ -46,13 +45,11 @@ pub struct SigV4Config {
     pub(crate) clock: Option<Arc<dyn Clock>>,
     pub(crate) allow_anonymous: bool,
     pub(crate) max_skew: Duration,
-    pub(crate) buffer_limit: u64,
 }
 
 impl SigV4Config {
     /// Verifies against `credentials`; any region, service `s3`, 15 minutes of clock skew,
-    /// anonymous requests refused, bodies buffered up to 8 MiB (see
-    /// [`buffer_limit`](Self::buffer_limit)).
+    /// anonymous requests refused.
     ///
     /// The clock is `SystemTime::now` on native targets. On wasm32 there is none: set one
     /// with [`clock`](Self::clock), or every signed request fails with 500 `InternalError`.
@@ -64,7 +61,6 @@ impl SigV4Config {
             clock: default_clock(),
             allow_anonymous: false,
             max_skew: Duration::from_secs(15 * 60),
-            buffer_limit: 8 << 20,
         }
     }
 
@@ -104,17 +100,6 @@ impl SigV4Config {
         self
     }
 
-    /// Signed payloads (`x-amz-content-sha256` a hex SHA-256, or a signed `aws-chunked`
-    /// stream) of at most this many bytes are read completely and checked before the inner
-    /// service sees the request, so a mismatch is answered with the proper S3 error. Larger
-    /// ones stream through and are checked on the way: a mismatch then ends the body with
-    /// an error instead of its end, which the inner service must treat as a failed upload
-    /// (default 8 MiB; 0 streams everything).
-    pub fn buffer_limit(mut self, bytes: u64) -> Self {
-        self.buffer_limit = bytes;
-        self
-    }
-
     /// The region required in the credential scope, if any.
     pub fn get_region(&self) -> Option<&str> {
         self.region.as_deref()
@@ -125,10 +110,6 @@ impl SigV4Config {
         self.allow_anonymous
     }
 
-    /// The buffering limit for signed payloads, in bytes.
-    pub fn get_buffer_limit(&self) -> u64 {
-        self.buffer_limit
-    }
 }
 
 impl fmt::Debug for SigV4Config {
@@ -139,7 +120,6 @@ impl fmt::Debug for SigV4Config {
             .field("has_clock", &self.clock.is_some())
             .field("allow_anonymous", &self.allow_anonymous)
             .field("max_skew", &self.max_skew)
-            .field("buffer_limit", &self.buffer_limit)
             .finish_non_exhaustive()
     }
 }

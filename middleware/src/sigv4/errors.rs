@@ -85,22 +85,3 @@ pub(crate) fn missing_header(name: &str) -> S3Error {
         format!("Your request was missing a required header: {name}"),
     )
 }
-
-/// 400 `XAmzContentSHA256Mismatch`.
-pub(crate) fn content_sha256_mismatch() -> S3Error {
-    S3Error::new(
-        "XAmzContentSHA256Mismatch",
-        StatusCode::BAD_REQUEST,
-        "The provided 'x-amz-content-sha256' header does not match what was computed.",
-    )
-}
-
-/// 400 `IncompleteBody`: an `aws-chunked` body that does not parse, or a body that ended
-/// early or could not be read.
-pub(crate) fn incomplete_body(detail: &str) -> S3Error {
-    S3Error::new(
-        "IncompleteBody",
-        StatusCode::BAD_REQUEST,
-        format!("The request body is incomplete or malformed: {detail}"),
-    )
-}

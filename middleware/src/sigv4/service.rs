@@ -6,15 +6,12 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
 use http::{Request, Response};
-use http_body::Body;
 use tower_service::Service;
 
 use super::auth::authenticate;
-use super::body::{SigV4Body, check_payload};
 use super::{SigV4Config, SigV4Layer};
-use crate::body::{BoxError, Either, ResponseBody};
+use crate::body::{Either, ResponseBody};
 use crate::compat::{BoxFuture, MaybeSend};
 use crate::error::S3Error;
 
@@ -24,8 +21,10 @@ use crate::error::S3Error;
 /// A verified request reaches the inner service without its `Authorization` and
 /// `x-amz-security-token` headers (whatever is behind rewrites requests, so the client's
 /// signature must not travel on; the URI, presigning parameters included, is unchanged),
-/// with a [`Principal`](super::Principal) in its extensions, and with its body as a
-/// [`SigV4Body`].
+/// with a [`Principal`](super::Principal) in its extensions, and with its body unchanged:
+/// what the signature says of the body (its SHA-256, or the chunk-signing material of a
+/// signed `aws-chunked` body) travels in the extensions too, for the
+/// [`Ingest`](crate::ingest::Ingest) layer behind to check.
 #[derive(Debug, Clone)]
 pub struct SigV4<S> {
     inner: S,
@@ -68,11 +67,9 @@ impl<S> SigV4<S> {
 
 impl<S, B, RB> Service<Request<B>> for SigV4<S>
 where
-    S: Service<Request<SigV4Body<B>>, Response = Response<RB>> + Clone + MaybeSend + 'static,
+    S: Service<Request<B>, Response = Response<RB>> + MaybeSend + 'static,
     S::Future: MaybeSend + 'static,
     S::Error: MaybeSend + 'static,
-    B: Body<Data = Bytes> + MaybeSend + 'static,
-    B::Error: Into<BoxError>,
     RB: MaybeSend + 'static,
 {
     type Response = Response<ResponseBody<RB>>;
@@ -91,39 +88,22 @@ where
         };
         let Some(verified) = verified else {
             // Anonymous, and allowed: untouched.
-            return self.forward(Request::from_parts(parts, SigV4Body::passthrough(body)));
+            return self.forward(Request::from_parts(parts, body));
         };
         parts.headers.remove(http::header::AUTHORIZATION);
         parts.headers.remove("x-amz-security-token");
         parts.extensions.insert(verified.principal);
-        let Some(check) = verified.payload else {
-            return self.forward(Request::from_parts(parts, SigV4Body::passthrough(body)));
-        };
-        // The body is read before the inner service is called: call the service that was
-        // made ready, and leave a clone for the next request.
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        let limit = self.config.buffer_limit;
-        let declared = parts
-            .headers
-            .get(http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse().ok());
-        ResponseFuture::new(Box::pin(async move {
-            let body = match check_payload(body, check, limit, declared).await {
-                Ok(body) => body,
-                Err(error) => return Ok(error_response(&error)),
-            };
-            let response = inner.call(Request::from_parts(parts, body)).await?;
-            Ok(response.map(Either::passthrough))
-        }))
+        if let Some(payload) = verified.payload {
+            parts.extensions.insert(payload);
+        }
+        self.forward(Request::from_parts(parts, body))
     }
 }
 
 impl<S> SigV4<S> {
-    fn forward<B, RB>(&mut self, request: Request<SigV4Body<B>>) -> ResponseFuture<RB, S::Error>
+    fn forward<B, RB>(&mut self, request: Request<B>) -> ResponseFuture<RB, S::Error>
     where
-        S: Service<Request<SigV4Body<B>>, Response = Response<RB>>,
+        S: Service<Request<B>, Response = Response<RB>>,
         S::Future: MaybeSend + 'static,
         RB: 'static,
     {

@@ -1,0 +1,86 @@
+//! The [`Ingest`] service.
+
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body::Body;
+use tower_service::Service;
+
+use super::body::IngestBody;
+use super::future::{ResponseFuture, error_response, settle};
+use super::prepare::{Prepared, prepare};
+use super::IngestLayer;
+use crate::body::{BoxError, Either, ResponseBody};
+use crate::compat::MaybeSend;
+
+/// The service [`IngestLayer`] wraps around an inner service: decodes and verifies each
+/// request body, answering failures itself with S3 XML errors.
+#[derive(Debug, Clone)]
+pub struct Ingest<S> {
+    inner: S,
+    config: IngestLayer,
+}
+
+impl<S> Ingest<S> {
+    /// Wraps `inner`.
+    pub fn new(inner: S, config: IngestLayer) -> Self {
+        Self { inner, config }
+    }
+
+    /// The inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The inner service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Unwraps the inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S, B, RB> Service<Request<B>> for Ingest<S>
+where
+    S: Service<Request<IngestBody<B>>, Response = Response<RB>> + Clone + MaybeSend + 'static,
+    S::Future: MaybeSend + 'static,
+    S::Error: MaybeSend + 'static,
+    B: Body<Data = Bytes> + MaybeSend + 'static,
+    B::Error: Into<BoxError>,
+    RB: MaybeSend + 'static,
+{
+    type Response = Response<ResponseBody<RB>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<RB, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        // The body may be read before the inner service is called: call the service that
+        // was made ready, and leave a clone for the next request.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let limit = self.config.buffer_limit;
+        let (parts, body) = request.into_parts();
+        ResponseFuture::new(Box::pin(async move {
+            match prepare(parts, body, limit).await {
+                Prepared::Refused(error) => Ok(error_response(&error)),
+                Prepared::Read(parts, data) => {
+                    let request = Request::from_parts(parts, IngestBody::buffered(data));
+                    let response = inner.call(request).await?;
+                    Ok(response.map(Either::passthrough))
+                }
+                Prepared::Streaming(parts, body, slot) => {
+                    let result = inner.call(Request::from_parts(parts, body)).await;
+                    settle(result, &slot)
+                }
+            }
+        }))
+    }
+}

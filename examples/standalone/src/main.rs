@@ -3,7 +3,8 @@
 //! The stack, outermost first (see `main`):
 //!
 //! ```text
-//! admin endpoints + timing → client SigV4 verification → DeltaLayer
+//! admin endpoints + timing → client SigV4 verification → body ingest (decoded, verified)
+//!   → DeltaLayer
 //!   → filesystem guard → s3s-fs (embedded backend, authentication off: the proxy checked
 //!     the client)
 //!   or → re-addressing + SigV4 signing with the upstream's credentials → hyper client
@@ -26,8 +27,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use clap::Parser;
-use deltaglider::sigv4::{SigV4Body, SigV4Config, SigV4Layer, StaticCredentials};
-use deltaglider::{BoxError, Contents, DeltaConfig, DeltaLayer, Either};
+use deltaglider::ingest::IngestBody;
+use deltaglider::sigv4::{SigV4Config, SigV4Layer, StaticCredentials};
+use deltaglider::{BoxError, Contents, DeltaConfig, DeltaLayer, Either, IngestLayer};
 use http::Request;
 use http_body_util::BodyExt;
 use http_body_util::combinators::UnsyncBoxBody;
@@ -158,7 +160,9 @@ where
                 .map_result(answer_internal_failure)
                 .layer(admin)
                 .layer(SigV4Layer::new(auth))
-                .map_request(|r: Request<SigV4Body<Incoming>>| r.map(boxed))
+                .map_response(|r: http::Response<Either<Either<RB>>>| r.map(Either::flatten))
+                .layer(IngestLayer::new())
+                .map_request(|r: Request<IngestBody<Incoming>>| r.map(boxed))
                 .service(core);
             server::serve(listener, service, server::shutdown_signal()).await
         }
@@ -166,7 +170,10 @@ where
             let service = ServiceBuilder::new()
                 .map_result(answer_internal_failure)
                 .layer(admin)
-                .map_request(|r: Request<Incoming>| strip_authorization(r).map(boxed))
+                .map_request(strip_authorization::<Incoming>)
+                .map_response(|r: http::Response<Either<Either<RB>>>| r.map(Either::flatten))
+                .layer(IngestLayer::new())
+                .map_request(|r: Request<IngestBody<Incoming>>| r.map(boxed))
                 .service(core);
             server::serve(listener, service, server::shutdown_signal()).await
         }
@@ -178,16 +185,17 @@ where
 async fn serve_raw<S, RB>(listener: TcpListener, backend: S) -> Result<(), String>
 where
     S: Service<Request<Either<ClientBody>>, Response = http::Response<RB>> + Clone + Send + 'static,
-    S::Error: Into<BoxError>,
+    S::Error: Into<BoxError> + Send + 'static,
     S::Future: Send + 'static,
     RB: http_body::Body<Data = Bytes> + Send + 'static,
     RB::Error: Into<BoxError>,
 {
     tracing::info!("serving the stored layout raw");
+    // Even raw, bodies are decoded and verified: the backend must never store framing.
     let service = ServiceBuilder::new()
-        .map_request(|r: Request<Incoming>| {
-            strip_authorization(r).map(|b| Either::passthrough(boxed(b)))
-        })
+        .map_request(strip_authorization::<Incoming>)
+        .layer(IngestLayer::new())
+        .map_request(|r: Request<IngestBody<Incoming>>| r.map(|b| Either::passthrough(boxed(b))))
         .service(backend);
     server::serve(listener, service, server::shutdown_signal())
         .await

@@ -22,8 +22,9 @@ use http_body_util::{BodyExt, Full, StreamBody};
 use tower::ServiceExt;
 use tower_layer::Layer;
 
-use super::{Principal, SigV4Body, SigV4Config, SigV4Layer, StaticCredentials};
+use super::{Principal, SigV4Config, SigV4Layer, StaticCredentials};
 use crate::body::BoxError;
+use crate::ingest::{IngestBody, IngestLayer};
 
 const ACCESS_KEY: &str = "AKIDEXAMPLE";
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
@@ -160,15 +161,25 @@ impl Outcome {
     }
 }
 
-/// Sends `request` through a `SigV4Layer` over a service that reads the whole body.
+/// Sends `request` through a `SigV4Layer` and an `IngestLayer` (which checks the body with
+/// what the SigV4 layer hands over) over a service that reads the whole body.
 async fn send<B>(config: SigV4Config, request: Request<B>) -> Outcome
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    send_buffering(config, IngestLayer::new(), request).await
+}
+
+/// [`send`] with this ingest configuration.
+async fn send_buffering<B>(config: SigV4Config, ingest: IngestLayer, request: Request<B>) -> Outcome
 where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
     let seen = Arc::new(Mutex::new(None));
     let record = Arc::clone(&seen);
-    let inner = tower::service_fn(move |request: Request<SigV4Body<B>>| {
+    let inner = tower::service_fn(move |request: Request<IngestBody<B>>| {
         let record = Arc::clone(&record);
         async move {
             let (parts, body) = request.into_parts();
@@ -186,7 +197,7 @@ where
         }
     });
     let response = SigV4Layer::new(config)
-        .layer(inner)
+        .layer(ingest.layer(inner))
         .oneshot(request)
         .await
         .expect("infallible");
@@ -214,13 +225,14 @@ where
 async fn composes_in_front_of_the_delta_layer() {
     use crate::{DeltaConfig, DeltaLayer, RequestBody};
     let backend = tower::service_fn(
-        |r: Request<RequestBody<SigV4Body<Full<Bytes>>>>| async move {
+        |r: Request<RequestBody<IngestBody<Full<Bytes>>>>| async move {
             assert!(!r.headers().contains_key("authorization"));
             Ok::<_, Infallible>(Response::new(String::from("<ListAllMyBucketsResult/>")))
         },
     );
     let stack = tower::ServiceBuilder::new()
         .layer(SigV4Layer::new(config_at(t0())))
+        .layer(IngestLayer::new())
         .layer(DeltaLayer::new(DeltaConfig::default()))
         .service(backend);
     let mut r = request("GET", "/", b"");

@@ -8,7 +8,8 @@ use http_body_util::Full;
 
 use super::*;
 
-const TRAILER: (&str, &str) = ("x-amz-checksum-crc32", "NSRBwg==");
+/// The trailer every trailing test body carries: the CRC32 of [`PAYLOAD`].
+const TRAILER: (&str, &str) = ("x-amz-checksum-crc32", "B1kk+w==");
 
 /// A signed `aws-chunked` PUT of `chunks`: the request (with an empty body) and the body.
 fn chunked_put(
@@ -72,15 +73,24 @@ fn with_body(request: &Request<Full<Bytes>>, body: &[u8]) -> Request<Full<Bytes>
 
 const CHUNKS: &[&[u8]] = &[b"hello ", b"chunked ", b"world"];
 
+const PAYLOAD: &[u8] = b"hello chunked world";
+
 #[tokio::test]
-async fn signed_chunks_pass_unchanged() {
+async fn signed_chunks_pass_decoded() {
     for trailer in [false, true] {
         let (r, body) = chunked_put(CHUNKS, trailer, None);
-        let seen = send(config_at(t0()), with_body(&r, &body)).await;
-        let decoded =
-            crate::chunked::decode(seen.assert_passed(&body).body.as_ref().expect("body"))
-                .expect("still aws-chunked");
-        assert_eq!(&decoded.data[..], b"hello chunked world");
+        let outcome = send(config_at(t0()), with_body(&r, &body)).await;
+        let seen = outcome.assert_passed(PAYLOAD);
+        assert_eq!(seen.headers["content-length"], "19");
+        assert!(!seen.headers.contains_key("x-amz-decoded-content-length"));
+        assert_eq!(seen.headers["x-amz-content-sha256"], "UNSIGNED-PAYLOAD");
+        // The verified trailer checksum is an ordinary header now.
+        assert_eq!(
+            seen.headers.get(TRAILER.0).is_some(),
+            trailer,
+            "{:?}",
+            seen.headers
+        );
     }
 }
 
@@ -90,7 +100,7 @@ async fn chunks_fed_one_byte_at_a_time_pass() {
     let bytes: Vec<&[u8]> = body.chunks(1).collect();
     let (parts, _) = r.into_parts();
     let r = Request::from_parts(parts, frames(&bytes));
-    send(config_at(t0()), r).await.assert_passed(&body);
+    send(config_at(t0()), r).await.assert_passed(PAYLOAD);
 }
 
 /// `body` with the first occurrence of `from` replaced by `to`.
@@ -166,17 +176,20 @@ async fn truncated_or_mislabelled_bodies_are_incomplete() {
 
 #[tokio::test]
 async fn streaming_past_the_buffer_limit_fails_the_body() {
+    let streaming = || IngestLayer::new().buffer_limit(0);
     let (r, body) = chunked_put(CHUNKS, false, None);
-    send(config_at(t0()).buffer_limit(0), with_body(&r, &body))
+    send_buffering(config_at(t0()), streaming(), with_body(&r, &body))
         .await
-        .assert_passed(&body);
+        .assert_passed(PAYLOAD);
     // The tampered chunk arrives after the limit: the inner service is already reading.
+    // It reads an error, never the end; the client gets the real error, not the inner's.
     let tampered = replaced(&body, b"world", b"World");
     let at = body.len() / 2;
     let (parts, _) = r.into_parts();
     let r = Request::from_parts(parts, frames(&[&tampered[..at], &tampered[at..]]));
-    let outcome = send(config_at(t0()).buffer_limit(0), r).await;
-    assert_eq!(outcome.status, StatusCode::OK);
+    let outcome = send_buffering(config_at(t0()), streaming(), r).await;
+    assert_eq!(outcome.status, StatusCode::FORBIDDEN);
+    assert_eq!(outcome.code.as_deref(), Some("SignatureDoesNotMatch"));
     let error = outcome.seen.expect("called").body.expect_err("must fail");
     assert!(error.starts_with("SignatureDoesNotMatch"), "{error}");
 }
@@ -225,5 +238,5 @@ async fn the_aws_documentation_example_passes() {
         "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
     ))
     .clock(move || now);
-    send(config, r).await.assert_passed(&body);
+    send(config, r).await.assert_passed(&[b'a'; 66_560]);
 }

@@ -176,16 +176,21 @@ async fn bodies_over_the_buffer_limit_are_checked_while_streaming() {
         t0(),
         SECRET,
     );
-    let (parts, _) = signed.into_parts();
-    let config = || config_at(t0()).buffer_limit(5);
+    let (mut parts, _) = signed.into_parts();
+    parts.headers.insert("content-length", http::HeaderValue::from(body.len()));
+    let ingest = || IngestLayer::new().buffer_limit(5);
 
     let r = Request::from_parts(parts.clone(), frames(&[b"0123", b"4567", b"89abcdef"]));
-    send(config(), r).await.assert_passed(body);
+    send_buffering(config_at(t0()), ingest(), r)
+        .await
+        .assert_passed(body);
 
-    // The mismatch shows only at the end: the inner service reads an error, not an end.
+    // The mismatch shows only at the end: the inner service reads an error, not an end,
+    // and the client gets the mismatch whatever the inner service answered.
     let r = Request::from_parts(parts, frames(&[b"0123", b"4567", b"89abcdeF"]));
-    let outcome = send(config(), r).await;
-    assert_eq!(outcome.status, StatusCode::OK);
+    let outcome = send_buffering(config_at(t0()), ingest(), r).await;
+    assert_eq!(outcome.status, StatusCode::BAD_REQUEST);
+    assert_eq!(outcome.code.as_deref(), Some("XAmzContentSHA256Mismatch"));
     let seen = outcome.seen.expect("inner service called");
     let error = seen.body.expect_err("the body must fail");
     assert!(error.starts_with("XAmzContentSHA256Mismatch"), "{error}");

@@ -483,7 +483,9 @@ where
                 data.extend_from_slice(&piece);
             }
             Err(frame) => {
-                let Ok(more) = frame.into_trailers() else { continue };
+                let Ok(more) = frame.into_trailers() else {
+                    continue;
+                };
                 trailers.extend(more.iter().filter_map(|(name, value)| {
                     Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
                 }));

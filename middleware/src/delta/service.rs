@@ -80,7 +80,9 @@ where
             // forwarded as data and no unverified body is stored.
             match ingest::prepare(parts, body, DEFAULT_BUFFER_LIMIT).await {
                 Prepared::Refused(error) => Ok(error.to_response().map(Either::full)),
-                Prepared::Read(parts, data) => serve(shared, ready, parts, Either::full(data)).await,
+                Prepared::Read(parts, data) => {
+                    serve(shared, ready, parts, Either::full(data)).await
+                }
                 Prepared::Streaming(parts, body, slot) => {
                     let len = body.size_hint().exact().unwrap_or_default();
                     let stream = body.into_data_stream();

@@ -112,7 +112,11 @@ impl<B> IngestBody<B> {
 
 impl Stream {
     fn fail(&mut self, error: S3Error) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
-        tracing::debug!(code = error.code(), message = error.message(), "body refused");
+        tracing::debug!(
+            code = error.code(),
+            message = error.message(),
+            "body refused"
+        );
         self.phase = Phase::Ended;
         self.held = None;
         self.slot.set(error.clone());

@@ -70,7 +70,10 @@ impl Decoder {
 
     /// Gives the decoder the next piece of the body (once the previous one is used up).
     pub(crate) fn push(&mut self, input: Bytes) {
-        debug_assert!(self.input.is_empty(), "input pushed before the last was used");
+        debug_assert!(
+            self.input.is_empty(),
+            "input pushed before the last was used"
+        );
         self.input = input;
     }
 

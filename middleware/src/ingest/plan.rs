@@ -64,7 +64,8 @@ pub(crate) fn plan(parts: &mut Parts, body_length: Option<u64>) -> Result<Plan, 
     verifier.sha256 = sha256.map(|expected| (Sha256::new(), expected));
 
     verifier.declared = if chunked {
-        let declared = single(headers, "x-amz-decoded-content-length")?.ok_or_else(missing_length)?;
+        let declared =
+            single(headers, "x-amz-decoded-content-length")?.ok_or_else(missing_length)?;
         Some(parse_length(declared, "x-amz-decoded-content-length")?)
     } else {
         match single(headers, header::CONTENT_LENGTH.as_str())? {
@@ -272,4 +273,3 @@ fn rewrite(headers: &mut HeaderMap, sha256: Option<[u8; 32]>) {
         headers.insert("x-amz-content-sha256", hash);
     }
 }
-

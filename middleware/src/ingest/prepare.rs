@@ -34,8 +34,8 @@ where
     B: Body<Data = Bytes>,
     B::Error: Into<BoxError>,
 {
-    let had_length = parts.headers.contains_key(header::CONTENT_LENGTH)
-        || is_aws_chunked(&parts.headers);
+    let had_length =
+        parts.headers.contains_key(header::CONTENT_LENGTH) || is_aws_chunked(&parts.headers);
     let plan = match plan(&mut parts, body.size_hint().exact()) {
         Ok(plan) => plan,
         Err(error) => return Prepared::Refused(error),

@@ -7,10 +7,10 @@ use http::{Request, Response};
 use http_body::Body;
 use tower_service::Service;
 
+use super::IngestLayer;
 use super::body::IngestBody;
 use super::future::{ResponseFuture, error_response, settle};
 use super::prepare::{Prepared, prepare};
-use super::IngestLayer;
 use crate::body::{BoxError, Either, ResponseBody};
 use crate::compat::MaybeSend;
 

@@ -109,7 +109,9 @@ impl Verifier {
             .find(|(n, _)| *n == name)
             .map(|(_, v)| v)
             .ok_or_else(|| {
-                malformed(format!("the trailer {name} announced in x-amz-trailer is missing"))
+                malformed(format!(
+                    "the trailer {name} announced in x-amz-trailer is missing"
+                ))
             })?;
         if *sent != actual {
             return Err(checksum_mismatch(algorithm));

@@ -54,6 +54,28 @@ impl ChunkSigning {
         }
     }
 
+    /// Signing material for `secret` in `region` at `amz_date` (`yyyymmddThhmmssZ`), for
+    /// tests that sign bodies themselves.
+    #[cfg(test)]
+    pub(crate) fn for_tests(
+        secret: &str,
+        amz_date: &str,
+        region: &str,
+        seed_signature: &str,
+        trailer: bool,
+    ) -> Self {
+        let date = &amz_date[..8];
+        let key = SigningKey::derive(secret, date, region, "s3").expect("signing key");
+        let scope = format!("{date}/{region}/s3/aws4_request");
+        Self::new(
+            key,
+            amz_date.to_owned(),
+            scope,
+            seed_signature.to_owned(),
+            trailer,
+        )
+    }
+
     /// Whether the body must end with a signed trailer.
     pub(crate) fn has_trailer(&self) -> bool {
         self.trailer

@@ -109,7 +109,6 @@ impl SigV4Config {
     pub fn get_allow_anonymous(&self) -> bool {
         self.allow_anonymous
     }
-
 }
 
 impl fmt::Debug for SigV4Config {

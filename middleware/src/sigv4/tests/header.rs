@@ -177,7 +177,9 @@ async fn bodies_over_the_buffer_limit_are_checked_while_streaming() {
         SECRET,
     );
     let (mut parts, _) = signed.into_parts();
-    parts.headers.insert("content-length", http::HeaderValue::from(body.len()));
+    parts
+        .headers
+        .insert("content-length", http::HeaderValue::from(body.len()));
     let ingest = || IngestLayer::new().buffer_limit(5);
 
     let r = Request::from_parts(parts.clone(), frames(&[b"0123", b"4567", b"89abcdef"]));

@@ -5,7 +5,6 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use deltaglider::unchunk::unchunk;
 use deltaglider::{BoxError, Either, S3Error};
 use futures_util::StreamExt;
 use http::request::Parts;
@@ -14,7 +13,7 @@ use http_body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt;
 use worker::{Data, FixedLengthStream};
 
-use crate::headers::{is_aws_chunked, payload_length};
+use crate::headers::payload_length;
 
 /// A response body of [`R2Service`](crate::R2Service): bytes it built, or the stream of an
 /// R2 object, which the Worker hands to the runtime untouched when the layer passes it on.
@@ -121,18 +120,13 @@ const UNDECLARED_LIMIT: usize = 100 << 20;
 
 /// Turns a request's body into a value for R2, with the request's headers. Bodies the
 /// layer built are handed over as they are; a client's body streams through when its
-/// length is declared (R2 needs the length up front) and is read whole otherwise.
-/// `aws-chunked` framing is removed on the way, its trailing checksum verified.
+/// length is declared (R2 needs the length up front) and is read whole otherwise. Bodies
+/// arrive plain and verified: the ingest in front removed any `aws-chunked` framing.
 pub(crate) async fn into_data<B>(request: Request<Either<B>>) -> Result<(Parts, Data), S3Error>
 where
     B: Body<Data = Bytes> + 'static,
     B::Error: Into<BoxError>,
 {
-    if is_aws_chunked(request.headers()) {
-        let (parts, body) = unchunk(request)?.into_parts();
-        let data = stream_data(body, payload_length(&parts.headers)).await?;
-        return Ok((parts, data));
-    }
     let (parts, body) = request.into_parts();
     let data = match body.into_full() {
         Ok(bytes) if bytes.is_empty() => Data::Empty,

@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use deltaglider::sigv4::{SigV4Config, SigV4Layer, StaticCredentials};
-use deltaglider::{Contents, DeltaLayer, Either, S3Error};
+use deltaglider::{Contents, DeltaLayer, Either, IngestLayer, S3Error};
 use futures_util::TryStreamExt;
 use http::Response;
 use http_body_util::BodyExt;
@@ -77,23 +77,26 @@ async fn fetch(request: HttpRequest, env: Env, _ctx: Context) -> worker::Result<
     if stack.settings.raw {
         let service = ServiceBuilder::new()
             .layer(stack.sigv4)
+            .layer(IngestLayer::new())
             .map_request(|request: http::Request<_>| request.map(Either::passthrough))
             .service(r2);
         let response = match service.oneshot(request).await {
             Ok(response) => response,
             Err(never) => match never {},
         };
-        return into_worker(response);
+        return into_worker(response.map(Either::flatten));
     }
+    // Authentication (the head), then the body decoded and verified, then the layer.
     let service = ServiceBuilder::new()
         .layer(stack.sigv4)
+        .layer(IngestLayer::new())
         .layer(stack.delta)
         .service(r2);
     let response = match service.oneshot(request).await {
         Ok(response) => response,
         Err(never) => match never {},
     };
-    into_worker(response.map(Either::flatten))
+    into_worker(response.map(|body| body.flatten().flatten()))
 }
 
 /// The runtime's response: built bytes are copied out once; an R2 object's stream is

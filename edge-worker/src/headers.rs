@@ -171,31 +171,16 @@ pub fn object_metadata(headers: &HeaderMap) -> (HttpMeta, Vec<(String, String)>)
     (http, custom)
 }
 
-/// Whether the request body is `aws-chunked` framed (SigV4 streaming uploads).
-pub fn is_aws_chunked(headers: &HeaderMap) -> bool {
-    let encoded = headers
-        .get(header::CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .any(|e| e.trim().eq_ignore_ascii_case("aws-chunked"))
-        });
-    let streaming = headers
-        .get("x-amz-content-sha256")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("STREAMING-"));
-    encoded || streaming
-}
-
-/// The payload length a request declares: `x-amz-decoded-content-length` for
-/// `aws-chunked` bodies, else `Content-Length`.
+/// The payload length a request declares: its `Content-Length` (bodies reach R2 plain,
+/// decoded by the ingest in front).
 pub fn payload_length(headers: &HeaderMap) -> Option<u64> {
-    let get = |name: &str| headers.get(name)?.to_str().ok()?.trim().parse().ok();
-    if is_aws_chunked(headers) {
-        get("x-amz-decoded-content-length")
-    } else {
-        get("content-length")
-    }
+    headers
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// A `Content-MD5` header that is not the base64 of 16 bytes.
@@ -343,18 +328,10 @@ mod tests {
     #[test]
     fn payload_lengths() {
         let mut h = HeaderMap::new();
+        assert_eq!(payload_length(&h), None);
         h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("100"));
         assert_eq!(payload_length(&h), Some(100));
-        h.insert(
-            "x-amz-content-sha256",
-            HeaderValue::from_static("STREAMING-UNSIGNED-PAYLOAD-TRAILER"),
-        );
+        h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("x"));
         assert_eq!(payload_length(&h), None);
-        h.insert(
-            "x-amz-decoded-content-length",
-            HeaderValue::from_static("64"),
-        );
-        assert!(is_aws_chunked(&h));
-        assert_eq!(payload_length(&h), Some(64));
     }
 }

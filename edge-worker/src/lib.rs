@@ -4,7 +4,7 @@
 //! its own:
 //!
 //! ```text
-//! client → SigV4 verification → DeltaLayer → R2Service → R2 bucket binding
+//! client → SigV4 verification → body ingest → DeltaLayer → R2Service → R2 bucket binding
 //! ```
 //!
 //! `#[event(fetch)]` converts the request, runs it through the stack and converts the

@@ -86,10 +86,11 @@ pub(crate) fn plan(parts: &mut Parts, body_length: Option<u64>) -> Result<Plan, 
     }
     verifier.checksum = expected_checksum(parts, chunked)?;
 
-    let chunked = chunked.then(|| match signed {
+    let signing = match signed {
         Some(SignedPayload::Chunked(signing)) => Some(signing),
         _ => None,
-    });
+    };
+    let chunked = chunked.then_some(signing);
     rewrite(&mut parts.headers, sha256);
     Ok(Plan { chunked, verifier })
 }

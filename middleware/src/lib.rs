@@ -6,8 +6,7 @@
 //! and write ordinary whole objects. The storage layout is `docs/FORMAT.md`.
 //!
 //! **Status — work in progress.** Handled: PutObject (delta or whole; the reference
-//! seeded by conditional create; `aws-chunked` bodies; Content-MD5 and `x-amz-checksum-*`
-//! verified and kept), GetObject (streamed window by window in bounded memory, each window
+//! seeded by conditional create; Content-MD5 and `x-amz-checksum-*` kept), GetObject (streamed window by window in bounded memory, each window
 //! checked and the SHA-256 verified at the end, the body aborted on any mismatch; Range,
 //! conditional headers, `response-*` overrides, checksum mode), HeadObject, DeleteObject,
 //! DeleteObjects, CopyObject (COPY/REPLACE), multipart uploads (completion stores the
@@ -27,11 +26,16 @@
 //!
 //! The layer rewrites requests (a PUT becomes a PUT of `<key>.delta`, a GET becomes two
 //! GETs), so a client's SigV4 signature cannot be forwarded. Verify the client in front of
-//! the layer and, if the inner service checks signatures, sign what the layer sends:
+//! the layer, decode and verify its request bodies ([`IngestLayer`]: `aws-chunked`, payload
+//! hash, chunk signatures, Content-MD5, checksums — for every operation), and, if the inner
+//! service checks signatures, sign what the layer sends:
 //!
 //! ```text
-//! client → SigV4 verification → DeltaLayer → SigV4 signing → S3 backend
+//! client → SigV4 verification → IngestLayer → DeltaLayer → SigV4 signing → S3 backend
 //! ```
+//!
+//! A request that did not come through an [`IngestLayer`] is ingested by the layer itself,
+//! so no composition forwards `aws-chunked` framing as data.
 //!
 //! An in-process `s3s` service can instead run with authentication disabled.
 //!

@@ -1,11 +1,13 @@
 //! AWS Signature Version 4 verification: a tower layer for the front of an S3 endpoint.
 //!
 //! [`SigV4Layer`] checks each request's signature against a [`CredentialStore`] and
-//! answers failures itself with S3 XML errors; the inner service (typically the
-//! [`DeltaLayer`](crate::DeltaLayer)) sees verified requests only:
+//! answers failures itself with S3 XML errors; the inner service sees verified requests
+//! only. It authenticates the request head; the body is checked by the
+//! [`IngestLayer`](crate::IngestLayer) behind it, with what the signature says of the body
+//! (handed over in the request's extensions):
 //!
 //! ```text
-//! client → SigV4Layer → DeltaLayer → (SigV4 signing) → S3 backend
+//! client → SigV4Layer → IngestLayer → DeltaLayer → (SigV4 signing) → S3 backend
 //! ```
 //!
 //! # What is verified
@@ -23,11 +25,11 @@
 //!   lower-cased, trimmed, with runs of spaces collapsed. `host` must be signed, and so
 //!   must every `x-amz-*` header sent (S3's rule; a presigned URL may leave
 //!   `x-amz-user-agent` and `x-amz-checksum-mode` out, any request `x-amz-security-token`);
-//! - the payload, per `x-amz-content-sha256`: a hex SHA-256 is compared with the body's;
-//!   `STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]` bodies have every chunk signature and
-//!   the trailer signature checked (and `x-amz-decoded-content-length`);
-//!   `UNSIGNED-PAYLOAD` and `STREAMING-UNSIGNED-PAYLOAD-TRAILER` bodies are not checked.
-//!   How much is buffered: [`SigV4Config::buffer_limit`].
+//! - the payload, per `x-amz-content-sha256`, by the [`IngestLayer`](crate::IngestLayer):
+//!   a hex SHA-256 is compared with the body's; `STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]`
+//!   bodies have every chunk signature and the trailer signature checked; SigV4A streaming
+//!   forms (`STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD…`) are refused, their ECDSA signatures
+//!   cannot be checked with an HMAC key.
 //!
 //! Signatures are compared in constant time. Requests without any authentication are
 //! refused with 403 `AccessDenied` unless [`SigV4Config::allow_anonymous`] lets them pass
@@ -40,7 +42,7 @@
 //! | Failure | Code | Status |
 //! |---|---|---|
 //! | no authentication, not allowed | `AccessDenied` | 403 |
-//! | signature differs (request, chunk or trailer) | `SignatureDoesNotMatch` | 403 |
+//! | signature differs | `SignatureDoesNotMatch` | 403 |
 //! | unknown access key | `InvalidAccessKeyId` | 403 |
 //! | header-signed request outside the skew window | `RequestTimeTooSkewed` | 403 |
 //! | presigned URL expired / dated in the future | `AccessDenied` | 403 |
@@ -49,10 +51,11 @@
 //! | bad presigning parameters | `AuthorizationQueryParametersError` | 400 |
 //! | no `x-amz-content-sha256` | `MissingSecurityHeader` | 400 |
 //! | invalid `x-amz-content-sha256`; header and query auth together | `InvalidArgument` | 400 |
-//! | body hash differs | `XAmzContentSHA256Mismatch` | 400 |
-//! | malformed `aws-chunked` body, unreadable body | `IncompleteBody` | 400 |
-//! | SigV2, other algorithms | `InvalidRequest` | 400 |
+//! | SigV2, other algorithms, SigV4A streaming payloads | `InvalidRequest` | 400 |
 //! | no clock configured (wasm32) | `InternalError` | 500 |
+//!
+//! Body failures (hash, chunk and trailer signatures, checksums, framing) are the
+//! [`IngestLayer`](crate::IngestLayer)'s: see [its error table](crate::ingest#errors).
 //!
 //! ```
 //! use std::time::SystemTime;

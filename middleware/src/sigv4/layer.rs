@@ -11,15 +11,16 @@ use super::{SigV4, SigV4Config};
 ///
 /// ```
 /// use deltaglider::sigv4::{SigV4Config, SigV4Layer, StaticCredentials};
-/// use deltaglider::{DeltaConfig, DeltaLayer};
+/// use deltaglider::{DeltaConfig, DeltaLayer, IngestLayer};
 /// use tower::ServiceBuilder;
 /// # let inner = tower::service_fn(|_: http::Request<deltaglider::RequestBody<
-/// #     deltaglider::sigv4::SigV4Body<String>>>| async {
+/// #     deltaglider::ingest::IngestBody<String>>>| async {
 /// #     Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
 /// # });
 /// let keys = StaticCredentials::new().with("AKIDEXAMPLE", "secret");
 /// let service = ServiceBuilder::new()
 ///     .layer(SigV4Layer::new(SigV4Config::new(keys)))
+///     .layer(IngestLayer::new())
 ///     .layer(DeltaLayer::new(DeltaConfig::default()))
 ///     .service(inner);
 /// # let _ = service;

@@ -75,7 +75,9 @@ mod config;
 mod credentials;
 mod errors;
 mod layer;
+mod query_auth;
 mod service;
+mod v2;
 
 #[cfg(test)]
 mod tests;

@@ -83,7 +83,8 @@ async fn run(settings: Settings) -> Result<(), String> {
     );
     if let Some(upstream) = &settings.upstream {
         // Innermost first: the upstream client (re-addressing, re-signing), the DeltaLayer.
-        let backend = Upstream::new(upstream)?;
+        // Anonymous clients stay anonymous upstream, unless no client is verified at all.
+        let backend = Upstream::new(upstream, settings.credentials.is_none() || settings.raw)?;
         tracing::info!(upstream = %backend.describe(), "backend: upstream S3 endpoint");
         if settings.raw {
             return serve_raw(listener, backend).await;

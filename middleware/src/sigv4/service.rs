@@ -13,6 +13,7 @@ use tower_service::Service;
 
 use super::auth::authenticate;
 use super::body::{SigV4Body, check_payload};
+use super::query_auth;
 use super::{SigV4Config, SigV4Layer};
 use crate::body::{BoxError, Either, ResponseBody};
 use crate::compat::{BoxFuture, MaybeSend};
@@ -21,11 +22,17 @@ use crate::error::S3Error;
 /// The service [`SigV4Layer`] wraps around an inner service: verifies each request's
 /// signature and answers failures itself with S3 XML errors.
 ///
-/// A verified request reaches the inner service without its `Authorization` and
-/// `x-amz-security-token` headers (whatever is behind rewrites requests, so the client's
-/// signature must not travel on; the URI, presigning parameters included, is unchanged),
-/// with a [`Principal`](super::Principal) in its extensions, and with its body as a
-/// [`SigV4Body`].
+/// A verified request reaches the inner service as the plain request it stands for:
+/// without its `Authorization` and `x-amz-security-token` headers, and without the
+/// signature parameters of a presigned URL (whatever is behind rewrites requests, so the
+/// client's signature must not travel on, and a backend that checks signatures would try
+/// to check them again); with the `x-amz-*` headers a presigned SigV4 URL carries in its
+/// query as headers, a [`Principal`](super::Principal) in its extensions, and its body as
+/// a [`SigV4Body`].
+///
+/// An anonymous request (allowed by [`SigV4Config::allow_anonymous`]) passes unchanged and
+/// without a `Principal`: whatever is behind must treat it as anonymous, never as the
+/// proxy's own.
 #[derive(Debug, Clone)]
 pub struct SigV4<S> {
     inner: S,
@@ -95,6 +102,9 @@ where
         };
         parts.headers.remove(http::header::AUTHORIZATION);
         parts.headers.remove("x-amz-security-token");
+        if let Some(scheme) = verified.query_auth {
+            parts.uri = query_auth::strip(&parts.uri, &mut parts.headers, scheme);
+        }
         parts.extensions.insert(verified.principal);
         let Some(check) = verified.payload else {
             return self.forward(Request::from_parts(parts, SigV4Body::passthrough(body)));

@@ -4,6 +4,7 @@
 mod chunked;
 mod header;
 mod presign;
+mod v2;
 
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};

@@ -178,10 +178,21 @@ fn verify(config: &SigV4Config, parts: &Parts, signed: &Signed<'_>) -> Result<Ve
         .credentials
         .secret_key(signed.access_key)
         .ok_or_else(invalid_access_key)?;
-    let string_to_sign = string_to_sign(parts, &date_line);
-    let computed = sign(&secret, string_to_sign.as_bytes())?;
-    if !signatures_match(&computed, signed.signature) {
-        tracing::debug!(%string_to_sign, "SigV2 signature mismatch");
+    // A request to a bucket itself (`/bucket`) is signed with the resource `/bucket/`, as
+    // S3 canonicalises it (botocore, s3cmd); the path as sent is accepted as well.
+    let path = parts.uri.path();
+    let bucket_only = path.len() > 1 && !path[1..].contains('/');
+    let mut candidates = vec![string_to_sign(parts, &date_line)];
+    if bucket_only {
+        let resource = canonical_resource(&format!("{path}/"), parts.uri.query());
+        candidates.push(string_to_sign_for(parts, &date_line, &resource));
+    }
+    let mut matched = false;
+    for candidate in &candidates {
+        matched |= signatures_match(&sign(&secret, candidate.as_bytes())?, signed.signature);
+    }
+    if !matched {
+        tracing::debug!(string_to_sign = ?candidates, "SigV2 signature mismatch");
         return Err(signature_mismatch());
     }
     Ok(Verified {
@@ -214,6 +225,11 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
 
 /// S3's SigV2 string to sign for `parts`, with `date_line` as its fourth line.
 pub(crate) fn string_to_sign(parts: &Parts, date_line: &str) -> String {
+    let resource = canonical_resource(parts.uri.path(), parts.uri.query());
+    string_to_sign_for(parts, date_line, &resource)
+}
+
+fn string_to_sign_for(parts: &Parts, date_line: &str, resource: &str) -> String {
     let mut out = format!(
         "{}\n{}\n{}\n{date_line}\n",
         parts.method,
@@ -221,12 +237,14 @@ pub(crate) fn string_to_sign(parts: &Parts, date_line: &str) -> String {
         header_str(&parts.headers, "content-type").trim(),
     );
     out.push_str(&canonical_amz_headers(&parts.headers));
-    out.push_str(&canonical_resource(parts.uri.path(), parts.uri.query()));
+    out.push_str(resource);
     out
 }
 
 /// `name:value\n` for each `x-amz-*` header, names lower-case and sorted, repeated
-/// headers joined with `,`, values trimmed with folded whitespace made one space.
+/// headers joined with `,`, values trimmed. Spaces inside a value stay as they are (what
+/// botocore signs); the folded lines S3's documentation unfolds cannot occur, HTTP/1.1
+/// having deprecated them and `http` refusing them.
 fn canonical_amz_headers(headers: &HeaderMap) -> String {
     let mut names: Vec<&str> = headers
         .keys()
@@ -240,7 +258,7 @@ fn canonical_amz_headers(headers: &HeaderMap) -> String {
         let values: Vec<String> = headers
             .get_all(name)
             .iter()
-            .map(|v| unfold(&String::from_utf8_lossy(v.as_bytes())))
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_owned())
             .collect();
         out.push_str(name);
         out.push(':');
@@ -248,10 +266,6 @@ fn canonical_amz_headers(headers: &HeaderMap) -> String {
         out.push('\n');
     }
     out
-}
-
-fn unfold(value: &str) -> String {
-    value.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The path as sent, then the signed sub-resources sorted by name: `name` alone when sent
@@ -381,13 +395,14 @@ mod tests {
                 ("X-Amz-Meta-ReviewedBy", "joe@example.com"),
                 ("x-amz-meta-reviewedby", "jane@example.com"),
                 ("x-amz-meta-filechecksum", "  0x02661779  "),
+                ("x-amz-meta-note", "two  spaces"),
                 ("content-md5", "4gJE4saaMU4BqNR0kLY+lw=="),
             ],
         );
         assert_eq!(
             string_to_sign(&request, "D"),
             "PUT\n4gJE4saaMU4BqNR0kLY+lw==\n\nD\nx-amz-meta-filechecksum:0x02661779\n\
-             x-amz-meta-reviewedby:joe@example.com,jane@example.com\n/b/k"
+             x-amz-meta-note:two  spaces\nx-amz-meta-reviewedby:joe@example.com,jane@example.com\n/b/k"
         );
     }
 

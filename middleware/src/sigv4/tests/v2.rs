@@ -245,3 +245,32 @@ async fn presigned_v2_failures() {
         .await
         .assert_refused("InvalidArgument", 400);
 }
+
+#[tokio::test]
+async fn a_bucket_request_is_signed_with_a_trailing_slash() {
+    // botocore and s3cmd sign `PUT /bucket` (CreateBucket) with the resource `/bucket/`.
+    let mut as_signed = signed_v2("PUT", "/bucket/", b"", t0());
+    let authorization = as_signed
+        .headers_mut()
+        .remove("authorization")
+        .expect("signed");
+    let mut r = request("PUT", "/bucket", b"");
+    r.headers_mut()
+        .insert("date", as_signed.headers()["date"].clone());
+    r.headers_mut()
+        .insert("authorization", authorization.clone());
+    send(config_at(t0()), r).await.assert_passed(b"");
+    // Only for a bucket: a key is signed as sent.
+    let mut as_signed = signed_v2("GET", "/bucket/key/", b"", t0());
+    let authorization = as_signed
+        .headers_mut()
+        .remove("authorization")
+        .expect("signed");
+    let mut r = request("GET", "/bucket/key", b"");
+    r.headers_mut()
+        .insert("date", as_signed.headers()["date"].clone());
+    r.headers_mut().insert("authorization", authorization);
+    send(config_at(t0()), r)
+        .await
+        .assert_refused("SignatureDoesNotMatch", 403);
+}

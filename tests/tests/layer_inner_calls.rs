@@ -266,13 +266,16 @@ async fn every_other_operation_is_forwarded_untouched() {
 #[derive(Debug, Clone, PartialEq)]
 struct Caller(&'static str);
 
+/// Each inner request (`METHOD path`) and the caller it carried.
+type CallerLog = Vec<(String, Option<Caller>)>;
+
 /// Every request the layer sends on a client's behalf (reference reads and writes, the
 /// `.delta`, listings, clean-up) carries the client request's extensions, so a backend
 /// signer that signs only verified principals keeps an anonymous client anonymous.
 #[tokio::test]
 async fn inner_requests_act_for_the_client() {
     let root = scratch_dir("inner-calls-caller");
-    let seen: Arc<Mutex<Vec<(String, Option<Caller>)>>> = Arc::default();
+    let seen: Arc<Mutex<CallerLog>> = Arc::default();
     let record = Arc::clone(&seen);
     let backend = fs_backend(&root);
     let recorder = tower::service_fn(

@@ -103,7 +103,7 @@ impl<B> SigV4Body<B> {
         }
     }
 
-    fn buffered(data: Bytes, trailers: Option<HeaderMap>) -> Self {
+    pub(crate) fn buffered(data: Bytes, trailers: Option<HeaderMap>) -> Self {
         Self {
             inner: Inner::Buffered {
                 data: Some(data),

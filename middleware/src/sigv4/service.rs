@@ -13,6 +13,7 @@ use tower_service::Service;
 
 use super::auth::authenticate;
 use super::body::{SigV4Body, check_payload};
+use super::post;
 use super::query_auth;
 use super::{SigV4Config, SigV4Layer};
 use crate::body::{BoxError, Either, ResponseBody};
@@ -92,6 +93,10 @@ where
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let (mut parts, body) = request.into_parts();
+        if post::is_post_object(&parts) && !parts.headers.contains_key(http::header::AUTHORIZATION)
+        {
+            return self.post_object(parts, body);
+        }
         let verified = match authenticate(&self.config, &parts) {
             Ok(verified) => verified,
             Err(error) => return reject(&error),
@@ -131,6 +136,34 @@ where
 }
 
 impl<S> SigV4<S> {
+    /// A browser upload: the form is read and verified, then sent inward as a PutObject.
+    fn post_object<B, RB>(
+        &mut self,
+        parts: http::request::Parts,
+        body: B,
+    ) -> ResponseFuture<RB, S::Error>
+    where
+        S: Service<Request<SigV4Body<B>>, Response = Response<RB>> + Clone + MaybeSend + 'static,
+        S::Future: MaybeSend + 'static,
+        S::Error: MaybeSend + 'static,
+        B: Body<Data = Bytes> + MaybeSend + 'static,
+        B::Error: Into<BoxError>,
+        RB: MaybeSend + 'static,
+    {
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let config = Arc::clone(&self.config);
+        ResponseFuture::new(Box::pin(async move {
+            let upload = match post::read(&config, parts, body).await {
+                Ok(upload) => upload,
+                Err(error) => return Ok(error_response(&error)),
+            };
+            let request = Request::from_parts(upload.parts, SigV4Body::buffered(upload.body, None));
+            let response = inner.call(request).await?;
+            Ok(upload.reply.respond(response))
+        }))
+    }
+
     fn forward<B, RB>(&mut self, request: Request<SigV4Body<B>>) -> ResponseFuture<RB, S::Error>
     where
         S: Service<Request<SigV4Body<B>>, Response = Response<RB>>,

@@ -3,6 +3,7 @@
 
 mod chunked;
 mod header;
+mod post;
 mod presign;
 mod v2;
 

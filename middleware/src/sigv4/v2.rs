@@ -271,7 +271,7 @@ fn canonical_amz_headers(headers: &HeaderMap) -> String {
 /// The path as sent, then the signed sub-resources sorted by name: `name` alone when sent
 /// without `=`, else `name=value` with the value percent-decoded (what botocore and S3
 /// compute).
-pub(crate) fn canonical_resource(path: &str, query: Option<&str>) -> String {
+pub fn canonical_resource(path: &str, query: Option<&str>) -> String {
     let mut resource = if path.is_empty() {
         "/".to_owned()
     } else {
@@ -331,7 +331,9 @@ mod tests {
     /// with the virtual-hosted bucket written path style, as the canonical resource is.
     #[test]
     fn aws_documented_examples() {
-        let cases: &[(&str, &str, &[(&str, &str)], &str, &str)] = &[
+        /// Method, path and query, headers, date, signature.
+        type Case<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)], &'a str, &'a str);
+        let cases: &[Case<'_>] = &[
             (
                 "GET",
                 "/awsexamplebucket1/photos/puppy.jpg",

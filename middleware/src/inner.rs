@@ -68,13 +68,20 @@ impl Fetched {
     }
 }
 
-/// Sends requests to clones of the inner service, addressed like the client's request.
+/// Sends requests to clones of the inner service, addressed like the client's request and
+/// on its behalf: each carries the client request's extensions, so whatever is behind
+/// sees the same identity (a [`Principal`](crate::sigv4::Principal), or none for an
+/// anonymous client) on the layer's own reads and writes as on the request itself. A
+/// backend signer that signs only requests with a principal then keeps an anonymous
+/// client anonymous all the way: it can read a delta object only if it could read the
+/// stored `.delta` and its reference itself.
 #[derive(Clone)]
 pub(crate) struct Inner<S> {
     service: S,
     authority: Option<http::uri::Authority>,
     scheme: Option<http::uri::Scheme>,
     host: Option<HeaderValue>,
+    extensions: http::Extensions,
 }
 
 impl<S> Inner<S> {
@@ -84,6 +91,7 @@ impl<S> Inner<S> {
             authority: client.uri.authority().cloned(),
             scheme: client.uri.scheme().cloned(),
             host: client.headers.get(header::HOST).cloned(),
+            extensions: client.extensions.clone(),
         }
     }
 
@@ -109,6 +117,9 @@ impl<S> Inner<S> {
             .uri(uri.build().unwrap_or_default());
         if let Some(host) = &self.host {
             builder = builder.header(header::HOST, host.clone());
+        }
+        if let Some(extensions) = builder.extensions_mut() {
+            extensions.extend(self.extensions.clone());
         }
         builder
     }

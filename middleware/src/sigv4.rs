@@ -77,7 +77,10 @@ mod config;
 mod credentials;
 mod errors;
 mod layer;
+mod post;
+mod query_auth;
 mod service;
+mod v2;
 
 #[cfg(test)]
 mod tests;
@@ -87,3 +90,12 @@ pub use config::{Clock, MAX_PRESIGNED_EXPIRY, SigV4Config};
 pub use credentials::{CredentialStore, StaticCredentials};
 pub use layer::SigV4Layer;
 pub use service::{ResponseFuture, SigV4};
+
+/// The request parsers of this module as plain functions, for fuzz targets. Not a stable
+/// API.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use super::post::form::{Field, FilePart, Form, FormError, boundary, parse as parse_form};
+    pub use super::post::policy::{Condition, Policy, PolicyError, parse as parse_policy};
+    pub use super::v2::canonical_resource as sigv2_canonical_resource;
+}

@@ -260,3 +260,97 @@ async fn every_other_operation_is_forwarded_untouched() {
         );
     }
 }
+
+/// Who a client request came from, as an outer layer (the SigV4 layer's `Principal`) marks
+/// it.
+#[derive(Debug, Clone, PartialEq)]
+struct Caller(&'static str);
+
+/// Each inner request (`METHOD path`) and the caller it carried.
+type CallerLog = Vec<(String, Option<Caller>)>;
+
+/// Every request the layer sends on a client's behalf (reference reads and writes, the
+/// `.delta`, listings, clean-up) carries the client request's extensions, so a backend
+/// signer that signs only verified principals keeps an anonymous client anonymous.
+#[tokio::test]
+async fn inner_requests_act_for_the_client() {
+    let root = scratch_dir("inner-calls-caller");
+    let seen: Arc<Mutex<CallerLog>> = Arc::default();
+    let record = Arc::clone(&seen);
+    let backend = fs_backend(&root);
+    let recorder = tower::service_fn(
+        move |request: http::Request<RequestBody<aws_smithy_types::body::SdkBody>>| {
+            let line = format!("{} {}", request.method(), request.uri().path());
+            let caller = request.extensions().get::<Caller>().cloned();
+            record.lock().expect("log").push((line, caller));
+            backend.clone().oneshot(request)
+        },
+    );
+    let caller = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    const CALLERS: [&str; 5] = ["alice", "bob", "carol", "dave", "erin"];
+    let callers = CALLERS;
+    let service = tower::ServiceBuilder::new()
+        .map_request(
+            move |mut r: http::Request<aws_smithy_types::body::SdkBody>| {
+                let i = caller.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                r.extensions_mut()
+                    .insert(Caller(callers[i % callers.len()]));
+                r
+            },
+        )
+        .layer(DeltaLayer::new(DeltaConfig::default()))
+        .service(recorder);
+    let s3 = client(service);
+    s3.create_bucket()
+        .bucket("bkt")
+        .send()
+        .await
+        .expect("bucket");
+    let v1: Vec<u8> = (0..200_000u32).map(|i| (i * 31 % 253) as u8).collect();
+    let mut v2 = v1.clone();
+    v2[1000] ^= 1;
+    for (key, body) in [("r/v1.zip", &v1), ("r/v2.zip", &v2)] {
+        s3.put_object()
+            .bucket("bkt")
+            .key(key)
+            .body(ByteStream::from(body.clone()))
+            .send()
+            .await
+            .expect("PUT");
+    }
+    let got = s3.get_object().bucket("bkt").key("r/v2.zip").send().await;
+    assert_eq!(
+        got.expect("GET")
+            .body
+            .collect()
+            .await
+            .expect("body")
+            .to_vec(),
+        v2
+    );
+    s3.delete_object()
+        .bucket("bkt")
+        .key("r/v1.zip")
+        .send()
+        .await
+        .expect("DELETE");
+
+    // Client requests run one after another, so the callers of the inner requests come in
+    // the same order, each request's own first: alice (CreateBucket), bob and carol (the
+    // PUTs), dave (the GET), erin (the DELETE).
+    let seen = seen.lock().expect("log");
+    let order: Vec<usize> = seen
+        .iter()
+        .map(|(line, caller)| {
+            let caller = caller
+                .as_ref()
+                .unwrap_or_else(|| panic!("{line}: no caller"));
+            callers.iter().position(|c| *c == caller.0).expect("known")
+        })
+        .collect();
+    assert!(order.is_sorted(), "{seen:?}");
+    let mut distinct = order.clone();
+    distinct.dedup();
+    assert_eq!(distinct, [0, 1, 2, 3, 4], "{seen:?}");
+    assert!(seen.len() > 10, "{seen:?}");
+}

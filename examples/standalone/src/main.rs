@@ -85,7 +85,8 @@ async fn run(settings: Settings) -> Result<(), String> {
     );
     if let Some(upstream) = &settings.upstream {
         // Innermost first: the upstream client (re-addressing, re-signing), the DeltaLayer.
-        let backend = Upstream::new(upstream)?;
+        // Anonymous clients stay anonymous upstream, unless no client is verified at all.
+        let backend = Upstream::new(upstream, settings.credentials.is_none() || settings.raw)?;
         tracing::info!(upstream = %backend.describe(), "backend: upstream S3 endpoint");
         if settings.raw {
             return serve_raw(listener, backend).await;
@@ -162,7 +163,8 @@ where
                 .layer(SigV4Layer::new(auth))
                 .map_response(|r: http::Response<Either<Either<RB>>>| r.map(Either::flatten))
                 .layer(IngestLayer::new())
-                .map_request(|r: Request<IngestBody<Incoming>>| r.map(boxed))
+                // A browser upload (POST Object) arrives as the PutObject it stands for.
+                .map_request(|r: Request<IngestBody<Either<Incoming>>>| r.map(boxed))
                 .service(core);
             server::serve(listener, service, server::shutdown_signal()).await
         }

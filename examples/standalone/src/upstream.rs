@@ -3,7 +3,8 @@
 //! Every request the DeltaLayer sends inward is re-addressed to the upstream (path style),
 //! cleaned of what belonged to the client's connection and signature, given a plain body
 //! (an `aws-chunked` upload is decoded as it streams, its trailing checksum verified), then
-//! signed with the upstream credentials and sent. Payloads are sent as `UNSIGNED-PAYLOAD`:
+//! signed with the upstream credentials (for a verified client; an anonymous one stays
+//! anonymous, `sign.rs`) and sent. Payloads are sent as `UNSIGNED-PAYLOAD`:
 //! hashing every body before sending would mean buffering it, and the proxy has already
 //! checked what the client signed. A connection failure is answered as `503 SlowDown`-style
 //! `ServiceUnavailable`, which clients retry — never as "not found".
@@ -44,7 +45,10 @@ pub(crate) struct Upstream {
 
 impl Upstream {
     /// A client for `settings`; fails on a URL that is not `http(s)://host[:port]`.
-    pub(crate) fn new(settings: &config::Upstream) -> Result<Self, String> {
+    /// `sign_anonymous`: whether requests without a verified client (no
+    /// [`Principal`](deltaglider::sigv4::Principal)) are signed with the upstream
+    /// credentials too (see `sign.rs`).
+    pub(crate) fn new(settings: &config::Upstream, sign_anonymous: bool) -> Result<Self, String> {
         let endpoint = Endpoint::parse(&settings.url)?;
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut http = HttpConnector::new();
@@ -58,10 +62,9 @@ impl Upstream {
             .enable_http1()
             .wrap_connector(http);
         let client = Client::builder(TokioExecutor::new()).build(connector);
-        let signer = settings
-            .credentials
-            .as_ref()
-            .map(|(access, secret)| Arc::new(Signer::new(access, secret, &settings.region)));
+        let signer = settings.credentials.as_ref().map(|(access, secret)| {
+            Arc::new(Signer::new(access, secret, &settings.region).sign_anonymous(sign_anonymous))
+        });
         Ok(Self {
             client,
             endpoint: Arc::new(endpoint),
@@ -93,7 +96,7 @@ where
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let prepared = request::prepare(request, &self.endpoint).and_then(|mut request| {
-            if let Some(signer) = &self.signer {
+            if let Some(signer) = self.signer.as_ref().filter(|s| s.signs(&request)) {
                 signer.sign(&mut request)?;
             }
             Ok(request)

@@ -15,6 +15,8 @@ use super::errors::{
     access_denied, header_malformed, invalid_access_key, invalid_date, missing_header,
     query_malformed, signature_mismatch, time_too_skewed, unsupported_mechanism,
 };
+use super::query_auth::QueryAuth;
+use super::v2;
 use crate::error::S3Error;
 
 /// Who a verified request was signed by; [`SigV4`](super::SigV4) inserts it into the
@@ -27,17 +29,25 @@ pub struct Principal {
 }
 
 impl Principal {
+    pub(crate) fn new(access_key_id: &str, region: &str, presigned: bool) -> Self {
+        Self {
+            access_key_id: access_key_id.to_owned(),
+            region: region.to_owned(),
+            presigned,
+        }
+    }
+
     /// The access key id that signed the request.
     pub fn access_key_id(&self) -> &str {
         &self.access_key_id
     }
 
-    /// The region of the credential scope.
+    /// The region of the credential scope (empty for SigV2, which has none).
     pub fn region(&self) -> &str {
         &self.region
     }
 
-    /// Whether the signature came in the query string (a presigned URL).
+    /// Whether the signature came in the query string (a presigned URL, SigV4 or SigV2).
     pub fn is_presigned(&self) -> bool {
         self.presigned
     }
@@ -49,6 +59,9 @@ pub(crate) struct Verified {
     pub(crate) principal: Principal,
     /// What the body must still be checked against, if its hash or chunks are signed.
     pub(crate) payload: Option<SignedPayload>,
+    /// The scheme whose parameters are in the query string, for a presigned URL: they are
+    /// removed before the request goes inward.
+    pub(crate) query_auth: Option<QueryAuth>,
 }
 
 /// The signature parameters, from either place.
@@ -101,8 +114,11 @@ pub(crate) fn authenticate(
                  specified",
             ));
         }
-        (None, true) if !presigned => return Err(unsupported_mechanism()),
+        (None, true) if !presigned => return v2::verify_query(config, parts, &query).map(Some),
         (None, true) => from_query(&query)?,
+        (Some(header), false) if v2::is_v2_header(header.as_bytes()) => {
+            return v2::verify_header(config, parts).map(Some);
+        }
         (Some(header), false) => from_header(header, parts)?,
     };
     verify(config, parts, &query, &signed).map(Some)
@@ -325,6 +341,7 @@ fn verify(
             presigned: signed.expires.is_some(),
         },
         payload,
+        query_auth: signed.expires.map(|_| QueryAuth::V4),
     })
 }
 

@@ -45,6 +45,7 @@ pub struct SigV4Config {
     pub(crate) clock: Option<Arc<dyn Clock>>,
     pub(crate) allow_anonymous: bool,
     pub(crate) max_skew: Duration,
+    pub(crate) max_post_size: u64,
 }
 
 impl SigV4Config {
@@ -61,6 +62,7 @@ impl SigV4Config {
             clock: default_clock(),
             allow_anonymous: false,
             max_skew: Duration::from_secs(15 * 60),
+            max_post_size: 64 << 20,
         }
     }
 
@@ -100,6 +102,16 @@ impl SigV4Config {
         self
     }
 
+    /// The largest browser upload (POST Object) body accepted, form fields included
+    /// (default 64 MiB). The form is read whole before its policy is checked and the file
+    /// goes inward, so this bounds the memory of one such request; larger ones are refused
+    /// with 400 `EntityTooLarge`. (S3 itself takes up to 5 GB; use multipart uploads for
+    /// files beyond this.)
+    pub fn max_post_size(mut self, bytes: u64) -> Self {
+        self.max_post_size = bytes;
+        self
+    }
+
     /// The region required in the credential scope, if any.
     pub fn get_region(&self) -> Option<&str> {
         self.region.as_deref()
@@ -119,6 +131,7 @@ impl fmt::Debug for SigV4Config {
             .field("has_clock", &self.clock.is_some())
             .field("allow_anonymous", &self.allow_anonymous)
             .field("max_skew", &self.max_skew)
+            .field("max_post_size", &self.max_post_size)
             .finish_non_exhaustive()
     }
 }

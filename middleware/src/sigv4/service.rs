@@ -6,25 +6,36 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use bytes::Bytes;
 use http::{Request, Response};
+use http_body::Body;
 use tower_service::Service;
 
 use super::auth::authenticate;
+use super::post;
+use super::query_auth;
 use super::{SigV4Config, SigV4Layer};
-use crate::body::{Either, ResponseBody};
+use crate::body::{BoxError, Either, RequestBody, ResponseBody};
 use crate::compat::{BoxFuture, MaybeSend};
 use crate::error::S3Error;
 
 /// The service [`SigV4Layer`] wraps around an inner service: verifies each request's
 /// signature and answers failures itself with S3 XML errors.
 ///
-/// A verified request reaches the inner service without its `Authorization` and
-/// `x-amz-security-token` headers (whatever is behind rewrites requests, so the client's
-/// signature must not travel on; the URI, presigning parameters included, is unchanged),
-/// with a [`Principal`](super::Principal) in its extensions, and with its body unchanged:
-/// what the signature says of the body (its SHA-256, or the chunk-signing material of a
-/// signed `aws-chunked` body) travels in the extensions too, for the
-/// [`Ingest`](crate::ingest::Ingest) layer behind to check.
+/// A verified request reaches the inner service as the plain request it stands for:
+/// without its `Authorization` and `x-amz-security-token` headers, and without the
+/// signature parameters of a presigned URL (whatever is behind rewrites requests, so the
+/// client's signature must not travel on, and a backend that checks signatures would try
+/// to check them again); with the `x-amz-*` headers a presigned SigV4 URL carries in its
+/// query as headers, a [`Principal`](super::Principal) in its extensions, and its body
+/// unchanged: what the signature says of the body (its SHA-256, or the chunk-signing
+/// material of a signed `aws-chunked` body) travels in the extensions too, for the
+/// [`Ingest`](crate::ingest::Ingest) layer behind to check. A browser upload (POST Object)
+/// reaches it as the PutObject it stands for, its file part as the body.
+///
+/// An anonymous request (allowed by [`SigV4Config::allow_anonymous`]) passes unchanged and
+/// without a `Principal`: whatever is behind must treat it as anonymous, never as the
+/// proxy's own.
 #[derive(Debug, Clone)]
 pub struct SigV4<S> {
     inner: S,
@@ -67,9 +78,11 @@ impl<S> SigV4<S> {
 
 impl<S, B, RB> Service<Request<B>> for SigV4<S>
 where
-    S: Service<Request<B>, Response = Response<RB>> + MaybeSend + 'static,
+    S: Service<Request<RequestBody<B>>, Response = Response<RB>> + Clone + MaybeSend + 'static,
     S::Future: MaybeSend + 'static,
     S::Error: MaybeSend + 'static,
+    B: Body<Data = Bytes> + MaybeSend + 'static,
+    B::Error: Into<BoxError>,
     RB: MaybeSend + 'static,
 {
     type Response = Response<ResponseBody<RB>>;
@@ -82,28 +95,63 @@ where
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let (mut parts, body) = request.into_parts();
+        if post::is_post_object(&parts) && !parts.headers.contains_key(http::header::AUTHORIZATION)
+        {
+            return self.post_object(parts, body);
+        }
         let verified = match authenticate(&self.config, &parts) {
             Ok(verified) => verified,
             Err(error) => return reject(&error),
         };
         let Some(verified) = verified else {
             // Anonymous, and allowed: untouched.
-            return self.forward(Request::from_parts(parts, body));
+            return self.forward(Request::from_parts(parts, Either::passthrough(body)));
         };
         parts.headers.remove(http::header::AUTHORIZATION);
         parts.headers.remove("x-amz-security-token");
+        if let Some(scheme) = verified.query_auth {
+            parts.uri = query_auth::strip(&parts.uri, &mut parts.headers, scheme);
+        }
         parts.extensions.insert(verified.principal);
         if let Some(payload) = verified.payload {
             parts.extensions.insert(payload);
         }
-        self.forward(Request::from_parts(parts, body))
+        self.forward(Request::from_parts(parts, Either::passthrough(body)))
     }
 }
 
 impl<S> SigV4<S> {
-    fn forward<B, RB>(&mut self, request: Request<B>) -> ResponseFuture<RB, S::Error>
+    /// A browser upload: the form is read and verified, then sent inward as a PutObject.
+    fn post_object<B, RB>(
+        &mut self,
+        parts: http::request::Parts,
+        body: B,
+    ) -> ResponseFuture<RB, S::Error>
     where
-        S: Service<Request<B>, Response = Response<RB>>,
+        S: Service<Request<RequestBody<B>>, Response = Response<RB>> + Clone + MaybeSend + 'static,
+        S::Future: MaybeSend + 'static,
+        S::Error: MaybeSend + 'static,
+        B: Body<Data = Bytes> + MaybeSend + 'static,
+        B::Error: Into<BoxError>,
+        RB: MaybeSend + 'static,
+    {
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let config = Arc::clone(&self.config);
+        ResponseFuture::new(Box::pin(async move {
+            let upload = match post::read(&config, parts, body).await {
+                Ok(upload) => upload,
+                Err(error) => return Ok(error_response(&error)),
+            };
+            let request = Request::from_parts(upload.parts, Either::full(upload.body));
+            let response = inner.call(request).await?;
+            Ok(upload.reply.respond(response))
+        }))
+    }
+
+    fn forward<B, RB>(&mut self, request: Request<RequestBody<B>>) -> ResponseFuture<RB, S::Error>
+    where
+        S: Service<Request<RequestBody<B>>, Response = Response<RB>>,
         S::Future: MaybeSend + 'static,
         RB: 'static,
     {

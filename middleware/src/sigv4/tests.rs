@@ -3,7 +3,9 @@
 
 mod chunked;
 mod header;
+mod post;
 mod presign;
+mod v2;
 
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
@@ -23,7 +25,7 @@ use tower::ServiceExt;
 use tower_layer::Layer;
 
 use super::{Principal, SigV4Config, SigV4Layer, StaticCredentials};
-use crate::body::BoxError;
+use crate::body::{BoxError, RequestBody};
 use crate::ingest::{IngestBody, IngestLayer};
 
 const ACCESS_KEY: &str = "AKIDEXAMPLE";
@@ -179,7 +181,7 @@ where
 {
     let seen = Arc::new(Mutex::new(None));
     let record = Arc::clone(&seen);
-    let inner = tower::service_fn(move |request: Request<IngestBody<B>>| {
+    let inner = tower::service_fn(move |request: Request<IngestBody<RequestBody<B>>>| {
         let record = Arc::clone(&record);
         async move {
             let (parts, body) = request.into_parts();
@@ -225,7 +227,7 @@ where
 async fn composes_in_front_of_the_delta_layer() {
     use crate::{DeltaConfig, DeltaLayer, RequestBody};
     let backend = tower::service_fn(
-        |r: Request<RequestBody<IngestBody<Full<Bytes>>>>| async move {
+        |r: Request<RequestBody<IngestBody<RequestBody<Full<Bytes>>>>>| async move {
             assert!(!r.headers().contains_key("authorization"));
             Ok::<_, Infallible>(Response::new(String::from("<ListAllMyBucketsResult/>")))
         },

@@ -1,5 +1,10 @@
 //! SigV4 signing of upstream requests with the upstream's credentials (`aws-sigv4`, the
-//! AWS SDK's own signer).
+//! AWS SDK's own signer), for the requests that may use them.
+//!
+//! A client the proxy verified acts with the proxy's upstream identity; an anonymous one
+//! (`--allow-anonymous`) must not: its requests, and the DeltaLayer's own requests on its
+//! behalf (which carry the client's extensions), go upstream unsigned, so the upstream's
+//! own rules decide — public-read data stays readable, private data stays private.
 
 use std::time::SystemTime;
 
@@ -11,6 +16,7 @@ use aws_sigv4::http_request::{
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 use deltaglider::S3Error;
+use deltaglider::sigv4::Principal;
 use http::Request;
 use http_body::Body;
 
@@ -20,15 +26,30 @@ use super::UpstreamBody;
 pub(crate) struct Signer {
     identity: Identity,
     region: String,
+    sign_anonymous: bool,
 }
 
 impl Signer {
+    /// Signs only requests that carry a [`Principal`] (a client the proxy verified).
     pub(crate) fn new(access_key: &str, secret_key: &str, region: &str) -> Self {
         Self {
             identity: Credentials::new(access_key, secret_key, None, None, "deltaglider-proxy")
                 .into(),
             region: region.to_owned(),
+            sign_anonymous: false,
         }
+    }
+
+    /// Signs requests without a [`Principal`] too: for a proxy that verifies no client
+    /// (no client credentials configured, or `--raw`), where every client acts as the proxy.
+    pub(crate) fn sign_anonymous(mut self, sign: bool) -> Self {
+        self.sign_anonymous = sign;
+        self
+    }
+
+    /// Whether `request` is sent with the upstream credentials.
+    pub(crate) fn signs<B>(&self, request: &Request<B>) -> bool {
+        self.sign_anonymous || request.extensions().get::<Principal>().is_some()
     }
 
     /// Adds `Authorization`, `x-amz-date` and `x-amz-content-sha256` (the empty body's hash,

@@ -256,10 +256,11 @@ async fn malformed_authorization_headers_are_refused() {
             "AuthorizationHeaderMalformed",
             400,
         ),
+        // SigV2, verified as such (tests/v2.rs): this signature is wrong.
         (
             "AWS AKIDEXAMPLE:c2lnbmF0dXJl".to_owned(),
-            "InvalidRequest",
-            400,
+            "SignatureDoesNotMatch",
+            403,
         ),
         ("Bearer token".to_owned(), "InvalidRequest", 400),
     ];

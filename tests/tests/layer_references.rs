@@ -36,11 +36,10 @@ fn stored_bytes(root: &Path, space: &str) -> u64 {
 async fn overwriting_a_key_with_unrelated_content_keeps_one_reference() {
     let (root, s3, _) = releases_with("refs-overwrite", DeltaConfig::default()).await;
     let size = 256 << 10;
-    let mut last = Vec::new();
     for i in 0..20 {
         // Each version shares nothing with the previous ones: it becomes a reference of
         // its own, and the one the previous version named is no longer needed.
-        last = noise(1000 + i, size);
+        let last = noise(1000 + i, size);
         put(&s3, "app/build.bin", &last).await;
         let now = references(&root, "app");
         assert!(now.len() <= 1, "after version {i}: {now:?}");

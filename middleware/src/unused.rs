@@ -126,11 +126,16 @@ where
         return Ok(());
     };
     inner.remove_stored(bucket, ref_key).await?;
-    if is_needed(inner, bucket, space, ref_key).await? {
+    // A check that fails (a transient backend error) counts as "needed": the reference is
+    // put back rather than lost under a delta written meanwhile.
+    let needed = is_needed(inner, bucket, space, ref_key)
+        .await
+        .unwrap_or(true);
+    if needed {
         tracing::info!(
             bucket,
             ref_key,
-            "a delta named the reference while it was being removed; restoring it"
+            "a delta named the reference while it was being removed, or that could not be checked; restoring it"
         );
         let created = create(
             inner,

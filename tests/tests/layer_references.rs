@@ -134,3 +134,55 @@ async fn racing_instances_stay_within_the_reference_cap() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_reference_whose_removal_cannot_be_rechecked_is_put_back() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use tower::ServiceExt;
+
+    let (root, s3, _) = releases_with("refs-recheck-fails", DeltaConfig::default()).await;
+    put(&s3, "mixed/app-1.bin", &noise(1, 300_000)).await;
+    let other = noise(3, 300_000);
+    put(&s3, "mixed/other.bin", &other).await;
+    let before = references(&root, "mixed");
+    assert_eq!(before.len(), 2, "{before:?}");
+
+    // Once a content-named reference is deleted, every listing fails (503): the remover
+    // cannot tell whether a delta named it meanwhile, so it must put it back.
+    let backend = fs_backend(&root);
+    let deleted = Arc::new(AtomicBool::new(false));
+    let failing = {
+        let deleted = deleted.clone();
+        tower::service_fn(
+            move |request: http::Request<
+                deltaglider::RequestBody<aws_smithy_types::body::SdkBody>,
+            >| {
+                let (backend, deleted) = (backend.clone(), deleted.clone());
+                async move {
+                    let path = request.uri().path().to_owned();
+                    if request.method() == http::Method::DELETE
+                        && path.contains("/mixed/reference.")
+                        && path != "/releases/mixed/reference.bin"
+                    {
+                        deleted.store(true, Ordering::SeqCst);
+                    }
+                    if deleted.load(Ordering::SeqCst)
+                        && request.uri().query().is_some_and(|q| q.contains("list-type"))
+                    {
+                        let mut unavailable = http::Response::new(s3s::Body::from(
+                            "<Error><Code>SlowDown</Code></Error>".to_owned(),
+                        ));
+                        *unavailable.status_mut() = http::StatusCode::SERVICE_UNAVAILABLE;
+                        return Ok(unavailable);
+                    }
+                    backend.oneshot(request).await
+                }
+            },
+        )
+    };
+    let deleting = client(DeltaLayer::new(DeltaConfig::default()).layer(failing));
+    deltaglider_tests::scenario::delete(&deleting, "mixed/other.bin").await;
+    assert!(deleted.load(Ordering::SeqCst), "the removal was attempted");
+    assert_eq!(references(&root, "mixed"), before, "the reference was put back");
+}

@@ -82,7 +82,7 @@ proxy = Proxy()
 proxy.start()
 s3 = client(proxy.endpoint, key, secret, attempts=4)
 raw = client(raw_endpoint, raw_key, raw_secret, attempts=4)
-bucket = "crash"
+bucket = f"crash-{os.getpid()}"
 s3.create_bucket(Bucket=bucket)
 
 base = bytearray(rng.randbytes(7 << 20))

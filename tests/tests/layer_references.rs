@@ -168,7 +168,10 @@ async fn a_reference_whose_removal_cannot_be_rechecked_is_put_back() {
                         deleted.store(true, Ordering::SeqCst);
                     }
                     if deleted.load(Ordering::SeqCst)
-                        && request.uri().query().is_some_and(|q| q.contains("list-type"))
+                        && request
+                            .uri()
+                            .query()
+                            .is_some_and(|q| q.contains("list-type"))
                     {
                         let mut unavailable = http::Response::new(s3s::Body::from(
                             "<Error><Code>SlowDown</Code></Error>".to_owned(),
@@ -184,5 +187,9 @@ async fn a_reference_whose_removal_cannot_be_rechecked_is_put_back() {
     let deleting = client(DeltaLayer::new(DeltaConfig::default()).layer(failing));
     deltaglider_tests::scenario::delete(&deleting, "mixed/other.bin").await;
     assert!(deleted.load(Ordering::SeqCst), "the removal was attempted");
-    assert_eq!(references(&root, "mixed"), before, "the reference was put back");
+    assert_eq!(
+        references(&root, "mixed"),
+        before,
+        "the reference was put back"
+    );
 }

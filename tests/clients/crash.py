@@ -10,6 +10,7 @@ a random delay (seeded), repeated, so kills land at different points of the oper
 
 Usage: crash.py ROUNDS PROXY_BINARY RAW_ENDPOINT RAW_KEY RAW_SECRET -- PROXY_ARGS...
 (the proxy is started with PROXY_ARGS plus --listen; RAW_ENDPOINT serves the stored layout.)"""
+import atexit
 import hashlib
 import os
 import random
@@ -80,6 +81,8 @@ class Proxy:
 key, secret = os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"]
 proxy = Proxy()
 proxy.start()
+# A failed check must not leave the proxy running.
+atexit.register(lambda: proxy.process.poll() is None and proxy.kill())
 s3 = client(proxy.endpoint, key, secret, attempts=4)
 raw = client(raw_endpoint, raw_key, raw_secret, attempts=4)
 bucket = f"crash-{os.getpid()}"

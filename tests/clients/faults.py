@@ -8,6 +8,7 @@ backend without faults: every write the client was told succeeded reads back ide
 reference that exists, whose body matches its SHA-256 and the one the delta recorded.
 
 Usage: faults.py OPERATIONS PROXY_BINARY BACKEND_ENDPOINT BACKEND_KEY BACKEND_SECRET"""
+import atexit
 import hashlib
 import os
 import random
@@ -157,6 +158,7 @@ faults = FaultProxy()
 faults.start()
 faulty, faulty_endpoint = start_proxy(f"http://127.0.0.1:{faults.port}")
 clean, clean_endpoint = start_proxy(backend)
+atexit.register(lambda: [p.kill() for p in (faulty, clean) if p.poll() is None])
 s3 = client(faulty_endpoint, key, secret, attempts=10)
 verify = client(clean_endpoint, key, secret, attempts=3)
 raw = client(backend, backend_key, backend_secret, attempts=3)

@@ -67,6 +67,7 @@ mod compat;
 mod config;
 mod content_md5;
 mod copy;
+mod current;
 mod delta;
 mod error;
 pub mod ingest;

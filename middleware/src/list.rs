@@ -203,6 +203,7 @@ where
     let next = truncated
         .then(|| ready.last().map(|e| e.name().to_owned()))
         .flatten();
+    resolve_twins(inner, bucket, &mut ready).await?;
     fill_originals(shared, inner, bucket, &mut ready).await?;
 
     let echo = Echo {
@@ -223,20 +224,64 @@ where
     Ok(response)
 }
 
-/// Adds an entry unless it is at or before `floor`; of two stored forms of one key, the
-/// later one wins (`docs/FORMAT.md`, section 3).
+/// Adds an entry unless it is at or before `floor`. Both stored forms of one key become
+/// one delta entry holding the other as its twin, resolved by [`resolve_twins`].
 fn admit(pending: &mut BTreeMap<String, Entry>, entry: Entry, floor: Option<&str>) {
     if floor.is_some_and(|f| entry.name() <= f) {
         return;
     }
     let name = entry.name().to_owned();
-    match (pending.get(&name), &entry) {
-        (Some(Entry::Object(old)), Entry::Object(new)) if old.last_modified > new.last_modified => {
+    let entry = match (pending.remove(&name), entry) {
+        (Some(Entry::Object(old)), Entry::Object(new)) if old.delta != new.delta => {
+            let (mut delta, whole) = if old.delta { (old, new) } else { (new, old) };
+            delta.whole_twin = Some(Box::new(whole));
+            Entry::Object(delta)
         }
-        _ => {
-            pending.insert(name, entry);
+        (_, entry) => entry,
+    };
+    pending.insert(name, entry);
+}
+
+/// Delta entries whose key is also stored whole (a writer was interrupted between writing
+/// one form and removing the other) become whichever form GET serves: the later written.
+async fn resolve_twins<S, B, RB>(
+    inner: &Inner<S>,
+    bucket: &str,
+    entries: &mut [Entry],
+) -> Result<(), Stop<S::Error, RB>>
+where
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
+{
+    for entry in entries.iter_mut() {
+        let Entry::Object(object) = entry else {
+            continue;
+        };
+        let Some(whole) = object.whole_twin.take() else {
+            continue;
+        };
+        let delta_head = inner.head(bucket, &keys::delta_key(&object.key)).await?;
+        let whole_head = inner.head(bucket, &object.key).await?;
+        let found = |f: &crate::inner::Fetched| match f.status {
+            StatusCode::NOT_FOUND => Ok(false),
+            s if s.is_success() => Ok(true),
+            _ => Err(()),
+        };
+        let whole_current = match (found(&delta_head), found(&whole_head)) {
+            (Ok(_), Ok(false)) => false,
+            (Ok(false), Ok(true)) => true,
+            (Ok(true), Ok(true)) => crate::current::whole_wins(
+                &crate::current::Written::of(&delta_head.headers),
+                &crate::current::Written::of(&whole_head.headers),
+            ),
+            (Err(()), _) => return Err(pass_error(delta_head)),
+            (_, Err(())) => return Err(pass_error(whole_head)),
+        };
+        if whole_current {
+            *object = *whole;
         }
     }
+    Ok(())
 }
 
 /// The common prefix `key` rolls up into, if the delimiter occurs after the prefix.

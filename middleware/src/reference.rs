@@ -207,6 +207,9 @@ where
     .into())
 }
 
+/// How often the layer's own listings are tried on server errors.
+const LIST_ATTEMPTS: u32 = 4;
+
 /// One page of the backend's listing of `prefix`, one level deep (delimiter `/`).
 pub(crate) async fn list_page<S, B, RB>(
     inner: &Inner<S>,
@@ -226,15 +229,29 @@ where
         query.push_str("&continuation-token=");
         query.push_str(&crate::list::query_value(t));
     }
-    let page = inner
-        .fetch(
-            inner.request(Method::GET, bucket, "", &query),
-            Bytes::new(),
-            64 << 20,
-        )
-        .await?;
-    if !page.status.is_success() {
-        return Err(pass_error(page));
+    // A listing is idempotent: a server error is retried a few times before the request
+    // it serves fails (some backends fail a listing that meets a concurrent delete).
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let page = inner
+            .fetch(
+                inner.request(Method::GET, bucket, "", &query),
+                Bytes::new(),
+                64 << 20,
+            )
+            .await?;
+        if page.status.is_success() {
+            return Ok(crate::list::parse_page(&page.body)?);
+        }
+        if !page.status.is_server_error() || attempt == LIST_ATTEMPTS {
+            return Err(pass_error(page));
+        }
+        tracing::debug!(
+            bucket,
+            prefix,
+            status = page.status.as_u16(),
+            "listing failed; retrying"
+        );
     }
-    Ok(crate::list::parse_page(&page.body)?)
 }

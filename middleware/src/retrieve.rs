@@ -54,16 +54,8 @@ where
     let head = parts.method == Method::HEAD;
     if shared.config.is_eligible(key) {
         let method = if head { Method::HEAD } else { Method::GET };
-        let request = inner.request(method, bucket, &keys::delta_key(key), "");
-        let fetched = inner
-            .fetch(request, Bytes::new(), shared.config.max_object_size)
-            .await?;
-        match fetched.status {
-            StatusCode::NOT_FOUND => {}
-            s if s.is_success() => {
-                return reconstruct(shared, inner, bucket, key, &parts, fetched, head).await;
-            }
-            _ => return Err(pass_error(fetched)),
+        if let Some(fetched) = current_delta(shared, inner, bucket, key, method).await? {
+            return reconstruct(shared, inner, bucket, key, &parts, fetched, head).await;
         }
     }
     // Stored whole (or never a delta): the backend answers, minus our metadata.
@@ -356,19 +348,14 @@ where
     RB: ByteBody,
 {
     let limit = shared.config.max_object_size;
-    if shared.config.is_eligible(key) {
+    if shared.config.is_eligible(key)
+        && let Some(delta) = current_delta(shared, inner, bucket, key, Method::GET).await?
+    {
         let delta_key = keys::delta_key(key);
-        let request = inner.request(Method::GET, bucket, &delta_key, "");
-        let delta = inner.fetch(request, Bytes::new(), limit).await?;
-        if delta.status.is_success() {
-            let meta = ObjectMeta::parse(&delta_key, |name| delta.meta(name))
-                .map_err(|e| S3Error::internal(format!("{delta_key}: {e}")))?;
-            let original = decode(shared, inner, bucket, key, &meta, &delta.body, None).await?;
-            return Ok(Some((original, descriptive_headers(&delta.headers))));
-        }
-        if delta.status != StatusCode::NOT_FOUND {
-            return Err(pass_error(delta));
-        }
+        let meta = ObjectMeta::parse(&delta_key, |name| delta.meta(name))
+            .map_err(|e| S3Error::internal(format!("{delta_key}: {e}")))?;
+        let original = decode(shared, inner, bucket, key, &meta, &delta.body, None).await?;
+        return Ok(Some((original, descriptive_headers(&delta.headers))));
     }
     let whole = inner
         .fetch(
@@ -380,6 +367,57 @@ where
     match whole.status {
         StatusCode::NOT_FOUND => Ok(None),
         s if s.is_success() => Ok(Some((whole.body, descriptive_headers(&whole.headers)))),
+        _ => Err(pass_error(whole)),
+    }
+}
+
+/// `<key>.delta` fetched with `method`, when it is the current form of `key`: it exists,
+/// and `<key>` does not or was written earlier (`crate::current`; both exist only after a
+/// writer was interrupted between writing one form and removing the other). `None`: read
+/// `<key>`. The HEAD of `<key>` runs beside the delta's request, costing no latency. A
+/// backend error on either is an error, never "absent".
+async fn current_delta<S, B, RB>(
+    shared: &Shared,
+    inner: &Inner<S>,
+    bucket: &str,
+    key: &str,
+    method: Method,
+) -> Result<Option<Fetched>, Stop<S::Error, RB>>
+where
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
+{
+    let request = inner.request(method, bucket, &keys::delta_key(key), "");
+    let (delta, whole) = futures_util::future::join(
+        inner.fetch(request, Bytes::new(), shared.config.max_object_size),
+        inner.head(bucket, key),
+    )
+    .await;
+    let delta = delta?;
+    match delta.status {
+        StatusCode::NOT_FOUND => return Ok(None),
+        s if s.is_success() => {}
+        _ => return Err(pass_error(delta)),
+    }
+    let whole = whole?;
+    match whole.status {
+        StatusCode::NOT_FOUND => Ok(Some(delta)),
+        s if s.is_success() => {
+            let whole_wins = crate::current::whole_wins(
+                &crate::current::Written::of(&delta.headers),
+                &crate::current::Written::of(&whole.headers),
+            );
+            if whole_wins {
+                tracing::warn!(
+                    bucket,
+                    key,
+                    "both stored forms exist; the whole object is newer"
+                );
+                Ok(None)
+            } else {
+                Ok(Some(delta))
+            }
+        }
         _ => Err(pass_error(whole)),
     }
 }

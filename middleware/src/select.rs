@@ -231,7 +231,13 @@ fn renewal_pays(ratios: &[f64]) -> bool {
 }
 
 /// Makes `data` a content-named reference of `key`'s deltaspace (`reference.<h>.bin`).
-/// `None` if a different object already holds that name (a 64-bit prefix collision).
+/// `None` if a different object already holds that name (a 64-bit prefix collision), or,
+/// when `capped`, if creating it took the deltaspace over [`MAX_REFERENCES`].
+///
+/// The cap holds across instances without shared state: a writer that created a reference
+/// lists the deltaspace afterwards and withdraws its own if there are too many. Of racing
+/// writers, the last to finish its create sees every earlier one in its listing.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn new_reference<S, B, RB>(
     shared: &Shared,
     inner: &Inner<S>,
@@ -240,6 +246,7 @@ pub(crate) async fn new_reference<S, B, RB>(
     data: &Bytes,
     sha256: &Sha256Digest,
     count: usize,
+    capped: bool,
 ) -> Result<Option<Chosen>, Stop<S::Error, RB>>
 where
     S: InnerS3<B, RB>,
@@ -251,6 +258,22 @@ where
         s if s.is_success() => {
             let made = Reference::new(data.clone(), *sha256);
             shared.cache.insert(bucket, &ref_key, made.clone());
+            if capped {
+                // Unable to count them, the new reference is not kept either.
+                let over = list_references(inner, bucket, keys::deltaspace(key))
+                    .await
+                    .map_or(usize::MAX, |listed| listed.len());
+                if over > MAX_REFERENCES {
+                    tracing::info!(
+                        bucket,
+                        ref_key,
+                        references = over,
+                        "over the cap after a concurrent create: withdrawing the new reference"
+                    );
+                    crate::unused::withdraw(shared, inner, bucket, &ref_key).await;
+                    return Ok(None);
+                }
+            }
             tracing::info!(bucket, ref_key, bytes = data.len(), "new reference");
             made
         }

@@ -1,11 +1,14 @@
 //! The store path: PutObject of an eligible key becomes a delta or a whole object.
 
+use std::cmp::Ordering;
+
 use bytes::Bytes;
 use deltaglider_codec::{EncodeOptions, Encoded, Md5, Md5Digest, Sha256, Sha256Digest};
 use http::header::{self, HeaderName};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, request::Parts};
 
 use crate::body::{Either, RequestBody, ResponseBody};
+use crate::current::{self, Written};
 use crate::delta::Shared;
 use crate::error::S3Error;
 use crate::inner::{ByteBody, Inner, InnerS3, Stop, pass_error};
@@ -14,6 +17,7 @@ use crate::meta::{self, Kind, ObjectMeta, RefInfo};
 use crate::metrics::Stopwatch;
 use crate::reference;
 use crate::time;
+use crate::unused::Named;
 use crate::{checksum, content_md5, payload, select, unused};
 
 /// Client headers stored with the object, as S3 would store them.
@@ -114,8 +118,8 @@ pub(crate) struct Original {
 }
 
 /// Called when an eligible key was just stored whole outside [`store_bytes`]: an older
-/// delta of it must not shadow the new bytes (readers try `<key>.delta` first), and the
-/// deltaspace's reference goes if nothing needs it any more.
+/// delta of it must not stay beside the new bytes, and the reference it named goes if
+/// nothing needs it any more.
 pub(crate) async fn drop_older_delta<S, B, RB>(
     shared: &Shared,
     inner: &Inner<S>,
@@ -126,9 +130,65 @@ where
     S: InnerS3<B, RB>,
     RB: ByteBody,
 {
-    inner.remove_stored(bucket, &keys::delta_key(key)).await?;
-    unused::remove_unused_references(shared, inner, bucket, keys::deltaspace(key)).await;
+    let released = remove_stale(inner, bucket, key, Kind::Whole).await?;
+    unused::after_replace(
+        shared,
+        inner,
+        bucket,
+        keys::deltaspace(key),
+        &released,
+        None,
+    )
+    .await;
     Ok(())
+}
+
+/// Removes the other stored form of `key` once `kept` is written — unless that other form
+/// was written strictly later (a concurrent writer's: readers pick it, `crate::current`).
+/// Returns what a removed delta named.
+async fn remove_stale<S, B, RB>(
+    inner: &Inner<S>,
+    bucket: &str,
+    key: &str,
+    kept: Kind,
+) -> Result<Named, Stop<S::Error, RB>>
+where
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
+{
+    let delta_key = keys::delta_key(key);
+    let (kept_key, stale_key) = match kept {
+        Kind::Delta => (delta_key.as_str(), key),
+        _ => (key, delta_key.as_str()),
+    };
+    let stale = inner.head(bucket, stale_key).await?;
+    if stale.status == StatusCode::NOT_FOUND {
+        return Ok(Named::Nothing);
+    }
+    if !stale.status.is_success() {
+        return Err(pass_error(stale));
+    }
+    let ours = inner.head(bucket, kept_key).await?;
+    if ours.status == StatusCode::NOT_FOUND {
+        // Deleted meanwhile: the other form is all there is, leave it.
+        return Ok(Named::Nothing);
+    }
+    if !ours.status.is_success() {
+        return Err(pass_error(ours));
+    }
+    let (ours_at, stale_at) = (Written::of(&ours.headers), Written::of(&stale.headers));
+    let stale_is_later = match kept {
+        Kind::Delta => current::order(&ours_at, &stale_at) == Ordering::Greater,
+        _ => current::order(&stale_at, &ours_at) == Ordering::Less,
+    };
+    if stale_is_later {
+        return Ok(Named::Nothing);
+    }
+    inner.remove_stored(bucket, stale_key).await?;
+    Ok(match kept {
+        Kind::Delta => Named::Nothing,
+        _ => Named::from_head(stale_key, &stale),
+    })
 }
 
 /// What [`store_bytes`] stored.
@@ -238,8 +298,18 @@ where
     };
     if encoded.is_ok()
         && select::rebaseline_due(shared, bucket, &chosen, data.len(), ratio)
-        && let Some(renewed) =
-            select::new_reference(shared, inner, bucket, key, &data, &sha256, chosen.count).await?
+        && let Some(renewed) = select::new_reference(
+            shared,
+            inner,
+            bucket,
+            key,
+            &data,
+            &sha256,
+            chosen.count,
+            // Renewals follow the cost model; an object resembling nothing is under the cap.
+            ratio.is_none(),
+        )
+        .await?
     {
         chosen = renewed;
         gzip = None;
@@ -255,16 +325,11 @@ where
         ..
     } = chosen;
     let encoded = encoded.map_err(|e| S3Error::internal(format!("delta encoding failed: {e}")))?;
-    let (stored_key, stale_key, body, kind) = match encoded {
+    let (stored_key, body, kind) = match encoded {
         Encoded::Delta(delta) if gzip.is_some() => {
             // `payload::encode` decoded it again already.
             shared.counters.encoded(stopwatch.micros());
-            (
-                keys::delta_key(key),
-                key.to_owned(),
-                Bytes::from(delta),
-                Kind::Delta,
-            )
+            (keys::delta_key(key), Bytes::from(delta), Kind::Delta)
         }
         Encoded::Delta(delta) => {
             // Never store what cannot be read back: a codec bug must not lose data. The
@@ -284,25 +349,20 @@ where
                 .into());
             }
             shared.counters.encoded(stopwatch.micros());
-            (keys::delta_key(key), key.to_owned(), delta, Kind::Delta)
+            (keys::delta_key(key), delta, Kind::Delta)
         }
         Encoded::Exceeded { .. } => {
             if let Some(etag) = &multipart_etag {
                 // A completed multipart upload already sits whole under `key`, with the
                 // backend's multipart ETag: keep it rather than write it again.
-                let stale = keys::delta_key(key);
-                inner.remove_stored(bucket, &stale).await?;
+                let released = remove_stale(inner, bucket, key, Kind::Whole).await?;
+                unused::after_replace(shared, inner, bucket, space, &released, None).await;
                 return Ok(Stored {
                     etag: format!("\"{etag}\""),
                     storage: "direct",
                 });
             }
-            (
-                key.to_owned(),
-                keys::delta_key(key),
-                data.clone(),
-                Kind::Whole,
-            )
+            (key.to_owned(), data.clone(), Kind::Whole)
         }
     };
     let object = ObjectMeta {
@@ -327,6 +387,11 @@ where
         gzip: gzip.filter(|_| kind == Kind::Delta),
     };
     let stored_len = body.len();
+    // The delta this write replaces: the reference it named may become unused.
+    let replaced = match kind {
+        Kind::Delta => unused::named_by(inner, bucket, &stored_key).await,
+        _ => Named::Nothing,
+    };
     let mut request = inner.request(Method::PUT, bucket, &stored_key, "");
     if let Some(headers) = request.headers_mut() {
         copy_client_headers(client, headers);
@@ -360,8 +425,14 @@ where
         )
         .into());
     }
-    // The other form of this key, if an earlier PUT left one, must not shadow this one.
-    inner.remove_stored(bucket, &stale_key).await?;
+    // The other form of this key, if an earlier write left one, goes (readers would pick
+    // this one anyway: it is newer); so does a reference no delta names any more.
+    let removed = remove_stale(inner, bucket, key, kind).await?;
+    let (released, now) = match kind {
+        Kind::Delta => (replaced, Some(ref_key.as_str())),
+        _ => (removed, None),
+    };
+    unused::after_replace(shared, inner, bucket, space, &released, now).await;
     let storage = if kind == Kind::Delta {
         "delta"
     } else {

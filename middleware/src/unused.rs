@@ -1,10 +1,10 @@
 //! Removing references no delta names any more — safely against concurrent uploads,
 //! without locks (`docs/DESIGN.md`, "Reference lifecycle").
 //!
-//! After a delta is deleted (or replaced by a whole object), its deltaspace is checked:
-//! with no delta left, every reference goes; otherwise each content-named reference that
-//! no remaining delta names (by `dg-ref-key`) goes. `reference.bin` stays while the
-//! deltaspace has deltas: it is the base the Python CLI reads.
+//! After a delta is deleted, or replaced by a whole object or by a delta naming another
+//! reference, its deltaspace is checked: with no delta left, every reference goes;
+//! otherwise each reference (`reference.bin` included) that no remaining delta names (by
+//! `dg-ref-key`) goes.
 //!
 //! The remover reads a reference into memory, deletes it, then checks again and restores
 //! it if a delta naming it appeared meanwhile; an upload that wrote such a delta after that
@@ -68,23 +68,46 @@ where
         }
         return Ok(());
     }
-    let content_named: Vec<&String> = listed
-        .references
-        .iter()
-        .filter(|k| **k != keys::reference_key(space))
-        .collect();
-    if content_named.is_empty() || listed.deltas.len() > MAX_DELTAS_CHECKED {
+    if listed.references.is_empty() || listed.deltas.len() > MAX_DELTAS_CHECKED {
         return Ok(());
     }
-    let Some(named) = named_references(inner, bucket, &listed.deltas).await? else {
+    let Some(named) = named_references(inner, bucket, &listed.deltas, &listed.references).await?
+    else {
         return Ok(());
     };
-    for ref_key in content_named {
+    for ref_key in &listed.references {
         if !named.contains(ref_key) {
             remove_one(shared, inner, bucket, space, ref_key).await?;
         }
     }
     Ok(())
+}
+
+/// Withdraws reference `ref_key` that its writer just created but must not keep (the
+/// deltaspace went over its cap meanwhile): removed like an unused one, restored if a delta
+/// names it by now. Best effort, as [`remove_unused_references`].
+pub(crate) async fn withdraw<S, B, RB>(
+    shared: &Shared,
+    inner: &Inner<S>,
+    bucket: &str,
+    ref_key: &str,
+) where
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
+{
+    let space = keys::deltaspace(ref_key);
+    if let Err(stop) = remove_one(shared, inner, bucket, space, ref_key).await {
+        let status = match &stop {
+            Stop::Reply(response) => Some(response.status().as_u16()),
+            Stop::Inner(_) => None,
+        };
+        tracing::warn!(
+            bucket,
+            ref_key,
+            ?status,
+            "could not withdraw a reference; it stays"
+        );
+    }
 }
 
 /// Removes reference `ref_key`, then restores it if a delta needs it after all.
@@ -103,11 +126,16 @@ where
         return Ok(());
     };
     inner.remove_stored(bucket, ref_key).await?;
-    if is_needed(inner, bucket, space, ref_key).await? {
+    // A check that fails (a transient backend error) counts as "needed": the reference is
+    // put back rather than lost under a delta written meanwhile.
+    let needed = is_needed(inner, bucket, space, ref_key)
+        .await
+        .unwrap_or(true);
+    if needed {
         tracing::info!(
             bucket,
             ref_key,
-            "a delta named the reference while it was being removed; restoring it"
+            "a delta named the reference while it was being removed, or that could not be checked; restoring it"
         );
         let created = create(
             inner,
@@ -133,8 +161,7 @@ where
     Ok(())
 }
 
-/// Whether a delta of `space` (still) needs `ref_key`: any delta at all for
-/// `reference.bin`; for a content-named reference, one that names it — or one whose
+/// Whether a delta of `space` (still) needs `ref_key`: one that names it — or one whose
 /// reference cannot be told, or too many deltas to look: then it is kept.
 async fn is_needed<S, B, RB>(
     inner: &Inner<S>,
@@ -150,20 +177,23 @@ where
     if listed.deltas.is_empty() {
         return Ok(false);
     }
-    if ref_key == keys::reference_key(space) || listed.deltas.len() > MAX_DELTAS_CHECKED {
+    if listed.deltas.len() > MAX_DELTAS_CHECKED {
         return Ok(true);
     }
-    Ok(named_references(inner, bucket, &listed.deltas)
+    let wanted = [ref_key.to_owned()];
+    Ok(named_references(inner, bucket, &listed.deltas, &wanted)
         .await?
         .is_none_or(|named| named.iter().any(|k| k == ref_key)))
 }
 
 /// The references the given deltas name (`dg-ref-key`), or `None` when one of them cannot
-/// be read as a delta of ours or the Python CLI's (then nothing may be removed).
+/// be read as a delta of ours or the Python CLI's (then nothing may be removed). Stops
+/// looking once every reference of `wanted` is named: what matters is which are not.
 async fn named_references<S, B, RB>(
     inner: &Inner<S>,
     bucket: &str,
     deltas: &[String],
+    wanted: &[String],
 ) -> Result<Option<Vec<String>>, Stop<S::Error, RB>>
 where
     S: InnerS3<B, RB>,
@@ -171,6 +201,9 @@ where
 {
     let mut named: Vec<String> = Vec::new();
     for delta_key in deltas {
+        if wanted.iter().all(|w| named.contains(w)) {
+            break;
+        }
         let head = inner.head(bucket, delta_key).await?;
         match head.status {
             // Deleted since the listing: it names nothing any more.
@@ -226,5 +259,70 @@ where
             (true, Some(t)) => token = Some(t),
             _ => return Ok(listed),
         }
+    }
+}
+
+/// What a stored delta named, read before it is replaced or removed: the reference that
+/// may become unused.
+pub(crate) enum Named {
+    /// No delta was stored.
+    Nothing,
+    /// The delta named this reference (its full key).
+    Reference(String),
+    /// It could not be told (a backend error, unreadable metadata): assume any.
+    Unknown,
+}
+
+impl Named {
+    /// From the backend's answer to a HEAD (or GET) of delta `delta_key`.
+    pub(crate) fn from_head(delta_key: &str, head: &crate::inner::Fetched) -> Self {
+        match head.status {
+            StatusCode::NOT_FOUND => Named::Nothing,
+            s if s.is_success() => match ObjectMeta::parse(delta_key, |name| head.meta(name)) {
+                Ok(ObjectMeta {
+                    reference: Some(reference),
+                    ..
+                }) => Named::Reference(reference.key),
+                _ => Named::Unknown,
+            },
+            _ => Named::Unknown,
+        }
+    }
+}
+
+/// HEADs `delta_key` for the reference it names. Never fails: what cannot be told is
+/// [`Named::Unknown`], which only costs a sweep.
+pub(crate) async fn named_by<S, B, RB>(inner: &Inner<S>, bucket: &str, delta_key: &str) -> Named
+where
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
+{
+    match inner.head(bucket, delta_key).await {
+        Ok(head) => Named::from_head(delta_key, &head),
+        Err(_) => Named::Unknown,
+    }
+}
+
+/// Called after a delta that named `released` was replaced by a delta naming `now` (or,
+/// with `now` `None`, by a whole object, or deleted): sweeps the deltaspace when that may
+/// have left a reference unused.
+pub(crate) async fn after_replace<S, B, RB>(
+    shared: &Shared,
+    inner: &Inner<S>,
+    bucket: &str,
+    space: &str,
+    released: &Named,
+    now: Option<&str>,
+) where
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
+{
+    let due = match released {
+        Named::Nothing => false,
+        Named::Reference(r) => now != Some(r.as_str()),
+        Named::Unknown => true,
+    };
+    if due {
+        remove_unused_references(shared, inner, bucket, space).await;
     }
 }

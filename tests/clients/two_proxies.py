@@ -1,7 +1,9 @@
 """Two deltaglider-proxy instances over one upstream, racing: 20 versions of an artifact are
 PUT concurrently into one deltaspace, split across both instances (three rounds, fresh
 deltaspaces). Every version must read back exactly through either instance, and each
-deltaspace must end with exactly one reference.bin.
+deltaspace must end with exactly one reference.bin. Then both race 40 unrelated objects into
+one deltaspace (each would become a reference of its own): at most 16 references remain,
+and one key overwritten 20 times with unrelated content across both keeps one reference.
 
 Usage: two_proxies.py PROXY_A PROXY_B BACKEND BACKEND_KEY BACKEND_SECRET"""
 import hashlib
@@ -68,4 +70,35 @@ for round_ in range(3):
     assert [(o["Key"], o["Size"]) for o in listed] == [
         (f"{space}/app-{i:02}.zip", len(v)) for i, v in enumerate(versions)
     ], listed
+
+
+def references_of(space):
+    stored = raw.list_objects_v2(Bucket=bucket, Prefix=f"{space}/").get("Contents", [])
+    return [o["Key"] for o in stored if o["Key"].rsplit("/", 1)[1].startswith("reference.")]
+
+
+unrelated = [os.urandom(100_000) for _ in range(40)]
+
+
+def put_unrelated(i):
+    proxies[i % 2].put_object(Bucket=bucket, Key=f"mixed/o{i:02}.bin", Body=unrelated[i])
+
+
+# Seeded first: racing seeds of reference.bin are the first round's subject.
+put_unrelated(0)
+with ThreadPoolExecutor(max_workers=8) as pool:
+    list(pool.map(put_unrelated, range(1, 40)))
+references = references_of("mixed")
+assert 1 <= len(references) <= 16, (len(references), references)
+for i, body in enumerate(unrelated):
+    got = proxies[(i + 1) % 2].get_object(Bucket=bucket, Key=f"mixed/o{i:02}.bin")["Body"].read()
+    assert got == body, i
+print(f"mixed: 40 unrelated objects raced through two proxies, {len(references)} references")
+
+for i in range(20):
+    body = os.urandom(300_000)
+    proxies[i % 2].put_object(Bucket=bucket, Key="over/build.bin", Body=body)
+    assert proxies[(i + 1) % 2].get_object(Bucket=bucket, Key="over/build.bin")["Body"].read() == body
+references = references_of("over")
+assert len(references) == 1, references
 print("two proxies: ok")

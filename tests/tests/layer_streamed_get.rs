@@ -140,13 +140,15 @@ async fn a_cold_get_reads_the_reference_by_ranges() {
     assert!(Sha256::digest(&get(&s3, "app/v2.zip").await) == Sha256::digest(&v2));
     let calls = std::mem::take(&mut *log.lock().expect("log"));
     assert_eq!(
-        calls[..2],
+        calls[..3],
         [
             "GET /releases/app/v2.zip.delta",
+            // Beside the delta: whether the key is also stored whole (and newer).
+            "HEAD /releases/app/v2.zip",
             "HEAD /releases/app/reference.bin"
         ]
     );
-    let ranged = &calls[2..];
+    let ranged = &calls[3..];
     assert!(ranged.len() >= 2, "{calls:?}");
     assert!(
         ranged
@@ -184,15 +186,17 @@ async fn a_cold_range_get_reads_only_the_reference_bytes_it_needs() {
     assert_eq!(part, v2[len - 1000..]);
     let calls = std::mem::take(&mut *log.lock().expect("log"));
     assert_eq!(
-        calls[..2],
+        calls[..3],
         [
             "GET /releases/app/v2.zip.delta",
+            // Beside the delta: whether the key is also stored whole (and newer).
+            "HEAD /releases/app/v2.zip",
             "HEAD /releases/app/reference.bin"
         ]
     );
     // A suffix of 1000 bytes: one window's worth of reference (the read-ahead is 8 MiB), not
     // all 40 MiB of it.
-    let fetched: u64 = calls[2..]
+    let fetched: u64 = calls[3..]
         .iter()
         .map(|c| {
             let range = c

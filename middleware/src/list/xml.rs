@@ -15,6 +15,9 @@ pub(crate) struct Object {
     pub(crate) storage_class: Option<String>,
     /// The layer's own note: stored as `<key>.delta` (size and ETag come from its metadata).
     pub(crate) delta: bool,
+    /// On a delta entry, the listing's `<key>` when it was listed too: which of the two is
+    /// current is decided from their metadata (`crate::current`).
+    pub(crate) whole_twin: Option<Box<Object>>,
 }
 
 /// A backend listing page.

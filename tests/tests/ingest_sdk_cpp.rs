@@ -344,3 +344,34 @@ fn md5_of(data: &[u8]) -> u128 {
     let digest = deltaglider_codec::Md5::digest(data);
     u128::from_be_bytes(*digest.as_bytes())
 }
+
+#[tokio::test]
+async fn a_delta_layer_without_the_ingest_layer_never_stores_framing() {
+    let root = deltaglider_tests::scratch_dir("ingest-sdk-cpp-alone");
+    let (service, _) = layered(&root, DeltaConfig::default());
+    let s3 = client(service.clone());
+    s3.create_bucket()
+        .bucket("releases")
+        .send()
+        .await
+        .expect("bucket");
+    let payload = noise(23, 200_000);
+    for key in ["docs/alone.txt", "rel/alone.zip"] {
+        for (trailer, expected) in [
+            (crc64nvme(&payload), StatusCode::OK),
+            ("AAAAAAAAAAA=".to_owned(), StatusCode::BAD_REQUEST),
+        ] {
+            let lines = [format!("x-amz-checksum-crc64nvme:{trailer}")];
+            let mut request = sdk_cpp(&format!("/releases/{key}"), &payload, &lines);
+            // No SigV4 layer in front: nothing checks (or removes) the signature.
+            request.headers_mut().remove("authorization");
+            let response = service.clone().oneshot(request).await.expect("s3s answers");
+            assert_eq!(response.status(), expected, "{key}");
+        }
+        assert!(
+            deltaglider_tests::scenario::get(&s3, key).await == payload,
+            "{key}"
+        );
+    }
+    assert_eq!(stored(&root, "docs/alone.txt").0, Some(payload));
+}

@@ -49,7 +49,7 @@ pub(crate) fn plan(parts: &mut Parts, body_length: Option<u64>) -> Result<Plan, 
 
     let sha256 = match (&signed, content_sha256) {
         (Some(SignedPayload::Sha256(expected)), _) => Some(*expected),
-        (_, Some(value)) if !chunked && value != UNSIGNED_PAYLOAD => {
+        (_, Some(value)) if value != UNSIGNED_PAYLOAD && !value.starts_with("STREAMING-") => {
             let mut digest = [0u8; 32];
             hex::decode_to_slice(value, &mut digest).map_err(|_| {
                 S3Error::invalid_argument(

@@ -1,11 +1,10 @@
-//! `x-amz-checksum-*`: verified on PUT (header or aws-chunked trailer), kept with the
+//! `x-amz-checksum-*`: verified by the ingest (header or aws-chunked trailer), kept with the
 //! object, returned on GET and HEAD when the client asks (`x-amz-checksum-mode: ENABLED`).
 
-use http::{HeaderMap, StatusCode};
+use http::HeaderMap;
 use sha1::Digest as _;
 
 use crate::content_md5::base64_encode;
-use crate::error::S3Error;
 
 /// The algorithms S3 accepts, as they appear in header names.
 pub(crate) const ALGORITHMS: [&str; 5] = ["crc32", "crc32c", "crc64nvme", "sha1", "sha256"];
@@ -13,6 +12,7 @@ pub(crate) const ALGORITHMS: [&str; 5] = ["crc32", "crc32c", "crc64nvme", "sha1"
 static CRC64_NVME: crc::Crc<u64> = crc::Crc::<u64>::new(&crc::CRC_64_NVME);
 
 /// The base64 checksum of `data` under `algorithm` (one of [`ALGORITHMS`]).
+#[cfg(test)]
 pub(crate) fn compute(algorithm: &str, data: &[u8]) -> Option<String> {
     let raw: Vec<u8> = match algorithm {
         "crc32" => crc32fast::hash(data).to_be_bytes().to_vec(),
@@ -91,41 +91,29 @@ impl std::fmt::Debug for Running {
     }
 }
 
-/// Checks every checksum the client sent, in headers or trailers, against `data`; returns
-/// them (algorithm, base64 value) to be kept with the object.
-pub(crate) fn verify(
+/// The checksums the client sent (algorithm, base64 value), as headers or as trailers of
+/// a streamed body: the ingest verified them, the object keeps them.
+pub(crate) fn sent(
     headers: &HeaderMap,
     trailers: &[(String, String)],
-    data: &[u8],
-) -> Result<Vec<(&'static str, String)>, S3Error> {
-    let mut verified = Vec::new();
-    for algorithm in ALGORITHMS {
-        let name = format!("x-amz-checksum-{algorithm}");
-        let sent = headers
-            .get(&name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-            .or_else(|| {
-                trailers
-                    .iter()
-                    .find(|(n, _)| *n == name)
-                    .map(|(_, v)| v.clone())
-            });
-        let Some(sent) = sent else { continue };
-        let actual = compute(algorithm, data).unwrap_or_default();
-        if sent.trim() != actual {
-            return Err(S3Error::new(
-                "BadDigest",
-                StatusCode::BAD_REQUEST,
-                format!(
-                    "The {} you specified did not match the calculated checksum.",
-                    algorithm.to_uppercase()
-                ),
-            ));
-        }
-        verified.push((algorithm, actual));
-    }
-    Ok(verified)
+) -> Vec<(&'static str, String)> {
+    ALGORITHMS
+        .into_iter()
+        .filter_map(|algorithm| {
+            let name = format!("x-amz-checksum-{algorithm}");
+            let value = headers
+                .get(&name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+                .or_else(|| {
+                    trailers
+                        .iter()
+                        .find(|(n, _)| *n == name)
+                        .map(|(_, v)| v.clone())
+                })?;
+            Some((algorithm, value.trim().to_owned()))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -171,20 +159,17 @@ mod tests {
     }
 
     #[test]
-    fn mismatch_is_bad_digest() {
+    fn sent_checksums_come_from_headers_or_trailers() {
         let mut headers = HeaderMap::new();
         headers.insert(
             "x-amz-checksum-crc32",
-            http::HeaderValue::from_static("AAAAAA=="),
+            http::HeaderValue::from_static("DUoRhQ=="),
         );
-        let e = verify(&headers, &[], b"hello world").expect_err("mismatch");
-        assert_eq!(e.code(), "BadDigest");
-        let ok = verify(
-            &HeaderMap::new(),
-            &[("x-amz-checksum-crc32".into(), "DUoRhQ==".into())],
-            b"hello world",
-        )
-        .expect("trailer matches");
-        assert_eq!(ok, vec![("crc32", "DUoRhQ==".to_owned())]);
+        assert_eq!(sent(&headers, &[]), vec![("crc32", "DUoRhQ==".to_owned())]);
+        let trailers = [("x-amz-checksum-sha1".to_owned(), "Kq5s".to_owned())];
+        assert_eq!(
+            sent(&HeaderMap::new(), &trailers),
+            vec![("sha1", "Kq5s".to_owned())]
+        );
     }
 }

@@ -1,40 +1,8 @@
-//! The `Content-MD5` request header: its form and its check against the body's MD5.
-
-use deltaglider_codec::Md5Digest;
-use http::{HeaderMap, StatusCode};
-
-use crate::error::S3Error;
-use crate::inner::Stop;
-
-/// Checks a request's `Content-MD5` (if any) against `md5`: `InvalidDigest` for a value that
-/// is not the base64 form of 16 bytes, `BadDigest` for a mismatch.
-pub(crate) fn check<E, RB>(headers: &HeaderMap, md5: &Md5Digest) -> Result<(), Stop<E, RB>> {
-    let Some(value) = headers.get("content-md5") else {
-        return Ok(());
-    };
-    if !is_base64_md5(value.as_bytes()) {
-        return Err(S3Error::new(
-            "InvalidDigest",
-            StatusCode::BAD_REQUEST,
-            "The Content-MD5 you specified is not valid.",
-        )
-        .into());
-    }
-    let expected = base64_encode(md5.as_bytes());
-    if value.as_bytes() == expected.as_bytes() {
-        Ok(())
-    } else {
-        Err(S3Error::new(
-            "BadDigest",
-            StatusCode::BAD_REQUEST,
-            "The Content-MD5 you specified did not match what we received.",
-        )
-        .into())
-    }
-}
+//! The `Content-MD5` request header: its form, and the base64 it is written in (the
+//! ingest checks it against the body).
 
 /// Whether `value` is the base64 form of 16 bytes, as a Content-MD5 must be.
-fn is_base64_md5(value: &[u8]) -> bool {
+pub(crate) fn is_base64_md5(value: &[u8]) -> bool {
     value.len() == 24
         && value.ends_with(b"==")
         && value[..22]

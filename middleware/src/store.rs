@@ -18,7 +18,7 @@ use crate::metrics::Stopwatch;
 use crate::reference;
 use crate::time;
 use crate::unused::Named;
-use crate::{checksum, content_md5, payload, select, unused};
+use crate::{checksum, payload, select, unused};
 
 /// Client headers stored with the object, as S3 would store them.
 const KEPT_HEADERS: &[&str] = &[
@@ -78,19 +78,12 @@ where
         )
         .into());
     }
-    // With a Content-MD5 to check, hash now; otherwise the MD5 is computed while encoding.
-    let md5 = match parts.headers.get("content-md5") {
-        Some(_) => {
-            let md5 = Md5::digest(&data);
-            content_md5::check(&parts.headers, &md5)?;
-            Some(md5)
-        }
-        None => None,
-    };
-    let checksums = checksum::verify(&parts.headers, &trailers, &data)?;
+    // Content-MD5 and checksums were verified by the ingest; the MD5 (the ETag) is computed
+    // while encoding, and the checksums are kept with the object.
+    let checksums = checksum::sent(&parts.headers, &trailers);
     let original = Original {
         data,
-        md5,
+        md5: None,
         multipart_etag: None,
         checksums,
     };

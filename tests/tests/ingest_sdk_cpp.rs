@@ -9,8 +9,8 @@ use std::time::SystemTime;
 
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{
-    self, PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest,
-    SigningSettings, UriPathNormalizationMode,
+    self, PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings,
+    UriPathNormalizationMode,
 };
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
@@ -30,7 +30,8 @@ const HOST: &str = "localhost:9000";
 static CRC64_NVME: crc::Crc<u64> = crc::Crc::<u64>::new(&crc::CRC_64_NVME);
 
 /// A body of unknown length (as over HTTP chunked transfer), in these frames.
-type Frames = StreamBody<futures_util::stream::Iter<std::vec::IntoIter<Result<Frame<Bytes>, Infallible>>>>;
+type Frames =
+    StreamBody<futures_util::stream::Iter<std::vec::IntoIter<Result<Frame<Bytes>, Infallible>>>>;
 
 fn frames(body: &[u8], piece: usize) -> Frames {
     let frames: Vec<_> = body
@@ -115,7 +116,11 @@ fn sdk_cpp(path: &str, payload: &[u8], trailer: &[String]) -> Request<Frames> {
         .header("x-amz-decoded-content-length", payload.len())
         .body(())
         .expect("request");
-    sign(&mut request, "STREAMING-UNSIGNED-PAYLOAD-TRAILER", SystemTime::now());
+    sign(
+        &mut request,
+        "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+        SystemTime::now(),
+    );
     request.map(|()| frames(&body, 7_000))
 }
 
@@ -150,7 +155,9 @@ fn signed_streaming(path: &str, payload: &[u8], bad: Option<usize>) -> Request<F
         if bad == Some(n + 1) {
             signature = "0".repeat(64);
         }
-        body.extend_from_slice(format!("{:x};chunk-signature={signature}\r\n", chunk.len()).as_bytes());
+        body.extend_from_slice(
+            format!("{:x};chunk-signature={signature}\r\n", chunk.len()).as_bytes(),
+        );
         if !chunk.is_empty() {
             body.extend_from_slice(chunk);
             body.extend_from_slice(b"\r\n");
@@ -174,7 +181,12 @@ async fn send(root: &Path, request: Request<Frames>) -> (StatusCode, Option<Stri
     );
     let response = stack.oneshot(request).await.expect("s3s answers");
     let status = response.status();
-    let body = response.into_body().collect().await.expect("body").to_bytes();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
     let text = String::from_utf8_lossy(&body);
     let code = text
         .split_once("<Code>")
@@ -197,7 +209,11 @@ async fn aws_sdk_for_cpp_and_signed_streaming_bodies_are_stored_exactly() {
     let root = deltaglider_tests::scratch_dir("ingest-sdk-cpp");
     let (service, _) = layered(&root, DeltaConfig::default());
     let s3 = client(service);
-    s3.create_bucket().bucket("releases").send().await.expect("bucket");
+    s3.create_bucket()
+        .bucket("releases")
+        .send()
+        .await
+        .expect("bucket");
     let v1 = noise(21, 300_000);
     let mut v2 = v1.clone();
     v2[150_000..150_008].copy_from_slice(b"changed!");
@@ -210,20 +226,34 @@ async fn aws_sdk_for_cpp_and_signed_streaming_bodies_are_stored_exactly() {
         ("rel/v2.zip", v2.clone()),
     ] {
         let trailer = [format!("x-amz-checksum-crc64nvme:{}", crc64nvme(&payload))];
-        let (status, code) = send(&root, sdk_cpp(&format!("/releases/{key}"), &payload, &trailer)).await;
+        let (status, code) = send(
+            &root,
+            sdk_cpp(&format!("/releases/{key}"), &payload, &trailer),
+        )
+        .await;
         assert_eq!((status, code), (StatusCode::OK, None), "{key}");
         let got = deltaglider_tests::scenario::get(&s3, key).await;
         assert!(got == payload, "{key}: read back {} bytes", got.len());
     }
     // Whole-stored keys hold the payload itself.
-    assert_eq!(stored(&root, "docs/hello.txt").0.as_deref(), Some(&b"hello"[..]));
+    assert_eq!(
+        stored(&root, "docs/hello.txt").0.as_deref(),
+        Some(&b"hello"[..])
+    );
     assert_eq!(stored(&root, "docs/big.txt").0, Some(v1.clone()));
     assert!(stored(&root, "rel/v2.zip").1, "v2 is a delta");
 
     for key in ["docs/signed.txt", "rel/signed.zip"] {
-        let (status, code) = send(&root, signed_streaming(&format!("/releases/{key}"), &v2, None)).await;
+        let (status, code) = send(
+            &root,
+            signed_streaming(&format!("/releases/{key}"), &v2, None),
+        )
+        .await;
         assert_eq!((status, code), (StatusCode::OK, None), "{key}");
-        assert!(deltaglider_tests::scenario::get(&s3, key).await == v2, "{key}");
+        assert!(
+            deltaglider_tests::scenario::get(&s3, key).await == v2,
+            "{key}"
+        );
     }
     assert_eq!(stored(&root, "docs/signed.txt").0, Some(v2.clone()));
 
@@ -238,7 +268,10 @@ async fn aws_sdk_for_cpp_and_signed_streaming_bodies_are_stored_exactly() {
     let id = upload.upload_id().expect("id");
     let trailer = [format!("x-amz-checksum-crc64nvme:{}", crc64nvme(&v1))];
     let path = format!("/releases/docs/multi.txt?partNumber=1&uploadId={id}");
-    assert_eq!(send(&root, sdk_cpp(&path, &v1, &trailer)).await, (StatusCode::OK, None));
+    assert_eq!(
+        send(&root, sdk_cpp(&path, &v1, &trailer)).await,
+        (StatusCode::OK, None)
+    );
     let etag = format!("\"{:x}\"", md5_of(&v1));
     s3.complete_multipart_upload()
         .bucket("releases")
@@ -265,10 +298,18 @@ async fn wrong_or_missing_trailers_and_bad_chunk_signatures_store_nothing() {
     let root = deltaglider_tests::scratch_dir("ingest-sdk-cpp-refused");
     let (service, _) = layered(&root, DeltaConfig::default());
     let s3 = client(service);
-    s3.create_bucket().bucket("releases").send().await.expect("bucket");
+    s3.create_bucket()
+        .bucket("releases")
+        .send()
+        .await
+        .expect("bucket");
     let payload = noise(22, 250_000);
     for small in [true, false] {
-        let payload = if small { &payload[..5000] } else { &payload[..] };
+        let payload = if small {
+            &payload[..5000]
+        } else {
+            &payload[..]
+        };
         for key in ["docs/bad.txt", "rel/bad.zip"] {
             let path = format!("/releases/{key}");
             let wrong = ["x-amz-checksum-crc64nvme:AAAAAAAAAAA=".to_owned()];
@@ -284,10 +325,17 @@ async fn wrong_or_missing_trailers_and_bad_chunk_signatures_store_nothing() {
             );
             assert_eq!(
                 send(&root, signed_streaming(&path, payload, Some(2))).await,
-                (StatusCode::FORBIDDEN, Some("SignatureDoesNotMatch".to_owned())),
+                (
+                    StatusCode::FORBIDDEN,
+                    Some("SignatureDoesNotMatch".to_owned())
+                ),
                 "{key}"
             );
-            assert_eq!(stored(&root, key), (None, false), "{key}: something was stored");
+            assert_eq!(
+                stored(&root, key),
+                (None, false),
+                "{key}: something was stored"
+            );
         }
     }
 }
@@ -295,4 +343,35 @@ async fn wrong_or_missing_trailers_and_bad_chunk_signatures_store_nothing() {
 fn md5_of(data: &[u8]) -> u128 {
     let digest = deltaglider_codec::Md5::digest(data);
     u128::from_be_bytes(*digest.as_bytes())
+}
+
+#[tokio::test]
+async fn a_delta_layer_without_the_ingest_layer_never_stores_framing() {
+    let root = deltaglider_tests::scratch_dir("ingest-sdk-cpp-alone");
+    let (service, _) = layered(&root, DeltaConfig::default());
+    let s3 = client(service.clone());
+    s3.create_bucket()
+        .bucket("releases")
+        .send()
+        .await
+        .expect("bucket");
+    let payload = noise(23, 200_000);
+    for key in ["docs/alone.txt", "rel/alone.zip"] {
+        for (trailer, expected) in [
+            (crc64nvme(&payload), StatusCode::OK),
+            ("AAAAAAAAAAA=".to_owned(), StatusCode::BAD_REQUEST),
+        ] {
+            let lines = [format!("x-amz-checksum-crc64nvme:{trailer}")];
+            let mut request = sdk_cpp(&format!("/releases/{key}"), &payload, &lines);
+            // No SigV4 layer in front: nothing checks (or removes) the signature.
+            request.headers_mut().remove("authorization");
+            let response = service.clone().oneshot(request).await.expect("s3s answers");
+            assert_eq!(response.status(), expected, "{key}");
+        }
+        assert!(
+            deltaglider_tests::scenario::get(&s3, key).await == payload,
+            "{key}"
+        );
+    }
+    assert_eq!(stored(&root, "docs/alone.txt").0, Some(payload));
 }

@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use super::errors::{invalid_md5, metadata_too_large, missing_length};
 use super::verify::{Expected, Verifier};
 use crate::checksum::{ALGORITHMS, Running};
+use crate::content_md5::is_base64_md5;
 use crate::error::S3Error;
 use crate::sigv4::chunked::{ChunkSigning, SignedPayload};
 
@@ -49,7 +50,7 @@ pub(crate) fn plan(parts: &mut Parts, body_length: Option<u64>) -> Result<Plan, 
 
     let sha256 = match (&signed, content_sha256) {
         (Some(SignedPayload::Sha256(expected)), _) => Some(*expected),
-        (_, Some(value)) if !chunked && value != UNSIGNED_PAYLOAD => {
+        (_, Some(value)) if value != UNSIGNED_PAYLOAD && !value.starts_with("STREAMING-") => {
             let mut digest = [0u8; 32];
             hex::decode_to_slice(value, &mut digest).map_err(|_| {
                 S3Error::invalid_argument(
@@ -228,15 +229,6 @@ fn expected_checksum(parts: &Parts, chunked: bool) -> Result<Option<Expected>, S
             trailer: true,
         })),
     }
-}
-
-/// Whether `value` is the base64 form of 16 bytes, as a Content-MD5 must be.
-fn is_base64_md5(value: &[u8]) -> bool {
-    value.len() == 24
-        && value.ends_with(b"==")
-        && value[..22]
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/')
 }
 
 /// The head the services behind see: no framing headers, a payload hash they can use.

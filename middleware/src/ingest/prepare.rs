@@ -27,6 +27,26 @@ pub(crate) enum Prepared<B> {
     Streaming(Parts, IngestBody<B>, Slot),
 }
 
+/// Reads and drops up to `limit` bytes of a refused request's body, so that a client still
+/// sending it reads the answer rather than a reset connection.
+async fn drain<B>(body: B, limit: u64)
+where
+    B: Body<Data = Bytes>,
+{
+    use http_body_util::BodyExt;
+    if body.size_hint().lower() > limit {
+        return;
+    }
+    let mut body = std::pin::pin!(body);
+    let mut read = 0u64;
+    while let Some(Ok(frame)) = body.frame().await {
+        read += frame.data_ref().map_or(0, |d| d.len() as u64);
+        if read > limit {
+            return;
+        }
+    }
+}
+
 /// Checks `parts`, then reads `body` whole when its payload is at most `limit` bytes (or
 /// of unknown length), or sets it up to stream.
 pub(crate) async fn prepare<B>(mut parts: Parts, body: B, limit: u64) -> Prepared<B>
@@ -38,7 +58,10 @@ where
         parts.headers.contains_key(header::CONTENT_LENGTH) || is_aws_chunked(&parts.headers);
     let plan = match plan(&mut parts, body.size_hint().exact()) {
         Ok(plan) => plan,
-        Err(error) => return Prepared::Refused(error),
+        Err(error) => {
+            drain(body, limit).await;
+            return Prepared::Refused(error);
+        }
     };
     parts.extensions.insert(Ingested);
     let engine = Engine::new(plan);

@@ -166,5 +166,20 @@ url = subprocess.run(
 status, text = http("GET", url)
 assert status == 200 and text == similar, f"aws s3 presign URL: {status} {text[:300]}"
 
+# s3cmd with SigV2 (its dates carry a numeric zone: `+0000`).
+host = endpoint.split("://", 1)[1]
+s3cmd = ["s3cmd", "--no-ssl", f"--host={host}", f"--host-bucket={host}", f"--access_key={key_id}",
+         f"--secret_key={secret}", "--signature-v2", "--region=us-east-1", "--config=/dev/null"]
+with open("/tmp/auth_check_s3cmd.bin", "wb") as f:
+    f.write(similar)
+subprocess.run(s3cmd + ["put", "/tmp/auth_check_s3cmd.bin", f"s3://{bucket}/rel/s3cmd.zip"],
+               check=True, capture_output=True, env=env)
+assert v4.get_object(Bucket=bucket, Key="rel/s3cmd.zip")["Body"].read() == similar, "s3cmd SigV2 put"
+got = subprocess.run(s3cmd + ["get", "--force", f"s3://{bucket}/rel/s3cmd.zip", "-"],
+                     check=True, capture_output=True, env=env).stdout
+assert got == similar, "s3cmd SigV2 get"
+subprocess.run(s3cmd + ["del", f"s3://{bucket}/rel/s3cmd.zip"], check=True, capture_output=True, env=env)
+os.remove("/tmp/auth_check_s3cmd.bin")
+
 print("auth_check: presigned (SigV4, SigV2) GET/HEAD/PUT/DELETE of whole and delta objects, "
-      "SigV2 requests, POST Object (SigV4, SigV2), aws s3 presign: ok")
+      "SigV2 requests (boto3, s3cmd), POST Object (SigV4, SigV2), aws s3 presign: ok")

@@ -1,4 +1,5 @@
-//! AWS Signature Version 4 verification: a tower layer for the front of an S3 endpoint.
+//! AWS Signature Version 4 verification (and SigV2, and browser upload policies): a tower
+//! layer for the front of an S3 endpoint.
 //!
 //! [`SigV4Layer`] checks each request's signature against a [`CredentialStore`] and
 //! answers failures itself with S3 XML errors; the inner service sees verified requests
@@ -29,13 +30,26 @@
 //!   a hex SHA-256 is compared with the body's; `STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]`
 //!   bodies have every chunk signature and the trailer signature checked; SigV4A streaming
 //!   forms (`STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD…`) are refused, their ECDSA signatures
-//!   cannot be checked with an HMAC key.
+//!   cannot be checked with an HMAC key;
+//! - SigV2, for clients that still send it (aws-cli v1's `aws s3 presign`, boto3 with
+//!   `signature_version='s3'`, s3cmd): `Authorization: AWS <key>:<signature>` with `Date`
+//!   or `x-amz-date` within the skew window, and query authentication (`AWSAccessKeyId`,
+//!   `Expires`, `Signature`) until `Expires`; the string to sign as S3 builds it (see
+//!   `v2.rs`: method, `Content-MD5`, `Content-Type`, date, the `x-amz-*` headers, the path
+//!   and the signed sub-resources). Its body is not signed;
+//! - browser uploads (POST Object, `post.rs`): the policy's SigV4 or SigV2 signature, its
+//!   expiration and conditions, every form field named by one; the upload then goes inward
+//!   as a PutObject. Forms are read whole, up to [`SigV4Config::max_post_size`].
 //!
 //! Signatures are compared in constant time. Requests without any authentication are
 //! refused with 403 `AccessDenied` unless [`SigV4Config::allow_anonymous`] lets them pass
-//! unchanged. SigV2 (`Authorization: AWS …`, `?AWSAccessKeyId=…`), SigV4A and browser POST
-//! policies are not supported (400 `InvalidRequest` for the first two; a POST policy
-//! carries no `Authorization`, so it counts as anonymous). Session tokens are not validated.
+//! unchanged, without a [`Principal`]: whatever is behind must keep them anonymous (the
+//! DeltaLayer's own requests carry the client request's extensions, so a backend signer
+//! that signs only requests with a principal sends them unsigned). A verified presigned
+//! URL goes inward as the plain request it stands for: its signature parameters removed
+//! (a backend that checks signatures would try again and fail), the `x-amz-*` headers a
+//! SigV4 URL carries in its query turned into headers. SigV4A is not supported (400
+//! `InvalidRequest`). Session tokens are not validated.
 //!
 //! # Errors
 //!
@@ -45,13 +59,20 @@
 //! | signature differs | `SignatureDoesNotMatch` | 403 |
 //! | unknown access key | `InvalidAccessKeyId` | 403 |
 //! | header-signed request outside the skew window | `RequestTimeTooSkewed` | 403 |
-//! | presigned URL expired / dated in the future | `AccessDenied` | 403 |
+//! | presigned URL (SigV4 or SigV2) expired / dated in the future | `AccessDenied` | 403 |
 //! | missing or invalid date; unsigned `x-amz-*` headers | `AccessDenied` | 403 |
 //! | unparsable `Authorization`, bad scope or region | `AuthorizationHeaderMalformed` | 400 |
 //! | bad presigning parameters | `AuthorizationQueryParametersError` | 400 |
 //! | no `x-amz-content-sha256` | `MissingSecurityHeader` | 400 |
 //! | invalid `x-amz-content-sha256`; header and query auth together | `InvalidArgument` | 400 |
-//! | SigV2, other algorithms, SigV4A streaming payloads | `InvalidRequest` | 400 |
+//! | SigV2 header not `AWS key:signature` | `InvalidArgument` | 400 |
+//! | SigV2 query parameters missing or repeated, `Expires` not a number | `AccessDenied` | 403 |
+//! | POST form not multipart/form-data as sent | `MalformedPOSTRequest` | 400 |
+//! | POST without `key`, without a file, signature fields without `policy` | `InvalidArgument` | 400 |
+//! | POST policy not a document (not base64 JSON, no `expiration`/`conditions`, unknown condition) | `InvalidPolicyDocument` | 400 |
+//! | POST policy expired, a condition failed, a field not named by one | `AccessDenied` | 403 |
+//! | POST file outside `content-length-range`; form over `max_post_size` | `EntityTooSmall` / `EntityTooLarge` | 400 |
+//! | other algorithms, SigV4A streaming payloads | `InvalidRequest` | 400 |
 //! | no clock configured (wasm32) | `InternalError` | 500 |
 //!
 //! Body failures (hash, chunk and trailer signatures, checksums, framing) are the

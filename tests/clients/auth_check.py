@@ -1,6 +1,7 @@
 """Authentication through a running deltaglider-proxy, with real clients: SigV4 presigned
 GET/HEAD/PUT/DELETE of whole and delta objects, SigV2 (boto3 signature_version='s3',
-header and presigned), aws-cli v1's `aws s3 presign`; refused requests change nothing
+header and presigned), browser uploads (boto3's presigned POST forms, SigV4 and SigV2),
+aws-cli v1's `aws s3 presign`; refused requests change nothing
 (checked on the backend itself).
 
 Usage: auth_check.py ENDPOINT RAW_ENDPOINT RAW_KEY RAW_SECRET
@@ -120,6 +121,41 @@ except bad.exceptions.ClientError as e:
     assert e.response["Error"]["Code"] == "SignatureDoesNotMatch", e.response
 assert not raw_exists("doc/bad.txt")
 
+# Browser uploads (POST Object), with boto3's presigned POST forms (SigV4 and SigV2): a
+# whole object and a delta, read back; a form breaking its policy stores nothing.
+def post_form(url, fields, filename, data):
+    boundary = "----authcheck" + os.urandom(8).hex()
+    body = b""
+    for name, value in fields.items():
+        body += f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+    body += (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+             "Content-Type: application/octet-stream\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    return http("POST", url, data=body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+
+
+for signer, name in [(v4, "SigV4"), (v2, "SigV2")]:
+    for key, body, stored in [
+        ("form/notes.txt", b"posted " + name.encode(), "form/notes.txt"),
+        ("rel/posted.zip", similar, "rel/posted.zip.delta"),
+    ]:
+        form = signer.generate_presigned_post(
+            bucket, key.replace("notes.txt", "${filename}"),
+            Fields={"success_action_status": "201"},
+            Conditions=[{"success_action_status": "201"}, ["content-length-range", 1, 2 << 20]],
+        )
+        status, text = post_form(form["url"], form["fields"], key.rsplit("/", 1)[1], body)
+        assert status == 201 and b"<Key>" + key.encode() + b"</Key>" in text, f"{name} POST {key}: {status} {text[:300]}"
+        assert raw_exists(stored), f"{name} POST {key}: {stored} not stored"
+        assert v4.get_object(Bucket=bucket, Key=key)["Body"].read() == body, f"{name} POST {key}: read back"
+        v4.delete_object(Bucket=bucket, Key=key)
+    form = signer.generate_presigned_post(bucket, "form/small.txt", Conditions=[["content-length-range", 1, 4]])
+    status, text = post_form(form["url"], form["fields"], "small.txt", b"too long")
+    assert status == 400 and b"EntityTooLarge" in text, f"{name} POST over the policy's size: {status} {text[:300]}"
+    fields = dict(form["fields"], **{"x-amz-meta-extra": "1"})
+    status, text = post_form(form["url"], fields, "small.txt", b"ok")
+    assert status == 403, f"{name} POST with a field outside the policy: {status} {text[:300]}"
+    assert not raw_exists("form/small.txt"), f"{name}: a refused POST stored form/small.txt"
+
 # aws-cli v1: `aws s3 presign` makes SigV2 URLs.
 v4.put_object(Bucket=bucket, Key="rel/cli.zip", Body=similar)
 env = {k: v for k, v in os.environ.items() if k != "AWS_CA_BUNDLE"}
@@ -130,5 +166,20 @@ url = subprocess.run(
 status, text = http("GET", url)
 assert status == 200 and text == similar, f"aws s3 presign URL: {status} {text[:300]}"
 
+# s3cmd with SigV2 (its dates carry a numeric zone: `+0000`).
+host = endpoint.split("://", 1)[1]
+s3cmd = ["s3cmd", "--no-ssl", f"--host={host}", f"--host-bucket={host}", f"--access_key={key_id}",
+         f"--secret_key={secret}", "--signature-v2", "--region=us-east-1", "--config=/dev/null"]
+with open("/tmp/auth_check_s3cmd.bin", "wb") as f:
+    f.write(similar)
+subprocess.run(s3cmd + ["put", "/tmp/auth_check_s3cmd.bin", f"s3://{bucket}/rel/s3cmd.zip"],
+               check=True, capture_output=True, env=env)
+assert v4.get_object(Bucket=bucket, Key="rel/s3cmd.zip")["Body"].read() == similar, "s3cmd SigV2 put"
+got = subprocess.run(s3cmd + ["get", "--force", f"s3://{bucket}/rel/s3cmd.zip", "-"],
+                     check=True, capture_output=True, env=env).stdout
+assert got == similar, "s3cmd SigV2 get"
+subprocess.run(s3cmd + ["del", f"s3://{bucket}/rel/s3cmd.zip"], check=True, capture_output=True, env=env)
+os.remove("/tmp/auth_check_s3cmd.bin")
+
 print("auth_check: presigned (SigV4, SigV2) GET/HEAD/PUT/DELETE of whole and delta objects, "
-      "SigV2 requests, aws s3 presign: ok")
+      "SigV2 requests (boto3, s3cmd), POST Object (SigV4, SigV2), aws s3 presign: ok")

@@ -202,17 +202,68 @@ fn verify(config: &SigV4Config, parts: &Parts, signed: &Signed<'_>) -> Result<Ve
     })
 }
 
-/// The request's time: `x-amz-date` if sent (RFC 1123, or ISO 8601 basic as some clients
-/// send it), else `Date`.
+/// The request's time: `x-amz-date` if sent, else `Date`; an HTTP date, an RFC 2822 one
+/// with a numeric zone (`Tue, 27 Mar 2007 19:36:42 +0000`, as s3cmd and AWS's examples
+/// write it), or ISO 8601 basic.
 fn request_time(headers: &HeaderMap) -> Option<SystemTime> {
     let parse = |text: &str| {
         httpdate::parse_http_date(text)
             .ok()
+            .or_else(|| parse_rfc2822(text))
             .or_else(|| parse_amz_date(text))
     };
     match headers.get("x-amz-date") {
         Some(value) => parse(value.to_str().ok()?),
         None => parse(headers.get(http::header::DATE)?.to_str().ok()?),
+    }
+}
+
+/// `[Day,] DD Mon YYYY HH:MM:SS ZONE`, the zone `GMT`, `UTC`, `UT`, `Z` or `±HHMM`.
+fn parse_rfc2822(text: &str) -> Option<SystemTime> {
+    let text = text.split_once(',').map_or(text, |(_, rest)| rest);
+    let fields: Vec<&str> = text.split_whitespace().collect();
+    let [day, month, year, time, zone] = fields[..] else {
+        return None;
+    };
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(month))? + 1;
+    let day: u32 = day.parse().ok()?;
+    let year: u32 = year.parse().ok()?;
+    let time: Vec<&str> = time.split(':').collect();
+    let [hour, minute, second] = time[..] else {
+        return None;
+    };
+    let basic = format!(
+        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
+        hour.parse::<u32>().ok()?,
+        minute.parse::<u32>().ok()?,
+        second.parse::<u32>().ok()?
+    );
+    let utc = parse_amz_date(&basic)?;
+    let offset = match zone {
+        "GMT" | "UTC" | "UT" | "Z" => 0i64,
+        _ => {
+            let (sign, digits) = match zone.as_bytes().first()? {
+                b'+' => (1, &zone[1..]),
+                b'-' => (-1, &zone[1..]),
+                _ => return None,
+            };
+            if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            let hours: i64 = digits[..2].parse().ok()?;
+            let minutes: i64 = digits[2..].parse().ok()?;
+            sign * (hours * 3600 + minutes * 60)
+        }
+    };
+    // Local time minus its offset is UTC.
+    let seconds = Duration::from_secs(offset.unsigned_abs());
+    if offset >= 0 {
+        utc.checked_sub(seconds)
+    } else {
+        utc.checked_add(seconds)
     }
 }
 
@@ -406,6 +457,29 @@ mod tests {
             "PUT\n4gJE4saaMU4BqNR0kLY+lw==\n\nD\nx-amz-meta-filechecksum:0x02661779\n\
              x-amz-meta-note:two  spaces\nx-amz-meta-reviewedby:joe@example.com,jane@example.com\n/b/k"
         );
+    }
+
+    #[test]
+    fn dates_in_the_forms_clients_send() {
+        let t = UNIX_EPOCH + Duration::from_secs(1_175_024_202); // 2007-03-27T19:36:42Z
+        for text in [
+            "Tue, 27 Mar 2007 19:36:42 GMT",
+            "Tue, 27 Mar 2007 19:36:42 +0000",
+            "27 Mar 2007 21:36:42 +0200",
+            "Tue, 27 Mar 2007 18:06:42 -0130",
+            "20070327T193642Z",
+        ] {
+            let mut headers = HeaderMap::new();
+            headers.insert("date", text.parse().expect("value"));
+            assert_eq!(request_time(&headers), Some(t), "{text}");
+        }
+        for bad in [
+            "Tue, 27 Mar 2007 19:36:42 CET",
+            "Tue, 27 Foo 2007 19:36:42 GMT",
+            "27 Mar 2007",
+        ] {
+            assert_eq!(parse_rfc2822(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -233,6 +233,26 @@ mod tests {
         assert_eq!(&data[file.data], b"line\r\n--xYz0 not the end\r\n");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_body_parses_or_errs(
+            body in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Just(b"--b".to_vec()),
+                    proptest::strategy::Just(b"\r\n".to_vec()),
+                    proptest::strategy::Just(b"Content-Disposition: form-data; name=\"file\"".to_vec()),
+                    proptest::collection::vec(proptest::num::u8::ANY, 0..8),
+                ],
+                0..30,
+            ),
+        ) {
+            let body = body.concat();
+            if let Ok(Form { file: Some(file), .. }) = parse(&body, "b") {
+                proptest::prop_assert!(file.data.end <= body.len());
+            }
+        }
+    }
+
     #[test]
     fn boundaries() {
         assert_eq!(boundary("multipart/form-data; boundary=abc"), Some("abc"));

@@ -250,7 +250,13 @@ impl Policy {
 /// `2026-12-04T23:00:00Z` or `2026-12-04T23:00:00.000Z`.
 fn parse_expiration(text: &str) -> Option<SystemTime> {
     let b = text.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' {
+    if !text.is_ascii()
+        || b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+    {
         return None;
     }
     if b[16] != b':' || *b.last()? != b'Z' {
@@ -329,6 +335,29 @@ mod tests {
 
     fn at(text: &str) -> SystemTime {
         parse_expiration(text).expect("time")
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_parses_or_errs(text in "\\PC{0,200}") {
+            let _ = parse(&text);
+            let _ = parse_expiration(&text);
+        }
+
+        #[test]
+        fn any_json_document_parses_or_errs(
+            expiration in "\\PC{0,30}",
+            conditions in proptest::collection::vec("\\PC{0,40}", 0..5),
+        ) {
+            let json = format!(
+                r#"{{"expiration": {}, "conditions": [{}]}}"#,
+                serde_json::Value::from(expiration),
+                conditions.join(",")
+            );
+            if let Ok(p) = policy(&json) {
+                let _ = p.check(&form(&[("key", "k")]), "b", 1, UNIX_EPOCH);
+            }
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Parser;
 use deltaglider::References;
@@ -73,6 +74,11 @@ pub(crate) struct Args {
     /// Serve unsigned requests (required to listen beyond loopback without credentials).
     #[arg(long, env = "DELTAGLIDER_ALLOW_ANONYMOUS")]
     pub(crate) allow_anonymous: bool,
+    /// Embedded backend: abort multipart uploads left incomplete for this many hours and
+    /// remove their parts, at start and every hour, like S3's lifecycle rule
+    /// AbortIncompleteMultipartUpload (default 168, a week; 0 keeps them forever).
+    #[arg(long, env = "DELTAGLIDER_ABORT_INCOMPLETE_UPLOADS_AFTER_HOURS")]
+    pub(crate) abort_incomplete_uploads_after_hours: Option<u64>,
     /// Serve the stored layout as it is, without delta handling (`<key>.delta`,
     /// `reference.bin` and all): for inspection and for other DeltaGlider tools.
     #[arg(long, env = "DELTAGLIDER_RAW")]
@@ -98,6 +104,7 @@ struct File {
     max_payload_size_mb: Option<u64>,
     rebuilt_cache_mb: Option<u64>,
     allow_anonymous: Option<bool>,
+    abort_incomplete_uploads_after_hours: Option<u64>,
     raw: Option<bool>,
 }
 
@@ -123,6 +130,7 @@ pub(crate) struct Settings {
     pub(crate) max_payload_size_mb: u64,
     pub(crate) rebuilt_cache_mb: u64,
     pub(crate) allow_anonymous: bool,
+    pub(crate) abort_incomplete_uploads_after: Option<Duration>,
     pub(crate) raw: bool,
 }
 
@@ -207,6 +215,13 @@ impl Settings {
                 .or(file.rebuilt_cache_mb)
                 .unwrap_or(128),
             allow_anonymous,
+            abort_incomplete_uploads_after: Some(
+                args.abort_incomplete_uploads_after_hours
+                    .or(file.abort_incomplete_uploads_after_hours)
+                    .unwrap_or(168),
+            )
+            .filter(|hours| *hours > 0)
+            .map(|hours| Duration::from_secs(hours.saturating_mul(3600))),
             raw: args.raw || file.raw.unwrap_or(false),
         })
     }

@@ -38,7 +38,7 @@ use tracing_subscriber::EnvFilter;
 
 use crate::admin::AdminLayer;
 use crate::config::{Args, Settings};
-use crate::guard::FsGuardLayer;
+use crate::guard::{FsAdmitLayer, FsGuardLayer};
 use crate::upstream::Upstream;
 
 #[tokio::main]
@@ -68,19 +68,18 @@ async fn run(settings: Settings) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
-    let delta = DeltaLayer::new(
-        DeltaConfig::default()
-            .max_delta_ratio(settings.max_delta_ratio)
-            .cache_bytes(settings.cache_size_mb << 20)
-            .references(settings.references)
-            .gzip_payloads(settings.gzip_payloads)
-            .max_payload_size(settings.max_payload_size_mb << 20)
-            .rebuilt_cache_bytes(settings.rebuilt_cache_mb << 20)
-            // Encoding runs on tokio's blocking pool, not on the threads serving requests.
-            .offload(|job| {
-                tokio::task::spawn_blocking(job);
-            }),
-    );
+    let config = DeltaConfig::default()
+        .max_delta_ratio(settings.max_delta_ratio)
+        .cache_bytes(settings.cache_size_mb << 20)
+        .references(settings.references)
+        .gzip_payloads(settings.gzip_payloads)
+        .max_payload_size(settings.max_payload_size_mb << 20)
+        .rebuilt_cache_bytes(settings.rebuilt_cache_mb << 20)
+        // Encoding runs on tokio's blocking pool, not on the threads serving requests.
+        .offload(|job| {
+            tokio::task::spawn_blocking(job);
+        });
+    let delta = DeltaLayer::new(config.clone());
     if let Some(upstream) = &settings.upstream {
         // Innermost first: the upstream client (re-addressing, re-signing), the DeltaLayer.
         let backend = Upstream::new(upstream)?;
@@ -101,6 +100,12 @@ async fn run(settings: Settings) -> Result<(), String> {
     // The proxy authenticates clients itself; the embedded backend runs without auth.
     let backend = s3s::service::S3ServiceBuilder::new(backend).build();
     tracing::info!(data_dir = %settings.data_dir.display(), "backend: embedded filesystem");
+    if let Some(after) = settings.abort_incomplete_uploads_after {
+        tokio::spawn(guard::uploads::sweep_periodically(
+            settings.data_dir.clone(),
+            after,
+        ));
+    }
     let guard = FsGuardLayer::new(settings.data_dir.clone());
     if settings.raw {
         return serve_raw(
@@ -109,8 +114,10 @@ async fn run(settings: Settings) -> Result<(), String> {
         )
         .await;
     }
-    // Innermost first: the guard in front of the filesystem, the DeltaLayer in front of it.
+    // Innermost first: the guard in front of the filesystem, the DeltaLayer in front of it,
+    // the guard's checks of client requests in front of that.
     let core = ServiceBuilder::new()
+        .layer(FsAdmitLayer::new(settings.data_dir.clone(), config))
         .layer(delta.clone())
         .map_response(|r: http::Response<Either<s3s::Body>>| r.map(guard_body))
         .layer(guard)

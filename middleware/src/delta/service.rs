@@ -87,6 +87,16 @@ where
             return self.forward(Request::from_parts(parts, body));
         };
         let key = op.key.unwrap_or_default();
+        if let Err(too_long) = crate::keys::check_key_length(&key) {
+            let response = crate::S3Error::from(too_long)
+                .resource(key)
+                .to_response()
+                .map(Either::full);
+            self.shared
+                .counters
+                .request(op.kind.name(), response.status().as_u16());
+            return ResponseFuture::new(Box::pin(async move { Ok(response) }));
+        }
         // The ready service serves this request; later calls use clones of it.
         let ready = self.inner.clone();
         let ready = std::mem::replace(&mut self.inner, ready);

@@ -17,6 +17,7 @@
 mod admin;
 mod config;
 mod guard;
+mod idle;
 mod metrics;
 mod server;
 mod upstream;
@@ -36,7 +37,7 @@ use tokio::net::TcpListener;
 use tower::{Service, ServiceBuilder};
 use tracing_subscriber::EnvFilter;
 
-use crate::admin::AdminLayer;
+use crate::admin::{AdminLayer, Endpoints, MetricsGateLayer};
 use crate::config::{Args, Settings};
 use crate::guard::{FsAdmitLayer, FsGuardLayer};
 use crate::upstream::Upstream;
@@ -85,7 +86,7 @@ async fn run(settings: Settings) -> Result<(), String> {
         let backend = Upstream::new(upstream)?;
         tracing::info!(upstream = %backend.describe(), "backend: upstream S3 endpoint");
         if settings.raw {
-            return serve_raw(listener, backend).await;
+            return serve_raw(listener, settings.limits, backend).await;
         }
         let core = ServiceBuilder::new()
             .map_response(|r: http::Response<Either<Either<Incoming>>>| r.map(Either::flatten))
@@ -110,6 +111,7 @@ async fn run(settings: Settings) -> Result<(), String> {
     if settings.raw {
         return serve_raw(
             listener,
+            settings.limits,
             ServiceBuilder::new().layer(guard).service(backend),
         )
         .await;
@@ -143,11 +145,17 @@ where
     RB: http_body::Body<Data = Bytes> + Send + 'static,
     RB::Error: Into<BoxError>,
 {
-    let admin = AdminLayer {
+    let anonymous = settings.credentials.is_none();
+    let endpoints = Arc::new(Endpoints {
         delta,
         durations: Arc::default(),
+        open: anonymous && settings.metrics_token.is_none(),
+        token: settings.metrics_token.clone(),
+    });
+    let admin = AdminLayer {
+        endpoints: Arc::clone(&endpoints),
     };
-    let anonymous = settings.credentials.is_none();
+    let gate = MetricsGateLayer { endpoints };
     tracing::info!(
         listen = %server::describe(settings.listen),
         signatures = if anonymous { "not checked" } else { "verified" },
@@ -165,24 +173,42 @@ where
                 .map_result(answer_internal_failure)
                 .layer(admin)
                 .layer(SigV4Layer::new(auth))
-                .map_request(|r: Request<SigV4Body<Incoming>>| r.map(boxed))
+                .layer(gate)
+                .map_request(|r: Request<SigV4Body<server::RequestBody>>| r.map(boxed))
                 .service(core);
-            server::serve(listener, service, server::shutdown_signal()).await
+            server::serve(
+                listener,
+                settings.limits,
+                service,
+                server::shutdown_signal(),
+            )
+            .await
         }
         None => {
             let service = ServiceBuilder::new()
                 .map_result(answer_internal_failure)
                 .layer(admin)
-                .map_request(|r: Request<Incoming>| strip_authorization(r).map(boxed))
+                .layer(gate)
+                .map_request(|r: Request<server::RequestBody>| strip_authorization(r).map(boxed))
                 .service(core);
-            server::serve(listener, service, server::shutdown_signal()).await
+            server::serve(
+                listener,
+                settings.limits,
+                service,
+                server::shutdown_signal(),
+            )
+            .await
         }
     }
     .map_err(|e| e.to_string())
 }
 
 /// `--raw`: the backend as it is, stored layout and all (signatures not checked).
-async fn serve_raw<S, RB>(listener: TcpListener, backend: S) -> Result<(), String>
+async fn serve_raw<S, RB>(
+    listener: TcpListener,
+    limits: server::Limits,
+    backend: S,
+) -> Result<(), String>
 where
     S: Service<Request<Either<ClientBody>>, Response = http::Response<RB>> + Clone + Send + 'static,
     S::Error: Into<BoxError>,
@@ -192,11 +218,11 @@ where
 {
     tracing::info!("serving the stored layout raw");
     let service = ServiceBuilder::new()
-        .map_request(|r: Request<Incoming>| {
+        .map_request(|r: Request<server::RequestBody>| {
             strip_authorization(r).map(|b| Either::passthrough(boxed(b)))
         })
         .service(backend);
-    server::serve(listener, service, server::shutdown_signal())
+    server::serve(listener, limits, service, server::shutdown_signal())
         .await
         .map_err(|e| e.to_string())
 }

@@ -4,7 +4,9 @@
 //! `health` is open to anyone and names nothing. `metrics` names buckets and traffic: when
 //! the proxy has client credentials it answers only a request signed with them (SigV4,
 //! e.g. `curl --aws-sigv4 "aws:amz:us-east-1:s3" --user AK:SK`) or one carrying the bearer
-//! token given with `--metrics-token` (for Prometheus' `authorization` setting). The
+//! token given with `--metrics-token` (for Prometheus' `authorization` setting). curl
+//! before 8.1 leaves out the payload hash S3 signatures need: add
+//! `-H "x-amz-content-sha256: UNSIGNED-PAYLOAD"`. The
 //! outer [`AdminLayer`] checks the token; a signed request goes on through the signature
 //! check to [`MetricsGateLayer`], which serves it once the signature verified.
 
@@ -75,12 +77,7 @@ impl Endpoints {
         let Some(token) = &self.token else {
             return false;
         };
-        let presented = request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or("");
+        let presented = bearer(request).unwrap_or("");
         subtle::ConstantTimeEq::ct_eq(presented.as_bytes(), token.as_bytes()).into()
     }
 }
@@ -96,6 +93,25 @@ fn text<RB>(status: StatusCode, content_type: &'static str, body: String) -> Res
 }
 
 const METRICS: &str = "/_deltaglider/metrics";
+/// The bearer token a request presents, if any.
+fn bearer<B>(request: &Request<B>) -> Option<&str> {
+    request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+}
+
+fn denied<RB>() -> Response<Either<RB>> {
+    S3Error::new(
+        "AccessDenied",
+        StatusCode::FORBIDDEN,
+        "Metrics need a request signed with the proxy's credentials or the metrics bearer token",
+    )
+    .resource(METRICS)
+    .to_response()
+    .map(Either::full)
+}
 
 /// Serves `/_deltaglider/health`, and `/_deltaglider/metrics` to whoever may read it
 /// without a signature; passes everything else on, timing it.
@@ -144,6 +160,10 @@ where
         if path == METRICS {
             if endpoints.open || endpoints.has_token(&request) {
                 let response = endpoints.metrics();
+                return Box::pin(async move { Ok(response) });
+            }
+            if bearer(&request).is_some() {
+                let response = denied();
                 return Box::pin(async move { Ok(response) });
             }
             // On to the signature check and the gate behind it.
@@ -219,15 +239,7 @@ where
         let response = if request.extensions().get::<Principal>().is_some() {
             self.endpoints.metrics()
         } else {
-            S3Error::new(
-                "AccessDenied",
-                StatusCode::FORBIDDEN,
-                "Metrics need a request signed with the proxy's credentials or the metrics \
-                 bearer token",
-            )
-            .resource(METRICS)
-            .to_response()
-            .map(Either::full)
+            denied()
         };
         Box::pin(async move { Ok(response) })
     }

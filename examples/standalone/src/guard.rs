@@ -120,6 +120,7 @@ fn refuse(root: &Path, method: &Method, uri: &Uri, target: &Target) -> Result<()
     let Some(key) = &target.key else {
         return Ok(());
     };
+    deltaglider::keys::check_key_length(key).map_err(|e| S3Error::from(e).resource(key))?;
     if let Some(open_upload) = writes(method, uri) {
         names::check_fits(&target.bucket, key, open_upload)?;
     }

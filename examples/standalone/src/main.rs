@@ -16,6 +16,7 @@
 
 mod admin;
 mod config;
+mod errors;
 mod guard;
 mod idle;
 mod metrics;
@@ -39,6 +40,7 @@ use tracing_subscriber::EnvFilter;
 
 use crate::admin::{AdminLayer, Endpoints, MetricsGateLayer};
 use crate::config::{Args, Settings};
+use crate::errors::CompleteErrorsLayer;
 use crate::guard::{FsAdmitLayer, FsGuardLayer};
 use crate::upstream::Upstream;
 
@@ -170,6 +172,7 @@ where
             )
             .allow_anonymous(settings.allow_anonymous);
             let service = ServiceBuilder::new()
+                .layer(CompleteErrorsLayer)
                 .map_result(answer_internal_failure)
                 .layer(admin)
                 .layer(SigV4Layer::new(auth))
@@ -186,6 +189,7 @@ where
         }
         None => {
             let service = ServiceBuilder::new()
+                .layer(CompleteErrorsLayer)
                 .map_result(answer_internal_failure)
                 .layer(admin)
                 .layer(gate)

@@ -117,11 +117,16 @@ where
         let ready = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, ready);
         Box::pin(async move {
-            let (parts, body) = request.into_parts();
+            let (mut parts, body) = request.into_parts();
             let document = match checked_completion(&root, &id, body).await {
                 Ok(document) => document,
                 Err(e) => return Ok(e.to_response().map(Either::full)),
             };
+            // The document may have been rewritten: describe the one sent.
+            let headers = &mut parts.headers;
+            headers.remove(http::header::TRANSFER_ENCODING);
+            headers.remove("content-md5");
+            headers.insert(http::header::CONTENT_LENGTH, document.len().into());
             let response = inner
                 .call(Request::from_parts(parts, Either::full(document)))
                 .await;

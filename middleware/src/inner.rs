@@ -75,6 +75,7 @@ pub(crate) struct Inner<S> {
     authority: Option<http::uri::Authority>,
     scheme: Option<http::uri::Scheme>,
     host: Option<HeaderValue>,
+    clock: Option<std::sync::Arc<dyn crate::sigv4::Clock>>,
 }
 
 impl<S> Inner<S> {
@@ -84,7 +85,22 @@ impl<S> Inner<S> {
             authority: client.uri.authority().cloned(),
             scheme: client.uri.scheme().cloned(),
             host: client.headers.get(header::HOST).cloned(),
+            clock: None,
         }
+    }
+
+    /// Dates what this request writes by `clock` (the layer's configured one).
+    pub(crate) fn with_clock(
+        mut self,
+        clock: Option<std::sync::Arc<dyn crate::sigv4::Clock>>,
+    ) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Now, in Unix microseconds, by the layer's clock.
+    pub(crate) fn now_micros(&self) -> u64 {
+        crate::time::now_micros(self.clock.as_deref())
     }
 
     /// A request builder for `method /bucket/key?query`.

@@ -101,7 +101,7 @@ where
         let ready = self.inner.clone();
         let ready = std::mem::replace(&mut self.inner, ready);
         let shared = Arc::clone(&self.shared);
-        let inner = Inner::new(ready, &parts);
+        let inner = Inner::new(ready, &parts).with_clock(shared.config.clock.clone());
         let call = async move {
             let result = match op.kind {
                 S3OpKind::PutObject => {

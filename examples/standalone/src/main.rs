@@ -3,7 +3,8 @@
 //! The stack, outermost first (see `main`):
 //!
 //! ```text
-//! admin endpoints + timing → client SigV4 verification → DeltaLayer
+//! error completion → admin endpoints + timing → client SigV4 verification → metrics gate
+//!   → [filesystem admission] → DeltaLayer
 //!   → filesystem guard → s3s-fs (embedded backend, authentication off: the proxy checked
 //!     the client)
 //!   or → re-addressing + SigV4 signing with the upstream's credentials → hyper client

@@ -56,7 +56,9 @@ fn build(env: &Env) -> Result<Stack, String> {
     }
     Ok(Stack {
         sigv4: SigV4Layer::new(config),
-        delta: DeltaLayer::new(settings.delta_config()),
+        // Without a clock, what the layer dates (`dg-created-at`, CopyObject's and
+        // UploadPartCopy's LastModified) would read 1970: wasm32 has none of its own.
+        delta: DeltaLayer::new(settings.delta_config().clock(now)),
         settings,
     })
 }

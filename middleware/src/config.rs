@@ -6,6 +6,7 @@ use std::sync::Arc;
 use deltaglider_codec::Backend;
 
 use crate::compat::MaybeSend;
+use crate::sigv4::Clock;
 
 /// Decides which keys are worth delta-encoding.
 ///
@@ -88,6 +89,7 @@ pub struct DeltaConfig {
     pub(crate) gzip_payloads: bool,
     pub(crate) max_payload_size: u64,
     pub(crate) rebuilt_cache_bytes: u64,
+    pub(crate) clock: Option<Arc<dyn Clock>>,
 }
 
 /// Which reference a new object is encoded against (`docs/DESIGN.md`, "Choosing and
@@ -125,6 +127,7 @@ impl Default for DeltaConfig {
             } else {
                 128 << 20
             },
+            clock: crate::time::default_clock(),
         }
     }
 }
@@ -147,6 +150,7 @@ impl fmt::Debug for DeltaConfig {
             .field("max_object_size", &self.max_object_size)
             .field("cache_bytes", &self.cache_bytes)
             .field("backend", &self.backend)
+            .field("has_clock", &self.clock.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -258,6 +262,15 @@ impl DeltaConfig {
     /// Keys per backend ListObjectsV2 request the layer makes (default 1000, at least 1).
     pub fn list_page_size(mut self, keys: u32) -> Self {
         self.list_page_size = keys.clamp(1, 1000);
+        self
+    }
+
+    /// The clock that dates what the layer writes (`dg-created-at`, the `LastModified` of
+    /// CopyObject and UploadPartCopy answers). `SystemTime::now` on native targets; wasm32
+    /// has none, so a Worker must give one (e.g. from `Date.now()`), or those dates read
+    /// 1970-01-01.
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Some(Arc::new(clock));
         self
     }
 

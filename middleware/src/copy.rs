@@ -76,7 +76,7 @@ where
     let mut xml = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CopyObjectResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LastModified>",
     );
-    let now = time::rfc3339_micros(time::now_micros());
+    let now = time::rfc3339_micros(inner.now_micros());
     // S3 writes milliseconds.
     xml.push_str(&format!("{}Z", &now[..23]));
     xml.push_str("</LastModified><ETag>");

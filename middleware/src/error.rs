@@ -116,6 +116,16 @@ impl From<crate::keys::ReservedKey> for S3Error {
     }
 }
 
+impl From<crate::keys::KeyTooLong> for S3Error {
+    fn from(e: crate::keys::KeyTooLong) -> Self {
+        Self::new(
+            "KeyTooLongError",
+            StatusCode::BAD_REQUEST,
+            format!("Your key is too long: {e}"),
+        )
+    }
+}
+
 impl From<crate::meta::ReservedMetadata> for S3Error {
     fn from(e: crate::meta::ReservedMetadata) -> Self {
         Self::invalid_argument(e.to_string())

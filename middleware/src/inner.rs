@@ -82,6 +82,7 @@ pub(crate) struct Inner<S> {
     scheme: Option<http::uri::Scheme>,
     host: Option<HeaderValue>,
     extensions: http::Extensions,
+    clock: Option<std::sync::Arc<dyn crate::sigv4::Clock>>,
 }
 
 impl<S> Inner<S> {
@@ -92,7 +93,22 @@ impl<S> Inner<S> {
             scheme: client.uri.scheme().cloned(),
             host: client.headers.get(header::HOST).cloned(),
             extensions: client.extensions.clone(),
+            clock: None,
         }
+    }
+
+    /// Dates what this request writes by `clock` (the layer's configured one).
+    pub(crate) fn with_clock(
+        mut self,
+        clock: Option<std::sync::Arc<dyn crate::sigv4::Clock>>,
+    ) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Now, in Unix microseconds, by the layer's clock.
+    pub(crate) fn now_micros(&self) -> u64 {
+        crate::time::now_micros(self.clock.as_deref())
     }
 
     /// A request builder for `method /bucket/key?query`.

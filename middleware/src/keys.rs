@@ -6,6 +6,8 @@ use deltaglider_codec::Sha256Digest;
 pub const DELTA_SUFFIX: &str = ".delta";
 /// Name of a deltaspace's first reference.
 pub const REFERENCE_NAME: &str = "reference.bin";
+/// The longest key S3 accepts, in bytes of UTF-8.
+pub const MAX_KEY_LEN: usize = 1024;
 
 /// The deltaspace of `key`: everything up to and including its last `/`, or `""` (the
 /// bucket root) for a key without one.
@@ -68,6 +70,34 @@ pub fn check_user_key(key: &str) -> Result<(), ReservedKey> {
         key: key.to_owned(),
         rule,
     })
+}
+
+/// A key longer than the store can hold (S3: 400 `KeyTooLongError`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the key is {len} bytes long; at most {max} can be stored here")]
+pub struct KeyTooLong {
+    /// The key's length in bytes.
+    pub len: usize,
+    /// The longest key (of this shape) that can be stored.
+    pub max: usize,
+}
+
+/// Rejects keys longer than S3 allows ([`MAX_KEY_LEN`] bytes), for every operation that
+/// names one: S3 refuses them before looking anything up.
+///
+/// ```
+/// use deltaglider::keys::check_key_length;
+/// assert!(check_key_length(&"k".repeat(1024)).is_ok());
+/// assert!(check_key_length(&"k".repeat(1025)).is_err());
+/// ```
+pub fn check_key_length(key: &str) -> Result<(), KeyTooLong> {
+    if key.len() > MAX_KEY_LEN {
+        return Err(KeyTooLong {
+            len: key.len(),
+            max: MAX_KEY_LEN,
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -178,7 +178,7 @@ where
     }
     let xml = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CopyPartResult><LastModified>{}</LastModified><ETag>&quot;{}&quot;</ETag></CopyPartResult>",
-        crate::time::rfc3339_micros(crate::time::now_micros()),
+        crate::time::rfc3339_micros(inner.now_micros()),
         md5
     );
     let mut response = Response::new(Either::full(xml));

@@ -131,7 +131,7 @@ where
         file_size: Some(data.len() as u64),
         md5: None,
         multipart_etag: None,
-        created_at: time::rfc3339_micros(time::now_micros()),
+        created_at: time::rfc3339_micros(inner.now_micros()),
         original_name: None,
         source_name: Some(source_key.to_owned()),
         reference: None,

@@ -365,7 +365,7 @@ where
         file_size: Some(data.len() as u64),
         md5: Some(md5),
         multipart_etag,
-        created_at: time::rfc3339_micros(time::now_micros()),
+        created_at: time::rfc3339_micros(inner.now_micros()),
         original_name: Some(key[space.len()..].to_owned()),
         source_name: None,
         reference: (kind == Kind::Delta).then(|| RefInfo {

@@ -1,5 +1,9 @@
 //! Timestamps without a date library: RFC 3339 in UTC from Unix microseconds.
 
+use std::sync::Arc;
+
+use crate::sigv4::Clock;
+
 /// Formats Unix microseconds as `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
 pub(crate) fn rfc3339_micros(unix_micros: u64) -> String {
     let secs = unix_micros / 1_000_000;
@@ -24,24 +28,40 @@ pub(crate) fn rfc3339_micros(unix_micros: u64) -> String {
     )
 }
 
-/// Now, in Unix microseconds (0 where the platform has no clock, e.g. wasm32 without a
-/// host-provided one; the edge worker supplies its own).
-pub(crate) fn now_micros() -> u64 {
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        std::time::SystemTime::now()
+/// Now by `clock`, in Unix microseconds; 0 without one (wasm32 has no clock of its own:
+/// the host supplies one with [`DeltaConfig::clock`](crate::DeltaConfig::clock)).
+pub(crate) fn now_micros(clock: Option<&dyn Clock>) -> u64 {
+    clock.map_or(0, |clock| {
+        clock
+            .now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_micros() as u64)
+    })
+}
+
+/// The platform's clock, where it has one.
+pub(crate) fn default_clock() -> Option<Arc<dyn Clock>> {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        Some(Arc::new(std::time::SystemTime::now))
     }
     #[cfg(target_arch = "wasm32")]
     {
-        0
+        None
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_clock_given_is_the_time_written() {
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_micros(1_795_000_000_123_456);
+        let clock = move || at;
+        assert_eq!(now_micros(Some(&clock)), 1_795_000_000_123_456);
+        assert_eq!(now_micros(None), 0);
+    }
 
     #[test]
     fn known_instants() {

@@ -2,10 +2,13 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Parser;
 use deltaglider::References;
 use serde::Deserialize;
+
+use crate::server::Limits;
 
 /// deltaglider-proxy: an S3 endpoint that stores binary-similar objects as deltas.
 ///
@@ -70,9 +73,34 @@ pub(crate) struct Args {
     /// Memory for cached references, in MiB.
     #[arg(long, env = "DELTAGLIDER_CACHE_SIZE_MB")]
     pub(crate) cache_size_mb: Option<u64>,
+    /// Bearer token that grants access to `/_deltaglider/metrics` (`Authorization: Bearer
+    /// <token>`). With client credentials set, metrics otherwise need a signed request;
+    /// without, they are open unless a token is set.
+    #[arg(long, env = "DELTAGLIDER_METRICS_TOKEN", hide_env_values = true)]
+    pub(crate) metrics_token: Option<String>,
     /// Serve unsigned requests (required to listen beyond loopback without credentials).
     #[arg(long, env = "DELTAGLIDER_ALLOW_ANONYMOUS")]
     pub(crate) allow_anonymous: bool,
+    /// Embedded backend: abort multipart uploads left incomplete for this many hours and
+    /// remove their parts, at start and every hour, like S3's lifecycle rule
+    /// AbortIncompleteMultipartUpload (default 168, a week; 0 keeps them forever).
+    #[arg(long, env = "DELTAGLIDER_ABORT_INCOMPLETE_UPLOADS_AFTER_HOURS")]
+    pub(crate) abort_incomplete_uploads_after_hours: Option<u64>,
+    /// Connections served at once (default 1024); more wait to be accepted.
+    #[arg(long, env = "DELTAGLIDER_MAX_CONNECTIONS")]
+    pub(crate) max_connections: Option<usize>,
+    /// Seconds a client has to send a request's headers; also the longest a connection
+    /// may sit idle between requests (default 30).
+    #[arg(long, env = "DELTAGLIDER_HEADER_TIMEOUT_SECS")]
+    pub(crate) header_timeout_secs: Option<u64>,
+    /// Largest request line and headers, in bytes (default 16384, at least 8192): S3
+    /// allows 8 KB of headers; larger requests get 431.
+    #[arg(long, env = "DELTAGLIDER_MAX_HEADER_BYTES")]
+    pub(crate) max_header_bytes: Option<usize>,
+    /// Seconds a request body may pause before the request fails and nothing is stored
+    /// (default 60).
+    #[arg(long, env = "DELTAGLIDER_BODY_IDLE_TIMEOUT_SECS")]
+    pub(crate) body_idle_timeout_secs: Option<u64>,
     /// Serve the stored layout as it is, without delta handling (`<key>.delta`,
     /// `reference.bin` and all): for inspection and for other DeltaGlider tools.
     #[arg(long, env = "DELTAGLIDER_RAW")]
@@ -98,6 +126,12 @@ struct File {
     max_payload_size_mb: Option<u64>,
     rebuilt_cache_mb: Option<u64>,
     allow_anonymous: Option<bool>,
+    metrics_token: Option<String>,
+    abort_incomplete_uploads_after_hours: Option<u64>,
+    max_connections: Option<usize>,
+    header_timeout_secs: Option<u64>,
+    max_header_bytes: Option<usize>,
+    body_idle_timeout_secs: Option<u64>,
     raw: Option<bool>,
 }
 
@@ -123,6 +157,9 @@ pub(crate) struct Settings {
     pub(crate) max_payload_size_mb: u64,
     pub(crate) rebuilt_cache_mb: u64,
     pub(crate) allow_anonymous: bool,
+    pub(crate) metrics_token: Option<String>,
+    pub(crate) abort_incomplete_uploads_after: Option<Duration>,
+    pub(crate) limits: Limits,
     pub(crate) raw: bool,
 }
 
@@ -181,6 +218,42 @@ impl Settings {
                 .unwrap_or_else(|| "us-east-1".into()),
             credentials: upstream_credentials,
         });
+        let limits = Limits {
+            max_connections: args
+                .max_connections
+                .or(file.max_connections)
+                .unwrap_or(1024),
+            header_timeout: Duration::from_secs(
+                args.header_timeout_secs
+                    .or(file.header_timeout_secs)
+                    .unwrap_or(30),
+            ),
+            max_header_bytes: args
+                .max_header_bytes
+                .or(file.max_header_bytes)
+                .unwrap_or(16 << 10),
+            body_idle_timeout: Duration::from_secs(
+                args.body_idle_timeout_secs
+                    .or(file.body_idle_timeout_secs)
+                    .unwrap_or(60),
+            ),
+        };
+        if limits.max_connections == 0
+            || limits.header_timeout.is_zero()
+            || limits.body_idle_timeout.is_zero()
+        {
+            return Err(
+                "--max-connections, --header-timeout-secs and --body-idle-timeout-secs must be \
+                 at least 1"
+                    .into(),
+            );
+        }
+        if limits.max_header_bytes < 8192 {
+            return Err(format!(
+                "--max-header-bytes must be at least 8192, got {}",
+                limits.max_header_bytes
+            ));
+        }
         Ok(Self {
             listen,
             data_dir: args
@@ -207,6 +280,18 @@ impl Settings {
                 .or(file.rebuilt_cache_mb)
                 .unwrap_or(128),
             allow_anonymous,
+            metrics_token: args
+                .metrics_token
+                .or(file.metrics_token)
+                .filter(|t| !t.is_empty()),
+            abort_incomplete_uploads_after: Some(
+                args.abort_incomplete_uploads_after_hours
+                    .or(file.abort_incomplete_uploads_after_hours)
+                    .unwrap_or(168),
+            )
+            .filter(|hours| *hours > 0)
+            .map(|hours| Duration::from_secs(hours.saturating_mul(3600))),
+            limits,
             raw: args.raw || file.raw.unwrap_or(false),
         })
     }
@@ -273,5 +358,16 @@ mod tests {
         assert_eq!(first.references, References::First);
         assert!(parse(&["--references", "best-0"]).is_err());
         assert!(parse(&["--references", "newest"]).is_err());
+        assert_eq!(s.limits.max_connections, 1024);
+        assert_eq!(s.limits.header_timeout, Duration::from_secs(30));
+        assert_eq!(
+            s.abort_incomplete_uploads_after,
+            Some(Duration::from_secs(168 * 3600))
+        );
+        let never = parse(&["--abort-incomplete-uploads-after-hours", "0"]).expect("never");
+        assert_eq!(never.abort_incomplete_uploads_after, None);
+        assert!(parse(&["--max-header-bytes", "4096"]).is_err());
+        assert!(parse(&["--max-connections", "0"]).is_err());
+        assert!(parse(&["--body-idle-timeout-secs", "0"]).is_err());
     }
 }

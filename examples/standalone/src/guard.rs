@@ -1,18 +1,36 @@
-//! Keeps requests that a filesystem cannot store safely away from the embedded backend.
+//! Keeps requests that a filesystem cannot store safely away from the embedded backend,
+//! and makes up for what `s3s-fs` 0.14 does differently from S3.
 //!
 //! `s3s-fs` maps keys to paths: a key segment `..` would escape the bucket directory (and
 //! the data directory), `.` and empty segments alias other keys, and control characters
 //! make unportable file names. S3 itself accepts such keys; this backend cannot, so they
 //! are refused with `400 InvalidArgument` — in the path, in `x-amz-copy-source`, and in the
-//! listing parameters. The guard sits directly in front of the backend, so requests the
-//! DeltaLayer makes itself are checked too.
+//! listing parameters. Keys whose files (or sidecar files) would be too long for the
+//! filesystem are refused with `400 KeyTooLongError` before anything is written
+//! ([`names`]). The guard sits directly in front of the backend, so requests the
+//! DeltaLayer makes itself are checked too; [`FsAdmitLayer`] makes the same checks for
+//! the keys a client request will be stored under, in front of the DeltaLayer, before any
+//! body is read.
 //!
-//! It also makes up for two ways `s3s-fs` 0.14 differs from S3: a conditional create
-//! (`If-None-Match: *`) is not atomic there (two racing creates both succeed, the second
-//! overwriting the first — fatal for deltaspace references, which must never be
-//! overwritten), so creates are serialised here and checked against the disk; and a GET or
-//! HEAD of a key that is a directory on disk (a "folder" such as `dir` for `dir/file`)
-//! answers 500 there, where S3 answers 404.
+//! Where `s3s-fs` differs from S3:
+//! - a conditional create (`If-None-Match: *`) is not atomic there (two racing creates
+//!   both succeed, the second overwriting the first — fatal for deltaspace references,
+//!   which must never be overwritten), so creates are serialised here and checked against
+//!   the disk;
+//! - a GET or HEAD of a key that is a directory on disk (a "folder" such as `dir` for
+//!   `dir/file`) answers 500 there, where S3 answers 404;
+//! - a request into a bucket that does not exist creates it (PUT) or answers without a
+//!   message; here it is `404 NoSuchBucket`;
+//! - multipart uploads: unknown upload ids are `404 NoSuchUpload` here, not 403;
+//!   ListMultipartUploads is answered from the disk ([`list_uploads`]); completions are
+//!   checked as S3 checks them ([`complete`]); abandoned uploads are removed after a
+//!   while ([`uploads::sweep`]).
+
+mod admit;
+mod complete;
+mod list_uploads;
+mod names;
+pub(crate) mod uploads;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -21,61 +39,102 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use deltaglider::{Either, S3Error};
-use http::{Request, Response};
+use http::{Method, Request, Response, StatusCode, Uri};
 use percent_encoding::percent_decode_str;
 use tower::{Layer, Service};
 
-/// Why a name cannot be stored on a filesystem, if it cannot.
-fn unsafe_name(name: &str) -> Option<&'static str> {
-    if name.chars().any(char::is_control) {
-        return Some("control characters");
-    }
-    if name
-        .split('/')
-        .any(|segment| segment == ".." || segment == ".")
-    {
-        return Some("`.` or `..` path segments");
-    }
-    None
+pub(crate) use admit::{FsAdmitLayer, FsHeadCheckLayer};
+
+/// The bucket and key a path-style request names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Target {
+    bucket: String,
+    key: Option<String>,
 }
 
-/// Checks a request for names the filesystem backend cannot hold.
-fn check<B>(request: &Request<B>) -> Result<(), S3Error> {
-    let refuse = |what: &str, why: &str| {
-        Err(S3Error::invalid_argument(format!(
-            "{what} with {why} cannot be stored by the filesystem backend"
-        )))
-    };
-    let path = percent_decode_str(request.uri().path()).decode_utf8_lossy();
-    let key = path.trim_start_matches('/').split_once('/').map(|(_, k)| k);
-    if let Some(key) = key {
-        if let Some(why) = unsafe_name(key) {
-            return refuse("an object key", why);
-        }
-        if key.contains("//") || key.starts_with('/') {
-            return refuse("an object key", "empty path segments");
-        }
+impl Target {
+    fn of(uri: &Uri) -> Option<Self> {
+        let path = percent_decode_str(uri.path()).decode_utf8_lossy();
+        let path = path.strip_prefix('/').unwrap_or(&path);
+        let (bucket, key) = match path.split_once('/') {
+            Some((bucket, key)) => (bucket, Some(key).filter(|k| !k.is_empty())),
+            None => (path, None),
+        };
+        (!bucket.is_empty()).then(|| Self {
+            bucket: bucket.to_owned(),
+            key: key.map(str::to_owned),
+        })
     }
-    if let Some(source) = request
-        .headers()
-        .get("x-amz-copy-source")
-        .and_then(|v| v.to_str().ok())
-    {
-        let source = percent_decode_str(source).decode_utf8_lossy();
-        if let Some(why) = unsafe_name(&source) {
-            return refuse("a copy source", why);
-        }
-    }
-    for pair in request.uri().query().unwrap_or("").split('&') {
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        if matches!(name, "prefix" | "start-after" | "marker" | "delimiter") {
-            let value = percent_decode_str(&value.replace('+', " "))
+}
+
+/// The decoded value of query parameter `name`, `Some("")` when it has none.
+fn query_param(uri: &Uri, name: &str) -> Option<String> {
+    uri.query()?.split('&').find_map(|pair| {
+        let (n, value) = pair.split_once('=').unwrap_or((pair, ""));
+        (n == name).then(|| {
+            percent_decode_str(&value.replace('+', " "))
                 .decode_utf8_lossy()
-                .into_owned();
-            if let Some(why) = unsafe_name(&value) {
-                return refuse("a listing parameter", why);
-            }
-        }
+                .into_owned()
+        })
+    })
+}
+
+fn no_such_bucket(bucket: &str) -> S3Error {
+    S3Error::new(
+        "NoSuchBucket",
+        StatusCode::NOT_FOUND,
+        "The specified bucket does not exist",
+    )
+    .resource(bucket)
+}
+
+fn no_such_upload(id: &str) -> S3Error {
+    S3Error::new(
+        "NoSuchUpload",
+        StatusCode::NOT_FOUND,
+        "The specified upload does not exist. The upload ID may be invalid, or the upload \
+         may have been aborted or completed.",
+    )
+    .resource(id)
+}
+
+/// What a request will write, if anything: `Some(true)` while a multipart upload is
+/// opened (its sidecar names are longer), `Some(false)` for an object.
+fn writes(method: &Method, uri: &Uri) -> Option<bool> {
+    let upload_id = query_param(uri, "uploadId").is_some();
+    match *method {
+        Method::PUT if !upload_id => Some(false),
+        Method::POST if query_param(uri, "uploads").is_some() => Some(true),
+        Method::POST if upload_id => Some(false),
+        _ => None,
+    }
+}
+
+/// The checks that need only the request line and the disk: a missing bucket, a key that
+/// cannot be stored, an unknown upload, a directory read as an object.
+fn refuse(root: &Path, method: &Method, uri: &Uri, target: &Target) -> Result<(), S3Error> {
+    let creates_bucket = *method == Method::PUT && target.key.is_none();
+    if !creates_bucket && !root.join(&target.bucket).is_dir() {
+        return Err(no_such_bucket(&target.bucket));
+    }
+    let Some(key) = &target.key else {
+        return Ok(());
+    };
+    deltaglider::keys::check_key_length(key).map_err(|e| S3Error::from(e).resource(key))?;
+    if let Some(open_upload) = writes(method, uri) {
+        names::check_fits(&target.bucket, key, open_upload)?;
+    }
+    if let Some(id) = query_param(uri, "uploadId")
+        && !uploads::belongs(root, &id, &target.bucket, key)
+    {
+        return Err(no_such_upload(&id));
+    }
+    if (*method == Method::GET || *method == Method::HEAD)
+        && (names::check_fits(&target.bucket, key, false).is_err()
+            || root.join(&target.bucket).join(key).is_dir())
+    {
+        // Nothing can be stored under such a name.
+        return Err(S3Error::no_such_key(key));
     }
     Ok(())
 }
@@ -115,18 +174,9 @@ pub(crate) struct FsGuard<S> {
 }
 
 /// The file a path-style object request names under `root`, if it names one.
-fn object_path(root: &Path, uri: &http::Uri) -> Option<PathBuf> {
-    let path = percent_decode_str(uri.path())
-        .decode_utf8_lossy()
-        .into_owned();
-    let (bucket, key) = path.trim_start_matches('/').split_once('/')?;
-    (!bucket.is_empty() && !key.is_empty()).then(|| root.join(bucket).join(key))
-}
-
-/// The bucket directory an object file lies in (its first component below `root`).
-fn bucket_dir(root: &Path, file: &Path) -> Option<PathBuf> {
-    let relative = file.strip_prefix(root).ok()?;
-    relative.components().next().map(|c| root.join(c))
+fn object_path(root: &Path, uri: &Uri) -> Option<PathBuf> {
+    let target = Target::of(uri)?;
+    Some(root.join(target.bucket).join(target.key?))
 }
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -147,39 +197,35 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        if let Err(e) = check(&request) {
-            tracing::warn!(uri = %request.uri(), message = e.message(), "refused");
+        let reply = |e: S3Error| -> Self::Future {
             let response = e.to_response().map(Either::full);
-            return Box::pin(async move { Ok(response) });
+            Box::pin(async move { Ok(response) })
+        };
+        if let Err(e) = names::check(&request) {
+            tracing::warn!(uri = %request.uri(), message = e.message(), "refused");
+            return reply(e);
+        }
+        let root = Arc::clone(&self.layer.root);
+        let target = Target::of(request.uri());
+        let method = request.method().clone();
+        if let Some(target) = &target {
+            if let Err(e) = refuse(&root, &method, request.uri(), target) {
+                return reply(e);
+            }
+            if method == Method::GET
+                && target.key.is_none()
+                && query_param(request.uri(), "uploads").is_some()
+            {
+                let query = request.uri().query().unwrap_or("").to_owned();
+                let bucket = target.bucket.clone();
+                return Box::pin(async move {
+                    Ok(list_uploads::respond(root, bucket, &query)
+                        .await
+                        .map(Either::full))
+                });
+            }
         }
         let file = object_path(&self.layer.root, request.uri());
-        let method = request.method().clone();
-        // s3s-fs creates a missing bucket on PUT and answers NoSuchKey on GET; S3 says
-        // NoSuchBucket to both.
-        if let Some(bucket) = file
-            .as_deref()
-            .and_then(|f| bucket_dir(&self.layer.root, f))
-            && !bucket.is_dir()
-        {
-            let name = bucket.file_name().map(|n| n.to_string_lossy().into_owned());
-            let response = S3Error::new(
-                "NoSuchBucket",
-                http::StatusCode::NOT_FOUND,
-                "The specified bucket does not exist",
-            )
-            .resource(name.unwrap_or_default())
-            .to_response()
-            .map(Either::full);
-            return Box::pin(async move { Ok(response) });
-        }
-        if let Some(file) = &file
-            && (method == http::Method::GET || method == http::Method::HEAD)
-            && file.is_dir()
-        {
-            let key = request.uri().path().to_owned();
-            let response = S3Error::no_such_key(&key).to_response().map(Either::full);
-            return Box::pin(async move { Ok(response) });
-        }
         let conditional_create = method == http::Method::PUT
             && request
                 .headers()
@@ -292,40 +338,5 @@ mod tests {
         assert_eq!(response.status().as_u16(), 404);
         assert!(!root.join("nobucket").exists());
         let _ = std::fs::remove_dir_all(&root);
-    }
-
-    fn req(uri: &str, copy: Option<&str>) -> Request<()> {
-        let mut b = Request::builder().uri(uri);
-        if let Some(c) = copy {
-            b = b.header("x-amz-copy-source", c);
-        }
-        b.body(()).expect("request")
-    }
-
-    #[test]
-    fn refuses_what_a_filesystem_cannot_hold() {
-        for uri in [
-            "/b/a/../../x.zip",
-            "/b/a/..%2F..%2Fx.zip",
-            "/b/%2E%2E/x",
-            "/b/a//b.zip",
-            "/b/./x",
-            "/b/ctl%01.zip",
-            "/b?prefix=..%2F",
-            "/b?list-type=2&start-after=a%2F..%2F..",
-        ] {
-            assert!(check(&req(uri, None)).is_err(), "{uri}");
-        }
-        assert!(check(&req("/b/k", Some("/b/../../etc/passwd"))).is_err());
-        for uri in [
-            "/b/a/b.zip",
-            "/b/a..b/c",
-            "/b/...",
-            "/b?prefix=a%2F&delimiter=%2F",
-            "/",
-            "/b",
-        ] {
-            assert!(check(&req(uri, None)).is_ok(), "{uri}");
-        }
     }
 }

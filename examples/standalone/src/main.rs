@@ -3,8 +3,8 @@
 //! The stack, outermost first (see `main`):
 //!
 //! ```text
-//! admin endpoints + timing → client SigV4 verification → body ingest (decoded, verified)
-//!   → DeltaLayer
+//! error completion → admin endpoints + timing → client SigV4 verification → metrics gate
+//!   → body ingest (decoded, verified) → [filesystem admission] → DeltaLayer
 //!   → filesystem guard → s3s-fs (embedded backend, authentication off: the proxy checked
 //!     the client)
 //!   or → re-addressing + SigV4 signing with the upstream's credentials → hyper client
@@ -17,7 +17,9 @@
 
 mod admin;
 mod config;
+mod errors;
 mod guard;
+mod idle;
 mod metrics;
 mod server;
 mod upstream;
@@ -38,9 +40,10 @@ use tokio::net::TcpListener;
 use tower::{Service, ServiceBuilder};
 use tracing_subscriber::EnvFilter;
 
-use crate::admin::AdminLayer;
+use crate::admin::{AdminLayer, Endpoints, MetricsGateLayer};
 use crate::config::{Args, Settings};
-use crate::guard::FsGuardLayer;
+use crate::errors::CompleteErrorsLayer;
+use crate::guard::{FsAdmitLayer, FsGuardLayer, FsHeadCheckLayer};
 use crate::upstream::Upstream;
 
 #[tokio::main]
@@ -70,32 +73,38 @@ async fn run(settings: Settings) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
-    let delta = DeltaLayer::new(
-        DeltaConfig::default()
-            .max_delta_ratio(settings.max_delta_ratio)
-            .cache_bytes(settings.cache_size_mb << 20)
-            .references(settings.references)
-            .gzip_payloads(settings.gzip_payloads)
-            .max_payload_size(settings.max_payload_size_mb << 20)
-            .rebuilt_cache_bytes(settings.rebuilt_cache_mb << 20)
-            // Encoding runs on tokio's blocking pool, not on the threads serving requests.
-            .offload(|job| {
-                tokio::task::spawn_blocking(job);
-            }),
-    );
+    let config = DeltaConfig::default()
+        .max_delta_ratio(settings.max_delta_ratio)
+        .cache_bytes(settings.cache_size_mb << 20)
+        .references(settings.references)
+        .gzip_payloads(settings.gzip_payloads)
+        .max_payload_size(settings.max_payload_size_mb << 20)
+        .rebuilt_cache_bytes(settings.rebuilt_cache_mb << 20)
+        // Encoding runs on tokio's blocking pool, not on the threads serving requests.
+        .offload(|job| {
+            tokio::task::spawn_blocking(job);
+        });
+    let delta = DeltaLayer::new(config.clone());
     if let Some(upstream) = &settings.upstream {
         // Innermost first: the upstream client (re-addressing, re-signing), the DeltaLayer.
         // Anonymous clients stay anonymous upstream, unless no client is verified at all.
         let backend = Upstream::new(upstream, settings.credentials.is_none() || settings.raw)?;
         tracing::info!(upstream = %backend.describe(), "backend: upstream S3 endpoint");
         if settings.raw {
-            return serve_raw(listener, backend).await;
+            return serve_raw(listener, settings.limits, backend).await;
         }
         let core = ServiceBuilder::new()
             .map_response(|r: http::Response<Either<Either<Incoming>>>| r.map(Either::flatten))
             .layer(delta.clone())
             .service(backend);
-        return serve(listener, &settings, delta, core).await;
+        return serve(
+            listener,
+            &settings,
+            delta,
+            FsHeadCheckLayer::default(),
+            core,
+        )
+        .await;
     }
     std::fs::create_dir_all(&settings.data_dir)
         .map_err(|e| format!("cannot create {}: {e}", settings.data_dir.display()))?;
@@ -104,32 +113,45 @@ async fn run(settings: Settings) -> Result<(), String> {
     // The proxy authenticates clients itself; the embedded backend runs without auth.
     let backend = s3s::service::S3ServiceBuilder::new(backend).build();
     tracing::info!(data_dir = %settings.data_dir.display(), "backend: embedded filesystem");
+    if let Some(after) = settings.abort_incomplete_uploads_after {
+        tokio::spawn(guard::uploads::sweep_periodically(
+            settings.data_dir.clone(),
+            after,
+        ));
+    }
     let guard = FsGuardLayer::new(settings.data_dir.clone());
     if settings.raw {
         return serve_raw(
             listener,
+            settings.limits,
             ServiceBuilder::new().layer(guard).service(backend),
         )
         .await;
     }
-    // Innermost first: the guard in front of the filesystem, the DeltaLayer in front of it.
+    // Innermost first: the guard in front of the filesystem, the DeltaLayer in front of it,
+    // the guard's checks of client requests in front of that.
+    let admit = FsAdmitLayer::new(settings.data_dir.clone(), config);
+    let head_check = FsHeadCheckLayer::new(admit.clone());
     let core = ServiceBuilder::new()
+        .layer(admit)
         .layer(delta.clone())
         .map_response(|r: http::Response<Either<s3s::Body>>| r.map(guard_body))
         .layer(guard)
         .service(backend);
-    serve(listener, &settings, delta, core).await
+    serve(listener, &settings, delta, head_check, core).await
 }
 
 /// A request body as the core service gets it, whichever way the client was checked.
 type ClientBody = UnsyncBoxBody<Bytes, BoxError>;
 
-/// Serves `core` (DeltaLayer over a backend) behind the admin endpoints and the client
-/// signature check.
+/// Serves `core` (DeltaLayer over a backend) behind the admin endpoints, the client
+/// signature check, the filesystem's head checks (`head_check`: before any body is read)
+/// and the body ingest.
 async fn serve<S, RB>(
     listener: TcpListener,
     settings: &Settings,
     delta: DeltaLayer,
+    head_check: FsHeadCheckLayer,
     core: S,
 ) -> Result<(), String>
 where
@@ -139,11 +161,17 @@ where
     RB: http_body::Body<Data = Bytes> + Send + 'static,
     RB::Error: Into<BoxError>,
 {
-    let admin = AdminLayer {
+    let anonymous = settings.credentials.is_none();
+    let endpoints = Arc::new(Endpoints {
         delta,
         durations: Arc::default(),
+        open: anonymous && settings.metrics_token.is_none(),
+        token: settings.metrics_token.clone(),
+    });
+    let admin = AdminLayer {
+        endpoints: Arc::clone(&endpoints),
     };
-    let anonymous = settings.credentials.is_none();
+    let gate = MetricsGateLayer { endpoints };
     tracing::info!(
         listen = %server::describe(settings.listen),
         signatures = if anonymous { "not checked" } else { "verified" },
@@ -158,33 +186,55 @@ where
             )
             .allow_anonymous(settings.allow_anonymous);
             let service = ServiceBuilder::new()
+                .layer(CompleteErrorsLayer)
                 .map_result(answer_internal_failure)
                 .layer(admin)
                 .layer(SigV4Layer::new(auth))
+                .layer(gate)
+                .layer(head_check)
                 .map_response(|r: http::Response<Either<Either<RB>>>| r.map(Either::flatten))
                 .layer(IngestLayer::new())
                 // A browser upload (POST Object) arrives as the PutObject it stands for.
-                .map_request(|r: Request<IngestBody<Either<Incoming>>>| r.map(boxed))
+                .map_request(|r: Request<IngestBody<Either<server::RequestBody>>>| r.map(boxed))
                 .service(core);
-            server::serve(listener, service, server::shutdown_signal()).await
+            server::serve(
+                listener,
+                settings.limits,
+                service,
+                server::shutdown_signal(),
+            )
+            .await
         }
         None => {
             let service = ServiceBuilder::new()
+                .layer(CompleteErrorsLayer)
                 .map_result(answer_internal_failure)
                 .layer(admin)
-                .map_request(strip_authorization::<Incoming>)
+                .layer(gate)
+                .layer(head_check)
+                .map_request(strip_authorization::<server::RequestBody>)
                 .map_response(|r: http::Response<Either<Either<RB>>>| r.map(Either::flatten))
                 .layer(IngestLayer::new())
-                .map_request(|r: Request<IngestBody<Incoming>>| r.map(boxed))
+                .map_request(|r: Request<IngestBody<server::RequestBody>>| r.map(boxed))
                 .service(core);
-            server::serve(listener, service, server::shutdown_signal()).await
+            server::serve(
+                listener,
+                settings.limits,
+                service,
+                server::shutdown_signal(),
+            )
+            .await
         }
     }
     .map_err(|e| e.to_string())
 }
 
 /// `--raw`: the backend as it is, stored layout and all (signatures not checked).
-async fn serve_raw<S, RB>(listener: TcpListener, backend: S) -> Result<(), String>
+async fn serve_raw<S, RB>(
+    listener: TcpListener,
+    limits: server::Limits,
+    backend: S,
+) -> Result<(), String>
 where
     S: Service<Request<Either<ClientBody>>, Response = http::Response<RB>> + Clone + Send + 'static,
     S::Error: Into<BoxError> + Send + 'static,
@@ -195,11 +245,13 @@ where
     tracing::info!("serving the stored layout raw");
     // Even raw, bodies are decoded and verified: the backend must never store framing.
     let service = ServiceBuilder::new()
-        .map_request(strip_authorization::<Incoming>)
+        .map_request(strip_authorization::<server::RequestBody>)
         .layer(IngestLayer::new())
-        .map_request(|r: Request<IngestBody<Incoming>>| r.map(|b| Either::passthrough(boxed(b))))
+        .map_request(|r: Request<IngestBody<server::RequestBody>>| {
+            r.map(|b| Either::passthrough(boxed(b)))
+        })
         .service(backend);
-    server::serve(listener, service, server::shutdown_signal())
+    server::serve(listener, limits, service, server::shutdown_signal())
         .await
         .map_err(|e| e.to_string())
 }

@@ -141,7 +141,17 @@ where
         return Ok(response.map(Either::passthrough));
     };
     let key = op.key.unwrap_or_default();
-    let inner = Inner::new(ready, &parts);
+    if let Err(too_long) = crate::keys::check_key_length(&key) {
+        let response = crate::S3Error::from(too_long)
+            .resource(key)
+            .to_response()
+            .map(Either::full);
+        shared
+            .counters
+            .request(op.kind.name(), response.status().as_u16());
+        return Ok(response);
+    }
+    let inner = Inner::new(ready, &parts).with_clock(shared.config.clock.clone());
     let result = match op.kind {
         S3OpKind::PutObject => store::put(&shared, &inner, &bucket, &key, parts, body).await,
         S3OpKind::GetObject | S3OpKind::HeadObject => {

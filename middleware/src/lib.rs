@@ -66,6 +66,9 @@ mod content_md5;
 mod copy;
 mod delta;
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod inner;
 pub mod keys;
 mod list;
@@ -85,6 +88,7 @@ mod store;
 mod time;
 pub mod unchunk;
 mod unused;
+pub mod xml;
 
 pub use body::{BodyError, BoxError, Contents, Either, RequestBody, ResponseBody, Streamed};
 pub use cache::CacheStats;

@@ -5,15 +5,13 @@
 
 use futures_util::StreamExt;
 use http::{HeaderValue, Request, Response, StatusCode, header, request::Parts};
-use quick_xml::Reader;
-use quick_xml::events::Event;
 
 use crate::body::{Either, ResponseBody, collect_limited};
 use crate::chunked;
 use crate::delta::Shared;
 use crate::error::{S3Error, escape_into};
 use crate::inner::{ByteBody, Inner, InnerS3, Stop};
-use crate::{keys, unused};
+use crate::{keys, unused, xml};
 
 type Outcome<E, RB> = Result<Response<ResponseBody<RB>>, Stop<E, RB>>;
 
@@ -77,21 +75,20 @@ where
     } else {
         raw
     };
-    let request = parse_delete(&xml)?;
+    let request = xml::parse_delete(&xml).map_err(S3Error::from)?;
     let work: Vec<_> = request
-        .keys
+        .objects
         .iter()
-        .cloned()
-        .map(|key| delete_both(inner, bucket, key))
+        .map(|object| delete_both(inner, bucket, object.key.clone()))
         .collect();
     let results: Vec<_> = futures_util::stream::iter(work)
         .buffered(DELETE_CONCURRENCY)
         .collect()
         .await;
     let spaces: std::collections::BTreeSet<String> = request
-        .keys
+        .objects
         .iter()
-        .map(|k| keys::deltaspace(k).to_owned())
+        .map(|o| keys::deltaspace(&o.key).to_owned())
         .collect();
     let mut out = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DeleteResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">",
@@ -150,7 +147,7 @@ where
                 .get("x-amz-error-code")
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned)
-                .or_else(|| error_code(&failed.body))
+                .or_else(|| xml::error_code(&failed.body))
                 .unwrap_or_else(|| "InternalError".into());
             return Ok(KeyResult::Failed {
                 key,
@@ -160,107 +157,4 @@ where
         }
     }
     Ok(KeyResult::Deleted(key))
-}
-
-/// The `<Code>` of an S3 error document.
-fn error_code(xml: &[u8]) -> Option<String> {
-    let text = std::str::from_utf8(xml).ok()?;
-    let start = text.find("<Code>")? + "<Code>".len();
-    let end = text[start..].find("</Code>")? + start;
-    Some(text[start..end].to_owned())
-}
-
-/// A parsed `<Delete>` request.
-#[derive(Debug, PartialEq, Eq)]
-struct DeleteRequest {
-    keys: Vec<String>,
-    quiet: bool,
-}
-
-fn parse_delete(xml: &[u8]) -> Result<DeleteRequest, S3Error> {
-    let malformed = || {
-        S3Error::new(
-            "MalformedXML",
-            StatusCode::BAD_REQUEST,
-            "The XML you provided was not well-formed or did not validate against our published schema",
-        )
-    };
-    let mut reader = Reader::from_reader(xml);
-    let mut path: Vec<String> = Vec::new();
-    let mut request = DeleteRequest {
-        keys: Vec::new(),
-        quiet: false,
-    };
-    let mut saw_root = false;
-    let mut buf = Vec::new();
-    loop {
-        match reader.read_event_into(&mut buf).map_err(|_| malformed())? {
-            Event::Start(e) => {
-                let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
-                if path.is_empty() {
-                    if name != "Delete" {
-                        return Err(malformed());
-                    }
-                    saw_root = true;
-                }
-                if name == "Object" {
-                    request.keys.push(String::new());
-                }
-                path.push(name);
-            }
-            Event::End(_) => {
-                path.pop();
-            }
-            Event::Text(t) => {
-                let text = t.unescape().map_err(|_| malformed())?;
-                match path.iter().map(String::as_str).collect::<Vec<_>>()[..] {
-                    ["Delete", "Object", "Key"] => {
-                        if let Some(k) = request.keys.last_mut() {
-                            k.push_str(&text);
-                        }
-                    }
-                    ["Delete", "Quiet"] => request.quiet = text.trim() == "true",
-                    _ => {}
-                }
-            }
-            Event::Eof => break,
-            _ => {}
-        }
-        buf.clear();
-    }
-    if !saw_root || !path.is_empty() || request.keys.iter().any(String::is_empty) {
-        return Err(malformed());
-    }
-    if request.keys.is_empty() || request.keys.len() > 1000 {
-        return Err(malformed());
-    }
-    Ok(request)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_and_rejects() {
-        let ok = parse_delete(
-            b"<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Quiet>true</Quiet><Object><Key>a &amp; b.zip</Key></Object><Object><Key>c</Key><VersionId>1</VersionId></Object></Delete>",
-        )
-        .expect("valid");
-        assert_eq!(ok.keys, vec!["a & b.zip".to_owned(), "c".to_owned()]);
-        assert!(ok.quiet);
-        for bad in [
-            &b"<Delete><Object><Key>a</Key></Object>"[..],
-            b"<Other/>",
-            b"<Delete></Delete>",
-            b"<Delete><Object></Object></Delete>",
-            b"not xml <",
-        ] {
-            assert!(
-                parse_delete(bad).is_err(),
-                "{}",
-                String::from_utf8_lossy(bad)
-            );
-        }
-    }
 }

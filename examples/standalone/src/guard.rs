@@ -3,8 +3,10 @@
 //! `s3s-fs` maps keys to paths: a key segment `..` would escape the bucket directory (and
 //! the data directory), `.` and empty segments alias other keys, and control characters
 //! make unportable file names. S3 itself accepts such keys; this backend cannot, so they
-//! are refused with `400 InvalidArgument` — in the path, in `x-amz-copy-source`, and in the
-//! listing parameters. The guard sits directly in front of the backend, so requests the
+//! are refused with `400 InvalidArgument` — in the path and in `x-amz-copy-source`. The
+//! listing parameters only name what to look for, never a file to create: there only the
+//! path segments that could walk out of the bucket directory are refused, and a prefix with
+//! control characters simply matches nothing. The guard sits directly in front of the backend, so requests the
 //! DeltaLayer makes itself are checked too.
 //!
 //! It also makes up for two ways `s3s-fs` 0.14 differs from S3: a conditional create
@@ -30,6 +32,11 @@ fn unsafe_name(name: &str) -> Option<&'static str> {
     if name.chars().any(char::is_control) {
         return Some("control characters");
     }
+    unsafe_path(name)
+}
+
+/// Why a name cannot even be looked up as a path under the bucket directory, if it cannot.
+fn unsafe_path(name: &str) -> Option<&'static str> {
     if name
         .split('/')
         .any(|segment| segment == ".." || segment == ".")
@@ -72,7 +79,7 @@ fn check<B>(request: &Request<B>) -> Result<(), S3Error> {
             let value = percent_decode_str(&value.replace('+', " "))
                 .decode_utf8_lossy()
                 .into_owned();
-            if let Some(why) = unsafe_name(&value) {
+            if let Some(why) = unsafe_path(&value) {
                 return refuse("a listing parameter", why);
             }
         }
@@ -322,6 +329,8 @@ mod tests {
             "/b/a..b/c",
             "/b/...",
             "/b?prefix=a%2F&delimiter=%2F",
+            "/b?list-type=2&prefix=%0A&encoding-type=url",
+            "/b?prefix=a%01b&marker=%0D",
             "/",
             "/b",
         ] {

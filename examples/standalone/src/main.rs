@@ -140,36 +140,36 @@ where
         delta,
         durations: Arc::default(),
     };
-    let anonymous = settings.credentials.is_none();
+    let anonymous = settings.credentials.is_empty();
     tracing::info!(
         listen = %server::describe(settings.listen),
         signatures = if anonymous { "not checked" } else { "verified" },
         unsigned_requests = if anonymous || settings.allow_anonymous { "allowed" } else { "refused" },
         "deltaglider-proxy serving"
     );
-    match &settings.credentials {
+    if anonymous {
+        let service = ServiceBuilder::new()
+            .map_result(answer_internal_failure)
+            .layer(admin)
+            .map_request(|r: Request<Incoming>| strip_authorization(r).map(boxed))
+            .service(core);
+        server::serve(listener, service, server::shutdown_signal()).await
+    } else {
         // Client SigV4 is verified, then removed: the DeltaLayer rewrites requests.
-        Some((access_key, secret_key)) => {
-            let auth = SigV4Config::new(
-                StaticCredentials::new().with(access_key.clone(), secret_key.clone()),
-            )
-            .allow_anonymous(settings.allow_anonymous);
-            let service = ServiceBuilder::new()
-                .map_result(answer_internal_failure)
-                .layer(admin)
-                .layer(SigV4Layer::new(auth))
-                .map_request(|r: Request<SigV4Body<Incoming>>| r.map(boxed))
-                .service(core);
-            server::serve(listener, service, server::shutdown_signal()).await
-        }
-        None => {
-            let service = ServiceBuilder::new()
-                .map_result(answer_internal_failure)
-                .layer(admin)
-                .map_request(|r: Request<Incoming>| strip_authorization(r).map(boxed))
-                .service(core);
-            server::serve(listener, service, server::shutdown_signal()).await
-        }
+        let keys = settings
+            .credentials
+            .iter()
+            .fold(StaticCredentials::new(), |keys, (access, secret)| {
+                keys.with(access.clone(), secret.clone())
+            });
+        let auth = SigV4Config::new(keys).allow_anonymous(settings.allow_anonymous);
+        let service = ServiceBuilder::new()
+            .map_result(answer_internal_failure)
+            .layer(admin)
+            .layer(SigV4Layer::new(auth))
+            .map_request(|r: Request<SigV4Body<Incoming>>| r.map(boxed))
+            .service(core);
+        server::serve(listener, service, server::shutdown_signal()).await
     }
     .map_err(|e| e.to_string())
 }

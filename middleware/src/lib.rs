@@ -88,6 +88,7 @@ mod store;
 mod time;
 pub mod unchunk;
 mod unused;
+mod versions;
 pub mod xml;
 
 pub use body::{BodyError, BoxError, Contents, Either, RequestBody, ResponseBody, Streamed};

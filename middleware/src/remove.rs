@@ -10,8 +10,11 @@ use crate::body::{Either, ResponseBody, collect_limited};
 use crate::chunked;
 use crate::delta::Shared;
 use crate::error::{S3Error, escape_into};
-use crate::inner::{ByteBody, Inner, InnerS3, Stop};
-use crate::{keys, unused, xml};
+use crate::inner::{ByteBody, Fetched, Inner, InnerS3, Stop};
+use crate::{keys, unused, versions, xml};
+use conditions::Conditions;
+
+mod conditions;
 
 type Outcome<E, RB> = Result<Response<ResponseBody<RB>>, Stop<E, RB>>;
 
@@ -33,6 +36,17 @@ where
     RB: ByteBody,
 {
     keys::check_user_key(key).map_err(S3Error::from)?;
+    let conditions = Conditions::from_headers(&parts.headers)?;
+    if !conditions.is_empty() {
+        let current = conditions::current(shared, inner, bucket, key).await?;
+        if current.is_some_and(|c| !conditions.hold(&c)) {
+            return Err(conditions::failed().into());
+        }
+    }
+    let mut parts = parts;
+    for name in conditions::HEADERS {
+        parts.headers.remove(name);
+    }
     inner.remove_stored(bucket, &keys::delta_key(key)).await?;
     let response = inner
         .send(Request::from_parts(parts, Either::passthrough(body)))
@@ -79,7 +93,7 @@ where
     let work: Vec<_> = request
         .objects
         .iter()
-        .map(|object| delete_both(inner, bucket, object.key.clone()))
+        .map(|object| delete_one(shared, inner, bucket, object))
         .collect();
     let results: Vec<_> = futures_util::stream::iter(work)
         .buffered(DELETE_CONCURRENCY)
@@ -124,37 +138,69 @@ where
     Ok(response)
 }
 
-async fn delete_both<S, B, RB>(
+/// One object of a DeleteObjects request: its conditions, then its stored forms (or the
+/// version it names, of a key never stored as a delta).
+async fn delete_one<S, B, RB>(
+    shared: &Shared,
     inner: &Inner<S>,
     bucket: &str,
-    key: String,
+    object: &xml::DeleteObject,
 ) -> Result<KeyResult, Stop<S::Error, RB>>
 where
     S: InnerS3<B, RB>,
     RB: ByteBody,
 {
+    let key = object.key.clone();
+    let refuse = |e: S3Error| KeyResult::Failed {
+        key: object.key.clone(),
+        code: e.code().into(),
+        message: e.message().into(),
+    };
     if let Err(e) = keys::check_user_key(&key) {
-        return Ok(KeyResult::Failed {
-            key,
-            code: "InvalidArgument".into(),
-            message: e.to_string(),
-        });
+        return Ok(refuse(e.into()));
+    }
+    let conditions = match Conditions::from_object(object) {
+        Ok(c) => c,
+        Err(e) => return Ok(refuse(e)),
+    };
+    if !conditions.is_empty() {
+        let current = conditions::current(shared, inner, bucket, &key).await?;
+        if current.is_some_and(|c| !conditions.hold(&c)) {
+            return Ok(refuse(conditions::failed()));
+        }
+    }
+    if let Some(version) = &object.version_id {
+        if shared.config.is_eligible(&key) {
+            return Ok(refuse(versions::refusal()));
+        }
+        let query = format!("versionId={}", crate::list::query_value(version));
+        let request = inner.request(http::Method::DELETE, bucket, &key, &query);
+        let deleted = inner.fetch(request, bytes::Bytes::new(), 64 << 10).await?;
+        if !(deleted.status.is_success() || deleted.status == StatusCode::NOT_FOUND) {
+            return Ok(backend_failure(key, &deleted));
+        }
+        return Ok(KeyResult::Deleted(key));
     }
     for stored in [keys::delta_key(&key), key.clone()] {
         if let Some(failed) = inner.delete_stored(bucket, &stored).await? {
-            let code = failed
-                .headers
-                .get("x-amz-error-code")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-                .or_else(|| xml::error_code(&failed.body))
-                .unwrap_or_else(|| "InternalError".into());
-            return Ok(KeyResult::Failed {
-                key,
-                code,
-                message: format!("the backend answered {}", failed.status),
-            });
+            return Ok(backend_failure(key, &failed));
         }
     }
     Ok(KeyResult::Deleted(key))
+}
+
+/// A key the backend refused to delete, with the backend's error code.
+fn backend_failure(key: String, failed: &Fetched) -> KeyResult {
+    let code = failed
+        .headers
+        .get("x-amz-error-code")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| xml::error_code(&failed.body))
+        .unwrap_or_else(|| "InternalError".into());
+    KeyResult::Failed {
+        key,
+        code,
+        message: format!("the backend answered {}", failed.status),
+    }
 }

@@ -153,6 +153,10 @@ pub struct DeleteObject {
     pub version_id: Option<String>,
     /// `<ETag>` (S3's conditional delete: only if the object's ETag matches), when given.
     pub etag: Option<String>,
+    /// `<LastModifiedTime>` (conditional delete: only if the object's time matches).
+    pub last_modified_time: Option<String>,
+    /// `<Size>` (conditional delete: only if the object's size matches).
+    pub size: Option<String>,
 }
 
 /// A DeleteObjects request (`<Delete>`).
@@ -181,6 +185,10 @@ pub fn parse_delete(xml: &[u8]) -> Result<DeleteRequest, MalformedXml> {
             object.version_id = Some(e.text);
         } else if e.is(&["Delete", "Object", "ETag"]) {
             object.etag = Some(e.text);
+        } else if e.is(&["Delete", "Object", "LastModifiedTime"]) {
+            object.last_modified_time = Some(e.text);
+        } else if e.is(&["Delete", "Object", "Size"]) {
+            object.size = Some(e.text);
         } else if e.is(&["Delete", "Object"]) {
             let mut object = std::mem::take(&mut object);
             object.key = key.take().unwrap_or_default();

@@ -35,6 +35,12 @@ fuzz_target!(|data: &[u8]| {
             if let Some(e) = &object.etag {
                 element(&mut doc, "ETag", e);
             }
+            if let Some(t) = &object.last_modified_time {
+                element(&mut doc, "LastModifiedTime", t);
+            }
+            if let Some(s) = &object.size {
+                element(&mut doc, "Size", s);
+            }
             doc.push_str("</Object>");
         }
         doc.push_str("</Delete>");

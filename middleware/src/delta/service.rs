@@ -12,6 +12,7 @@ use crate::body::{BoxError, Either, RequestBody, ResponseBody};
 use crate::compat::MaybeSend;
 use crate::inner::{Inner, Stop};
 use crate::op::{S3Op, S3OpKind};
+use crate::versions::{self, Versions};
 use crate::{copy, list, multipart, remove, retrieve, store};
 
 /// The service [`DeltaLayer`](super::DeltaLayer) wraps around an inner S3 service.
@@ -83,44 +84,59 @@ where
                 | S3OpKind::AbortMultipartUpload
                 | S3OpKind::ListParts
         );
-        let Some(bucket) = op.bucket.filter(|_| handled) else {
+        let key = op.key.clone().unwrap_or_default();
+        let versions = versions::classify(&self.shared.config, op.kind, &key, &parts);
+        let forward = matches!(versions, Versions::Forward);
+        let Some(bucket) = op.bucket.filter(|_| handled && !forward) else {
             return self.forward(Request::from_parts(parts, body));
         };
-        let key = op.key.unwrap_or_default();
         // The ready service serves this request; later calls use clones of it.
         let ready = self.inner.clone();
         let ready = std::mem::replace(&mut self.inner, ready);
         let shared = Arc::clone(&self.shared);
         let inner = Inner::new(ready, &parts);
+        let refused = match versions {
+            Versions::Refuse(refusal) => Some(refusal),
+            _ => None,
+        };
         let call = async move {
-            let result = match op.kind {
-                S3OpKind::PutObject => {
-                    store::put(&shared, &inner, &bucket, &key, parts, body).await
+            let handled = if let Some(refusal) = refused {
+                Err(refusal.into())
+            } else {
+                match op.kind {
+                    S3OpKind::PutObject => {
+                        store::put(&shared, &inner, &bucket, &key, parts, body).await
+                    }
+                    S3OpKind::GetObject | S3OpKind::HeadObject => {
+                        retrieve::get_or_head(&shared, &inner, &bucket, &key, parts, body).await
+                    }
+                    S3OpKind::DeleteObject => {
+                        remove::delete(&shared, &inner, &bucket, &key, parts, body).await
+                    }
+                    S3OpKind::DeleteObjects => {
+                        remove::delete_many(&shared, &inner, &bucket, parts, body).await
+                    }
+                    S3OpKind::CopyObject => {
+                        copy::copy(&shared, &inner, &bucket, &key, parts, body).await
+                    }
+                    S3OpKind::ListObjectsV2 => {
+                        list::list(&shared, &inner, &bucket, parts, true).await
+                    }
+                    S3OpKind::ListObjects => {
+                        list::list(&shared, &inner, &bucket, parts, false).await
+                    }
+                    S3OpKind::UploadPart if parts.headers.contains_key("x-amz-copy-source") => {
+                        multipart::upload_part_copy(&shared, &inner, &bucket, &key, parts, body)
+                            .await
+                    }
+                    S3OpKind::CompleteMultipartUpload => {
+                        multipart::complete(&shared, &inner, &bucket, &key, parts, body).await
+                    }
+                    // CreateMultipartUpload, UploadPart, AbortMultipartUpload, ListParts.
+                    _ => multipart::checked_forward(&inner, &key, parts, body).await,
                 }
-                S3OpKind::GetObject | S3OpKind::HeadObject => {
-                    retrieve::get_or_head(&shared, &inner, &bucket, &key, parts, body).await
-                }
-                S3OpKind::DeleteObject => {
-                    remove::delete(&shared, &inner, &bucket, &key, parts, body).await
-                }
-                S3OpKind::DeleteObjects => {
-                    remove::delete_many(&shared, &inner, &bucket, parts, body).await
-                }
-                S3OpKind::CopyObject => {
-                    copy::copy(&shared, &inner, &bucket, &key, parts, body).await
-                }
-                S3OpKind::ListObjectsV2 => list::list(&shared, &inner, &bucket, parts, true).await,
-                S3OpKind::ListObjects => list::list(&shared, &inner, &bucket, parts, false).await,
-                S3OpKind::UploadPart if parts.headers.contains_key("x-amz-copy-source") => {
-                    multipart::upload_part_copy(&shared, &inner, &bucket, &key, parts, body).await
-                }
-                S3OpKind::CompleteMultipartUpload => {
-                    multipart::complete(&shared, &inner, &bucket, &key, parts, body).await
-                }
-                // CreateMultipartUpload, UploadPart, AbortMultipartUpload, ListParts.
-                _ => multipart::checked_forward(&inner, &key, parts, body).await,
             };
-            let result = match result {
+            let result = match handled {
                 Ok(response) => Ok(response),
                 Err(Stop::Reply(response)) => Ok(*response),
                 Err(Stop::Inner(error)) => Err(error),

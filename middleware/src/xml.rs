@@ -89,6 +89,9 @@ pub fn elements(xml: &[u8]) -> Result<Vec<Element>, MalformedXml> {
             Event::End(_) => close(&mut path, &mut texts, &mut out),
             Event::Text(t) => {
                 let text = t.unescape().map_err(|e| bad(&e))?;
+                if text.contains('\0') {
+                    return Err(MalformedXml("a NUL character".into()));
+                }
                 match texts.last_mut() {
                     Some(own) => own.push_str(&text),
                     None if text.trim().is_empty() => {}
@@ -97,6 +100,9 @@ pub fn elements(xml: &[u8]) -> Result<Vec<Element>, MalformedXml> {
             }
             Event::CData(c) => {
                 let text = std::str::from_utf8(&c).map_err(|e| bad(&e))?;
+                if text.contains('\0') {
+                    return Err(MalformedXml("a NUL character".into()));
+                }
                 match texts.last_mut() {
                     Some(own) => own.push_str(text),
                     None => return Err(MalformedXml("CDATA outside the root element".into())),
@@ -319,7 +325,9 @@ fn unquote(etag: &str) -> &str {
 ///
 /// Characters XML 1.0 cannot carry literally become character references: `\r` (a parser
 /// would turn it into `\n`) and the other control characters (`&#x1;`: readable by
-/// lenient parsers; clients that need strict XML ask for `encoding-type=url`).
+/// lenient parsers, [`elements`] among them; clients that need strict XML ask for
+/// `encoding-type=url`). NUL cannot be carried at all: it is written `&#x0;`, which
+/// [`elements`] refuses like every XML parser.
 pub fn escape_into(out: &mut String, text: &str) {
     for c in text.chars() {
         match c {

@@ -22,7 +22,9 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let mut input = Input(data);
     let len = u64::from(input.u16());
-    let etag = format!("\"{}\"", String::from_utf8_lossy(input.bytes(8)));
+    // ETags are quoted hex (MD5s, `-N` for multipart uploads).
+    let etag: String = input.bytes(8).iter().map(|b| format!("{b:02x}")).collect();
+    let etag = format!("\"{etag}\"");
     let modified = UNIX_EPOCH + Duration::from_secs(u64::from(input.u16()) * 100_000);
     let range_value = String::from_utf8_lossy(input.bytes(40)).into_owned();
     let if_match = input.bytes(40).to_vec();

@@ -42,10 +42,12 @@ fn t0() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(1_700_000_000)
 }
 
-/// Percent-encodes every byte but the unreserved ones, as SDKs build request URIs.
+/// Percent-encodes the UTF-8 of `bytes` (clients build URIs from strings; invalid
+/// sequences become U+FFFD) but the unreserved characters, as SDKs do.
 fn encode(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
     let mut out = String::new();
-    for &b in bytes {
+    for &b in text.as_bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
             out.push(char::from(b));
         } else {

@@ -51,6 +51,8 @@ fn delete_requests() {
         b"<Delete><Object><Key>a &bogus; b</Key></Object></Delete>",
         b"<!DOCTYPE d [<!ENTITY x \"y\">]><Delete><Object><Key>&x;</Key></Object></Delete>",
         b"<Delete><Object><Key>\xff</Key></Object></Delete>",
+        b"<Delete><Object><Key>a\0b</Key></Object></Delete>",
+        b"<Delete><Object><Key><![CDATA[a\0b]]></Key></Object></Delete>",
         b"not xml <",
         b"",
         many.as_bytes(),

@@ -36,6 +36,16 @@ where
     RB: ByteBody,
 {
     keys::check_user_key(key).map_err(S3Error::from)?;
+    // Reads look for a delta only of eligible keys; so do deletes. Any other key is the
+    // backend's alone, conditions and versions included (and on a versioned bucket,
+    // deleting an absent `.delta` would leave a delete marker).
+    if !shared.config.is_eligible(key) {
+        let response = inner
+            .send(Request::from_parts(parts, Either::passthrough(body)))
+            .await
+            .map_err(Stop::Inner)?;
+        return Ok(response.map(Either::passthrough));
+    }
     let conditions = Conditions::from_headers(&parts.headers)?;
     if !conditions.is_empty() {
         let current = conditions::current(shared, inner, bucket, key).await?;
@@ -84,12 +94,25 @@ where
     let raw = collect_limited(body, 4 << 20)
         .await
         .map_err(|e| S3Error::new("MalformedXML", StatusCode::BAD_REQUEST, e.to_string()))?;
-    let xml = if chunked::is_aws_chunked(&parts.headers) {
+    let chunked = chunked::is_aws_chunked(&parts.headers);
+    let xml = if chunked {
         chunked::decode(&raw)?.data
     } else {
         raw
     };
     let request = xml::parse_delete(&xml).map_err(S3Error::from)?;
+    // No key can be a delta: the backend's own answer is the right one (versions, delete
+    // markers, object lock, conditions), so the request goes on untouched.
+    let plain = |o: &xml::DeleteObject| {
+        !shared.config.is_eligible(&o.key) && keys::check_user_key(&o.key).is_ok()
+    };
+    if !chunked && request.objects.iter().all(plain) {
+        let response = inner
+            .send(Request::from_parts(parts, Either::full(xml)))
+            .await
+            .map_err(Stop::Inner)?;
+        return Ok(response.map(Either::passthrough));
+    }
     let work: Vec<_> = request
         .objects
         .iter()
@@ -181,7 +204,11 @@ where
         }
         return Ok(KeyResult::Deleted(key));
     }
-    for stored in [keys::delta_key(&key), key.clone()] {
+    let delta = shared
+        .config
+        .is_eligible(&key)
+        .then(|| keys::delta_key(&key));
+    for stored in delta.into_iter().chain([key.clone()]) {
         if let Some(failed) = inner.delete_stored(bucket, &stored).await? {
             return Ok(backend_failure(key, &failed));
         }

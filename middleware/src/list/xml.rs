@@ -137,7 +137,14 @@ pub(crate) fn render(echo: &Echo<'_>, entries: &[Entry], next: Option<&str>) -> 
         x.push('>');
     };
     tag(&mut x, "Name", echo.bucket);
-    tag(&mut x, "Prefix", &enc(echo.prefix));
+    // S3 URL-encodes ListObjects' (v1) own <Prefix> echo never, v2's always (botocore
+    // decodes accordingly).
+    let prefix = if echo.v2.is_some() {
+        enc(echo.prefix)
+    } else {
+        echo.prefix.to_owned()
+    };
+    tag(&mut x, "Prefix", &prefix);
     if let Some(d) = echo.delimiter {
         tag(&mut x, "Delimiter", &enc(d));
     }
@@ -316,6 +323,12 @@ mod tests {
             .expect("key");
         assert_eq!(key.text, "\u{1}a\rb\n+ &.zip");
         assert!(plain.contains("<Owner><ID>i</ID><DisplayName>d</DisplayName></Owner>"));
+        // ListObjects (v1) echoes its prefix unencoded even with encoding-type=url.
+        echo.url_encode = true;
+        echo.v2 = None;
+        let v1 = render(&echo, &entries, None);
+        assert!(v1.contains("<Prefix>&#x1;</Prefix>"), "{v1}");
+        assert!(v1.contains("<Key>%01a%0Db%0A%2B%20%26.zip</Key>"), "{v1}");
     }
 
     #[test]

@@ -116,9 +116,11 @@ where
     let mut inner_token: Option<String> = None;
     let mut exhausted = params.max_keys == 0;
     while !exhausted {
-        // URL-encoded keys: XML 1.0 cannot carry every character a key may hold.
+        // Not `encoding-type=url`, though XML 1.0 cannot carry every character a key may
+        // hold: some backends (s3s-fs) echo `<EncodingType>url` without encoding, and
+        // decoding their raw keys would turn every `+` into a space.
         let mut query = format!(
-            "list-type=2&encoding-type=url&max-keys={}&prefix={}",
+            "list-type=2&max-keys={}&prefix={}",
             shared.config.list_page_size,
             query_value(&params.prefix)
         );

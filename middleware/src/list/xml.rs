@@ -34,10 +34,9 @@ pub(crate) struct Page {
     pub(crate) next_token: Option<String>,
 }
 
-/// Parses a `ListBucketResult` (v1 or v2). The layer asks for `encoding-type=url` (XML 1.0
-/// cannot carry every character a key may hold); a backend that honours it says so with
-/// `<EncodingType>url</EncodingType>`, and then keys and prefixes are percent-decoded
-/// (`+` is a space, as S3 writes it).
+/// Parses a `ListBucketResult` (v1 or v2). A page that says
+/// `<EncodingType>url</EncodingType>` has its keys and prefixes percent-decoded (`+` is a
+/// space, as S3 writes it); the layer does not ask for that encoding (see `list`).
 pub(crate) fn parse(xml: &[u8]) -> Result<Page, S3Error> {
     let bad = |e: &dyn std::fmt::Display| S3Error::internal(format!("backend listing: {e}"));
     let elements = crate::xml::elements(xml).map_err(|e| bad(&e))?;

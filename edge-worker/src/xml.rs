@@ -1,9 +1,7 @@
 //! The XML documents of the S3 calls the R2 service answers, and the two it reads
 //! (DeleteObjects and CompleteMultipartUpload requests).
 
-use quick_xml::Reader;
-use quick_xml::escape::escape;
-use quick_xml::events::Event;
+use deltaglider::xml::escape;
 
 const HEAD: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 const NS: &str = "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"";
@@ -187,84 +185,20 @@ pub fn delete_result(deleted: &[String], failed: &[(String, String)], quiet: boo
     x
 }
 
-/// A request document that is not well-formed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("malformed XML: {0}")]
-pub struct MalformedXml(String);
+pub use deltaglider::xml::MalformedXml;
 
-/// Reads an element tree as (path of element names, text) pairs.
-fn texts(xml: &[u8]) -> Result<Vec<(Vec<String>, String)>, MalformedXml> {
-    let bad = |e: &dyn std::fmt::Display| MalformedXml(e.to_string());
-    let mut reader = Reader::from_reader(xml);
-    let mut path = Vec::new();
-    let mut out = Vec::new();
-    let mut buf = Vec::new();
-    loop {
-        match reader.read_event_into(&mut buf).map_err(|e| bad(&e))? {
-            Event::Start(e) => {
-                path.push(String::from_utf8_lossy(e.local_name().as_ref()).into_owned());
-            }
-            Event::Empty(e) => {
-                let mut p = path.clone();
-                p.push(String::from_utf8_lossy(e.local_name().as_ref()).into_owned());
-                out.push((p, String::new()));
-            }
-            Event::End(_) => {
-                path.pop();
-            }
-            Event::Text(t) => {
-                let text = t.unescape().map_err(|e| bad(&e))?.into_owned();
-                if !text.trim().is_empty() {
-                    out.push((path.clone(), text));
-                }
-            }
-            Event::Eof => break,
-            _ => {}
-        }
-        buf.clear();
-    }
-    Ok(out)
-}
-
-/// The keys of a `Delete` request, and whether it is quiet.
+/// The keys of a `Delete` request, and whether it is quiet (read by the middleware's
+/// S3 XML reader, `deltaglider::xml`).
 pub fn parse_delete(xml: &[u8]) -> Result<(Vec<String>, bool), MalformedXml> {
-    let mut keys = Vec::new();
-    let mut quiet = false;
-    for (path, text) in texts(xml)? {
-        match path.iter().map(String::as_str).collect::<Vec<_>>()[..] {
-            ["Delete", "Object", "Key"] => keys.push(text),
-            ["Delete", "Quiet"] => quiet = text.trim() == "true",
-            _ => {}
-        }
-    }
-    Ok((keys, quiet))
+    let request = deltaglider::xml::parse_delete(xml)?;
+    let keys = request.objects.into_iter().map(|o| o.key).collect();
+    Ok((keys, request.quiet))
 }
 
 /// The (part number, unquoted ETag) pairs of a `CompleteMultipartUpload` request.
 pub fn parse_complete(xml: &[u8]) -> Result<Vec<(u16, String)>, MalformedXml> {
-    let mut parts = Vec::new();
-    let mut number: Option<u16> = None;
-    let mut etag: Option<String> = None;
-    for (path, text) in texts(xml)? {
-        match path.iter().map(String::as_str).collect::<Vec<_>>()[..] {
-            ["CompleteMultipartUpload", "Part", "PartNumber"] => {
-                let n = text
-                    .trim()
-                    .parse()
-                    .map_err(|_| MalformedXml(format!("part number {text:?}")))?;
-                number = Some(n);
-            }
-            ["CompleteMultipartUpload", "Part", "ETag"] => {
-                etag = Some(text.trim().trim_matches('"').to_owned());
-            }
-            _ => {}
-        }
-        if let (Some(n), Some(e)) = (number, &etag) {
-            parts.push((n, e.clone()));
-            (number, etag) = (None, None);
-        }
-    }
-    Ok(parts)
+    let parts = deltaglider::xml::parse_complete(xml)?;
+    Ok(parts.into_iter().map(|p| (p.number, p.etag)).collect())
 }
 
 #[cfg(test)]

@@ -132,19 +132,7 @@ impl From<crate::meta::ReservedMetadata> for S3Error {
     }
 }
 
-/// Appends `text` to `out` with XML's five special characters escaped.
-pub(crate) fn escape_into(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-}
+pub(crate) use crate::xml::escape_into;
 
 #[cfg(test)]
 mod tests {

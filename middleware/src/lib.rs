@@ -70,6 +70,9 @@ mod copy;
 mod current;
 mod delta;
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod ingest;
 mod inner;
 pub mod keys;
@@ -89,6 +92,8 @@ pub mod sigv4;
 mod store;
 mod time;
 mod unused;
+mod versions;
+pub mod xml;
 
 pub use body::{BodyError, BoxError, Contents, Either, RequestBody, ResponseBody, Streamed};
 pub use cache::CacheStats;

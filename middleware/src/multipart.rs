@@ -11,6 +11,7 @@ use crate::error::S3Error;
 use crate::inner::{ByteBody, Inner, InnerS3, Stop, pass_error};
 use crate::retrieve::descriptive_headers;
 use crate::store::{Original, store_bytes};
+use crate::xml::{self, Completion};
 use crate::{keys, meta};
 
 type Outcome<E, RB> = Result<Response<ResponseBody<RB>>, Stop<E, RB>>;
@@ -65,15 +66,17 @@ where
         .map_err(|e| S3Error::internal(format!("reading the backend's completion: {e}")))?;
     let reply = |result: Bytes| Response::from_parts(response_parts.clone(), Either::full(result));
     // S3 can answer 200 with an error document for this operation.
-    let text = String::from_utf8_lossy(&result);
-    if !response_parts.status.is_success() || text.contains("<Error>") {
+    if !response_parts.status.is_success() {
         return Ok(reply(result));
     }
-    let Some(etag) = between(&text, "<ETag>", "</ETag>") else {
-        return Ok(reply(result));
+    let etag = match xml::parse_completion(&result) {
+        Ok(Completion::Completed { etag }) => etag,
+        Ok(Completion::Failed { .. }) => return Ok(reply(result)),
+        Err(e) => {
+            tracing::warn!(bucket, key, error = %e, "unreadable completion: object stays whole");
+            return Ok(reply(result));
+        }
     };
-    let etag = etag.replace("&quot;", "\"").replace("&#34;", "\"");
-    let etag = etag.trim_matches('"').to_owned();
 
     // Read the assembled object back, unless it is too large to hold: then it stays whole.
     let head = inner.head(bucket, key).await?;
@@ -187,10 +190,4 @@ where
         http::HeaderValue::from_static("application/xml"),
     );
     Ok(response)
-}
-
-fn between<'a>(text: &'a str, open: &str, close: &str) -> Option<&'a str> {
-    let start = text.find(open)? + open.len();
-    let end = text[start..].find(close)? + start;
-    Some(&text[start..end])
 }

@@ -30,6 +30,10 @@ pub(crate) fn parse(value: Option<&str>, len: u64) -> Wanted {
         (Err(_), Ok(n)) if first.is_empty() => {
             if n == 0 {
                 Wanted::Unsatisfiable
+            } else if len == 0 {
+                // Satisfiable (RFC 9110, 14.1.1), but a 206 cannot describe zero bytes:
+                // the whole, empty object.
+                Wanted::All
             } else {
                 Wanted::Part(len.saturating_sub(n)..len)
             }
@@ -55,6 +59,8 @@ mod tests {
         assert_eq!(parse(Some("bytes=8-100"), 10), Wanted::Part(8..10));
         assert_eq!(parse(Some("bytes=10-"), 10), Wanted::Unsatisfiable);
         assert_eq!(parse(Some("bytes=-0"), 10), Wanted::Unsatisfiable);
+        assert_eq!(parse(Some("bytes=-5"), 0), Wanted::All);
+        assert_eq!(parse(Some("bytes=0-"), 0), Wanted::Unsatisfiable);
         assert_eq!(parse(Some("bytes=4-2"), 10), Wanted::All);
         assert_eq!(parse(Some("bytes=0-1,4-5"), 10), Wanted::All);
         assert_eq!(parse(Some("items=0-1"), 10), Wanted::All);

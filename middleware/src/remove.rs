@@ -5,14 +5,15 @@
 
 use futures_util::StreamExt;
 use http::{HeaderValue, Request, Response, StatusCode, header, request::Parts};
-use quick_xml::Reader;
-use quick_xml::events::Event;
 
 use crate::body::{Either, RequestBody, ResponseBody, collect_limited};
 use crate::delta::Shared;
 use crate::error::{S3Error, escape_into};
-use crate::inner::{ByteBody, Inner, InnerS3, Stop};
-use crate::{keys, unused};
+use crate::inner::{ByteBody, Fetched, Inner, InnerS3, Stop};
+use crate::{keys, unused, versions, xml};
+use conditions::Conditions;
+
+mod conditions;
 
 type Outcome<E, RB> = Result<Response<ResponseBody<RB>>, Stop<E, RB>>;
 
@@ -34,6 +35,27 @@ where
     RB: ByteBody,
 {
     keys::check_user_key(key).map_err(S3Error::from)?;
+    // Reads look for a delta only of eligible keys; so do deletes. Any other key is the
+    // backend's alone, conditions and versions included (and on a versioned bucket,
+    // deleting an absent `.delta` would leave a delete marker).
+    if !shared.config.is_eligible(key) {
+        let response = inner
+            .send(Request::from_parts(parts, body))
+            .await
+            .map_err(Stop::Inner)?;
+        return Ok(response.map(Either::passthrough));
+    }
+    let conditions = Conditions::from_headers(&parts.headers)?;
+    if !conditions.is_empty() {
+        let current = conditions::current(shared, inner, bucket, key).await?;
+        if current.is_some_and(|c| !conditions.hold(&c)) {
+            return Err(conditions::failed().into());
+        }
+    }
+    let mut parts = parts;
+    for name in conditions::HEADERS {
+        parts.headers.remove(name);
+    }
     inner.remove_stored(bucket, &keys::delta_key(key)).await?;
     let response = inner
         .send(Request::from_parts(parts, body))
@@ -60,6 +82,7 @@ pub(crate) async fn delete_many<S, B, RB>(
     shared: &Shared,
     inner: &Inner<S>,
     bucket: &str,
+    parts: Parts,
     body: RequestBody<B>,
 ) -> Outcome<S::Error, RB>
 where
@@ -70,21 +93,32 @@ where
     let xml = collect_limited(body, 4 << 20)
         .await
         .map_err(|e| S3Error::new("MalformedXML", StatusCode::BAD_REQUEST, e.to_string()))?;
-    let request = parse_delete(&xml)?;
+    let request = xml::parse_delete(&xml).map_err(S3Error::from)?;
+    // No key can be a delta: the backend's own answer is the right one (versions, delete
+    // markers, object lock, conditions), so the request goes on untouched.
+    let plain = |o: &xml::DeleteObject| {
+        !shared.config.is_eligible(&o.key) && keys::check_user_key(&o.key).is_ok()
+    };
+    if request.objects.iter().all(plain) {
+        let response = inner
+            .send(Request::from_parts(parts, Either::full(xml)))
+            .await
+            .map_err(Stop::Inner)?;
+        return Ok(response.map(Either::passthrough));
+    }
     let work: Vec<_> = request
-        .keys
+        .objects
         .iter()
-        .cloned()
-        .map(|key| delete_both(inner, bucket, key))
+        .map(|object| delete_one(shared, inner, bucket, object))
         .collect();
     let results: Vec<_> = futures_util::stream::iter(work)
         .buffered(DELETE_CONCURRENCY)
         .collect()
         .await;
     let spaces: std::collections::BTreeSet<String> = request
-        .keys
+        .objects
         .iter()
-        .map(|k| keys::deltaspace(k).to_owned())
+        .map(|o| keys::deltaspace(&o.key).to_owned())
         .collect();
     let mut out = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DeleteResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">",
@@ -120,140 +154,73 @@ where
     Ok(response)
 }
 
-async fn delete_both<S, B, RB>(
+/// One object of a DeleteObjects request: its conditions, then its stored forms (or the
+/// version it names, of a key never stored as a delta).
+async fn delete_one<S, B, RB>(
+    shared: &Shared,
     inner: &Inner<S>,
     bucket: &str,
-    key: String,
+    object: &xml::DeleteObject,
 ) -> Result<KeyResult, Stop<S::Error, RB>>
 where
     S: InnerS3<B, RB>,
     RB: ByteBody,
 {
+    let key = object.key.clone();
+    let refuse = |e: S3Error| KeyResult::Failed {
+        key: object.key.clone(),
+        code: e.code().into(),
+        message: e.message().into(),
+    };
     if let Err(e) = keys::check_user_key(&key) {
-        return Ok(KeyResult::Failed {
-            key,
-            code: "InvalidArgument".into(),
-            message: e.to_string(),
-        });
+        return Ok(refuse(e.into()));
     }
-    for stored in [keys::delta_key(&key), key.clone()] {
+    let conditions = match Conditions::from_object(object) {
+        Ok(c) => c,
+        Err(e) => return Ok(refuse(e)),
+    };
+    if !conditions.is_empty() {
+        let current = conditions::current(shared, inner, bucket, &key).await?;
+        if current.is_some_and(|c| !conditions.hold(&c)) {
+            return Ok(refuse(conditions::failed()));
+        }
+    }
+    if let Some(version) = &object.version_id {
+        if shared.config.is_eligible(&key) {
+            return Ok(refuse(versions::refusal()));
+        }
+        let query = format!("versionId={}", crate::list::query_value(version));
+        let request = inner.request(http::Method::DELETE, bucket, &key, &query);
+        let deleted = inner.fetch(request, bytes::Bytes::new(), 64 << 10).await?;
+        if !(deleted.status.is_success() || deleted.status == StatusCode::NOT_FOUND) {
+            return Ok(backend_failure(key, &deleted));
+        }
+        return Ok(KeyResult::Deleted(key));
+    }
+    let delta = shared
+        .config
+        .is_eligible(&key)
+        .then(|| keys::delta_key(&key));
+    for stored in delta.into_iter().chain([key.clone()]) {
         if let Some(failed) = inner.delete_stored(bucket, &stored).await? {
-            let code = failed
-                .headers
-                .get("x-amz-error-code")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-                .or_else(|| error_code(&failed.body))
-                .unwrap_or_else(|| "InternalError".into());
-            return Ok(KeyResult::Failed {
-                key,
-                code,
-                message: format!("the backend answered {}", failed.status),
-            });
+            return Ok(backend_failure(key, &failed));
         }
     }
     Ok(KeyResult::Deleted(key))
 }
 
-/// The `<Code>` of an S3 error document.
-fn error_code(xml: &[u8]) -> Option<String> {
-    let text = std::str::from_utf8(xml).ok()?;
-    let start = text.find("<Code>")? + "<Code>".len();
-    let end = text[start..].find("</Code>")? + start;
-    Some(text[start..end].to_owned())
-}
-
-/// A parsed `<Delete>` request.
-#[derive(Debug, PartialEq, Eq)]
-struct DeleteRequest {
-    keys: Vec<String>,
-    quiet: bool,
-}
-
-fn parse_delete(xml: &[u8]) -> Result<DeleteRequest, S3Error> {
-    let malformed = || {
-        S3Error::new(
-            "MalformedXML",
-            StatusCode::BAD_REQUEST,
-            "The XML you provided was not well-formed or did not validate against our published schema",
-        )
-    };
-    let mut reader = Reader::from_reader(xml);
-    let mut path: Vec<String> = Vec::new();
-    let mut request = DeleteRequest {
-        keys: Vec::new(),
-        quiet: false,
-    };
-    let mut saw_root = false;
-    let mut buf = Vec::new();
-    loop {
-        match reader.read_event_into(&mut buf).map_err(|_| malformed())? {
-            Event::Start(e) => {
-                let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
-                if path.is_empty() {
-                    if name != "Delete" {
-                        return Err(malformed());
-                    }
-                    saw_root = true;
-                }
-                if name == "Object" {
-                    request.keys.push(String::new());
-                }
-                path.push(name);
-            }
-            Event::End(_) => {
-                path.pop();
-            }
-            Event::Text(t) => {
-                let text = t.unescape().map_err(|_| malformed())?;
-                match path.iter().map(String::as_str).collect::<Vec<_>>()[..] {
-                    ["Delete", "Object", "Key"] => {
-                        if let Some(k) = request.keys.last_mut() {
-                            k.push_str(&text);
-                        }
-                    }
-                    ["Delete", "Quiet"] => request.quiet = text.trim() == "true",
-                    _ => {}
-                }
-            }
-            Event::Eof => break,
-            _ => {}
-        }
-        buf.clear();
-    }
-    if !saw_root || !path.is_empty() || request.keys.iter().any(String::is_empty) {
-        return Err(malformed());
-    }
-    if request.keys.is_empty() || request.keys.len() > 1000 {
-        return Err(malformed());
-    }
-    Ok(request)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_and_rejects() {
-        let ok = parse_delete(
-            b"<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Quiet>true</Quiet><Object><Key>a &amp; b.zip</Key></Object><Object><Key>c</Key><VersionId>1</VersionId></Object></Delete>",
-        )
-        .expect("valid");
-        assert_eq!(ok.keys, vec!["a & b.zip".to_owned(), "c".to_owned()]);
-        assert!(ok.quiet);
-        for bad in [
-            &b"<Delete><Object><Key>a</Key></Object>"[..],
-            b"<Other/>",
-            b"<Delete></Delete>",
-            b"<Delete><Object></Object></Delete>",
-            b"not xml <",
-        ] {
-            assert!(
-                parse_delete(bad).is_err(),
-                "{}",
-                String::from_utf8_lossy(bad)
-            );
-        }
+/// A key the backend refused to delete, with the backend's error code.
+fn backend_failure(key: String, failed: &Fetched) -> KeyResult {
+    let code = failed
+        .headers
+        .get("x-amz-error-code")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| xml::error_code(&failed.body))
+        .unwrap_or_else(|| "InternalError".into());
+    KeyResult::Failed {
+        key,
+        code,
+        message: format!("the backend answered {}", failed.status),
     }
 }

@@ -4,7 +4,7 @@
 //! A full GET of a delta streams: headers first, then the object window by window
 //! ([`stream`]), the reference read from the cache or by ranged GETs ([`source`]).
 
-mod headers;
+pub(crate) mod headers;
 mod part;
 mod rebuild;
 mod source;

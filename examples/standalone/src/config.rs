@@ -47,6 +47,16 @@ pub(crate) struct Args {
     /// Secret key clients must sign with.
     #[arg(long, env = "DELTAGLIDER_SECRET_KEY", hide_env_values = true)]
     pub(crate) secret_key: Option<String>,
+    /// More client key pairs, `ACCESS_KEY:SECRET_KEY`; repeatable (comma-separated in the
+    /// environment). Every pair is accepted alongside `--access-key`/`--secret-key`.
+    #[arg(
+        long = "credentials",
+        env = "DELTAGLIDER_CREDENTIALS",
+        value_name = "ACCESS_KEY:SECRET_KEY",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub(crate) more_credentials: Vec<String>,
     /// Store an object as a delta only when delta / original is below this.
     #[arg(long, env = "DELTAGLIDER_MAX_DELTA_RATIO")]
     pub(crate) max_delta_ratio: Option<f64>,
@@ -119,6 +129,7 @@ struct File {
     upstream_secret_key: Option<String>,
     access_key: Option<String>,
     secret_key: Option<String>,
+    credentials: Option<Vec<String>>,
     max_delta_ratio: Option<f64>,
     cache_size_mb: Option<u64>,
     references: Option<String>,
@@ -149,7 +160,8 @@ pub(crate) struct Settings {
     pub(crate) listen: SocketAddr,
     pub(crate) data_dir: PathBuf,
     pub(crate) upstream: Option<Upstream>,
-    pub(crate) credentials: Option<(String, String)>,
+    /// The key pairs clients may sign with; empty: signatures are not checked.
+    pub(crate) credentials: Vec<(String, String)>,
     pub(crate) max_delta_ratio: f64,
     pub(crate) cache_size_mb: u64,
     pub(crate) references: References,
@@ -180,13 +192,21 @@ impl Settings {
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 9000)));
         let access_key = args.access_key.or(file.access_key);
         let secret_key = args.secret_key.or(file.secret_key);
-        let credentials = match (access_key, secret_key) {
-            (Some(a), Some(s)) if !a.is_empty() && !s.is_empty() => Some((a, s)),
-            (None, None) => None,
+        let mut credentials = match (access_key, secret_key) {
+            (Some(a), Some(s)) if !a.is_empty() && !s.is_empty() => vec![(a, s)],
+            (None, None) => Vec::new(),
             _ => return Err("give both --access-key and --secret-key, or neither".into()),
         };
+        let more = if args.more_credentials.is_empty() {
+            file.credentials.unwrap_or_default()
+        } else {
+            args.more_credentials
+        };
+        for pair in more {
+            credentials.push(parse_key_pair(&pair)?);
+        }
         let allow_anonymous = args.allow_anonymous || file.allow_anonymous.unwrap_or(false);
-        if credentials.is_none() && !allow_anonymous && !listen.ip().is_loopback() {
+        if credentials.is_empty() && !allow_anonymous && !listen.ip().is_loopback() {
             return Err(format!(
                 "refusing to serve {listen} without client credentials: set --access-key and \
                  --secret-key, or pass --allow-anonymous"
@@ -297,6 +317,16 @@ impl Settings {
     }
 }
 
+/// `ACCESS_KEY:SECRET_KEY`, both non-empty (access key ids never contain `:`).
+fn parse_key_pair(pair: &str) -> Result<(String, String), String> {
+    match pair.split_once(':') {
+        Some((access, secret)) if !access.is_empty() && !secret.is_empty() => {
+            Ok((access.to_owned(), secret.to_owned()))
+        }
+        _ => Err("--credentials: give ACCESS_KEY:SECRET_KEY".into()),
+    }
+}
+
 /// `first` or `best-N` (N from 1 to 16).
 fn parse_references(text: &str) -> Result<References, String> {
     if text == "first" {
@@ -369,5 +399,31 @@ mod tests {
         assert!(parse(&["--max-header-bytes", "4096"]).is_err());
         assert!(parse(&["--max-connections", "0"]).is_err());
         assert!(parse(&["--body-idle-timeout-secs", "0"]).is_err());
+    }
+
+    #[test]
+    fn several_key_pairs() {
+        let s = parse(&[
+            "--access-key",
+            "a",
+            "--secret-key",
+            "b",
+            "--credentials",
+            "c:d:e",
+            "--credentials",
+            "f:g",
+        ])
+        .expect("pairs");
+        let keys: Vec<(&str, &str)> = s
+            .credentials
+            .iter()
+            .map(|(a, s)| (a.as_str(), s.as_str()))
+            .collect();
+        assert_eq!(keys, [("a", "b"), ("c", "d:e"), ("f", "g")]);
+        let only = parse(&["--listen", "0.0.0.0:9000", "--credentials", "c:d"]).expect("alone");
+        assert_eq!(only.credentials.len(), 1);
+        for bad in ["c", "c:", ":d", ""] {
+            assert!(parse(&["--credentials", bad]).is_err(), "{bad:?}");
+        }
     }
 }

@@ -4,8 +4,9 @@
 //! `s3s-fs` maps keys to paths: a key segment `..` would escape the bucket directory (and
 //! the data directory), `.` and empty segments alias other keys, and control characters
 //! make unportable file names. S3 itself accepts such keys; this backend cannot, so they
-//! are refused with `400 InvalidArgument` — in the path, in `x-amz-copy-source`, and in the
-//! listing parameters. Keys whose files (or sidecar files) would be too long for the
+//! are refused with `400 InvalidArgument` — in the path and in `x-amz-copy-source`. The
+//! listing parameters only name what to look for, never a file to create: there only the
+//! path segments that could walk out of the bucket directory are refused. Keys whose files (or sidecar files) would be too long for the
 //! filesystem are refused with `400 KeyTooLongError` before anything is written
 //! ([`names`]). The guard sits directly in front of the backend, so requests the
 //! DeltaLayer makes itself are checked too; [`FsAdmitLayer`] makes the same checks for

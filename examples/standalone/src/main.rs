@@ -88,7 +88,7 @@ async fn run(settings: Settings) -> Result<(), String> {
     if let Some(upstream) = &settings.upstream {
         // Innermost first: the upstream client (re-addressing, re-signing), the DeltaLayer.
         // Anonymous clients stay anonymous upstream, unless no client is verified at all.
-        let backend = Upstream::new(upstream, settings.credentials.is_none() || settings.raw)?;
+        let backend = Upstream::new(upstream, settings.credentials.is_empty() || settings.raw)?;
         tracing::info!(upstream = %backend.describe(), "backend: upstream S3 endpoint");
         if settings.raw {
             return serve_raw(listener, settings.limits, backend).await;
@@ -161,7 +161,7 @@ where
     RB: http_body::Body<Data = Bytes> + Send + 'static,
     RB::Error: Into<BoxError>,
 {
-    let anonymous = settings.credentials.is_none();
+    let anonymous = settings.credentials.is_empty();
     let endpoints = Arc::new(Endpoints {
         delta,
         durations: Arc::default(),
@@ -178,53 +178,53 @@ where
         unsigned_requests = if anonymous || settings.allow_anonymous { "allowed" } else { "refused" },
         "deltaglider-proxy serving"
     );
-    match &settings.credentials {
-        // Client SigV4 is verified, then removed: the DeltaLayer rewrites requests.
-        Some((access_key, secret_key)) => {
-            let auth = SigV4Config::new(
-                StaticCredentials::new().with(access_key.clone(), secret_key.clone()),
-            )
-            .allow_anonymous(settings.allow_anonymous);
-            let service = ServiceBuilder::new()
-                .layer(CompleteErrorsLayer)
-                .map_result(answer_internal_failure)
-                .layer(admin)
-                .layer(SigV4Layer::new(auth))
-                .layer(gate)
-                .layer(head_check)
-                .map_response(|r: http::Response<Either<Either<RB>>>| r.map(Either::flatten))
-                .layer(IngestLayer::new())
-                // A browser upload (POST Object) arrives as the PutObject it stands for.
-                .map_request(|r: Request<IngestBody<Either<server::RequestBody>>>| r.map(boxed))
-                .service(core);
-            server::serve(
-                listener,
-                settings.limits,
-                service,
-                server::shutdown_signal(),
-            )
-            .await
-        }
-        None => {
-            let service = ServiceBuilder::new()
-                .layer(CompleteErrorsLayer)
-                .map_result(answer_internal_failure)
-                .layer(admin)
-                .layer(gate)
-                .layer(head_check)
-                .map_request(strip_authorization::<server::RequestBody>)
-                .map_response(|r: http::Response<Either<Either<RB>>>| r.map(Either::flatten))
-                .layer(IngestLayer::new())
-                .map_request(|r: Request<IngestBody<server::RequestBody>>| r.map(boxed))
-                .service(core);
-            server::serve(
-                listener,
-                settings.limits,
-                service,
-                server::shutdown_signal(),
-            )
-            .await
-        }
+    if anonymous {
+        let service = ServiceBuilder::new()
+            .layer(CompleteErrorsLayer)
+            .map_result(answer_internal_failure)
+            .layer(admin)
+            .layer(gate)
+            .layer(head_check)
+            .map_request(strip_authorization::<server::RequestBody>)
+            .map_response(|r: http::Response<Either<Either<RB>>>| r.map(Either::flatten))
+            .layer(IngestLayer::new())
+            .map_request(|r: Request<IngestBody<server::RequestBody>>| r.map(boxed))
+            .service(core);
+        server::serve(
+            listener,
+            settings.limits,
+            service,
+            server::shutdown_signal(),
+        )
+        .await
+    } else {
+        // Client signatures are verified, then removed: the DeltaLayer rewrites requests.
+        let keys = settings
+            .credentials
+            .iter()
+            .fold(StaticCredentials::new(), |keys, (access, secret)| {
+                keys.with(access.clone(), secret.clone())
+            });
+        let auth = SigV4Config::new(keys).allow_anonymous(settings.allow_anonymous);
+        let service = ServiceBuilder::new()
+            .layer(CompleteErrorsLayer)
+            .map_result(answer_internal_failure)
+            .layer(admin)
+            .layer(SigV4Layer::new(auth))
+            .layer(gate)
+            .layer(head_check)
+            .map_response(|r: http::Response<Either<Either<RB>>>| r.map(Either::flatten))
+            .layer(IngestLayer::new())
+            // A browser upload (POST Object) arrives as the PutObject it stands for.
+            .map_request(|r: Request<IngestBody<Either<server::RequestBody>>>| r.map(boxed))
+            .service(core);
+        server::serve(
+            listener,
+            settings.limits,
+            service,
+            server::shutdown_signal(),
+        )
+        .await
     }
     .map_err(|e| e.to_string())
 }

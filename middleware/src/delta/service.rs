@@ -14,6 +14,7 @@ use crate::compat::MaybeSend;
 use crate::ingest::{self, DEFAULT_BUFFER_LIMIT, Ingested, Prepared};
 use crate::inner::{Inner, Stop};
 use crate::op::{S3Op, S3OpKind};
+use crate::versions::{self, Versions};
 use crate::{copy, list, multipart, remove, retrieve, store};
 
 /// The service [`DeltaLayer`](super::DeltaLayer) wraps around an inner S3 service.
@@ -135,17 +136,26 @@ where
             | S3OpKind::AbortMultipartUpload
             | S3OpKind::ListParts
     );
-    let Some(bucket) = op.bucket.filter(|_| handled) else {
+    let key = op.key.clone().unwrap_or_default();
+    let versions = versions::classify(&shared.config, op.kind, &key, &parts);
+    let forward = matches!(versions, Versions::Forward);
+    let Some(bucket) = op.bucket.filter(|_| handled && !forward) else {
         let mut ready = ready;
         let response = ready.call(Request::from_parts(parts, body)).await?;
         return Ok(response.map(Either::passthrough));
     };
-    let key = op.key.unwrap_or_default();
     if let Err(too_long) = crate::keys::check_key_length(&key) {
         let response = crate::S3Error::from(too_long)
             .resource(key)
             .to_response()
             .map(Either::full);
+        shared
+            .counters
+            .request(op.kind.name(), response.status().as_u16());
+        return Ok(response);
+    }
+    if let Versions::Refuse(refusal) = versions {
+        let response = refusal.to_response().map(Either::full);
         shared
             .counters
             .request(op.kind.name(), response.status().as_u16());
@@ -158,7 +168,7 @@ where
             retrieve::get_or_head(&shared, &inner, &bucket, &key, parts, body).await
         }
         S3OpKind::DeleteObject => remove::delete(&shared, &inner, &bucket, &key, parts, body).await,
-        S3OpKind::DeleteObjects => remove::delete_many(&shared, &inner, &bucket, body).await,
+        S3OpKind::DeleteObjects => remove::delete_many(&shared, &inner, &bucket, parts, body).await,
         S3OpKind::CopyObject => copy::copy(&shared, &inner, &bucket, &key, parts, body).await,
         S3OpKind::ListObjectsV2 => list::list(&shared, &inner, &bucket, parts, true).await,
         S3OpKind::ListObjects => list::list(&shared, &inner, &bucket, parts, false).await,

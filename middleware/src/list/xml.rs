@@ -1,7 +1,6 @@
 //! The ListObjects XML the backend returns, and the XML the layer returns.
 
-use quick_xml::Reader;
-use quick_xml::events::Event;
+use percent_encoding::percent_decode_str;
 
 use crate::error::{S3Error, escape_into};
 
@@ -13,6 +12,8 @@ pub(crate) struct Object {
     pub(crate) etag: Option<String>,
     pub(crate) last_modified: Option<String>,
     pub(crate) storage_class: Option<String>,
+    /// The backend's `<Owner>`, when it gave one (`fetch-owner=true`, or v1 listings).
+    pub(crate) owner: Option<Owner>,
     /// The layer's own note: stored as `<key>.delta` (size and ETag come from its metadata).
     pub(crate) delta: bool,
     /// On a delta entry, the listing's `<key>` when it was listed too: which of the two is
@@ -20,72 +21,67 @@ pub(crate) struct Object {
     pub(crate) whole_twin: Option<Box<Object>>,
 }
 
-/// A backend listing page.
+/// An object's owner.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Owner {
+    pub(crate) id: String,
+    pub(crate) display_name: String,
+}
+
+/// A backend listing page, keys decoded.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct Page {
     pub(crate) objects: Vec<Object>,
     pub(crate) prefixes: Vec<String>,
     pub(crate) truncated: bool,
     pub(crate) next_token: Option<String>,
-    /// Whether keys are URL-encoded (`EncodingType` was `url`).
-    pub(crate) url_encoded: bool,
 }
 
-/// Parses a `ListBucketResult` (v1 or v2).
+/// Parses a `ListBucketResult` (v1 or v2). A page that says
+/// `<EncodingType>url</EncodingType>` has its keys and prefixes percent-decoded (`+` is a
+/// space, as S3 writes it); the layer does not ask for that encoding (see `list`).
 pub(crate) fn parse(xml: &[u8]) -> Result<Page, S3Error> {
     let bad = |e: &dyn std::fmt::Display| S3Error::internal(format!("backend listing: {e}"));
-    let mut reader = Reader::from_reader(xml);
+    let elements = crate::xml::elements(xml).map_err(|e| bad(&e))?;
+    let url_encoded = elements
+        .iter()
+        .any(|e| e.is(&["ListBucketResult", "EncodingType"]) && e.text.trim() == "url");
+    let name = |text: String| -> Result<String, S3Error> {
+        if !url_encoded {
+            return Ok(text);
+        }
+        percent_decode_str(&text.replace('+', " "))
+            .decode_utf8()
+            .map(|k| k.into_owned())
+            .map_err(|e| bad(&e))
+    };
     let mut page = Page::default();
-    let mut path: Vec<String> = Vec::new();
     let mut object = Object::default();
-    let mut buf = Vec::new();
-    loop {
-        match reader.read_event_into(&mut buf).map_err(|e| bad(&e))? {
-            Event::Start(e) => {
-                let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
-                if name == "Contents" {
-                    object = Object::default();
-                }
-                path.push(name);
+    for e in elements {
+        let [root, rest @ ..] = &e.path[..] else {
+            continue;
+        };
+        if root != "ListBucketResult" {
+            return Err(bad(&format!("a <{root}> document")));
+        }
+        let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
+        match rest[..] {
+            ["Contents", "Key"] => object.key = name(e.text)?,
+            ["Contents", "Size"] => object.size = e.text.trim().parse().map_err(|e| bad(&e))?,
+            ["Contents", "ETag"] => object.etag = Some(e.text),
+            ["Contents", "LastModified"] => object.last_modified = Some(e.text),
+            ["Contents", "StorageClass"] => object.storage_class = Some(e.text),
+            ["Contents", "Owner", "ID"] => object.owner.get_or_insert_default().id = e.text,
+            ["Contents", "Owner", "DisplayName"] => {
+                object.owner.get_or_insert_default().display_name = e.text;
             }
-            Event::End(_) => {
-                let closed = path.pop();
-                if closed.as_deref() == Some("Contents") {
-                    page.objects.push(std::mem::take(&mut object));
-                }
-            }
-            Event::Text(t) => {
-                let text = t.unescape().map_err(|e| bad(&e))?.into_owned();
-                let parent = path
-                    .len()
-                    .checked_sub(2)
-                    .and_then(|i| path.get(i))
-                    .map(String::as_str);
-                match (parent, path.last().map(String::as_str)) {
-                    (Some("Contents"), Some("Key")) => object.key = text,
-                    (Some("Contents"), Some("Size")) => {
-                        object.size = text.trim().parse().map_err(|e| bad(&e))?;
-                    }
-                    (Some("Contents"), Some("ETag")) => object.etag = Some(text),
-                    (Some("Contents"), Some("LastModified")) => object.last_modified = Some(text),
-                    (Some("Contents"), Some("StorageClass")) => object.storage_class = Some(text),
-                    (Some("CommonPrefixes"), Some("Prefix")) => page.prefixes.push(text),
-                    (Some("ListBucketResult"), Some("IsTruncated")) => {
-                        page.truncated = text.trim() == "true";
-                    }
-                    (Some("ListBucketResult"), Some("NextContinuationToken" | "NextMarker")) => {
-                        page.next_token = Some(text);
-                    }
-                    (Some("ListBucketResult"), Some("EncodingType")) => {
-                        page.url_encoded = text.trim() == "url";
-                    }
-                    _ => {}
-                }
-            }
-            Event::Eof => break,
+            ["Contents"] => page.objects.push(std::mem::take(&mut object)),
+            ["CommonPrefixes", "Prefix"] => page.prefixes.push(name(e.text)?),
+            ["IsTruncated"] => page.truncated = e.text.trim() == "true",
+            ["NextContinuationToken"] => page.next_token = Some(e.text),
+            ["NextMarker"] => page.next_token = Some(name(e.text)?),
             _ => {}
         }
-        buf.clear();
     }
     Ok(page)
 }
@@ -113,6 +109,8 @@ pub(crate) struct Echo<'a> {
     pub(crate) delimiter: Option<&'a str>,
     pub(crate) max_keys: usize,
     pub(crate) url_encode: bool,
+    /// Whether objects name their owner (v1, or v2 with `fetch-owner=true`).
+    pub(crate) owner: bool,
     /// v2: `(start-after, continuation-token)`; v1: `None`.
     pub(crate) v2: Option<(Option<&'a str>, Option<&'a str>)>,
     /// v1: the marker.
@@ -141,7 +139,14 @@ pub(crate) fn render(echo: &Echo<'_>, entries: &[Entry], next: Option<&str>) -> 
         x.push('>');
     };
     tag(&mut x, "Name", echo.bucket);
-    tag(&mut x, "Prefix", &enc(echo.prefix));
+    // S3 URL-encodes ListObjects' (v1) own <Prefix> echo never, v2's always (botocore
+    // decodes accordingly).
+    let prefix = if echo.v2.is_some() {
+        enc(echo.prefix)
+    } else {
+        echo.prefix.to_owned()
+    };
+    tag(&mut x, "Prefix", &prefix);
     if let Some(d) = echo.delimiter {
         tag(&mut x, "Delimiter", &enc(d));
     }
@@ -187,6 +192,12 @@ pub(crate) fn render(echo: &Echo<'_>, entries: &[Entry], next: Option<&str>) -> 
                     tag(&mut x, "ETag", e);
                 }
                 tag(&mut x, "Size", &o.size.to_string());
+                if let Some(owner) = o.owner.as_ref().filter(|_| echo.owner) {
+                    x.push_str("<Owner>");
+                    tag(&mut x, "ID", &owner.id);
+                    tag(&mut x, "DisplayName", &owner.display_name);
+                    x.push_str("</Owner>");
+                }
                 tag(
                     &mut x,
                     "StorageClass",
@@ -247,6 +258,79 @@ mod tests {
         assert_eq!(page.prefixes, vec!["dir/".to_owned()]);
         assert!(page.truncated);
         assert_eq!(page.next_token.as_deref(), Some("t1"));
+    }
+
+    #[test]
+    fn decodes_url_encoded_pages_and_owners() {
+        let xml = b"<ListBucketResult><EncodingType>url</EncodingType><IsTruncated>false</IsTruncated>\
+            <Contents><Key>a%0Ab+c%2B%26.zip.delta</Key><Size>3</Size>\
+            <Owner><ID>id&amp;1</ID><DisplayName><![CDATA[M. Tester]]></DisplayName></Owner></Contents>\
+            <CommonPrefixes><Prefix>%01dir/</Prefix></CommonPrefixes></ListBucketResult>";
+        let page = parse(xml).expect("valid");
+        assert_eq!(page.objects[0].key, "a\nb c+&.zip.delta");
+        let owner = page.objects[0].owner.clone().expect("owner");
+        assert_eq!(
+            (owner.id.as_str(), owner.display_name.as_str()),
+            ("id&1", "M. Tester")
+        );
+        assert_eq!(page.prefixes, ["\u{1}dir/"]);
+        // Without EncodingType the text is taken as it is.
+        let plain = parse(b"<ListBucketResult><Contents><Key>a%41+</Key><Size>1</Size></Contents></ListBucketResult>")
+            .expect("valid");
+        assert_eq!(plain.objects[0].key, "a%41+");
+        for bad in [
+            &b"<ListBucketResult><Contents><Key>a</Key>"[..],
+            b"<Error><Code>AccessDenied</Code></Error>",
+            b"<ListBucketResult><EncodingType>url</EncodingType><Contents><Key>%FF</Key></Contents></ListBucketResult>",
+        ] {
+            assert!(parse(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn renders_any_key() {
+        let object = Object {
+            key: "\u{1}a\rb\n+ &.zip".into(),
+            owner: Some(Owner {
+                id: "i".into(),
+                display_name: "d".into(),
+            }),
+            ..Object::default()
+        };
+        let mut echo = Echo {
+            bucket: "b",
+            prefix: "\u{1}",
+            delimiter: None,
+            max_keys: 1000,
+            url_encode: true,
+            owner: false,
+            v2: Some((None, None)),
+            marker: None,
+        };
+        let entries = [Entry::Object(object)];
+        let encoded = render(&echo, &entries, None);
+        assert!(encoded.contains("<Prefix>%01</Prefix>"), "{encoded}");
+        assert!(
+            encoded.contains("<Key>%01a%0Db%0A%2B%20%26.zip</Key>"),
+            "{encoded}"
+        );
+        assert!(!encoded.contains("<Owner>"), "{encoded}");
+        echo.url_encode = false;
+        echo.owner = true;
+        let plain = render(&echo, &entries, None);
+        let read = crate::xml::elements(plain.as_bytes()).expect("well-formed");
+        let key = read
+            .iter()
+            .find(|e| e.is(&["ListBucketResult", "Contents", "Key"]))
+            .expect("key");
+        assert_eq!(key.text, "\u{1}a\rb\n+ &.zip");
+        assert!(plain.contains("<Owner><ID>i</ID><DisplayName>d</DisplayName></Owner>"));
+        // ListObjects (v1) echoes its prefix unencoded even with encoding-type=url.
+        echo.url_encode = true;
+        echo.v2 = None;
+        let v1 = render(&echo, &entries, None);
+        assert!(v1.contains("<Prefix>&#x1;</Prefix>"), "{v1}");
+        assert!(v1.contains("<Key>%01a%0Db%0A%2B%20%26.zip</Key>"), "{v1}");
     }
 
     #[test]

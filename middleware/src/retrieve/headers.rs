@@ -51,7 +51,7 @@ pub(crate) fn descriptive_headers(stored: &HeaderMap) -> HeaderMap {
 
 /// Evaluates If-Match, If-None-Match, If-Modified-Since and If-Unmodified-Since the way S3
 /// does: the status to answer with instead of the object, if any.
-pub(super) fn precondition(
+pub(crate) fn precondition(
     headers: &HeaderMap,
     etag: &str,
     last_modified: Option<std::time::SystemTime>,

@@ -17,6 +17,11 @@ fn unsafe_name(name: &str) -> Option<&'static str> {
     if name.chars().any(char::is_control) {
         return Some("control characters");
     }
+    unsafe_path(name)
+}
+
+/// Why a name cannot even be looked up as a path under the bucket directory, if it cannot.
+fn unsafe_path(name: &str) -> Option<&'static str> {
     if name
         .split('/')
         .any(|segment| segment == ".." || segment == ".")
@@ -59,7 +64,9 @@ pub(crate) fn check<B>(request: &Request<B>) -> Result<(), S3Error> {
             let value = percent_decode_str(&value.replace('+', " "))
                 .decode_utf8_lossy()
                 .into_owned();
-            if let Some(why) = unsafe_name(&value) {
+            // A listing parameter names what to look for, never a file to create: a prefix
+            // with control characters simply matches nothing.
+            if let Some(why) = unsafe_path(&value) {
                 return refuse("a listing parameter", why);
             }
         }
@@ -206,6 +213,8 @@ mod tests {
             "/b/a..b/c",
             "/b/...",
             "/b?prefix=a%2F&delimiter=%2F",
+            "/b?list-type=2&prefix=%0A&encoding-type=url",
+            "/b?prefix=a%01b&marker=%0D",
             "/",
             "/b",
         ] {

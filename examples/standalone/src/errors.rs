@@ -172,7 +172,11 @@ where
         let call = self.inner.call(request);
         Box::pin(async move {
             let mut response = call.await?;
-            let id = request_id();
+            // The backend's id when it gave one (a forwarded answer), else a new one.
+            let id = match response.headers().get("x-amz-request-id") {
+                Some(value) => value.to_str().map_or_else(|_| request_id(), str::to_owned),
+                None => request_id(),
+            };
             if let Ok(value) = HeaderValue::from_str(&id) {
                 response.headers_mut().insert("x-amz-request-id", value);
             }
@@ -198,6 +202,13 @@ where
                     return Ok(error.to_response().map(Either::full));
                 }
             };
+            // The id in the document and in the header are one: the document's, if it has one.
+            let id = read_error(&bytes)
+                .and_then(|fields| fields.into_iter().find(|(n, _)| n == "RequestId"))
+                .map_or(id, |(_, v)| v);
+            if let Ok(value) = HeaderValue::from_str(&id) {
+                parts.headers.insert("x-amz-request-id", value);
+            }
             let completed = complete(&bytes, &id, bucket.as_deref(), key.as_deref());
             let body = completed.map_or(bytes, Bytes::from);
             parts.headers.remove(header::CONTENT_LENGTH);

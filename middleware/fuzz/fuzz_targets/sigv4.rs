@@ -1,4 +1,5 @@
-//! SigV4 verification (`deltaglider::sigv4::SigV4Layer`): canonical URI, query and
+//! SigV4 verification (`deltaglider::sigv4::SigV4Layer`, with the `IngestLayer` behind it
+//! checking the body against what the signature says of it): canonical URI, query and
 //! headers, the `Authorization` header and presigned query parameters.
 //!
 //! Input: flags (bit 0: presigned; bit 1: sign with a wrong secret; bit 2: send the raw
@@ -26,7 +27,9 @@ use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 use bytes::Bytes;
 use common::{Input, run};
-use deltaglider::sigv4::{SigV4Body, SigV4Config, SigV4Layer, StaticCredentials};
+use deltaglider::RequestBody;
+use deltaglider::ingest::{IngestBody, IngestLayer};
+use deltaglider::sigv4::{SigV4Config, SigV4Layer, StaticCredentials};
 use http::{Request, Response};
 use http_body_util::{BodyExt, Full};
 use libfuzzer_sys::fuzz_target;
@@ -86,24 +89,28 @@ fn header_name(bytes: &[u8]) -> Option<String> {
         .then_some(name)
 }
 
-/// The answer: status, error code, and the body the service behind read (if called).
+/// The answer of `SigV4Layer` → `IngestLayer`: status, error code, and the body the service
+/// behind read (if called).
 fn send(request: Request<Full<Bytes>>) -> (u16, Option<String>, Option<Result<Bytes, String>>) {
     let seen = Arc::new(Mutex::new(None));
     let record = Arc::clone(&seen);
-    let inner = tower::service_fn(move |request: Request<SigV4Body<Full<Bytes>>>| {
-        let record = Arc::clone(&record);
-        async move {
-            let body = match request.into_body().collect().await {
-                Ok(c) => Ok(c.to_bytes()),
-                Err(e) => Err(e.to_string()),
-            };
-            *record.lock().expect("lock") = Some(body);
-            Ok::<_, Infallible>(Response::new(String::new()))
-        }
-    });
+    let inner = tower::service_fn(
+        move |request: Request<IngestBody<RequestBody<Full<Bytes>>>>| {
+            let record = Arc::clone(&record);
+            async move {
+                let body = match request.into_body().collect().await {
+                    Ok(c) => Ok(c.to_bytes()),
+                    Err(e) => Err(e.to_string()),
+                };
+                *record.lock().expect("lock") = Some(body);
+                Ok::<_, Infallible>(Response::new(String::new()))
+            }
+        },
+    );
     let config = SigV4Config::new(StaticCredentials::new().with(ACCESS_KEY, SECRET))
         .clock(|| t0() + Duration::from_secs(5));
-    let response = run(SigV4Layer::new(config).layer(inner).oneshot(request)).expect("infallible");
+    let service = SigV4Layer::new(config).layer(IngestLayer::new().layer(inner));
+    let response = run(service.oneshot(request)).expect("infallible");
     let code = response
         .headers()
         .get("x-amz-error-code")

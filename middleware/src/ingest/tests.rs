@@ -617,6 +617,17 @@ proptest! {
         };
         let mut corrupt = body.clone();
         let at = at.index(corrupt.len());
+        // Header names are case-insensitive: a trailer name with one letter's case changed
+        // names the same trailer (and its signature covers names lower-cased).
+        let in_trailer_name = ["x-amz-checksum-crc32:", "x-amz-trailer-signature:"]
+            .iter()
+            .filter_map(|name| {
+                body.windows(name.len())
+                    .position(|w| w == name.as_bytes())
+                    .map(|start| start..start + name.len() - 1)
+            })
+            .any(|names| names.contains(&at));
+        prop_assume!(!(in_trailer_name && flip == 0x20 && body[at].is_ascii_alphabetic()));
         corrupt[at] ^= flip;
         let splits = sorted_within(splits, corrupt.len());
         let signing = signed.then_some(true);

@@ -144,18 +144,15 @@ where
         let response = ready.call(Request::from_parts(parts, body)).await?;
         return Ok(response.map(Either::passthrough));
     };
-    if let Err(too_long) = crate::keys::check_key_length(&key) {
-        let response = crate::S3Error::from(too_long)
-            .resource(key)
-            .to_response()
-            .map(Either::full);
-        shared
-            .counters
-            .request(op.kind.name(), response.status().as_u16());
-        return Ok(response);
-    }
-    if let Versions::Refuse(refusal) = versions {
-        let response = refusal.to_response().map(Either::full);
+    // Refused before any backend call: a key S3 would not take, a version the format
+    // does not keep.
+    let refused = match (crate::keys::check_key_length(&key), versions) {
+        (Err(too_long), _) => Some(crate::S3Error::from(too_long).resource(key.clone())),
+        (Ok(()), Versions::Refuse(refusal)) => Some(refusal),
+        _ => None,
+    };
+    if let Some(error) = refused {
+        let response = error.to_response().map(Either::full);
         shared
             .counters
             .request(op.kind.name(), response.status().as_u16());

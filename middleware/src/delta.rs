@@ -1,9 +1,8 @@
-//! The `DeltaLayer` middleware.
+//! The [`DeltaLayer`] middleware: the tower layer, its service and response future. The
+//! service classifies each request and hands the ones it handles to [`crate::ops`].
 
 mod future;
 mod layer;
-
-pub(crate) use layer::Shared;
 mod service;
 
 pub use future::ResponseFuture;

@@ -9,10 +9,10 @@ use http::{HeaderMap, StatusCode};
 /// What `Range: …` asks of an object of `len` bytes: `None` for the whole object,
 /// `Some(Ok(range))` for one satisfiable range, `Some(Err(()))` for 416.
 pub fn range(value: Option<&str>, len: u64) -> Option<Result<Range<u64>, ()>> {
-    match crate::range::parse(value, len) {
-        crate::range::Wanted::All => None,
-        crate::range::Wanted::Part(range) => Some(Ok(range)),
-        crate::range::Wanted::Unsatisfiable => Some(Err(())),
+    match crate::s3::range::parse(value, len) {
+        crate::s3::range::Wanted::All => None,
+        crate::s3::range::Wanted::Part(range) => Some(Ok(range)),
+        crate::s3::range::Wanted::Unsatisfiable => Some(Err(())),
     }
 }
 
@@ -23,5 +23,5 @@ pub fn precondition(
     etag: &str,
     last_modified: Option<SystemTime>,
 ) -> Option<StatusCode> {
-    crate::retrieve::headers::precondition(headers, etag, last_modified)
+    crate::ops::get::headers::precondition(headers, etag, last_modified)
 }

@@ -8,7 +8,7 @@ use tower::ServiceExt;
 use tower_service::Service;
 
 use crate::body::{BoxError, Either, RequestBody, ResponseBody, collect_limited};
-use crate::error::S3Error;
+use crate::s3::error::S3Error;
 
 /// Characters left as they are in a key path: RFC 3986 unreserved, and `/`.
 const KEY: &AsciiSet = &NON_ALPHANUMERIC
@@ -82,7 +82,7 @@ pub(crate) struct Inner<S> {
     scheme: Option<http::uri::Scheme>,
     host: Option<HeaderValue>,
     extensions: http::Extensions,
-    clock: Option<std::sync::Arc<dyn crate::sigv4::Clock>>,
+    clock: Option<std::sync::Arc<dyn crate::s3::time::Clock>>,
 }
 
 impl<S> Inner<S> {
@@ -100,7 +100,7 @@ impl<S> Inner<S> {
     /// Dates what this request writes by `clock` (the layer's configured one).
     pub(crate) fn with_clock(
         mut self,
-        clock: Option<std::sync::Arc<dyn crate::sigv4::Clock>>,
+        clock: Option<std::sync::Arc<dyn crate::s3::time::Clock>>,
     ) -> Self {
         self.clock = clock;
         self
@@ -108,7 +108,7 @@ impl<S> Inner<S> {
 
     /// Now, in Unix microseconds, by the layer's clock.
     pub(crate) fn now_micros(&self) -> u64 {
-        crate::time::now_micros(self.clock.as_deref())
+        crate::s3::time::now_micros(self.clock.as_deref())
     }
 
     /// A request builder for `method /bucket/key?query`.

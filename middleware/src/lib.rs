@@ -61,47 +61,27 @@
 #![forbid(unsafe_code)]
 
 mod body;
-mod cache;
-mod checksum;
 mod compat;
-mod config;
-mod content_md5;
-mod copy;
-mod current;
 mod delta;
-mod error;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod ingest;
 mod inner;
-pub mod keys;
-mod list;
-pub mod meta;
-mod metrics;
-mod multipart;
-mod offload;
-mod op;
-mod payload;
-mod range;
-mod reference;
-mod remove;
-mod retrieve;
-mod select;
+mod ops;
+mod refs;
+pub mod s3;
 pub mod sigv4;
-mod store;
-mod time;
-mod unused;
-mod versions;
-pub mod xml;
+mod state;
+mod stored;
 
 pub use body::{BodyError, BoxError, Contents, Either, RequestBody, ResponseBody, Streamed};
-pub use cache::CacheStats;
 pub use compat::{BoxFuture, MaybeSend};
-pub use config::{DEFAULT_EXTENSIONS, DefaultExtensions, DeltaConfig, Eligible, References};
 pub use delta::{Delta, DeltaLayer, ResponseFuture};
-pub use error::S3Error;
 pub use ingest::{Ingest, IngestLayer};
-pub use metrics::{BucketBytes, MetricsSnapshot};
-pub use offload::Job;
-pub use op::{S3Op, S3OpKind};
+pub use s3::{S3Error, S3Op, S3OpKind, xml};
+pub use state::cache::CacheStats;
+pub use state::config::{DEFAULT_EXTENSIONS, DefaultExtensions, DeltaConfig, Eligible, References};
+pub use state::metrics::{BucketBytes, MetricsSnapshot};
+pub use state::offload::Job;
+pub use stored::{keys, meta};

@@ -106,8 +106,9 @@ mod v2;
 #[cfg(test)]
 mod tests;
 
+pub use crate::s3::time::Clock;
 pub use auth::Principal;
-pub use config::{Clock, MAX_PRESIGNED_EXPIRY, SigV4Config};
+pub use config::{MAX_PRESIGNED_EXPIRY, SigV4Config};
 pub use credentials::{CredentialStore, StaticCredentials};
 pub use layer::SigV4Layer;
 pub use service::{ResponseFuture, SigV4};

@@ -2,21 +2,11 @@ use std::sync::Arc;
 
 use tower_layer::Layer;
 
-use super::Delta;
-use crate::cache::{CacheStats, OriginalsCache, RebuiltCache, RefCache};
-use crate::config::DeltaConfig;
-use crate::metrics::{Counters, MetricsSnapshot};
-
-/// State shared by every clone of the layer and its services: configuration and caches.
-#[derive(Debug)]
-pub(crate) struct Shared {
-    pub(crate) config: DeltaConfig,
-    pub(crate) cache: RefCache,
-    pub(crate) rebuilt: RebuiltCache,
-    pub(crate) originals: OriginalsCache,
-    pub(crate) counters: Counters,
-    pub(crate) hints: crate::select::Hints,
-}
+use super::service::Delta;
+use crate::state::cache::CacheStats;
+use crate::state::config::DeltaConfig;
+use crate::state::metrics::MetricsSnapshot;
+use crate::state::shared::Shared;
 
 /// A tower [`Layer`] that stores eligible objects as deltas in the inner S3 service.
 ///
@@ -42,17 +32,8 @@ impl DeltaLayer {
     // for both targets.
     #[cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
     pub fn new(config: DeltaConfig) -> Self {
-        let cache = RefCache::new(config.cache_bytes);
-        let rebuilt = RebuiltCache::new(config.rebuilt_cache_bytes);
         Self {
-            shared: Arc::new(Shared {
-                config,
-                cache,
-                rebuilt,
-                originals: OriginalsCache::default(),
-                counters: Counters::default(),
-                hints: crate::select::Hints::default(),
-            }),
+            shared: Arc::new(Shared::new(config)),
         }
     }
 

@@ -8,14 +8,19 @@ use http_body_util::BodyExt;
 use tower_service::Service;
 
 use super::ResponseFuture;
-use super::layer::Shared;
 use crate::body::{BoxError, Either, RequestBody, ResponseBody, Streamed};
 use crate::compat::MaybeSend;
 use crate::ingest::{self, DEFAULT_BUFFER_LIMIT, Ingested, Prepared};
 use crate::inner::{Inner, Stop};
-use crate::op::{S3Op, S3OpKind};
-use crate::versions::{self, Versions};
-use crate::{copy, list, multipart, remove, retrieve, store};
+use crate::ops::copy;
+use crate::ops::delete;
+use crate::ops::get;
+use crate::ops::list;
+use crate::ops::multipart;
+use crate::ops::put;
+use crate::ops::versions::{self, Versions};
+use crate::s3::op::{S3Op, S3OpKind};
+use crate::state::shared::Shared;
 
 /// The service [`DeltaLayer`](super::DeltaLayer) wraps around an inner S3 service.
 #[derive(Debug, Clone)]
@@ -146,7 +151,7 @@ where
     };
     // Refused before any backend call: a key S3 would not take, a version the format
     // does not keep.
-    let refused = match (crate::keys::check_key_length(&key), versions) {
+    let refused = match (crate::stored::keys::check_key_length(&key), versions) {
         (Err(too_long), _) => Some(crate::S3Error::from(too_long).resource(key.clone())),
         (Ok(()), Versions::Refuse(refusal)) => Some(refusal),
         _ => None,
@@ -160,12 +165,12 @@ where
     }
     let inner = Inner::new(ready, &parts).with_clock(shared.config.clock.clone());
     let result = match op.kind {
-        S3OpKind::PutObject => store::put(&shared, &inner, &bucket, &key, parts, body).await,
+        S3OpKind::PutObject => put::put(&shared, &inner, &bucket, &key, parts, body).await,
         S3OpKind::GetObject | S3OpKind::HeadObject => {
-            retrieve::get_or_head(&shared, &inner, &bucket, &key, parts, body).await
+            get::get_or_head(&shared, &inner, &bucket, &key, parts, body).await
         }
-        S3OpKind::DeleteObject => remove::delete(&shared, &inner, &bucket, &key, parts, body).await,
-        S3OpKind::DeleteObjects => remove::delete_many(&shared, &inner, &bucket, parts, body).await,
+        S3OpKind::DeleteObject => delete::delete(&shared, &inner, &bucket, &key, parts, body).await,
+        S3OpKind::DeleteObjects => delete::delete_many(&shared, &inner, &bucket, parts, body).await,
         S3OpKind::CopyObject => copy::copy(&shared, &inner, &bucket, &key, parts, body).await,
         S3OpKind::ListObjectsV2 => list::list(&shared, &inner, &bucket, parts, true).await,
         S3OpKind::ListObjects => list::list(&shared, &inner, &bucket, parts, false).await,

@@ -13,7 +13,7 @@ use pin_project_lite::pin_project;
 
 use super::engine::{Engine, checksum_headers, read_failed};
 use crate::body::{BodyError, BoxError};
-use crate::error::S3Error;
+use crate::s3::error::S3Error;
 
 /// Where a streamed body leaves the S3 error it failed with, for the response future to
 /// answer with (whatever the inner service made of the failed upload).

@@ -11,7 +11,7 @@ use bytes::{Buf, Bytes};
 use sha2::{Digest, Sha256};
 
 use super::errors::malformed;
-use crate::error::S3Error;
+use crate::s3::error::S3Error;
 use crate::sigv4::chunked::ChunkSigning;
 
 /// The longest chunk header or trailer line accepted, without its CRLF.

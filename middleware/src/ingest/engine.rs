@@ -10,7 +10,7 @@ use super::errors::{incomplete, missing_length};
 use super::plan::Plan;
 use super::verify::Verifier;
 use crate::body::BoxError;
-use crate::error::S3Error;
+use crate::s3::error::S3Error;
 
 /// A verified trailer checksum: algorithm (`crc32`, …) and base64 value.
 pub(crate) type TrailerChecksum = (&'static str, String);

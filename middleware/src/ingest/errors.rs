@@ -2,7 +2,7 @@
 
 use http::StatusCode;
 
-use crate::error::S3Error;
+use crate::s3::error::S3Error;
 
 /// 400 `IncompleteBody`: an `aws-chunked` body that does not parse.
 pub(crate) fn malformed(what: impl std::fmt::Display) -> S3Error {

@@ -10,7 +10,7 @@ use http::Response;
 use super::body::Slot;
 use crate::body::{Either, ResponseBody};
 use crate::compat::BoxFuture;
-use crate::error::S3Error;
+use crate::s3::error::S3Error;
 
 /// The future of [`Ingest`](super::Ingest)'s responses.
 pub struct ResponseFuture<RB, E> {

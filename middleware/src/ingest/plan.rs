@@ -8,9 +8,9 @@ use sha2::{Digest, Sha256};
 
 use super::errors::{invalid_md5, metadata_too_large, missing_length};
 use super::verify::{Expected, Verifier};
-use crate::checksum::{ALGORITHMS, Running};
-use crate::content_md5::is_base64_md5;
-use crate::error::S3Error;
+use crate::s3::checksum::{ALGORITHMS, Running};
+use crate::s3::content_md5::is_base64_md5;
+use crate::s3::error::S3Error;
 use crate::sigv4::chunked::{ChunkSigning, SignedPayload};
 
 /// The most user metadata S3 accepts, in bytes: `x-amz-meta-*` names (without the prefix)

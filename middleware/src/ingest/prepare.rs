@@ -10,7 +10,7 @@ use super::body::{IngestBody, Slot};
 use super::engine::{Engine, checksum_headers};
 use super::plan::{is_aws_chunked, plan};
 use crate::body::BoxError;
-use crate::error::S3Error;
+use crate::s3::error::S3Error;
 
 /// The request extension that says a request's body went through the ingest: plain
 /// and verified (or failing, for a streamed body, before its end).

@@ -26,7 +26,7 @@ use super::plan::Plan;
 use super::verify::{Expected, Verifier};
 use super::{IngestBody, IngestLayer};
 use crate::body::BoxError;
-use crate::checksum::{ALGORITHMS, Running, compute};
+use crate::s3::checksum::{ALGORITHMS, Running, compute};
 use crate::sigv4::chunked::{ChunkSigning, SignedPayload};
 
 type Pieces =
@@ -256,7 +256,7 @@ fn plain_bodies_are_checked_against_every_header() {
     let md5 = |data: &[u8]| {
         let mut hasher = deltaglider_codec::Md5::new();
         hasher.update(data);
-        crate::content_md5::base64_encode(hasher.finish().as_bytes())
+        crate::s3::content_md5::base64_encode(hasher.finish().as_bytes())
     };
     let sha = |data: &[u8]| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(data));
     let xml = b"<Delete><Object><Key>a</Key></Object></Delete>";

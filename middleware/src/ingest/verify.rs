@@ -7,9 +7,9 @@ use sha2::{Digest, Sha256};
 use super::errors::{
     checksum_mismatch, content_sha256_mismatch, incomplete, malformed, md5_mismatch,
 };
-use crate::checksum::Running;
-use crate::content_md5::base64_encode;
-use crate::error::S3Error;
+use crate::s3::checksum::Running;
+use crate::s3::content_md5::base64_encode;
+use crate::s3::error::S3Error;
 
 /// A checksum the payload must have: its running hash, and where the value comes from.
 #[derive(Debug)]

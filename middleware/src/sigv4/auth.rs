@@ -17,7 +17,7 @@ use super::errors::{
 };
 use super::query_auth::QueryAuth;
 use super::v2;
-use crate::error::S3Error;
+use crate::s3::error::S3Error;
 
 /// Who a verified request was signed by; [`SigV4`](super::SigV4) inserts it into the
 /// request's extensions for the services behind it.

@@ -13,7 +13,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode, percent_encod
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::error::S3Error;
+use crate::s3::error::S3Error;
 
 /// The only algorithm verified.
 pub(crate) const ALGORITHM: &str = "AWS4-HMAC-SHA256";

@@ -9,7 +9,7 @@ use std::fmt;
 
 use super::canonical::{EMPTY_SHA256, SigningKey, sha256_hex, signatures_match};
 use super::errors::chunk_signature_mismatch;
-use crate::error::S3Error;
+use crate::s3::error::S3Error;
 
 const CHUNK_ALGORITHM: &str = "AWS4-HMAC-SHA256-PAYLOAD";
 const TRAILER_ALGORITHM: &str = "AWS4-HMAC-SHA256-TRAILER";

@@ -2,29 +2,10 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use super::credentials::CredentialStore;
-use crate::compat::MaybeSend;
-
-/// The current time, as the layer sees it.
-///
-/// Implemented for closures `Fn() -> SystemTime`. wasm32 has no `SystemTime::now()` (it
-/// panics there), so a Worker supplies one built from `Date.now()`:
-/// `|| UNIX_EPOCH + Duration::from_millis(js_sys::Date::now() as u64)`.
-pub trait Clock: MaybeSend + Sync + 'static {
-    /// Now.
-    fn now(&self) -> SystemTime;
-}
-
-impl<F> Clock for F
-where
-    F: Fn() -> SystemTime + MaybeSend + Sync + 'static,
-{
-    fn now(&self) -> SystemTime {
-        self()
-    }
-}
+use crate::s3::time::{Clock, default_clock};
 
 /// The longest validity of a presigned URL S3 accepts (`X-Amz-Expires`), 7 days.
 pub const MAX_PRESIGNED_EXPIRY: Duration = Duration::from_secs(604_800);
@@ -134,14 +115,4 @@ impl fmt::Debug for SigV4Config {
             .field("max_post_size", &self.max_post_size)
             .finish_non_exhaustive()
     }
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-fn default_clock() -> Option<Arc<dyn Clock>> {
-    Some(Arc::new(SystemTime::now))
-}
-
-#[cfg(target_arch = "wasm32")]
-fn default_clock() -> Option<Arc<dyn Clock>> {
-    None
 }

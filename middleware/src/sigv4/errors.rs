@@ -2,7 +2,7 @@
 
 use http::StatusCode;
 
-use crate::error::S3Error;
+use crate::s3::error::S3Error;
 
 /// 403 `AccessDenied`.
 pub(crate) fn access_denied(message: &str) -> S3Error {

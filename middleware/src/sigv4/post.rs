@@ -29,7 +29,7 @@ use super::config::SigV4Config;
 use super::errors::{access_denied, invalid_access_key, signature_mismatch};
 use super::v2;
 use crate::body::{BoxError, Either, ResponseBody};
-use crate::error::S3Error;
+use crate::s3::error::S3Error;
 
 /// Characters left as they are in a key path: RFC 3986 unreserved, and `/`.
 const KEY: &AsciiSet = &NON_ALPHANUMERIC

@@ -17,7 +17,7 @@ use super::query_auth;
 use super::{SigV4Config, SigV4Layer};
 use crate::body::{BoxError, Either, RequestBody, ResponseBody};
 use crate::compat::{BoxFuture, MaybeSend};
-use crate::error::S3Error;
+use crate::s3::error::S3Error;
 
 /// The service [`SigV4Layer`] wraps around an inner service: verifies each request's
 /// signature and answers failures itself with S3 XML errors.

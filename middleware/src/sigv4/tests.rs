@@ -225,7 +225,9 @@ where
 /// In front of the `DeltaLayer`, as in the proxy: the stack is a `Send` tower service.
 #[tokio::test]
 async fn composes_in_front_of_the_delta_layer() {
-    use crate::{DeltaConfig, DeltaLayer, RequestBody};
+    use crate::DeltaConfig;
+    use crate::DeltaLayer;
+    use crate::RequestBody;
     let backend = tower::service_fn(
         |r: Request<RequestBody<IngestBody<RequestBody<Full<Bytes>>>>>| async move {
             assert!(!r.headers().contains_key("authorization"));

@@ -29,8 +29,8 @@ use super::errors::{
     access_denied, invalid_access_key, invalid_date, signature_mismatch, time_too_skewed,
 };
 use super::query_auth::QueryAuth;
-use crate::content_md5::base64_encode;
-use crate::error::S3Error;
+use crate::s3::content_md5::base64_encode;
+use crate::s3::error::S3Error;
 
 /// The query parameters S3 includes in the canonical resource (the sub-resources and the
 /// response header overrides); any other parameter is not signed.

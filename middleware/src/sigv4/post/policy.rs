@@ -314,7 +314,7 @@ mod tests {
 
     use super::super::form::Field;
     use super::*;
-    use crate::content_md5::base64_encode;
+    use crate::s3::content_md5::base64_encode;
 
     fn policy(json: &str) -> Result<Policy, PolicyError> {
         parse(&base64_encode(json.as_bytes()))

@@ -8,7 +8,7 @@ use hmac::{Hmac, Mac};
 use http_body_util::Full;
 
 use super::*;
-use crate::content_md5::base64_encode;
+use crate::s3::content_md5::base64_encode;
 
 const BOUNDARY: &str = "----form7MA4YWxkTrZu0gW";
 

@@ -1,0 +1,71 @@
+//! Reading a payload delta of a gzip object: the archive is rebuilt whole (payload delta
+//! decoded, payload recompressed by its recipe), checked against its SHA-256, and kept in
+//! the rebuilt-archive cache, which later reads of the same object are served from.
+
+use bytes::Bytes;
+
+use crate::inner::{ByteBody, Inner, InnerS3, Stop};
+use crate::s3::error::S3Error;
+use crate::state::cache::Rebuilt;
+use crate::state::metrics::Stopwatch;
+use crate::state::shared::Shared;
+use crate::stored::meta::{GzipPayload, ObjectMeta};
+use crate::stored::payload;
+
+/// The original archive of `key`, stored as payload delta `delta` described by `info`.
+pub(super) async fn archive<S, B, RB>(
+    shared: &Shared,
+    inner: &Inner<S>,
+    bucket: &str,
+    key: &str,
+    meta: &ObjectMeta,
+    delta: &Bytes,
+    info: GzipPayload,
+) -> Result<Bytes, Stop<S::Error, RB>>
+where
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
+{
+    // The metadata was just read from the backend: an entry with its SHA-256 is this object.
+    if let Some(hit) = shared.rebuilt.get(bucket, key)
+        && hit.sha256 == meta.file_sha256
+    {
+        return Ok(hit.bytes);
+    }
+    let reference = super::load_reference(shared, inner, bucket, key, meta).await?;
+    let expected_len = super::original_len(key, meta, delta)?;
+    let stopwatch = Stopwatch::start();
+    let (body, sha256, max) = (
+        delta.clone(),
+        meta.file_sha256,
+        shared.config.max_payload_size,
+    );
+    let whole = shared
+        .config
+        .offload
+        .run_or_fail(move || {
+            if info.payload_size > max {
+                return Err(format!(
+                    "its payload ({} bytes) exceeds this layer's max_payload_size ({max})",
+                    info.payload_size
+                ));
+            }
+            let payload = reference
+                .payload(max)
+                .ok_or("the reference has no gzip payload within max_payload_size")?;
+            payload::decode(payload, &body, info, expected_len, &sha256)
+        })
+        .await?
+        .map_err(|e| S3Error::internal(format!("cannot reconstruct {key}: {e}")))?;
+    shared.counters.decoded(stopwatch.micros());
+    let whole = Bytes::from(whole);
+    shared.rebuilt.insert(
+        bucket,
+        key,
+        Rebuilt {
+            bytes: whole.clone(),
+            sha256: meta.file_sha256,
+        },
+    );
+    Ok(whole)
+}

@@ -1,0 +1,178 @@
+//! The body of a full GET of a delta-stored object, reconstructed window by window while
+//! it is sent.
+//!
+//! Memory per response: the delta (held whole, at most `max_object_size ×
+//! max_delta_ratio`, plus the decoder's copy of one window of it), one window of output (at
+//! most [`MAX_WINDOW`](deltaglider_codec::MAX_WINDOW), 16 MiB) and the reference bytes that
+//! window reads (its source segment, or [`READ_AHEAD`](super::source::READ_AHEAD) when that
+//! is larger; briefly twice that while the read-ahead buffer is extended). Nothing grows
+//! with the object.
+//!
+//! Every window's Adler-32 is checked before the window is sent; the SHA-256 of the whole
+//! output is checked at the end. The last byte of each window is held back until the next
+//! window (or the final check) succeeds, so a failure always leaves the body short and ends
+//! it with an error: the server aborts the response and the client never sees it complete.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use deltaglider_codec::{Sha256Digest, StreamDecoder};
+use futures_util::stream;
+
+use super::source::RefSource;
+use crate::body::{BodyError, Streamed};
+use crate::compat::MaybeSend;
+use crate::inner::{ByteBody, InnerS3};
+use crate::state::metrics::Stopwatch;
+use crate::state::shared::Shared;
+
+/// Delta bytes handed to the decoder at a time, so it never copies the whole delta.
+const PUSH: usize = 1 << 20;
+
+struct State<S> {
+    shared: Arc<Shared>,
+    key: String,
+    decoder: Option<StreamDecoder>,
+    delta: Bytes,
+    source: RefSource<S>,
+    /// The held-back last byte of the latest window.
+    held: Option<Bytes>,
+    /// Pieces ready to send, in order (at most two: a held byte and a window).
+    queue: VecDeque<Bytes>,
+    /// Windows decoded so far.
+    windows: u64,
+    decode_micros: u64,
+}
+
+/// A body of `len` bytes decoded from `delta` against `source`, its SHA-256 `sha256`.
+///
+/// The first window is decoded before this returns, so a failure there (a reference that
+/// cannot be read, a corrupt first window) is an error response rather than an aborted
+/// body; an object of one window is verified whole — SHA-256 included — before its
+/// headers go out.
+pub(super) async fn body<S, B, RB>(
+    shared: Arc<Shared>,
+    key: &str,
+    delta: Bytes,
+    source: RefSource<S>,
+    len: u64,
+    sha256: Sha256Digest,
+) -> Result<Streamed, BodyError>
+where
+    S: InnerS3<B, RB> + MaybeSend + Sync + 'static,
+    S::Future: MaybeSend + 'static,
+    S::Error: MaybeSend + 'static,
+    B: MaybeSend + 'static,
+    RB: ByteBody + MaybeSend + 'static,
+{
+    let mut state = State {
+        shared,
+        key: key.to_owned(),
+        decoder: Some(source.decoder(len, sha256)),
+        delta,
+        source,
+        held: None,
+        queue: VecDeque::new(),
+        windows: 0,
+        decode_micros: 0,
+    };
+    state.prime().await?;
+    let pieces = stream::unfold(state, |mut state| async move {
+        match state.step().await {
+            Ok(Some(piece)) => Some((Ok(piece), state)),
+            Ok(None) => None,
+            Err(error) => {
+                tracing::warn!(key = state.key, %error, "aborting a reconstructed response");
+                // A failed decoder refuses every later call: the stream ends after this.
+                state.decoder = None;
+                state.held = None;
+                state.queue.clear();
+                Some((Err(error), state))
+            }
+        }
+    });
+    Ok(Streamed::new(Box::pin(pieces), len))
+}
+
+impl<S> State<S> {
+    /// Decodes the first window, and finishes (verifies) when it was the only one.
+    async fn prime<B, RB>(&mut self) -> Result<(), BodyError>
+    where
+        S: InnerS3<B, RB>,
+        RB: ByteBody,
+    {
+        while self.windows == 0 && self.decoder.is_some() {
+            self.advance().await?;
+        }
+        if let Some(decoder) = self.decoder.as_mut()
+            && self.delta.is_empty()
+            && decoder.ready().map_err(BodyError::new)?.is_none()
+        {
+            self.advance().await?;
+        }
+        Ok(())
+    }
+
+    /// The next piece to send; `None` once the output is complete and verified.
+    async fn step<B, RB>(&mut self) -> Result<Option<Bytes>, BodyError>
+    where
+        S: InnerS3<B, RB>,
+        RB: ByteBody,
+    {
+        loop {
+            if let Some(piece) = self.queue.pop_front() {
+                return Ok(Some(piece));
+            }
+            if self.decoder.is_none() {
+                return Ok(None);
+            }
+            self.advance().await?;
+        }
+    }
+
+    /// One unit of work: feed the decoder, decode a window, or finish.
+    async fn advance<B, RB>(&mut self) -> Result<(), BodyError>
+    where
+        S: InnerS3<B, RB>,
+        RB: ByteBody,
+    {
+        let Some(decoder) = self.decoder.as_mut() else {
+            return Ok(());
+        };
+        let failed = |e: deltaglider_codec::Error| BodyError::new(e);
+        match decoder.ready().map_err(failed)? {
+            Some(range) => {
+                let segment = self.source.read(range).await?;
+                let stopwatch = Stopwatch::start();
+                let window = decoder.decode_ready(&segment).map_err(failed)?;
+                self.decode_micros += stopwatch.micros();
+                self.windows += 1;
+                let Some(&last) = window.last() else {
+                    return Ok(());
+                };
+                // The byte held back from the window before is now safe to send.
+                self.queue.extend(self.held.take());
+                let mut window = Bytes::from(window);
+                window.truncate(window.len() - 1);
+                if !window.is_empty() {
+                    self.queue.push_back(window);
+                }
+                // A copy, so that holding it does not keep the whole window alive.
+                self.held = Some(Bytes::copy_from_slice(&[last]));
+            }
+            None if !self.delta.is_empty() => {
+                let piece = self.delta.split_to(PUSH.min(self.delta.len()));
+                decoder.push(&piece).map_err(failed)?;
+            }
+            None => {
+                if let Some(decoder) = self.decoder.take() {
+                    decoder.finish().map_err(failed)?;
+                    self.shared.counters.decoded(self.decode_micros);
+                    self.queue.extend(self.held.take());
+                }
+            }
+        }
+        Ok(())
+    }
+}

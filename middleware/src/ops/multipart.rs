@@ -1,0 +1,194 @@
+//! Multipart uploads: parts go straight to the backend; on completion an eligible object is
+//! read back and stored through the one store path, keeping its multipart ETag. No upload
+//! state is held between requests.
+
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode, header, request::Parts};
+
+use crate::body::{Either, RequestBody, ResponseBody, collect_limited};
+use crate::inner::{ByteBody, Inner, InnerS3, Stop, pass_error};
+use crate::ops::get::descriptive_headers;
+use crate::ops::put::{Original, store_bytes};
+use crate::s3::error::S3Error;
+use crate::s3::xml::{self, Completion};
+use crate::state::shared::Shared;
+use crate::stored::keys;
+use crate::stored::meta;
+
+type Outcome<E, RB> = Result<Response<ResponseBody<RB>>, Stop<E, RB>>;
+
+/// Checks the key (and, for CreateMultipartUpload, the client's metadata names), then
+/// forwards the request untouched.
+pub(crate) async fn checked_forward<S, B, RB>(
+    inner: &Inner<S>,
+    key: &str,
+    parts: Parts,
+    body: RequestBody<B>,
+) -> Outcome<S::Error, RB>
+where
+    S: InnerS3<B, RB>,
+    B: ByteBody,
+    RB: ByteBody,
+{
+    keys::check_user_key(key).map_err(S3Error::from)?;
+    meta::check_client_metadata(&parts.headers).map_err(S3Error::from)?;
+    let response = inner
+        .send(Request::from_parts(parts, body))
+        .await
+        .map_err(Stop::Inner)?;
+    Ok(response.map(Either::passthrough))
+}
+
+/// Handles CompleteMultipartUpload.
+pub(crate) async fn complete<S, B, RB>(
+    shared: &Shared,
+    inner: &Inner<S>,
+    bucket: &str,
+    key: &str,
+    parts: Parts,
+    body: RequestBody<B>,
+) -> Outcome<S::Error, RB>
+where
+    S: InnerS3<B, RB>,
+    B: ByteBody,
+    RB: ByteBody,
+{
+    if !shared.config.is_eligible(key) {
+        return checked_forward(inner, key, parts, body).await;
+    }
+    keys::check_user_key(key).map_err(S3Error::from)?;
+    let response = inner
+        .send(Request::from_parts(parts, body))
+        .await
+        .map_err(Stop::Inner)?;
+    let (response_parts, response_body) = response.into_parts();
+    let result = collect_limited(response_body, 1 << 20)
+        .await
+        .map_err(|e| S3Error::internal(format!("reading the backend's completion: {e}")))?;
+    let reply = |result: Bytes| Response::from_parts(response_parts.clone(), Either::full(result));
+    // S3 can answer 200 with an error document for this operation.
+    if !response_parts.status.is_success() {
+        return Ok(reply(result));
+    }
+    let etag = match xml::parse_completion(&result) {
+        Ok(Completion::Completed { etag }) => etag,
+        Ok(Completion::Failed { .. }) => return Ok(reply(result)),
+        Err(e) => {
+            tracing::warn!(bucket, key, error = %e, "unreadable completion: object stays whole");
+            return Ok(reply(result));
+        }
+    };
+
+    // Read the assembled object back, unless it is too large to hold: then it stays whole.
+    let head = inner.head(bucket, key).await?;
+    let size = head
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if !head.status.is_success() {
+        return Ok(reply(result));
+    }
+    if size.is_none_or(|n| n > shared.config.max_object_size) {
+        // Too large to encode: it stays whole.
+        crate::ops::put::drop_older_delta(shared, inner, bucket, key).await?;
+        return Ok(reply(result));
+    }
+    let whole = inner
+        .fetch(
+            inner.request(Method::GET, bucket, key, ""),
+            Bytes::new(),
+            shared.config.max_object_size,
+        )
+        .await?;
+    if whole.status != StatusCode::OK {
+        return Err(pass_error(whole));
+    }
+    let headers = descriptive_headers(&whole.headers);
+    let original = Original {
+        data: whole.body,
+        md5: None,
+        multipart_etag: Some(etag),
+        checksums: Vec::new(),
+    };
+    let stored = store_bytes(shared, inner, bucket, key, &headers, original).await?;
+    tracing::info!(
+        bucket,
+        key,
+        storage = stored.storage,
+        "multipart upload stored"
+    );
+    Ok(reply(result))
+}
+
+/// Handles UploadPartCopy. A source stored as a delta is reconstructed and the part is
+/// uploaded with its bytes; any other source is copied by the backend itself.
+pub(crate) async fn upload_part_copy<S, B, RB>(
+    shared: &Shared,
+    inner: &Inner<S>,
+    bucket: &str,
+    key: &str,
+    parts: Parts,
+    body: RequestBody<B>,
+) -> Outcome<S::Error, RB>
+where
+    S: InnerS3<B, RB>,
+    B: ByteBody,
+    RB: ByteBody,
+{
+    keys::check_user_key(key).map_err(S3Error::from)?;
+    let (source_bucket, source_key) = crate::ops::copy::parse_source(&parts.headers)?;
+    keys::check_user_key(&source_key).map_err(S3Error::from)?;
+    if !shared.config.is_eligible(&source_key) {
+        return checked_forward(inner, key, parts, body).await;
+    }
+    let delta_key = keys::delta_key(&source_key);
+    let probe = inner
+        .fetch(
+            inner.request(Method::HEAD, &source_bucket, &delta_key, ""),
+            Bytes::new(),
+            64 << 10,
+        )
+        .await?;
+    if probe.status == StatusCode::NOT_FOUND {
+        return checked_forward(inner, key, parts, body).await;
+    }
+    let Some((data, _)) =
+        crate::ops::get::read_original(shared, inner, &source_bucket, &source_key).await?
+    else {
+        return Err(S3Error::no_such_key(&source_key).into());
+    };
+    let range = parts
+        .headers
+        .get("x-amz-copy-source-range")
+        .and_then(|v| v.to_str().ok());
+    let slice = match crate::s3::range::parse(range, data.len() as u64) {
+        crate::s3::range::Wanted::All if range.is_none() => data,
+        crate::s3::range::Wanted::Part(r) => data.slice(r.start as usize..r.end as usize),
+        _ => {
+            return Err(S3Error::new(
+                "InvalidRange",
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                "The x-amz-copy-source-range value is not satisfiable",
+            )
+            .into());
+        }
+    };
+    let md5 = deltaglider_codec::Md5::digest(&slice);
+    let request = inner.request(Method::PUT, bucket, key, parts.uri.query().unwrap_or(""));
+    let uploaded = inner.fetch(request, slice, 64 << 10).await?;
+    if !uploaded.status.is_success() {
+        return Err(pass_error(uploaded));
+    }
+    let xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CopyPartResult><LastModified>{}</LastModified><ETag>&quot;{}&quot;</ETag></CopyPartResult>",
+        crate::s3::time::rfc3339_micros(inner.now_micros()),
+        md5
+    );
+    let mut response = Response::new(Either::full(xml));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/xml"),
+    );
+    Ok(response)
+}

@@ -1,0 +1,13 @@
+//! The reference lifecycle of a deltaspace: loaded (cache, then backend, checked by
+//! SHA-256), listed, created (conditionally, never overwritten), chosen for a PUT (most
+//! similar), renewed (a cost model), and removed once nothing names it.
+//!
+//! Arrows run one way: `renew` → `choose` → `create` → `load`, `listing`; `unused` →
+//! `create`; nothing here calls an operation.
+
+pub(crate) mod choose;
+pub(crate) mod create;
+pub(crate) mod listing;
+pub(crate) mod load;
+pub(crate) mod renew;
+pub(crate) mod unused;

@@ -1,0 +1,153 @@
+//! Creating references: always conditionally (`If-None-Match: *`), never overwriting one;
+//! a deltaspace's first seeded by the upload that finds none; one a concurrent clean-up
+//! removed under a new delta re-created.
+
+use bytes::Bytes;
+use deltaglider_codec::{Sha256, Sha256Digest};
+use http::{Method, StatusCode};
+
+use super::load::{Reference, load};
+use crate::inner::{ByteBody, Fetched, Inner, InnerS3, Stop, pass_error};
+use crate::s3::error::S3Error;
+use crate::s3::time;
+use crate::state::shared::Shared;
+use crate::stored::meta::{Kind, ObjectMeta, add_metadata};
+
+/// Creates `ref_key` with `data` unless it exists (`If-None-Match: *`); the backend's answer.
+pub(crate) async fn create<S, B, RB>(
+    inner: &Inner<S>,
+    bucket: &str,
+    ref_key: &str,
+    source_key: &str,
+    data: &Bytes,
+    sha256: &Sha256Digest,
+) -> Result<Fetched, Stop<S::Error, RB>>
+where
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
+{
+    let meta = ObjectMeta {
+        kind: Kind::Reference,
+        tool: format!("deltaglider-rs/{}", env!("CARGO_PKG_VERSION")),
+        file_sha256: *sha256,
+        file_size: Some(data.len() as u64),
+        md5: None,
+        multipart_etag: None,
+        created_at: time::rfc3339_micros(inner.now_micros()),
+        original_name: None,
+        source_name: Some(source_key.to_owned()),
+        reference: None,
+        delta_size: None,
+        checksums: Vec::new(),
+        gzip: None,
+    };
+    let mut request = inner
+        .request(Method::PUT, bucket, ref_key, "")
+        .header("if-none-match", "*")
+        .header("content-type", "application/octet-stream");
+    if let Some(headers) = request.headers_mut() {
+        add_metadata(headers, &meta)?;
+    }
+    inner.fetch(request, data.clone(), 64 << 10).await
+}
+
+/// Called after a delta naming `reference` was written: makes sure that reference still
+/// exists, re-creating it from memory if a concurrent removal of the deltaspace's last delta
+/// deleted it. `Ok(false)` when a *different* reference now sits there: the new delta must
+/// not be kept.
+pub(crate) async fn ensure_after_write<S, B, RB>(
+    inner: &Inner<S>,
+    bucket: &str,
+    ref_key: &str,
+    source_key: &str,
+    reference: &Reference,
+) -> Result<bool, Stop<S::Error, RB>>
+where
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
+{
+    for _ in 0..3 {
+        let head = inner.head(bucket, ref_key).await?;
+        match head.status {
+            s if s.is_success() => {
+                let stored = head.meta("dg-file-sha256").and_then(|v| v.parse().ok());
+                return Ok(stored.is_none_or(|sha: Sha256Digest| sha == reference.sha256));
+            }
+            StatusCode::NOT_FOUND => {
+                tracing::warn!(
+                    bucket,
+                    ref_key,
+                    "reference vanished under a new delta; re-creating it"
+                );
+                let created = create(
+                    inner,
+                    bucket,
+                    ref_key,
+                    source_key,
+                    &reference.bytes,
+                    &reference.sha256,
+                )
+                .await?;
+                if created.status.is_success() {
+                    return Ok(true);
+                }
+                if !matches!(
+                    created.status,
+                    StatusCode::PRECONDITION_FAILED | StatusCode::CONFLICT
+                ) {
+                    return Err(pass_error(created));
+                }
+            }
+            _ => return Err(pass_error(head)),
+        }
+    }
+    Err(S3Error::new(
+        "SlowDown",
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the deltaspace reference is changing concurrently; retry",
+    )
+    .into())
+}
+
+/// The reference a PUT of `source_key` encodes against. If the deltaspace has none yet,
+/// the upload itself seeds it with a conditional create; when another writer wins that
+/// race, its reference is used.
+pub(crate) async fn load_or_seed<S, B, RB>(
+    shared: &Shared,
+    inner: &Inner<S>,
+    bucket: &str,
+    ref_key: &str,
+    source_key: &str,
+    data: &Bytes,
+) -> Result<Reference, Stop<S::Error, RB>>
+where
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
+{
+    if let Some(existing) = load(shared, inner, bucket, ref_key, None).await? {
+        return Ok(existing);
+    }
+    let sha256 = &Sha256::digest(data);
+    let created = create(inner, bucket, ref_key, source_key, data, sha256).await?;
+    match created.status {
+        s if s.is_success() => {
+            let reference = Reference::new(data.clone(), *sha256);
+            shared.cache.insert(bucket, ref_key, reference.clone());
+            tracing::info!(bucket, ref_key, bytes = data.len(), "seeded reference");
+            Ok(reference)
+        }
+        // Another writer created it first (409 is S3's answer while a racing create is in
+        // flight): use theirs.
+        StatusCode::PRECONDITION_FAILED | StatusCode::CONFLICT => {
+            load(shared, inner, bucket, ref_key, None)
+                .await?
+                .ok_or_else(|| {
+                    S3Error::internal(format!(
+                        "reference {ref_key} exists by the backend's account but cannot be read"
+                    ))
+                    .into()
+                })
+        }
+        _ => Err(pass_error(created)),
+    }
+}

@@ -1,0 +1,86 @@
+//! Listing a deltaspace: the backend's pages one level deep, and its references.
+
+use bytes::Bytes;
+use http::Method;
+
+use crate::inner::{ByteBody, Inner, InnerS3, Stop, pass_error};
+use crate::s3::listing::{self, Page};
+use crate::s3::query::query_value;
+use crate::stored::keys;
+
+/// How often the layer's own listings are tried on server errors.
+const LIST_ATTEMPTS: u32 = 4;
+
+/// One page of the backend's listing of `prefix`, one level deep (delimiter `/`).
+pub(crate) async fn list_page<S, B, RB>(
+    inner: &Inner<S>,
+    bucket: &str,
+    prefix: &str,
+    token: Option<&str>,
+) -> Result<Page, Stop<S::Error, RB>>
+where
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
+{
+    let mut query = format!("list-type=2&delimiter=%2F&prefix={}", query_value(prefix));
+    if let Some(t) = token {
+        query.push_str("&continuation-token=");
+        query.push_str(&query_value(t));
+    }
+    // A listing is idempotent: a server error is retried a few times before the request
+    // it serves fails (some backends fail a listing that meets a concurrent delete).
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let page = inner
+            .fetch(
+                inner.request(Method::GET, bucket, "", &query),
+                Bytes::new(),
+                64 << 20,
+            )
+            .await?;
+        if page.status.is_success() {
+            return Ok(listing::parse(&page.body)?);
+        }
+        if !page.status.is_server_error() || attempt == LIST_ATTEMPTS {
+            return Err(pass_error(page));
+        }
+        tracing::debug!(
+            bucket,
+            prefix,
+            status = page.status.as_u16(),
+            "listing failed; retrying"
+        );
+    }
+}
+
+/// The references of deltaspace `space`, newest first.
+pub(crate) async fn list_references<S, B, RB>(
+    inner: &Inner<S>,
+    bucket: &str,
+    space: &str,
+) -> Result<Vec<String>, Stop<S::Error, RB>>
+where
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
+{
+    let mut found: Vec<(Option<String>, String)> = Vec::new();
+    let mut token: Option<String> = None;
+    let prefix = format!("{space}reference.");
+    loop {
+        let page = list_page(inner, bucket, &prefix, token.as_deref()).await?;
+        found.extend(
+            page.objects
+                .into_iter()
+                .filter(|o| keys::is_reference(&o.key) && keys::deltaspace(&o.key) == space)
+                .map(|o| (o.last_modified, o.key)),
+        );
+        match (page.truncated, page.next_token) {
+            (true, Some(t)) => token = Some(t),
+            _ => break,
+        }
+    }
+    // RFC 3339 times from one backend sort as text; ties go to the later name.
+    found.sort_by(|a, b| b.cmp(a));
+    Ok(found.into_iter().map(|(_, key)| key).collect())
+}

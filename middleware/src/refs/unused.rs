@@ -1,0 +1,330 @@
+//! Removing references no delta names any more — safely against concurrent uploads,
+//! without locks (`docs/DESIGN.md`, "Reference lifecycle").
+//!
+//! After a delta is deleted, or replaced by a whole object or by a delta naming another
+//! reference, its deltaspace is checked: with no delta left, every reference goes;
+//! otherwise each reference (`reference.bin` included) that no remaining delta names (by
+//! `dg-ref-key`) goes.
+//!
+//! The remover reads a reference into memory, deletes it, then checks again and restores
+//! it if a delta naming it appeared meanwhile; an upload that wrote such a delta after that
+//! second check finds the reference gone and restores it itself
+//! (`reference::ensure_after_write`). Either way no delta outlives its reference.
+
+use http::StatusCode;
+
+use super::create::create;
+use super::listing::list_page;
+use super::load::load;
+use crate::inner::{ByteBody, Inner, InnerS3, Stop, pass_error};
+use crate::state::shared::Shared;
+use crate::stored::keys;
+use crate::stored::meta::ObjectMeta;
+
+/// Content-named references are looked for only in deltaspaces of at most this many
+/// deltas: finding the unused ones takes a HEAD of every delta, twice.
+const MAX_DELTAS_CHECKED: usize = 500;
+
+/// Called after a delta of deltaspace `space` was deleted or replaced: removes the
+/// references no delta needs any more. Best effort: the client's request already
+/// succeeded, and a reference left behind costs space, never data.
+pub(crate) async fn remove_unused_references<S, B, RB>(
+    shared: &Shared,
+    inner: &Inner<S>,
+    bucket: &str,
+    space: &str,
+) where
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
+{
+    match sweep(shared, inner, bucket, space).await {
+        Ok(()) => {}
+        Err(Stop::Reply(response)) => tracing::warn!(
+            bucket,
+            space,
+            status = response.status().as_u16(),
+            "could not remove unused references; they stay"
+        ),
+        Err(Stop::Inner(_)) => tracing::warn!(
+            bucket,
+            space,
+            "backend unreachable while removing unused references"
+        ),
+    }
+}
+
+async fn sweep<S, B, RB>(
+    shared: &Shared,
+    inner: &Inner<S>,
+    bucket: &str,
+    space: &str,
+) -> Result<(), Stop<S::Error, RB>>
+where
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
+{
+    let listed = list_space(inner, bucket, space).await?;
+    if listed.deltas.is_empty() {
+        for ref_key in &listed.references {
+            remove_one(shared, inner, bucket, space, ref_key).await?;
+        }
+        return Ok(());
+    }
+    if listed.references.is_empty() || listed.deltas.len() > MAX_DELTAS_CHECKED {
+        return Ok(());
+    }
+    let Some(named) = named_references(inner, bucket, &listed.deltas, &listed.references).await?
+    else {
+        return Ok(());
+    };
+    for ref_key in &listed.references {
+        if !named.contains(ref_key) {
+            remove_one(shared, inner, bucket, space, ref_key).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Withdraws reference `ref_key` that its writer just created but must not keep (the
+/// deltaspace went over its cap meanwhile): removed like an unused one, restored if a delta
+/// names it by now. Best effort, as [`remove_unused_references`].
+pub(crate) async fn withdraw<S, B, RB>(
+    shared: &Shared,
+    inner: &Inner<S>,
+    bucket: &str,
+    ref_key: &str,
+) where
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
+{
+    let space = keys::deltaspace(ref_key);
+    if let Err(stop) = remove_one(shared, inner, bucket, space, ref_key).await {
+        let status = match &stop {
+            Stop::Reply(response) => Some(response.status().as_u16()),
+            Stop::Inner(_) => None,
+        };
+        tracing::warn!(
+            bucket,
+            ref_key,
+            ?status,
+            "could not withdraw a reference; it stays"
+        );
+    }
+}
+
+/// Removes reference `ref_key`, then restores it if a delta needs it after all.
+async fn remove_one<S, B, RB>(
+    shared: &Shared,
+    inner: &Inner<S>,
+    bucket: &str,
+    space: &str,
+    ref_key: &str,
+) -> Result<(), Stop<S::Error, RB>>
+where
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
+{
+    let Some(reference) = load(shared, inner, bucket, ref_key, None).await? else {
+        return Ok(());
+    };
+    inner.remove_stored(bucket, ref_key).await?;
+    // A check that fails (a transient backend error) counts as "needed": the reference is
+    // put back rather than lost under a delta written meanwhile.
+    let needed = is_needed(inner, bucket, space, ref_key)
+        .await
+        .unwrap_or(true);
+    if needed {
+        tracing::info!(
+            bucket,
+            ref_key,
+            "a delta named the reference while it was being removed, or that could not be checked; restoring it"
+        );
+        let created = create(
+            inner,
+            bucket,
+            ref_key,
+            ref_key,
+            &reference.bytes,
+            &reference.sha256,
+        )
+        .await?;
+        if !(created.status.is_success()
+            || matches!(
+                created.status,
+                StatusCode::PRECONDITION_FAILED | StatusCode::CONFLICT
+            ))
+        {
+            return Err(pass_error(created));
+        }
+        return Ok(());
+    }
+    shared.cache.remove(bucket, ref_key);
+    tracing::info!(bucket, ref_key, "removed an unused reference");
+    Ok(())
+}
+
+/// Whether a delta of `space` (still) needs `ref_key`: one that names it — or one whose
+/// reference cannot be told, or too many deltas to look: then it is kept.
+async fn is_needed<S, B, RB>(
+    inner: &Inner<S>,
+    bucket: &str,
+    space: &str,
+    ref_key: &str,
+) -> Result<bool, Stop<S::Error, RB>>
+where
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
+{
+    let listed = list_space(inner, bucket, space).await?;
+    if listed.deltas.is_empty() {
+        return Ok(false);
+    }
+    if listed.deltas.len() > MAX_DELTAS_CHECKED {
+        return Ok(true);
+    }
+    let wanted = [ref_key.to_owned()];
+    Ok(named_references(inner, bucket, &listed.deltas, &wanted)
+        .await?
+        .is_none_or(|named| named.iter().any(|k| k == ref_key)))
+}
+
+/// The references the given deltas name (`dg-ref-key`), or `None` when one of them cannot
+/// be read as a delta of ours or the Python CLI's (then nothing may be removed). Stops
+/// looking once every reference of `wanted` is named: what matters is which are not.
+async fn named_references<S, B, RB>(
+    inner: &Inner<S>,
+    bucket: &str,
+    deltas: &[String],
+    wanted: &[String],
+) -> Result<Option<Vec<String>>, Stop<S::Error, RB>>
+where
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
+{
+    let mut named: Vec<String> = Vec::new();
+    for delta_key in deltas {
+        if wanted.iter().all(|w| named.contains(w)) {
+            break;
+        }
+        let head = inner.head(bucket, delta_key).await?;
+        match head.status {
+            // Deleted since the listing: it names nothing any more.
+            StatusCode::NOT_FOUND => continue,
+            s if s.is_success() => {}
+            _ => return Err(pass_error(head)),
+        }
+        let Ok(meta) = ObjectMeta::parse(delta_key, |name| head.meta(name)) else {
+            return Ok(None);
+        };
+        if let Some(reference) = meta.reference
+            && !named.contains(&reference.key)
+        {
+            named.push(reference.key);
+        }
+    }
+    Ok(Some(named))
+}
+
+/// The deltas and references stored directly in a deltaspace.
+struct Listed {
+    deltas: Vec<String>,
+    references: Vec<String>,
+}
+
+async fn list_space<S, B, RB>(
+    inner: &Inner<S>,
+    bucket: &str,
+    space: &str,
+) -> Result<Listed, Stop<S::Error, RB>>
+where
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
+{
+    let mut listed = Listed {
+        deltas: Vec::new(),
+        references: Vec::new(),
+    };
+    let mut token: Option<String> = None;
+    loop {
+        let page = list_page(inner, bucket, space, token.as_deref()).await?;
+        for object in page.objects {
+            if keys::deltaspace(&object.key) != space {
+                continue;
+            }
+            if object.key.ends_with(keys::DELTA_SUFFIX) {
+                listed.deltas.push(object.key);
+            } else if keys::is_reference(&object.key) {
+                listed.references.push(object.key);
+            }
+        }
+        match (page.truncated, page.next_token) {
+            (true, Some(t)) => token = Some(t),
+            _ => return Ok(listed),
+        }
+    }
+}
+
+/// What a stored delta named, read before it is replaced or removed: the reference that
+/// may become unused.
+pub(crate) enum Named {
+    /// No delta was stored.
+    Nothing,
+    /// The delta named this reference (its full key).
+    Reference(String),
+    /// It could not be told (a backend error, unreadable metadata): assume any.
+    Unknown,
+}
+
+impl Named {
+    /// From the backend's answer to a HEAD (or GET) of delta `delta_key`.
+    pub(crate) fn from_head(delta_key: &str, head: &crate::inner::Fetched) -> Self {
+        match head.status {
+            StatusCode::NOT_FOUND => Named::Nothing,
+            s if s.is_success() => match ObjectMeta::parse(delta_key, |name| head.meta(name)) {
+                Ok(ObjectMeta {
+                    reference: Some(reference),
+                    ..
+                }) => Named::Reference(reference.key),
+                _ => Named::Unknown,
+            },
+            _ => Named::Unknown,
+        }
+    }
+}
+
+/// HEADs `delta_key` for the reference it names. Never fails: what cannot be told is
+/// [`Named::Unknown`], which only costs a sweep.
+pub(crate) async fn named_by<S, B, RB>(inner: &Inner<S>, bucket: &str, delta_key: &str) -> Named
+where
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
+{
+    match inner.head(bucket, delta_key).await {
+        Ok(head) => Named::from_head(delta_key, &head),
+        Err(_) => Named::Unknown,
+    }
+}
+
+/// Called after a delta that named `released` was replaced by a delta naming `now` (or,
+/// with `now` `None`, by a whole object, or deleted): sweeps the deltaspace when that may
+/// have left a reference unused.
+pub(crate) async fn after_replace<S, B, RB>(
+    shared: &Shared,
+    inner: &Inner<S>,
+    bucket: &str,
+    space: &str,
+    released: &Named,
+    now: Option<&str>,
+) where
+    S: InnerS3<B, RB>,
+    RB: ByteBody,
+{
+    let due = match released {
+        Named::Nothing => false,
+        Named::Reference(r) => now != Some(r.as_str()),
+        Named::Unknown => true,
+    };
+    if due {
+        remove_unused_references(shared, inner, bucket, space).await;
+    }
+}

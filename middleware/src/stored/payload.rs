@@ -1,0 +1,146 @@
+//! Deltas inside gzip (`docs/FORMAT.md`, section 13): a gzip object is stored as a delta
+//! of its decompressed payload against its reference's payload, preceded by the recipe
+//! that recompresses the payload into the exact original bytes.
+//!
+//! Everything here is CPU-bound and synchronous: callers run it off the executor.
+//! Without the crate's `gzip` feature nothing is stored this way, and reading such an
+//! object fails clearly.
+
+use deltaglider_codec::{EncodeOptions, Sha256, Sha256Digest};
+
+use crate::stored::meta::GzipPayload;
+
+/// The decompressed payload of `data` if it is gzip, at most `max` bytes.
+pub(crate) fn inflate(data: &[u8], max: usize) -> Option<Vec<u8>> {
+    #[cfg(feature = "gzip")]
+    {
+        use deltaglider_codec::gzip;
+        gzip::is_gzip(data)
+            .then(|| gzip::payload(data, &gzip::Limits::default().max_payload(max)))
+            .flatten()
+    }
+    #[cfg(not(feature = "gzip"))]
+    {
+        let _ = (data, max);
+        None
+    }
+}
+
+/// Whether `data` looks like gzip (and this build can store gzip payload deltas).
+pub(crate) fn is_gzip(data: &[u8]) -> bool {
+    #[cfg(feature = "gzip")]
+    {
+        deltaglider_codec::gzip::is_gzip(data)
+    }
+    #[cfg(not(feature = "gzip"))]
+    {
+        let _ = data;
+        false
+    }
+}
+
+/// What [`encode`] made of a gzip target.
+#[cfg_attr(not(feature = "gzip"), allow(dead_code))]
+pub(crate) enum Outcome {
+    /// It cannot be rebuilt byte for byte from its payload (an encoder the engine cannot
+    /// reproduce), or its payload is over the bound: store it by the other rules.
+    Unsupported,
+    /// Recipe and payload delta together would exceed `limit` bytes.
+    Exceeded { limit: u64 },
+    /// Ready to store.
+    Delta {
+        /// `recipe ++ delta`.
+        body: Vec<u8>,
+        /// What the metadata records about it.
+        info: GzipPayload,
+    },
+}
+
+/// Encodes gzip `target` as a payload delta against `reference_payload`; the stored form
+/// must stay under `max_ratio` of `target`'s (compressed) length. The delta is decoded
+/// again and compared before it is returned, so a codec bug cannot store something
+/// unreadable (that, or an encoder failure, is the error).
+pub(crate) fn encode(
+    reference_payload: &[u8],
+    target: &[u8],
+    options: &EncodeOptions,
+    max_ratio: f64,
+    max_payload: usize,
+) -> Result<Outcome, String> {
+    #[cfg(feature = "gzip")]
+    {
+        use deltaglider_codec::{Encoded, gzip};
+        let limits = gzip::Limits::default().max_payload(max_payload);
+        let Some(unpacked) = gzip::unpack(target, &limits).ok().flatten() else {
+            return Ok(Outcome::Unsupported);
+        };
+        let limit = (target.len() as f64 * max_ratio) as u64;
+        let room = limit.saturating_sub(unpacked.recipe.len() as u64);
+        if room == 0 {
+            return Ok(Outcome::Exceeded { limit });
+        }
+        let payload_len = unpacked.payload.len().max(1) as f64;
+        let options = (*options).max_ratio(room as f64 / payload_len);
+        let delta = match deltaglider_codec::encode(reference_payload, &unpacked.payload, &options)
+        {
+            Ok(Encoded::Delta(delta)) => delta,
+            Ok(Encoded::Exceeded { .. }) => return Ok(Outcome::Exceeded { limit }),
+            Err(e) => return Err(format!("payload delta encoding failed: {e}")),
+        };
+        let back =
+            deltaglider_codec::decode(reference_payload, &delta, unpacked.payload.len() as u64)
+                .map_err(|e| format!("payload delta failed verification: {e}"))?;
+        if back != unpacked.payload {
+            return Err("payload delta failed verification: it decodes to other bytes".into());
+        }
+        let info = GzipPayload {
+            recipe_size: unpacked.recipe.len() as u64,
+            payload_size: unpacked.payload.len() as u64,
+        };
+        let mut body = unpacked.recipe;
+        body.extend_from_slice(&delta);
+        Ok(Outcome::Delta { body, info })
+    }
+    #[cfg(not(feature = "gzip"))]
+    {
+        let _ = (reference_payload, target, options, max_ratio, max_payload);
+        Ok(Outcome::Unsupported)
+    }
+}
+
+/// Rebuilds the original object from a stored `body` (recipe, then payload delta) and the
+/// reference's payload; checks its length and SHA-256.
+pub(crate) fn decode(
+    reference_payload: &[u8],
+    body: &[u8],
+    info: GzipPayload,
+    len: u64,
+    sha256: &Sha256Digest,
+) -> Result<Vec<u8>, String> {
+    #[cfg(feature = "gzip")]
+    {
+        let split = usize::try_from(info.recipe_size)
+            .ok()
+            .filter(|&n| n <= body.len())
+            .ok_or_else(|| {
+                format!(
+                    "the recipe ({} bytes) is longer than the delta",
+                    info.recipe_size
+                )
+            })?;
+        let (recipe, delta) = body.split_at(split);
+        let payload = deltaglider_codec::decode(reference_payload, delta, info.payload_size)
+            .map_err(|e| format!("payload delta: {e}"))?;
+        let original = deltaglider_codec::gzip::repack(&payload, recipe)
+            .map_err(|e| format!("recipe: {e}"))?;
+        if original.len() as u64 != len || Sha256::digest(&original) != *sha256 {
+            return Err("the rebuilt object does not match its SHA-256".into());
+        }
+        Ok(original)
+    }
+    #[cfg(not(feature = "gzip"))]
+    {
+        let _ = (reference_payload, body, info, len, sha256, Sha256::digest);
+        Err("this build has no gzip support (crate feature `gzip`)".into())
+    }
+}

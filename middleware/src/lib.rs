@@ -61,6 +61,7 @@
 #![forbid(unsafe_code)]
 
 mod body;
+mod call;
 mod compat;
 mod delta;
 #[cfg(feature = "fuzzing")]

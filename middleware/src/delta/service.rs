@@ -8,6 +8,7 @@ use http_body_util::BodyExt;
 use tower_service::Service;
 
 use super::ResponseFuture;
+use crate::call::{Bound, Call};
 use crate::body::{BoxError, Either, RequestBody, ResponseBody, Streamed};
 use crate::compat::MaybeSend;
 use crate::ingest::{self, DEFAULT_BUFFER_LIMIT, Ingested, Prepared};
@@ -164,24 +165,25 @@ where
         return Ok(response);
     }
     let inner = Inner::new(ready, &parts).with_clock(shared.config.clock.clone());
+    let call = Call::<Bound<S, B, RB>>::new(&shared, &inner, &bucket, &key);
     let result = match op.kind {
-        S3OpKind::PutObject => put::put(&shared, &inner, &bucket, &key, parts, body).await,
+        S3OpKind::PutObject => put::put(call, parts, body).await,
         S3OpKind::GetObject | S3OpKind::HeadObject => {
-            get::get_or_head(&shared, &inner, &bucket, &key, parts, body).await
+            get::get_or_head(call, parts, body).await
         }
-        S3OpKind::DeleteObject => delete::delete(&shared, &inner, &bucket, &key, parts, body).await,
-        S3OpKind::DeleteObjects => delete::delete_many(&shared, &inner, &bucket, parts, body).await,
-        S3OpKind::CopyObject => copy::copy(&shared, &inner, &bucket, &key, parts, body).await,
-        S3OpKind::ListObjectsV2 => list::list(&shared, &inner, &bucket, parts, true).await,
-        S3OpKind::ListObjects => list::list(&shared, &inner, &bucket, parts, false).await,
+        S3OpKind::DeleteObject => delete::delete(call, parts, body).await,
+        S3OpKind::DeleteObjects => delete::delete_many(call, parts, body).await,
+        S3OpKind::CopyObject => copy::copy(call, parts, body).await,
+        S3OpKind::ListObjectsV2 => list::list(call, parts, true).await,
+        S3OpKind::ListObjects => list::list(call, parts, false).await,
         S3OpKind::UploadPart if parts.headers.contains_key("x-amz-copy-source") => {
-            multipart::upload_part_copy(&shared, &inner, &bucket, &key, parts, body).await
+            multipart::upload_part_copy(call, parts, body).await
         }
         S3OpKind::CompleteMultipartUpload => {
-            multipart::complete(&shared, &inner, &bucket, &key, parts, body).await
+            multipart::complete(call, parts, body).await
         }
         // CreateMultipartUpload, UploadPart, AbortMultipartUpload, ListParts.
-        _ => multipart::checked_forward(&inner, &key, parts, body).await,
+        _ => multipart::checked_forward(call, parts, body).await,
     };
     let result = match result {
         Ok(response) => Ok(response),

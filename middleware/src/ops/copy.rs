@@ -5,6 +5,7 @@ use http::{HeaderMap, HeaderValue, Request, Response, header, request::Parts};
 use percent_encoding::percent_decode_str;
 
 use crate::body::{Either, RequestBody, ResponseBody};
+use crate::call::{Backend, Call, Outcome};
 use crate::inner::{ByteBody, Inner, InnerS3, Stop};
 use crate::ops::get;
 use crate::ops::put::{Original, store_bytes};
@@ -15,22 +16,18 @@ use crate::state::shared::Shared;
 use crate::stored::keys;
 use crate::stored::meta;
 
-type Outcome<E, RB> = Result<Response<ResponseBody<RB>>, Stop<E, RB>>;
-
 /// Handles CopyObject.
-pub(crate) async fn copy<S, B, RB>(
-    shared: &Shared,
-    inner: &Inner<S>,
-    bucket: &str,
-    key: &str,
+pub(crate) async fn copy<T: Backend>(
+    call: Call<'_, T>,
     parts: Parts,
-    body: RequestBody<B>,
-) -> Outcome<S::Error, RB>
-where
-    S: InnerS3<B, RB>,
-    B: ByteBody,
-    RB: ByteBody,
-{
+    body: RequestBody<T::Body>,
+) -> Outcome<T> {
+    let Call {
+        shared,
+        inner,
+        bucket,
+        key,
+    } = call;
     keys::check_user_key(key).map_err(S3Error::from)?;
     let (source_bucket, source_key) = parse_source(&parts.headers)?;
     keys::check_user_key(&source_key).map_err(S3Error::from)?;
@@ -61,7 +58,7 @@ where
         return Ok(response.map(Either::passthrough));
     }
     let Some((data, source_headers)) =
-        get::read_original(shared, inner, &source_bucket, &source_key).await?
+        get::read_original(call.at(&source_bucket, &source_key)).await?
     else {
         return Err(S3Error::no_such_key(&source_key).into());
     };
@@ -76,7 +73,7 @@ where
         multipart_etag: None,
         checksums: Vec::new(),
     };
-    let stored = store_bytes(shared, inner, bucket, key, headers, original).await?;
+    let stored = store_bytes(call, headers, original).await?;
     let mut xml = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CopyObjectResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LastModified>",
     );

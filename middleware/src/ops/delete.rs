@@ -7,6 +7,7 @@ use futures_util::StreamExt;
 use http::{HeaderValue, Request, Response, StatusCode, header, request::Parts};
 
 use crate::body::{Either, RequestBody, ResponseBody, collect_limited};
+use crate::call::{Backend, Call, Outcome, Stopped};
 use crate::inner::{ByteBody, Fetched, Inner, InnerS3, Stop};
 use crate::ops::versions;
 use crate::refs::unused;
@@ -19,25 +20,21 @@ use conditions::Conditions;
 
 mod conditions;
 
-type Outcome<E, RB> = Result<Response<ResponseBody<RB>>, Stop<E, RB>>;
-
 /// Deletes in flight at once for DeleteObjects.
 const DELETE_CONCURRENCY: usize = 16;
 
 /// Handles DeleteObject.
-pub(crate) async fn delete<S, B, RB>(
-    shared: &Shared,
-    inner: &Inner<S>,
-    bucket: &str,
-    key: &str,
+pub(crate) async fn delete<T: Backend>(
+    call: Call<'_, T>,
     parts: Parts,
-    body: RequestBody<B>,
-) -> Outcome<S::Error, RB>
-where
-    S: InnerS3<B, RB>,
-    B: ByteBody,
-    RB: ByteBody,
-{
+    body: RequestBody<T::Body>,
+) -> Outcome<T> {
+    let Call {
+        shared,
+        inner,
+        bucket,
+        key,
+    } = call;
     keys::check_user_key(key).map_err(S3Error::from)?;
     // Reads look for a delta only of eligible keys; so do deletes. Any other key is the
     // backend's alone, conditions and versions included (and on a versioned bucket,
@@ -51,7 +48,7 @@ where
     }
     let conditions = Conditions::from_headers(&parts.headers)?;
     if !conditions.is_empty() {
-        let current = conditions::current(shared, inner, bucket, key).await?;
+        let current = conditions::current(call).await?;
         if current.is_some_and(|c| !conditions.hold(&c)) {
             return Err(conditions::failed().into());
         }
@@ -66,7 +63,7 @@ where
         .await
         .map_err(Stop::Inner)?;
     if response.status().is_success() {
-        unused::remove_unused_references(shared, inner, bucket, keys::deltaspace(key)).await;
+        unused::remove_unused_references(call, keys::deltaspace(key)).await;
     }
     Ok(response.map(Either::passthrough))
 }
@@ -82,18 +79,17 @@ enum KeyResult {
 }
 
 /// Handles DeleteObjects: both stored forms of every key, several at a time.
-pub(crate) async fn delete_many<S, B, RB>(
-    shared: &Shared,
-    inner: &Inner<S>,
-    bucket: &str,
+pub(crate) async fn delete_many<T: Backend>(
+    call: Call<'_, T>,
     parts: Parts,
-    body: RequestBody<B>,
-) -> Outcome<S::Error, RB>
-where
-    S: InnerS3<B, RB>,
-    B: ByteBody,
-    RB: ByteBody,
-{
+    body: RequestBody<T::Body>,
+) -> Outcome<T> {
+    let Call {
+        shared,
+        inner,
+        bucket,
+        ..
+    } = call;
     let xml = collect_limited(body, 4 << 20)
         .await
         .map_err(|e| S3Error::new("MalformedXML", StatusCode::BAD_REQUEST, e.to_string()))?;
@@ -113,7 +109,7 @@ where
     let work: Vec<_> = request
         .objects
         .iter()
-        .map(|object| delete_one(shared, inner, bucket, object))
+        .map(|object| delete_one(call, object))
         .collect();
     let results: Vec<_> = futures_util::stream::iter(work)
         .buffered(DELETE_CONCURRENCY)
@@ -148,7 +144,7 @@ where
     }
     out.push_str("</DeleteResult>");
     for space in &spaces {
-        unused::remove_unused_references(shared, inner, bucket, space).await;
+        unused::remove_unused_references(call, space).await;
     }
     let mut response = Response::new(Either::full(out));
     response.headers_mut().insert(
@@ -160,16 +156,16 @@ where
 
 /// One object of a DeleteObjects request: its conditions, then its stored forms (or the
 /// version it names, of a key never stored as a delta).
-async fn delete_one<S, B, RB>(
-    shared: &Shared,
-    inner: &Inner<S>,
-    bucket: &str,
+async fn delete_one<T: Backend>(
+    call: Call<'_, T>,
     object: &xml::DeleteObject,
-) -> Result<KeyResult, Stop<S::Error, RB>>
-where
-    S: InnerS3<B, RB>,
-    RB: ByteBody,
-{
+) -> Result<KeyResult, Stopped<T>> {
+    let Call {
+        shared,
+        inner,
+        bucket,
+        ..
+    } = call;
     let key = object.key.clone();
     let refuse = |e: S3Error| KeyResult::Failed {
         key: object.key.clone(),
@@ -184,7 +180,7 @@ where
         Err(e) => return Ok(refuse(e)),
     };
     if !conditions.is_empty() {
-        let current = conditions::current(shared, inner, bucket, &key).await?;
+        let current = conditions::current(call.on(&key)).await?;
         if current.is_some_and(|c| !conditions.hold(&c)) {
             return Ok(refuse(conditions::failed()));
         }

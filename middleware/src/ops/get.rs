@@ -18,6 +18,7 @@ use http::header::{self, HeaderName};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, request::Parts};
 
 use crate::body::{Either, RequestBody, ResponseBody, Streamed};
+use crate::call::{Backend, Call, Failure, Outcome, Stopped};
 use crate::compat::MaybeSend;
 use crate::inner::{ByteBody, Fetched, Inner, InnerS3, Stop, pass_error};
 use crate::refs::load::{self, Reference};
@@ -32,30 +33,24 @@ use crate::stored::meta::{MetaError, ObjectMeta, RefInfo};
 pub(crate) use headers::descriptive_headers;
 use headers::{apply_overrides, precondition, strip_internal_metadata};
 
-type Outcome<E, RB> = Result<Response<ResponseBody<RB>>, Stop<E, RB>>;
-
 /// Handles GetObject and HeadObject.
-pub(crate) async fn get_or_head<S, B, RB>(
-    shared: &Arc<Shared>,
-    inner: &Inner<S>,
-    bucket: &str,
-    key: &str,
+pub(crate) async fn get_or_head<T: Backend>(
+    call: Call<'_, T>,
     parts: Parts,
-    body: RequestBody<B>,
-) -> Outcome<S::Error, RB>
-where
-    S: InnerS3<B, RB> + MaybeSend + Sync + 'static,
-    S::Future: MaybeSend + 'static,
-    S::Error: MaybeSend + 'static,
-    B: ByteBody + MaybeSend + 'static,
-    RB: ByteBody + MaybeSend + 'static,
-{
+    body: RequestBody<T::Body>,
+) -> Outcome<T> {
+    let Call {
+        shared,
+        inner,
+        bucket,
+        key,
+    } = call;
     keys::check_user_key(key).map_err(S3Error::from)?;
     let head = parts.method == Method::HEAD;
     if shared.config.is_eligible(key) {
         let method = if head { Method::HEAD } else { Method::GET };
-        if let Some(fetched) = current_delta(shared, inner, bucket, key, method).await? {
-            return reconstruct(shared, inner, bucket, key, &parts, fetched, head).await;
+        if let Some(fetched) = current_delta(call, method).await? {
+            return reconstruct(call, &parts, fetched, head).await;
         }
     }
     // Stored whole (or never a delta): the backend answers, minus our metadata.
@@ -71,22 +66,18 @@ where
     ))
 }
 
-async fn reconstruct<S, B, RB>(
-    shared: &Arc<Shared>,
-    inner: &Inner<S>,
-    bucket: &str,
-    key: &str,
+async fn reconstruct<T: Backend>(
+    call: Call<'_, T>,
     client: &Parts,
     delta: Fetched,
     head: bool,
-) -> Outcome<S::Error, RB>
-where
-    S: InnerS3<B, RB> + MaybeSend + Sync + 'static,
-    S::Future: MaybeSend + 'static,
-    S::Error: MaybeSend + 'static,
-    B: MaybeSend + 'static,
-    RB: ByteBody + MaybeSend + 'static,
-{
+) -> Outcome<T> {
+    let Call {
+        shared,
+        inner,
+        bucket,
+        key,
+    } = call;
     let delta_key = keys::delta_key(key);
     let meta = ObjectMeta::parse(&delta_key, |name| delta.meta(name)).map_err(|e| match e {
         MetaError::UnsupportedVersion { .. } => S3Error::not_implemented(e.to_string()),
@@ -159,19 +150,17 @@ where
             // object, even with a cold cache.
             let quick = match meta.gzip {
                 Some(_) => None,
-                None => {
-                    part::decode(shared, inner, bucket, key, &meta, &delta.body, r.clone()).await?
-                }
+                None => part::decode(call, &meta, &delta.body, r.clone()).await?,
             };
             let part = match quick {
                 Some(part) => part,
-                None => decode(shared, inner, bucket, key, &meta, &delta.body, Some(r)).await?,
+                None => decode(call, &meta, &delta.body, Some(r)).await?,
             };
             (StatusCode::PARTIAL_CONTENT, part)
         }
         Wanted::All | Wanted::Part(_) if meta.gzip.is_some() => {
             // Recompression needs the whole payload: rebuilt, verified, then sent.
-            let whole = decode(shared, inner, bucket, key, &meta, &delta.body, None).await?;
+            let whole = decode(call, &meta, &delta.body, None).await?;
             (StatusCode::OK, whole)
         }
         Wanted::Unsatisfiable => {
@@ -183,7 +172,7 @@ where
             .into());
         }
         Wanted::All | Wanted::Part(_) => {
-            let body = stream_whole(shared, inner, bucket, key, &meta, delta.body, total).await?;
+            let body = stream_whole(call, &meta, delta.body, total).await?;
             headers.insert(header::CONTENT_LENGTH, HeaderValue::from(total));
             let mut response = Response::new(Either::streamed(body));
             *response.headers_mut() = headers;
@@ -209,22 +198,18 @@ fn original_len<E, RB>(key: &str, meta: &ObjectMeta, delta: &[u8]) -> Result<u64
 /// The whole original as a body produced while it is sent. The reference's identity is
 /// checked before (a failure is an error response); the object's bytes while streaming
 /// (a failure aborts the body).
-async fn stream_whole<S, B, RB>(
-    shared: &Arc<Shared>,
-    inner: &Inner<S>,
-    bucket: &str,
-    key: &str,
+async fn stream_whole<T: Backend>(
+    call: Call<'_, T>,
     meta: &ObjectMeta,
     delta: Bytes,
     total: u64,
-) -> Result<Streamed, Stop<S::Error, RB>>
-where
-    S: InnerS3<B, RB> + MaybeSend + Sync + 'static,
-    S::Future: MaybeSend + 'static,
-    S::Error: MaybeSend + 'static,
-    B: MaybeSend + 'static,
-    RB: ByteBody + MaybeSend + 'static,
-{
+) -> Result<Streamed, Stopped<T>> {
+    let Call {
+        shared,
+        inner,
+        bucket,
+        key,
+    } = call;
     let ref_info = reference_of(key, meta)?;
     // A delta whose header is unreadable or declares another length fails now, as an
     // error response, rather than after the headers are sent.
@@ -240,7 +225,7 @@ where
             return Err(S3Error::internal(format!("cannot reconstruct {key}: {e}")).into());
         }
     }
-    let source = source::open(shared, inner, bucket, &ref_info.key, &ref_info.sha256).await?;
+    let source = source::open(call, &ref_info.key, &ref_info.sha256).await?;
     stream::body(
         Arc::clone(shared),
         key,
@@ -256,27 +241,26 @@ where
 /// Reconstructs the whole original (SHA-256 verified) or, given a range, only the windows
 /// covering it (each verified by its Adler-32; deltas without window checksums are decoded
 /// whole and verified, then sliced).
-async fn decode<S, B, RB>(
-    shared: &Shared,
-    inner: &Inner<S>,
-    bucket: &str,
-    key: &str,
+async fn decode<T: Backend>(
+    call: Call<'_, T>,
     meta: &ObjectMeta,
     delta: &Bytes,
     range: Option<std::ops::Range<u64>>,
-) -> Result<Bytes, Stop<S::Error, RB>>
-where
-    S: InnerS3<B, RB>,
-    RB: ByteBody,
-{
+) -> Result<Bytes, Stopped<T>> {
+    let Call {
+        shared,
+        inner,
+        bucket,
+        key,
+    } = call;
     if let Some(info) = meta.gzip {
-        let whole = rebuild::archive(shared, inner, bucket, key, meta, delta, info).await?;
+        let whole = rebuild::archive(call, meta, delta, info).await?;
         return Ok(match range {
             Some(r) => whole.slice(r.start as usize..r.end as usize),
             None => whole,
         });
     }
-    let reference = load_reference(shared, inner, bucket, key, meta).await?;
+    let reference = load_reference(call, meta).await?;
     let expected_len = original_len(key, meta, delta)?;
     let failed =
         |e: deltaglider_codec::Error| S3Error::internal(format!("cannot reconstruct {key}: {e}"));
@@ -311,19 +295,18 @@ fn reference_of<'m>(key: &str, meta: &'m ObjectMeta) -> Result<&'m RefInfo, S3Er
 
 /// The whole reference a delta names (from the cache or one GET), checked against the
 /// SHA-256 the delta records.
-async fn load_reference<S, B, RB>(
-    shared: &Shared,
-    inner: &Inner<S>,
-    bucket: &str,
-    key: &str,
+async fn load_reference<T: Backend>(
+    call: Call<'_, T>,
     meta: &ObjectMeta,
-) -> Result<Reference, Stop<S::Error, RB>>
-where
-    S: InnerS3<B, RB>,
-    RB: ByteBody,
-{
+) -> Result<Reference, Stopped<T>> {
+    let Call {
+        shared,
+        inner,
+        bucket,
+        key,
+    } = call;
     let ref_info = reference_of(key, meta)?;
-    load::load(shared, inner, bucket, &ref_info.key, Some(&ref_info.sha256))
+    load::load(call, &ref_info.key, Some(&ref_info.sha256))
         .await?
         .ok_or_else(|| {
             S3Error::internal(format!(
@@ -337,24 +320,23 @@ where
 
 /// The original bytes of `key` and the headers that describe it, whichever way it is
 /// stored; `None` when it does not exist. For CopyObject and multipart completion.
-pub(crate) async fn read_original<S, B, RB>(
-    shared: &Shared,
-    inner: &Inner<S>,
-    bucket: &str,
-    key: &str,
-) -> Result<Option<(Bytes, HeaderMap)>, Stop<S::Error, RB>>
-where
-    S: InnerS3<B, RB>,
-    RB: ByteBody,
-{
+pub(crate) async fn read_original<T: Backend>(
+    call: Call<'_, T>,
+) -> Result<Option<(Bytes, HeaderMap)>, Stopped<T>> {
+    let Call {
+        shared,
+        inner,
+        bucket,
+        key,
+    } = call;
     let limit = shared.config.max_object_size;
     if shared.config.is_eligible(key)
-        && let Some(delta) = current_delta(shared, inner, bucket, key, Method::GET).await?
+        && let Some(delta) = current_delta(call, Method::GET).await?
     {
         let delta_key = keys::delta_key(key);
         let meta = ObjectMeta::parse(&delta_key, |name| delta.meta(name))
             .map_err(|e| S3Error::internal(format!("{delta_key}: {e}")))?;
-        let original = decode(shared, inner, bucket, key, &meta, &delta.body, None).await?;
+        let original = decode(call, &meta, &delta.body, None).await?;
         return Ok(Some((original, descriptive_headers(&delta.headers))));
     }
     let whole = inner
@@ -376,17 +358,16 @@ where
 /// writer was interrupted between writing one form and removing the other). `None`: read
 /// `<key>`. The HEAD of `<key>` runs beside the delta's request, costing no latency. A
 /// backend error on either is an error, never "absent".
-async fn current_delta<S, B, RB>(
-    shared: &Shared,
-    inner: &Inner<S>,
-    bucket: &str,
-    key: &str,
+async fn current_delta<T: Backend>(
+    call: Call<'_, T>,
     method: Method,
-) -> Result<Option<Fetched>, Stop<S::Error, RB>>
-where
-    S: InnerS3<B, RB>,
-    RB: ByteBody,
-{
+) -> Result<Option<Fetched>, Stopped<T>> {
+    let Call {
+        shared,
+        inner,
+        bucket,
+        key,
+    } = call;
     let request = inner.request(method, bucket, &keys::delta_key(key), "");
     let (delta, whole) = futures_util::future::join(
         inner.fetch(request, Bytes::new(), shared.config.max_object_size),

@@ -11,14 +11,13 @@ use http::{HeaderValue, Method, Response, StatusCode, header, request::Parts};
 use percent_encoding::percent_decode_str;
 
 use crate::body::{Either, ResponseBody};
+use crate::call::{Backend, Call, Outcome, Stopped};
 use crate::inner::{ByteBody, Inner, InnerS3, Stop, pass_error};
 use crate::s3::error::S3Error;
 use crate::s3::listing::{self, Echo, Entry, Object};
 use crate::state::shared::Shared;
 use crate::stored::keys::{self, DELTA_SUFFIX};
 use crate::stored::meta::ObjectMeta;
-
-type Outcome<E, RB> = Result<Response<ResponseBody<RB>>, Stop<E, RB>>;
 
 /// HEAD requests in flight at once while filling in original sizes.
 const HEAD_CONCURRENCY: usize = 16;
@@ -91,17 +90,13 @@ impl Params {
 }
 
 /// Handles ListObjectsV2 (`v2`) and ListObjects.
-pub(crate) async fn list<S, B, RB>(
-    shared: &Shared,
-    inner: &Inner<S>,
-    bucket: &str,
-    parts: Parts,
-    v2: bool,
-) -> Outcome<S::Error, RB>
-where
-    S: InnerS3<B, RB>,
-    RB: ByteBody,
-{
+pub(crate) async fn list<T: Backend>(call: Call<'_, T>, parts: Parts, v2: bool) -> Outcome<T> {
+    let Call {
+        shared,
+        inner,
+        bucket,
+        ..
+    } = call;
     let params = Params::parse(parts.uri.query().unwrap_or(""), v2)?;
     let resume = params.resume()?;
     let delimiter = params.delimiter.as_deref();
@@ -218,8 +213,8 @@ where
     let next = truncated
         .then(|| ready.last().map(|e| e.name().to_owned()))
         .flatten();
-    resolve_twins(inner, bucket, &mut ready).await?;
-    fill_originals(shared, inner, bucket, &mut ready).await?;
+    resolve_twins(call, &mut ready).await?;
+    fill_originals(call, &mut ready).await?;
 
     let echo = Echo {
         bucket,
@@ -260,15 +255,11 @@ fn admit(pending: &mut BTreeMap<String, Entry>, entry: Entry, floor: Option<&str
 
 /// Delta entries whose key is also stored whole (a writer was interrupted between writing
 /// one form and removing the other) become whichever form GET serves: the later written.
-async fn resolve_twins<S, B, RB>(
-    inner: &Inner<S>,
-    bucket: &str,
+async fn resolve_twins<T: Backend>(
+    call: Call<'_, T>,
     entries: &mut [Entry],
-) -> Result<(), Stop<S::Error, RB>>
-where
-    S: InnerS3<B, RB>,
-    RB: ByteBody,
-{
+) -> Result<(), Stopped<T>> {
+    let Call { inner, bucket, .. } = call;
     for entry in entries.iter_mut() {
         let Entry::Object(object) = entry else {
             continue;
@@ -309,16 +300,16 @@ fn group(key: &str, prefix: &str, delimiter: Option<&str>) -> Option<String> {
 }
 
 /// Replaces the stored size and ETag of delta entries with the original's.
-async fn fill_originals<S, B, RB>(
-    shared: &Shared,
-    inner: &Inner<S>,
-    bucket: &str,
+async fn fill_originals<T: Backend>(
+    call: Call<'_, T>,
     entries: &mut Vec<Entry>,
-) -> Result<(), Stop<S::Error, RB>>
-where
-    S: InnerS3<B, RB>,
-    RB: ByteBody,
-{
+) -> Result<(), Stopped<T>> {
+    let Call {
+        shared,
+        inner,
+        bucket,
+        ..
+    } = call;
     // Plain futures of a named `async fn`, collected first: a closure inside the stream
     // combinator would make the future's `Send`-ness depend on higher-ranked lifetimes.
     let lookups: Vec<_> = entries
@@ -326,9 +317,7 @@ where
         .enumerate()
         .filter_map(|(i, e)| match e {
             Entry::Object(o) if o.delta => Some(original_of(
-                shared,
-                inner,
-                bucket,
+                call,
                 i,
                 o.key.clone(),
                 version_tag(o),
@@ -361,18 +350,18 @@ where
 
 /// The original size and ETag of the delta entry `i` (user key `key`), or `None` when it
 /// was deleted since the listing.
-async fn original_of<S, B, RB>(
-    shared: &Shared,
-    inner: &Inner<S>,
-    bucket: &str,
+async fn original_of<T: Backend>(
+    call: Call<'_, T>,
     i: usize,
     key: String,
     version: Option<String>,
-) -> Result<(usize, Option<(u64, String)>), Stop<S::Error, RB>>
-where
-    S: InnerS3<B, RB>,
-    RB: ByteBody,
-{
+) -> Result<(usize, Option<(u64, String)>), Stopped<T>> {
+    let Call {
+        shared,
+        inner,
+        bucket,
+        ..
+    } = call;
     let stored_key = keys::delta_key(&key);
     if let Some(hit) = version
         .as_deref()

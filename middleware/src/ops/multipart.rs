@@ -6,6 +6,7 @@ use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header, request::Parts};
 
 use crate::body::{Either, RequestBody, ResponseBody, collect_limited};
+use crate::call::{Backend, Call, Outcome};
 use crate::inner::{ByteBody, Inner, InnerS3, Stop, pass_error};
 use crate::ops::get::descriptive_headers;
 use crate::ops::put::{Original, store_bytes};
@@ -15,21 +16,14 @@ use crate::state::shared::Shared;
 use crate::stored::keys;
 use crate::stored::meta;
 
-type Outcome<E, RB> = Result<Response<ResponseBody<RB>>, Stop<E, RB>>;
-
 /// Checks the key (and, for CreateMultipartUpload, the client's metadata names), then
 /// forwards the request untouched.
-pub(crate) async fn checked_forward<S, B, RB>(
-    inner: &Inner<S>,
-    key: &str,
+pub(crate) async fn checked_forward<T: Backend>(
+    call: Call<'_, T>,
     parts: Parts,
-    body: RequestBody<B>,
-) -> Outcome<S::Error, RB>
-where
-    S: InnerS3<B, RB>,
-    B: ByteBody,
-    RB: ByteBody,
-{
+    body: RequestBody<T::Body>,
+) -> Outcome<T> {
+    let Call { inner, key, .. } = call;
     keys::check_user_key(key).map_err(S3Error::from)?;
     meta::check_client_metadata(&parts.headers).map_err(S3Error::from)?;
     let response = inner
@@ -40,21 +34,19 @@ where
 }
 
 /// Handles CompleteMultipartUpload.
-pub(crate) async fn complete<S, B, RB>(
-    shared: &Shared,
-    inner: &Inner<S>,
-    bucket: &str,
-    key: &str,
+pub(crate) async fn complete<T: Backend>(
+    call: Call<'_, T>,
     parts: Parts,
-    body: RequestBody<B>,
-) -> Outcome<S::Error, RB>
-where
-    S: InnerS3<B, RB>,
-    B: ByteBody,
-    RB: ByteBody,
-{
+    body: RequestBody<T::Body>,
+) -> Outcome<T> {
+    let Call {
+        shared,
+        inner,
+        bucket,
+        key,
+    } = call;
     if !shared.config.is_eligible(key) {
-        return checked_forward(inner, key, parts, body).await;
+        return checked_forward(call, parts, body).await;
     }
     keys::check_user_key(key).map_err(S3Error::from)?;
     let response = inner
@@ -91,7 +83,7 @@ where
     }
     if size.is_none_or(|n| n > shared.config.max_object_size) {
         // Too large to encode: it stays whole.
-        crate::ops::put::drop_older_delta(shared, inner, bucket, key).await?;
+        crate::ops::put::drop_older_delta(call).await?;
         return Ok(reply(result));
     }
     let whole = inner
@@ -111,7 +103,7 @@ where
         multipart_etag: Some(etag),
         checksums: Vec::new(),
     };
-    let stored = store_bytes(shared, inner, bucket, key, &headers, original).await?;
+    let stored = store_bytes(call, &headers, original).await?;
     tracing::info!(
         bucket,
         key,
@@ -123,24 +115,22 @@ where
 
 /// Handles UploadPartCopy. A source stored as a delta is reconstructed and the part is
 /// uploaded with its bytes; any other source is copied by the backend itself.
-pub(crate) async fn upload_part_copy<S, B, RB>(
-    shared: &Shared,
-    inner: &Inner<S>,
-    bucket: &str,
-    key: &str,
+pub(crate) async fn upload_part_copy<T: Backend>(
+    call: Call<'_, T>,
     parts: Parts,
-    body: RequestBody<B>,
-) -> Outcome<S::Error, RB>
-where
-    S: InnerS3<B, RB>,
-    B: ByteBody,
-    RB: ByteBody,
-{
+    body: RequestBody<T::Body>,
+) -> Outcome<T> {
+    let Call {
+        shared,
+        inner,
+        bucket,
+        key,
+    } = call;
     keys::check_user_key(key).map_err(S3Error::from)?;
     let (source_bucket, source_key) = crate::ops::copy::parse_source(&parts.headers)?;
     keys::check_user_key(&source_key).map_err(S3Error::from)?;
     if !shared.config.is_eligible(&source_key) {
-        return checked_forward(inner, key, parts, body).await;
+        return checked_forward(call, parts, body).await;
     }
     let delta_key = keys::delta_key(&source_key);
     let probe = inner
@@ -151,10 +141,10 @@ where
         )
         .await?;
     if probe.status == StatusCode::NOT_FOUND {
-        return checked_forward(inner, key, parts, body).await;
+        return checked_forward(call, parts, body).await;
     }
     let Some((data, _)) =
-        crate::ops::get::read_original(shared, inner, &source_bucket, &source_key).await?
+        crate::ops::get::read_original(call.at(&source_bucket, &source_key)).await?
     else {
         return Err(S3Error::no_such_key(&source_key).into());
     };

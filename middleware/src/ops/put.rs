@@ -8,6 +8,7 @@ use http::header::{self, HeaderName};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, request::Parts};
 
 use crate::body::{Either, RequestBody, ResponseBody};
+use crate::call::{Backend, Call, Outcome, Stopped};
 use crate::inner::{ByteBody, Inner, InnerS3, Stop, pass_error};
 use crate::refs::choose::{self, Chosen};
 use crate::refs::create;
@@ -37,22 +38,18 @@ const KEPT_HEADERS: &[&str] = &[
     "x-amz-website-redirect-location",
 ];
 
-type Outcome<E, RB> = Result<Response<ResponseBody<RB>>, Stop<E, RB>>;
-
 /// Handles PutObject.
-pub(crate) async fn put<S, B, RB>(
-    shared: &Shared,
-    inner: &Inner<S>,
-    bucket: &str,
-    key: &str,
+pub(crate) async fn put<T: Backend>(
+    call: Call<'_, T>,
     parts: Parts,
-    body: RequestBody<B>,
-) -> Outcome<S::Error, RB>
-where
-    S: InnerS3<B, RB>,
-    B: ByteBody,
-    RB: ByteBody,
-{
+    body: RequestBody<T::Body>,
+) -> Outcome<T> {
+    let Call {
+        shared,
+        inner,
+        bucket,
+        key,
+    } = call;
     keys::check_user_key(key).map_err(S3Error::from)?;
     meta::check_client_metadata(&parts.headers).map_err(S3Error::from)?;
     let config = &shared.config;
@@ -65,7 +62,7 @@ where
             .map_err(Stop::Inner)?;
         if eligible && response.status().is_success() {
             // Too large to encode, so stored whole.
-            drop_older_delta(shared, inner, bucket, key).await?;
+            drop_older_delta(call).await?;
         }
         return Ok(response.map(Either::passthrough));
     }
@@ -92,7 +89,7 @@ where
         multipart_etag: None,
         checksums,
     };
-    let stored = store_bytes(shared, inner, bucket, key, &parts.headers, original).await?;
+    let stored = store_bytes(call, &parts.headers, original).await?;
     let mut response = Response::new(Either::empty());
     let headers = response.headers_mut();
     headers.insert(header::ETAG, header_value(&stored.etag)?);
@@ -118,42 +115,25 @@ pub(crate) struct Original {
 /// Called when an eligible key was just stored whole outside [`store_bytes`]: an older
 /// delta of it must not stay beside the new bytes, and the reference it named goes if
 /// nothing needs it any more.
-pub(crate) async fn drop_older_delta<S, B, RB>(
-    shared: &Shared,
-    inner: &Inner<S>,
-    bucket: &str,
-    key: &str,
-) -> Result<(), Stop<S::Error, RB>>
-where
-    S: InnerS3<B, RB>,
-    RB: ByteBody,
-{
-    let released = remove_stale(inner, bucket, key, Kind::Whole).await?;
-    unused::after_replace(
+pub(crate) async fn drop_older_delta<T: Backend>(call: Call<'_, T>) -> Result<(), Stopped<T>> {
+    let Call {
         shared,
         inner,
         bucket,
-        keys::deltaspace(key),
-        &released,
-        None,
-    )
-    .await;
+        key,
+    } = call;
+    let released = remove_stale(call, Kind::Whole).await?;
+    unused::after_replace(call, keys::deltaspace(key), &released, None).await;
     Ok(())
 }
 
 /// Removes the other stored form of `key` once `kept` is written — unless that other form
 /// was written strictly later (a concurrent writer's: readers pick it, `crate::stored::current`).
 /// Returns what a removed delta named.
-async fn remove_stale<S, B, RB>(
-    inner: &Inner<S>,
-    bucket: &str,
-    key: &str,
-    kept: Kind,
-) -> Result<Named, Stop<S::Error, RB>>
-where
-    S: InnerS3<B, RB>,
-    RB: ByteBody,
-{
+async fn remove_stale<T: Backend>(call: Call<'_, T>, kept: Kind) -> Result<Named, Stopped<T>> {
+    let Call {
+        inner, bucket, key, ..
+    } = call;
     let delta_key = keys::delta_key(key);
     let (kept_key, stale_key) = match kept {
         Kind::Delta => (delta_key.as_str(), key),
@@ -200,18 +180,17 @@ pub(crate) struct Stored {
 /// Stores the original under `key`: as a delta against the deltaspace's reference when that
 /// is small enough, else whole. `client` supplies the headers and metadata kept with it.
 /// The one store path of the layer: PutObject, CopyObject and multipart uploads use it.
-pub(crate) async fn store_bytes<S, B, RB>(
-    shared: &Shared,
-    inner: &Inner<S>,
-    bucket: &str,
-    key: &str,
+pub(crate) async fn store_bytes<T: Backend>(
+    call: Call<'_, T>,
     client: &HeaderMap,
     original: Original,
-) -> Result<Stored, Stop<S::Error, RB>>
-where
-    S: InnerS3<B, RB>,
-    RB: ByteBody,
-{
+) -> Result<Stored, Stopped<T>> {
+    let Call {
+        shared,
+        inner,
+        bucket,
+        key,
+    } = call;
     let config = &shared.config;
     let Original {
         data,
@@ -237,7 +216,7 @@ where
         });
     }
     let space = keys::deltaspace(key);
-    let mut chosen = choose::choose(shared, inner, bucket, key, &data).await?;
+    let mut chosen = choose::choose(call, &data).await?;
     let options = EncodeOptions::default()
         .backend(config.backend)
         .level(config.level)
@@ -297,10 +276,7 @@ where
     if encoded.is_ok()
         && renew::rebaseline_due(shared, bucket, &chosen, data.len(), ratio)
         && let Some(renewed) = renew::new_reference(
-            shared,
-            inner,
-            bucket,
-            key,
+            call,
             &data,
             &sha256,
             chosen.count,
@@ -353,8 +329,8 @@ where
             if let Some(etag) = &multipart_etag {
                 // A completed multipart upload already sits whole under `key`, with the
                 // backend's multipart ETag: keep it rather than write it again.
-                let released = remove_stale(inner, bucket, key, Kind::Whole).await?;
-                unused::after_replace(shared, inner, bucket, space, &released, None).await;
+                let released = remove_stale(call, Kind::Whole).await?;
+                unused::after_replace(call, space, &released, None).await;
                 return Ok(Stored {
                     etag: format!("\"{etag}\""),
                     storage: "direct",
@@ -387,7 +363,7 @@ where
     let stored_len = body.len();
     // The delta this write replaces: the reference it named may become unused.
     let replaced = match kind {
-        Kind::Delta => unused::named_by(inner, bucket, &stored_key).await,
+        Kind::Delta => unused::named_by(call, &stored_key).await,
         _ => Named::Nothing,
     };
     let mut request = inner.request(Method::PUT, bucket, &stored_key, "");
@@ -409,9 +385,7 @@ where
     if !stored.status.is_success() {
         return Err(pass_error(stored));
     }
-    if kind == Kind::Delta
-        && !create::ensure_after_write(inner, bucket, &ref_key, key, &reference).await?
-    {
+    if kind == Kind::Delta && !create::ensure_after_write(call, &ref_key, key, &reference).await? {
         // Another upload re-seeded the deltaspace with different bytes while this one was
         // encoding: this delta is useless. Remove it; the client's retry encodes afresh.
         let _ = inner.delete_stored(bucket, &stored_key).await?;
@@ -425,12 +399,12 @@ where
     }
     // The other form of this key, if an earlier write left one, goes (readers would pick
     // this one anyway: it is newer); so does a reference no delta names any more.
-    let removed = remove_stale(inner, bucket, key, kind).await?;
+    let removed = remove_stale(call, kind).await?;
     let (released, now) = match kind {
         Kind::Delta => (replaced, Some(ref_key.as_str())),
         _ => (removed, None),
     };
-    unused::after_replace(shared, inner, bucket, space, &released, now).await;
+    unused::after_replace(call, space, &released, now).await;
     let storage = if kind == Kind::Delta {
         "delta"
     } else {

@@ -7,6 +7,7 @@ use deltaglider_codec::Sketch;
 use super::create;
 use super::listing::list_references;
 use super::load::{self, Reference};
+use crate::call::{Backend, Call, Stopped};
 use crate::inner::{ByteBody, Inner, InnerS3, Stop};
 use crate::state::config::References;
 use crate::state::shared::Shared;
@@ -30,33 +31,32 @@ pub(crate) struct Chosen {
 
 /// The reference a PUT of `key` encodes against, per the configured policy. A deltaspace
 /// without references is seeded with `reference.bin` by this very upload.
-pub(crate) async fn choose<S, B, RB>(
-    shared: &Shared,
-    inner: &Inner<S>,
-    bucket: &str,
-    key: &str,
+pub(crate) async fn choose<T: Backend>(
+    call: Call<'_, T>,
     data: &Bytes,
-) -> Result<Chosen, Stop<S::Error, RB>>
-where
-    S: InnerS3<B, RB>,
-    RB: ByteBody,
-{
+) -> Result<Chosen, Stopped<T>> {
+    let Call {
+        shared,
+        inner,
+        bucket,
+        key,
+    } = call;
     let space = keys::deltaspace(key);
     let (listed, n) = match shared.config.references {
         References::First => (Vec::new(), 1),
-        References::Best(n) => (list_references(inner, bucket, space).await?, usize::from(n)),
+        References::Best(n) => (list_references(call, space).await?, usize::from(n)),
     };
     let count = listed.len().max(1);
     let mut candidates = Vec::with_capacity(n);
     for ref_key in listed.into_iter().take(n) {
         // `None`: removed since the listing.
-        if let Some(found) = load::load(shared, inner, bucket, &ref_key, None).await? {
+        if let Some(found) = load::load(call, &ref_key, None).await? {
             candidates.push((ref_key, found));
         }
     }
     if candidates.is_empty() {
         let ref_key = keys::reference_key(space);
-        let found = create::load_or_seed(shared, inner, bucket, &ref_key, key, data).await?;
+        let found = create::load_or_seed(call, &ref_key, key, data).await?;
         candidates.push((ref_key, found));
     }
     // Sketching reads every byte of the target (and, once, of each reference): off the

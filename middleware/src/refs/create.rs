@@ -7,6 +7,7 @@ use deltaglider_codec::{Sha256, Sha256Digest};
 use http::{Method, StatusCode};
 
 use super::load::{Reference, load};
+use crate::call::{Backend, Call, Stopped};
 use crate::inner::{ByteBody, Fetched, Inner, InnerS3, Stop, pass_error};
 use crate::s3::error::S3Error;
 use crate::s3::time;
@@ -14,18 +15,14 @@ use crate::state::shared::Shared;
 use crate::stored::meta::{Kind, ObjectMeta, add_metadata};
 
 /// Creates `ref_key` with `data` unless it exists (`If-None-Match: *`); the backend's answer.
-pub(crate) async fn create<S, B, RB>(
-    inner: &Inner<S>,
-    bucket: &str,
+pub(crate) async fn create<T: Backend>(
+    call: Call<'_, T>,
     ref_key: &str,
     source_key: &str,
     data: &Bytes,
     sha256: &Sha256Digest,
-) -> Result<Fetched, Stop<S::Error, RB>>
-where
-    S: InnerS3<B, RB>,
-    RB: ByteBody,
-{
+) -> Result<Fetched, Stopped<T>> {
+    let Call { inner, bucket, .. } = call;
     let meta = ObjectMeta {
         kind: Kind::Reference,
         tool: format!("deltaglider-rs/{}", env!("CARGO_PKG_VERSION")),
@@ -55,17 +52,13 @@ where
 /// exists, re-creating it from memory if a concurrent removal of the deltaspace's last delta
 /// deleted it. `Ok(false)` when a *different* reference now sits there: the new delta must
 /// not be kept.
-pub(crate) async fn ensure_after_write<S, B, RB>(
-    inner: &Inner<S>,
-    bucket: &str,
+pub(crate) async fn ensure_after_write<T: Backend>(
+    call: Call<'_, T>,
     ref_key: &str,
     source_key: &str,
     reference: &Reference,
-) -> Result<bool, Stop<S::Error, RB>>
-where
-    S: InnerS3<B, RB>,
-    RB: ByteBody,
-{
+) -> Result<bool, Stopped<T>> {
+    let Call { inner, bucket, .. } = call;
     for _ in 0..3 {
         let head = inner.head(bucket, ref_key).await?;
         match head.status {
@@ -80,8 +73,7 @@ where
                     "reference vanished under a new delta; re-creating it"
                 );
                 let created = create(
-                    inner,
-                    bucket,
+                    call,
                     ref_key,
                     source_key,
                     &reference.bytes,
@@ -112,23 +104,23 @@ where
 /// The reference a PUT of `source_key` encodes against. If the deltaspace has none yet,
 /// the upload itself seeds it with a conditional create; when another writer wins that
 /// race, its reference is used.
-pub(crate) async fn load_or_seed<S, B, RB>(
-    shared: &Shared,
-    inner: &Inner<S>,
-    bucket: &str,
+pub(crate) async fn load_or_seed<T: Backend>(
+    call: Call<'_, T>,
     ref_key: &str,
     source_key: &str,
     data: &Bytes,
-) -> Result<Reference, Stop<S::Error, RB>>
-where
-    S: InnerS3<B, RB>,
-    RB: ByteBody,
-{
-    if let Some(existing) = load(shared, inner, bucket, ref_key, None).await? {
+) -> Result<Reference, Stopped<T>> {
+    let Call {
+        shared,
+        inner,
+        bucket,
+        ..
+    } = call;
+    if let Some(existing) = load(call, ref_key, None).await? {
         return Ok(existing);
     }
     let sha256 = &Sha256::digest(data);
-    let created = create(inner, bucket, ref_key, source_key, data, sha256).await?;
+    let created = create(call, ref_key, source_key, data, sha256).await?;
     match created.status {
         s if s.is_success() => {
             let reference = Reference::new(data.clone(), *sha256);
@@ -139,14 +131,12 @@ where
         // Another writer created it first (409 is S3's answer while a racing create is in
         // flight): use theirs.
         StatusCode::PRECONDITION_FAILED | StatusCode::CONFLICT => {
-            load(shared, inner, bucket, ref_key, None)
-                .await?
-                .ok_or_else(|| {
-                    S3Error::internal(format!(
-                        "reference {ref_key} exists by the backend's account but cannot be read"
-                    ))
-                    .into()
-                })
+            load(call, ref_key, None).await?.ok_or_else(|| {
+                S3Error::internal(format!(
+                    "reference {ref_key} exists by the backend's account but cannot be read"
+                ))
+                .into()
+            })
         }
         _ => Err(pass_error(created)),
     }

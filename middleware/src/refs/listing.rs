@@ -3,6 +3,7 @@
 use bytes::Bytes;
 use http::Method;
 
+use crate::call::{Backend, Call, Stopped};
 use crate::inner::{ByteBody, Inner, InnerS3, Stop, pass_error};
 use crate::s3::listing::{self, Page};
 use crate::s3::query::query_value;
@@ -12,16 +13,12 @@ use crate::stored::keys;
 const LIST_ATTEMPTS: u32 = 4;
 
 /// One page of the backend's listing of `prefix`, one level deep (delimiter `/`).
-pub(crate) async fn list_page<S, B, RB>(
-    inner: &Inner<S>,
-    bucket: &str,
+pub(crate) async fn list_page<T: Backend>(
+    call: Call<'_, T>,
     prefix: &str,
     token: Option<&str>,
-) -> Result<Page, Stop<S::Error, RB>>
-where
-    S: InnerS3<B, RB>,
-    RB: ByteBody,
-{
+) -> Result<Page, Stopped<T>> {
+    let Call { inner, bucket, .. } = call;
     let mut query = format!("list-type=2&delimiter=%2F&prefix={}", query_value(prefix));
     if let Some(t) = token {
         query.push_str("&continuation-token=");
@@ -55,20 +52,16 @@ where
 }
 
 /// The references of deltaspace `space`, newest first.
-pub(crate) async fn list_references<S, B, RB>(
-    inner: &Inner<S>,
-    bucket: &str,
+pub(crate) async fn list_references<T: Backend>(
+    call: Call<'_, T>,
     space: &str,
-) -> Result<Vec<String>, Stop<S::Error, RB>>
-where
-    S: InnerS3<B, RB>,
-    RB: ByteBody,
-{
+) -> Result<Vec<String>, Stopped<T>> {
+    let Call { inner, bucket, .. } = call;
     let mut found: Vec<(Option<String>, String)> = Vec::new();
     let mut token: Option<String> = None;
     let prefix = format!("{space}reference.");
     loop {
-        let page = list_page(inner, bucket, &prefix, token.as_deref()).await?;
+        let page = list_page(call, &prefix, token.as_deref()).await?;
         found.extend(
             page.objects
                 .into_iter()

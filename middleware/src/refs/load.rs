@@ -4,6 +4,7 @@ use bytes::Bytes;
 use deltaglider_codec::{Sha256, Sha256Digest};
 use http::{Method, StatusCode};
 
+use crate::call::{Backend, Call, Stopped};
 use crate::inner::{ByteBody, Inner, InnerS3, Stop, pass_error};
 use crate::s3::error::S3Error;
 use crate::state::cache::CachedRef;
@@ -14,17 +15,17 @@ pub(crate) type Reference = CachedRef;
 
 /// Loads a reference: from the cache, else from the backend. `Ok(None)` only when the
 /// backend says it does not exist; any other failure is an error, never "absent".
-pub(crate) async fn load<S, B, RB>(
-    shared: &Shared,
-    inner: &Inner<S>,
-    bucket: &str,
+pub(crate) async fn load<T: Backend>(
+    call: Call<'_, T>,
     ref_key: &str,
     expected: Option<&Sha256Digest>,
-) -> Result<Option<Reference>, Stop<S::Error, RB>>
-where
-    S: InnerS3<B, RB>,
-    RB: ByteBody,
-{
+) -> Result<Option<Reference>, Stopped<T>> {
+    let Call {
+        shared,
+        inner,
+        bucket,
+        ..
+    } = call;
     let found = match shared.cache.get(bucket, ref_key) {
         Some(cached) => cached,
         None => {

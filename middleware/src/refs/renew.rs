@@ -11,6 +11,7 @@ use super::create::create;
 use super::listing::list_references;
 use super::load::{Reference, load};
 use super::unused::withdraw;
+use crate::call::{Backend, Call, Stopped};
 use crate::inner::{ByteBody, Inner, InnerS3, Stop, pass_error};
 use crate::state::config::References;
 use crate::state::shared::Shared;
@@ -97,29 +98,28 @@ fn renewal_pays(ratios: &[f64]) -> bool {
 /// lists the deltaspace afterwards and withdraws its own if there are too many. Of racing
 /// writers, the last to finish its create sees every earlier one in its listing.
 #[allow(clippy::too_many_arguments)]
-pub(crate) async fn new_reference<S, B, RB>(
-    shared: &Shared,
-    inner: &Inner<S>,
-    bucket: &str,
-    key: &str,
+pub(crate) async fn new_reference<T: Backend>(
+    call: Call<'_, T>,
     data: &Bytes,
     sha256: &Sha256Digest,
     count: usize,
     capped: bool,
-) -> Result<Option<Chosen>, Stop<S::Error, RB>>
-where
-    S: InnerS3<B, RB>,
-    RB: ByteBody,
-{
+) -> Result<Option<Chosen>, Stopped<T>> {
+    let Call {
+        shared,
+        inner,
+        bucket,
+        key,
+    } = call;
     let ref_key = keys::content_reference_key(keys::deltaspace(key), sha256);
-    let created = create(inner, bucket, &ref_key, key, data, sha256).await?;
+    let created = create(call, &ref_key, key, data, sha256).await?;
     let found = match created.status {
         s if s.is_success() => {
             let made = Reference::new(data.clone(), *sha256);
             shared.cache.insert(bucket, &ref_key, made.clone());
             if capped {
                 // Unable to count them, the new reference is not kept either.
-                let over = list_references(inner, bucket, keys::deltaspace(key))
+                let over = list_references(call, keys::deltaspace(key))
                     .await
                     .map_or(usize::MAX, |listed| listed.len());
                 if over > MAX_REFERENCES {
@@ -129,7 +129,7 @@ where
                         references = over,
                         "over the cap after a concurrent create: withdrawing the new reference"
                     );
-                    withdraw(shared, inner, bucket, &ref_key).await;
+                    withdraw(call, &ref_key).await;
                     return Ok(None);
                 }
             }
@@ -138,7 +138,7 @@ where
         }
         // Content-named: an existing one holds these bytes, unless the names collide.
         StatusCode::PRECONDITION_FAILED | StatusCode::CONFLICT => {
-            match load(shared, inner, bucket, &ref_key, None).await? {
+            match load(call, &ref_key, None).await? {
                 Some(existing) if existing.sha256 == *sha256 => existing,
                 _ => return Ok(None),
             }

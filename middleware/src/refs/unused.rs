@@ -16,6 +16,7 @@ use http::StatusCode;
 use super::create::create;
 use super::listing::list_page;
 use super::load::load;
+use crate::call::{Backend, Call, Stopped};
 use crate::inner::{ByteBody, Inner, InnerS3, Stop, pass_error};
 use crate::state::shared::Shared;
 use crate::stored::keys;
@@ -28,16 +29,14 @@ const MAX_DELTAS_CHECKED: usize = 500;
 /// Called after a delta of deltaspace `space` was deleted or replaced: removes the
 /// references no delta needs any more. Best effort: the client's request already
 /// succeeded, and a reference left behind costs space, never data.
-pub(crate) async fn remove_unused_references<S, B, RB>(
-    shared: &Shared,
-    inner: &Inner<S>,
-    bucket: &str,
-    space: &str,
-) where
-    S: InnerS3<B, RB>,
-    RB: ByteBody,
-{
-    match sweep(shared, inner, bucket, space).await {
+pub(crate) async fn remove_unused_references<T: Backend>(call: Call<'_, T>, space: &str) {
+    let Call {
+        shared,
+        inner,
+        bucket,
+        ..
+    } = call;
+    match sweep(call, space).await {
         Ok(()) => {}
         Err(Stop::Reply(response)) => tracing::warn!(
             bucket,
@@ -53,33 +52,29 @@ pub(crate) async fn remove_unused_references<S, B, RB>(
     }
 }
 
-async fn sweep<S, B, RB>(
-    shared: &Shared,
-    inner: &Inner<S>,
-    bucket: &str,
-    space: &str,
-) -> Result<(), Stop<S::Error, RB>>
-where
-    S: InnerS3<B, RB>,
-    RB: ByteBody,
-{
-    let listed = list_space(inner, bucket, space).await?;
+async fn sweep<T: Backend>(call: Call<'_, T>, space: &str) -> Result<(), Stopped<T>> {
+    let Call {
+        shared,
+        inner,
+        bucket,
+        ..
+    } = call;
+    let listed = list_space(call, space).await?;
     if listed.deltas.is_empty() {
         for ref_key in &listed.references {
-            remove_one(shared, inner, bucket, space, ref_key).await?;
+            remove_one(call, space, ref_key).await?;
         }
         return Ok(());
     }
     if listed.references.is_empty() || listed.deltas.len() > MAX_DELTAS_CHECKED {
         return Ok(());
     }
-    let Some(named) = named_references(inner, bucket, &listed.deltas, &listed.references).await?
-    else {
+    let Some(named) = named_references(call, &listed.deltas, &listed.references).await? else {
         return Ok(());
     };
     for ref_key in &listed.references {
         if !named.contains(ref_key) {
-            remove_one(shared, inner, bucket, space, ref_key).await?;
+            remove_one(call, space, ref_key).await?;
         }
     }
     Ok(())
@@ -88,17 +83,15 @@ where
 /// Withdraws reference `ref_key` that its writer just created but must not keep (the
 /// deltaspace went over its cap meanwhile): removed like an unused one, restored if a delta
 /// names it by now. Best effort, as [`remove_unused_references`].
-pub(crate) async fn withdraw<S, B, RB>(
-    shared: &Shared,
-    inner: &Inner<S>,
-    bucket: &str,
-    ref_key: &str,
-) where
-    S: InnerS3<B, RB>,
-    RB: ByteBody,
-{
+pub(crate) async fn withdraw<T: Backend>(call: Call<'_, T>, ref_key: &str) {
+    let Call {
+        shared,
+        inner,
+        bucket,
+        ..
+    } = call;
     let space = keys::deltaspace(ref_key);
-    if let Err(stop) = remove_one(shared, inner, bucket, space, ref_key).await {
+    if let Err(stop) = remove_one(call, space, ref_key).await {
         let status = match &stop {
             Stop::Reply(response) => Some(response.status().as_u16()),
             Stop::Inner(_) => None,
@@ -113,41 +106,31 @@ pub(crate) async fn withdraw<S, B, RB>(
 }
 
 /// Removes reference `ref_key`, then restores it if a delta needs it after all.
-async fn remove_one<S, B, RB>(
-    shared: &Shared,
-    inner: &Inner<S>,
-    bucket: &str,
+async fn remove_one<T: Backend>(
+    call: Call<'_, T>,
     space: &str,
     ref_key: &str,
-) -> Result<(), Stop<S::Error, RB>>
-where
-    S: InnerS3<B, RB>,
-    RB: ByteBody,
-{
-    let Some(reference) = load(shared, inner, bucket, ref_key, None).await? else {
+) -> Result<(), Stopped<T>> {
+    let Call {
+        shared,
+        inner,
+        bucket,
+        ..
+    } = call;
+    let Some(reference) = load(call, ref_key, None).await? else {
         return Ok(());
     };
     inner.remove_stored(bucket, ref_key).await?;
     // A check that fails (a transient backend error) counts as "needed": the reference is
     // put back rather than lost under a delta written meanwhile.
-    let needed = is_needed(inner, bucket, space, ref_key)
-        .await
-        .unwrap_or(true);
+    let needed = is_needed(call, space, ref_key).await.unwrap_or(true);
     if needed {
         tracing::info!(
             bucket,
             ref_key,
             "a delta named the reference while it was being removed, or that could not be checked; restoring it"
         );
-        let created = create(
-            inner,
-            bucket,
-            ref_key,
-            ref_key,
-            &reference.bytes,
-            &reference.sha256,
-        )
-        .await?;
+        let created = create(call, ref_key, ref_key, &reference.bytes, &reference.sha256).await?;
         if !(created.status.is_success()
             || matches!(
                 created.status,
@@ -165,17 +148,13 @@ where
 
 /// Whether a delta of `space` (still) needs `ref_key`: one that names it — or one whose
 /// reference cannot be told, or too many deltas to look: then it is kept.
-async fn is_needed<S, B, RB>(
-    inner: &Inner<S>,
-    bucket: &str,
+async fn is_needed<T: Backend>(
+    call: Call<'_, T>,
     space: &str,
     ref_key: &str,
-) -> Result<bool, Stop<S::Error, RB>>
-where
-    S: InnerS3<B, RB>,
-    RB: ByteBody,
-{
-    let listed = list_space(inner, bucket, space).await?;
+) -> Result<bool, Stopped<T>> {
+    let Call { inner, bucket, .. } = call;
+    let listed = list_space(call, space).await?;
     if listed.deltas.is_empty() {
         return Ok(false);
     }
@@ -183,7 +162,7 @@ where
         return Ok(true);
     }
     let wanted = [ref_key.to_owned()];
-    Ok(named_references(inner, bucket, &listed.deltas, &wanted)
+    Ok(named_references(call, &listed.deltas, &wanted)
         .await?
         .is_none_or(|named| named.iter().any(|k| k == ref_key)))
 }
@@ -191,16 +170,12 @@ where
 /// The references the given deltas name (`dg-ref-key`), or `None` when one of them cannot
 /// be read as a delta of ours or the Python CLI's (then nothing may be removed). Stops
 /// looking once every reference of `wanted` is named: what matters is which are not.
-async fn named_references<S, B, RB>(
-    inner: &Inner<S>,
-    bucket: &str,
+async fn named_references<T: Backend>(
+    call: Call<'_, T>,
     deltas: &[String],
     wanted: &[String],
-) -> Result<Option<Vec<String>>, Stop<S::Error, RB>>
-where
-    S: InnerS3<B, RB>,
-    RB: ByteBody,
-{
+) -> Result<Option<Vec<String>>, Stopped<T>> {
+    let Call { inner, bucket, .. } = call;
     let mut named: Vec<String> = Vec::new();
     for delta_key in deltas {
         if wanted.iter().all(|w| named.contains(w)) {
@@ -231,22 +206,15 @@ struct Listed {
     references: Vec<String>,
 }
 
-async fn list_space<S, B, RB>(
-    inner: &Inner<S>,
-    bucket: &str,
-    space: &str,
-) -> Result<Listed, Stop<S::Error, RB>>
-where
-    S: InnerS3<B, RB>,
-    RB: ByteBody,
-{
+async fn list_space<T: Backend>(call: Call<'_, T>, space: &str) -> Result<Listed, Stopped<T>> {
+    let Call { inner, bucket, .. } = call;
     let mut listed = Listed {
         deltas: Vec::new(),
         references: Vec::new(),
     };
     let mut token: Option<String> = None;
     loop {
-        let page = list_page(inner, bucket, space, token.as_deref()).await?;
+        let page = list_page(call, space, token.as_deref()).await?;
         for object in page.objects {
             if keys::deltaspace(&object.key) != space {
                 continue;
@@ -294,11 +262,8 @@ impl Named {
 
 /// HEADs `delta_key` for the reference it names. Never fails: what cannot be told is
 /// [`Named::Unknown`], which only costs a sweep.
-pub(crate) async fn named_by<S, B, RB>(inner: &Inner<S>, bucket: &str, delta_key: &str) -> Named
-where
-    S: InnerS3<B, RB>,
-    RB: ByteBody,
-{
+pub(crate) async fn named_by<T: Backend>(call: Call<'_, T>, delta_key: &str) -> Named {
+    let Call { inner, bucket, .. } = call;
     match inner.head(bucket, delta_key).await {
         Ok(head) => Named::from_head(delta_key, &head),
         Err(_) => Named::Unknown,
@@ -308,23 +273,24 @@ where
 /// Called after a delta that named `released` was replaced by a delta naming `now` (or,
 /// with `now` `None`, by a whole object, or deleted): sweeps the deltaspace when that may
 /// have left a reference unused.
-pub(crate) async fn after_replace<S, B, RB>(
-    shared: &Shared,
-    inner: &Inner<S>,
-    bucket: &str,
+pub(crate) async fn after_replace<T: Backend>(
+    call: Call<'_, T>,
     space: &str,
     released: &Named,
     now: Option<&str>,
-) where
-    S: InnerS3<B, RB>,
-    RB: ByteBody,
-{
+) {
+    let Call {
+        shared,
+        inner,
+        bucket,
+        ..
+    } = call;
     let due = match released {
         Named::Nothing => false,
         Named::Reference(r) => now != Some(r.as_str()),
         Named::Unknown => true,
     };
     if due {
-        remove_unused_references(shared, inner, bucket, space).await;
+        remove_unused_references(call, space).await;
     }
 }

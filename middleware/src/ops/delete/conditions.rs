@@ -13,6 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::{HeaderMap, StatusCode, header};
 
+use crate::call::{Backend, Call, Stopped};
 use crate::inner::{ByteBody, Inner, InnerS3, Stop, pass_error};
 use crate::s3::error::S3Error;
 use crate::s3::xml::DeleteObject;
@@ -123,16 +124,13 @@ pub(super) fn failed() -> S3Error {
 }
 
 /// What a client sees of `key`, or `None` when it does not exist.
-pub(super) async fn current<S, B, RB>(
-    shared: &Shared,
-    inner: &Inner<S>,
-    bucket: &str,
-    key: &str,
-) -> Result<Option<Current>, Stop<S::Error, RB>>
-where
-    S: InnerS3<B, RB>,
-    RB: ByteBody,
-{
+pub(super) async fn current<T: Backend>(call: Call<'_, T>) -> Result<Option<Current>, Stopped<T>> {
+    let Call {
+        shared,
+        inner,
+        bucket,
+        key,
+    } = call;
     if shared.config.is_eligible(key) {
         let delta_key = keys::delta_key(key);
         let head = inner.head(bucket, &delta_key).await?;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use super::source;
+use crate::call::{Backend, Call, Stopped};
 use crate::compat::MaybeSend;
 use crate::inner::{ByteBody, Inner, InnerS3, Stop};
 use crate::s3::error::S3Error;
@@ -17,25 +18,23 @@ use crate::stored::meta::ObjectMeta;
 /// The bytes of `range` of the original, each covering window checked by its Adler-32;
 /// `None` when the delta's windows carry no checksums (then the caller decodes it whole
 /// and verifies its SHA-256).
-pub(super) async fn decode<S, B, RB>(
-    shared: &Arc<Shared>,
-    inner: &Inner<S>,
-    bucket: &str,
-    key: &str,
+pub(super) async fn decode<T: Backend>(
+    call: Call<'_, T>,
     meta: &ObjectMeta,
     delta: &Bytes,
     range: Range<u64>,
-) -> Result<Option<Bytes>, Stop<S::Error, RB>>
-where
-    S: InnerS3<B, RB> + MaybeSend + Sync + 'static,
-    RB: ByteBody,
-{
+) -> Result<Option<Bytes>, Stopped<T>> {
+    let Call {
+        shared,
+        inner,
+        bucket,
+        key,
+    } = call;
     let ref_info = super::reference_of(key, meta)?;
     let failed =
         |e: &dyn std::fmt::Display| S3Error::internal(format!("cannot reconstruct {key}: {e}"));
     let expected_len = super::original_len(key, meta, delta)?;
-    let mut reference =
-        source::open(shared, inner, bucket, &ref_info.key, &ref_info.sha256).await?;
+    let mut reference = source::open(call, &ref_info.key, &ref_info.sha256).await?;
     let reads =
         match deltaglider_codec::range_reads(reference.len(), delta, expected_len, range.clone()) {
             Ok(reads) => reads,

@@ -4,6 +4,7 @@
 
 use bytes::Bytes;
 
+use crate::call::{Backend, Call, Stopped};
 use crate::inner::{ByteBody, Inner, InnerS3, Stop};
 use crate::s3::error::S3Error;
 use crate::state::cache::Rebuilt;
@@ -13,26 +14,25 @@ use crate::stored::meta::{GzipPayload, ObjectMeta};
 use crate::stored::payload;
 
 /// The original archive of `key`, stored as payload delta `delta` described by `info`.
-pub(super) async fn archive<S, B, RB>(
-    shared: &Shared,
-    inner: &Inner<S>,
-    bucket: &str,
-    key: &str,
+pub(super) async fn archive<T: Backend>(
+    call: Call<'_, T>,
     meta: &ObjectMeta,
     delta: &Bytes,
     info: GzipPayload,
-) -> Result<Bytes, Stop<S::Error, RB>>
-where
-    S: InnerS3<B, RB>,
-    RB: ByteBody,
-{
+) -> Result<Bytes, Stopped<T>> {
+    let Call {
+        shared,
+        inner,
+        bucket,
+        key,
+    } = call;
     // The metadata was just read from the backend: an entry with its SHA-256 is this object.
     if let Some(hit) = shared.rebuilt.get(bucket, key)
         && hit.sha256 == meta.file_sha256
     {
         return Ok(hit.bytes);
     }
-    let reference = super::load_reference(shared, inner, bucket, key, meta).await?;
+    let reference = super::load_reference(call, meta).await?;
     let expected_len = super::original_len(key, meta, delta)?;
     let stopwatch = Stopwatch::start();
     let (body, sha256, max) = (

@@ -9,6 +9,7 @@ use http::{Method, StatusCode, header};
 use http_body_util::BodyExt;
 
 use crate::body::BodyError;
+use crate::call::{Backend, Call, Stopped};
 use crate::inner::{ByteBody, Inner, InnerS3, Stop, pass_error};
 use crate::refs::load;
 use crate::s3::error::S3Error;
@@ -20,12 +21,12 @@ use crate::stored::meta::ObjectMeta;
 pub(super) const READ_AHEAD: u64 = 8 << 20;
 
 /// A reference, checked against the SHA-256 the delta names, that serves byte ranges.
-pub(super) enum RefSource<S> {
+pub(super) enum RefSource<T: Backend> {
     /// Held in memory (the reference cache): no backend calls.
     Memory(Bytes),
     /// Read by ranged GETs; `buffer` holds the last bytes fetched, from `buffer_start`.
     Ranged {
-        inner: Inner<S>,
+        inner: Inner<T::Service>,
         bucket: String,
         key: String,
         len: u64,
@@ -35,7 +36,7 @@ pub(super) enum RefSource<S> {
     },
 }
 
-impl<S> RefSource<S> {
+impl<T: Backend> RefSource<T> {
     /// Total length of the reference.
     pub(super) fn len(&self) -> u64 {
         match self {
@@ -55,17 +56,17 @@ impl<S> RefSource<S> {
 /// `expected`) and its bytes are read later by ranges. A reference without a recorded
 /// SHA-256 is read whole and hashed (and then cached). Failures here happen before any byte
 /// of the response is sent, so they are S3 error responses.
-pub(super) async fn open<S, B, RB>(
-    shared: &Shared,
-    inner: &Inner<S>,
-    bucket: &str,
+pub(super) async fn open<T: Backend>(
+    call: Call<'_, T>,
     ref_key: &str,
     expected: &Sha256Digest,
-) -> Result<RefSource<S>, Stop<S::Error, RB>>
-where
-    S: InnerS3<B, RB>,
-    RB: ByteBody,
-{
+) -> Result<RefSource<T>, Stopped<T>> {
+    let Call {
+        shared,
+        inner,
+        bucket,
+        ..
+    } = call;
     let missing = || S3Error::internal(format!("reference {ref_key} is missing"));
     if let Some(cached) = shared.cache.get(bucket, ref_key) {
         check_identity(ref_key, &cached.sha256, expected)?;
@@ -104,7 +105,7 @@ where
         }
         // Nothing to check it against but its bytes: read whole, bounded by the object
         // size limit, hashed (and cached) by the whole-reference path.
-        _ => load::load(shared, inner, bucket, ref_key, Some(expected))
+        _ => load::load(call, ref_key, Some(expected))
             .await?
             .map(|r| RefSource::Memory(r.bytes))
             .ok_or_else(|| missing().into()),
@@ -124,13 +125,9 @@ fn check_identity(
     )))
 }
 
-impl<S> RefSource<S> {
+impl<T: Backend> RefSource<T> {
     /// The reference bytes of `range`.
-    pub(super) async fn read<B, RB>(&mut self, range: Range<u64>) -> Result<Bytes, BodyError>
-    where
-        S: InnerS3<B, RB>,
-        RB: ByteBody,
-    {
+    pub(super) async fn read(&mut self, range: Range<u64>) -> Result<Bytes, BodyError> {
         match self {
             RefSource::Memory(bytes) => usize::try_from(range.start)
                 .ok()
@@ -165,8 +162,7 @@ impl<S> RefSource<S> {
                     };
                     *buffer = Bytes::new();
                     let from = range.start + kept.len() as u64;
-                    let fetched =
-                        fetch_range(inner, bucket, key, *len, etag.as_deref(), from..end).await?;
+                    let fetched = fetch_range::<T>(inner, bucket, key, *len, etag.as_deref(), from..end).await?;
                     *buffer = if kept.is_empty() {
                         fetched
                     } else {
@@ -189,18 +185,14 @@ impl<S> RefSource<S> {
 /// One ranged GET of `want` from the reference. A backend that ignores `Range` answers 200
 /// with the whole object: then only the wanted bytes are kept, the rest skipped as it
 /// arrives, so memory stays at the range whatever the reference's size.
-async fn fetch_range<S, B, RB>(
-    inner: &Inner<S>,
+async fn fetch_range<T: Backend>(
+    inner: &Inner<T::Service>,
     bucket: &str,
     key: &str,
     len: u64,
     etag: Option<&str>,
     want: Range<u64>,
-) -> Result<Bytes, BodyError>
-where
-    S: InnerS3<B, RB>,
-    RB: ByteBody,
-{
+) -> Result<Bytes, BodyError> {
     let failed = |what: String| BodyError::new(format!("reading reference {key}: {what}"));
     let wanted_len = want.end - want.start;
     if wanted_len == 0 {

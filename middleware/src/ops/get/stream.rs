@@ -22,20 +22,19 @@ use futures_util::stream;
 
 use super::source::RefSource;
 use crate::body::{BodyError, Streamed};
-use crate::compat::MaybeSend;
-use crate::inner::{ByteBody, InnerS3};
+use crate::call::Backend;
 use crate::state::metrics::Stopwatch;
 use crate::state::shared::Shared;
 
 /// Delta bytes handed to the decoder at a time, so it never copies the whole delta.
 const PUSH: usize = 1 << 20;
 
-struct State<S> {
+struct State<T: Backend> {
     shared: Arc<Shared>,
     key: String,
     decoder: Option<StreamDecoder>,
     delta: Bytes,
-    source: RefSource<S>,
+    source: RefSource<T>,
     /// The held-back last byte of the latest window.
     held: Option<Bytes>,
     /// Pieces ready to send, in order (at most two: a held byte and a window).
@@ -51,21 +50,14 @@ struct State<S> {
 /// cannot be read, a corrupt first window) is an error response rather than an aborted
 /// body; an object of one window is verified whole — SHA-256 included — before its
 /// headers go out.
-pub(super) async fn body<S, B, RB>(
+pub(super) async fn body<T: Backend>(
     shared: Arc<Shared>,
     key: &str,
     delta: Bytes,
-    source: RefSource<S>,
+    source: RefSource<T>,
     len: u64,
     sha256: Sha256Digest,
-) -> Result<Streamed, BodyError>
-where
-    S: InnerS3<B, RB> + MaybeSend + Sync + 'static,
-    S::Future: MaybeSend + 'static,
-    S::Error: MaybeSend + 'static,
-    B: MaybeSend + 'static,
-    RB: ByteBody + MaybeSend + 'static,
-{
+) -> Result<Streamed, BodyError> {
     let mut state = State {
         shared,
         key: key.to_owned(),
@@ -95,13 +87,9 @@ where
     Ok(Streamed::new(Box::pin(pieces), len))
 }
 
-impl<S> State<S> {
+impl<T: Backend> State<T> {
     /// Decodes the first window, and finishes (verifies) when it was the only one.
-    async fn prime<B, RB>(&mut self) -> Result<(), BodyError>
-    where
-        S: InnerS3<B, RB>,
-        RB: ByteBody,
-    {
+    async fn prime(&mut self) -> Result<(), BodyError> {
         while self.windows == 0 && self.decoder.is_some() {
             self.advance().await?;
         }
@@ -115,11 +103,7 @@ impl<S> State<S> {
     }
 
     /// The next piece to send; `None` once the output is complete and verified.
-    async fn step<B, RB>(&mut self) -> Result<Option<Bytes>, BodyError>
-    where
-        S: InnerS3<B, RB>,
-        RB: ByteBody,
-    {
+    async fn step(&mut self) -> Result<Option<Bytes>, BodyError> {
         loop {
             if let Some(piece) = self.queue.pop_front() {
                 return Ok(Some(piece));
@@ -132,11 +116,7 @@ impl<S> State<S> {
     }
 
     /// One unit of work: feed the decoder, decode a window, or finish.
-    async fn advance<B, RB>(&mut self) -> Result<(), BodyError>
-    where
-        S: InnerS3<B, RB>,
-        RB: ByteBody,
-    {
+    async fn advance(&mut self) -> Result<(), BodyError> {
         let Some(decoder) = self.decoder.as_mut() else {
             return Ok(());
         };

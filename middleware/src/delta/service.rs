@@ -8,8 +8,8 @@ use http_body_util::BodyExt;
 use tower_service::Service;
 
 use super::ResponseFuture;
-use crate::call::{Bound, Call};
 use crate::body::{BoxError, Either, RequestBody, ResponseBody, Streamed};
+use crate::call::{Bound, Call};
 use crate::compat::MaybeSend;
 use crate::ingest::{self, DEFAULT_BUFFER_LIMIT, Ingested, Prepared};
 use crate::inner::{Inner, Stop};
@@ -168,9 +168,7 @@ where
     let call = Call::<Bound<S, B, RB>>::new(&shared, &inner, &bucket, &key);
     let result = match op.kind {
         S3OpKind::PutObject => put::put(call, parts, body).await,
-        S3OpKind::GetObject | S3OpKind::HeadObject => {
-            get::get_or_head(call, parts, body).await
-        }
+        S3OpKind::GetObject | S3OpKind::HeadObject => get::get_or_head(call, parts, body).await,
         S3OpKind::DeleteObject => delete::delete(call, parts, body).await,
         S3OpKind::DeleteObjects => delete::delete_many(call, parts, body).await,
         S3OpKind::CopyObject => copy::copy(call, parts, body).await,
@@ -179,9 +177,7 @@ where
         S3OpKind::UploadPart if parts.headers.contains_key("x-amz-copy-source") => {
             multipart::upload_part_copy(call, parts, body).await
         }
-        S3OpKind::CompleteMultipartUpload => {
-            multipart::complete(call, parts, body).await
-        }
+        S3OpKind::CompleteMultipartUpload => multipart::complete(call, parts, body).await,
         // CreateMultipartUpload, UploadPart, AbortMultipartUpload, ListParts.
         _ => multipart::checked_forward(call, parts, body).await,
     };

@@ -4,15 +4,14 @@
 use http::{HeaderMap, HeaderValue, Request, Response, header, request::Parts};
 use percent_encoding::percent_decode_str;
 
-use crate::body::{Either, RequestBody, ResponseBody};
+use crate::body::{Either, RequestBody};
 use crate::call::{Backend, Call, Outcome};
-use crate::inner::{ByteBody, Inner, InnerS3, Stop};
+use crate::inner::Stop;
 use crate::ops::get;
 use crate::ops::put::{Original, store_bytes};
 use crate::s3::error::S3Error;
 use crate::s3::time;
 use crate::s3::xml::escape_into;
-use crate::state::shared::Shared;
 use crate::stored::keys;
 use crate::stored::meta;
 
@@ -23,10 +22,7 @@ pub(crate) async fn copy<T: Backend>(
     body: RequestBody<T::Body>,
 ) -> Outcome<T> {
     let Call {
-        shared,
-        inner,
-        bucket,
-        key,
+        shared, inner, key, ..
     } = call;
     keys::check_user_key(key).map_err(S3Error::from)?;
     let (source_bucket, source_key) = parse_source(&parts.headers)?;

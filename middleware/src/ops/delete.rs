@@ -6,15 +6,14 @@
 use futures_util::StreamExt;
 use http::{HeaderValue, Request, Response, StatusCode, header, request::Parts};
 
-use crate::body::{Either, RequestBody, ResponseBody, collect_limited};
+use crate::body::{Either, RequestBody, collect_limited};
 use crate::call::{Backend, Call, Outcome, Stopped};
-use crate::inner::{ByteBody, Fetched, Inner, InnerS3, Stop};
+use crate::inner::{Fetched, Stop};
 use crate::ops::versions;
 use crate::refs::unused;
 use crate::s3::error::S3Error;
 use crate::s3::xml;
 use crate::s3::xml::escape_into;
-use crate::state::shared::Shared;
 use crate::stored::keys;
 use conditions::Conditions;
 
@@ -84,12 +83,7 @@ pub(crate) async fn delete_many<T: Backend>(
     parts: Parts,
     body: RequestBody<T::Body>,
 ) -> Outcome<T> {
-    let Call {
-        shared,
-        inner,
-        bucket,
-        ..
-    } = call;
+    let Call { shared, inner, .. } = call;
     let xml = collect_limited(body, 4 << 20)
         .await
         .map_err(|e| S3Error::new("MalformedXML", StatusCode::BAD_REQUEST, e.to_string()))?;

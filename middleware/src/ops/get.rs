@@ -17,15 +17,13 @@ use deltaglider_codec::decode_verified;
 use http::header::{self, HeaderName};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, request::Parts};
 
-use crate::body::{Either, RequestBody, ResponseBody, Streamed};
-use crate::call::{Backend, Call, Failure, Outcome, Stopped};
-use crate::compat::MaybeSend;
-use crate::inner::{ByteBody, Fetched, Inner, InnerS3, Stop, pass_error};
+use crate::body::{Either, RequestBody, Streamed};
+use crate::call::{Backend, Call, Outcome, Stopped};
+use crate::inner::{Fetched, Stop, pass_error};
 use crate::refs::load::{self, Reference};
 use crate::s3::error::S3Error;
 use crate::s3::range::{self, Wanted};
 use crate::state::metrics::Stopwatch;
-use crate::state::shared::Shared;
 use crate::stored::keys;
 use crate::stored::meta::header_value;
 use crate::stored::meta::{MetaError, ObjectMeta, RefInfo};
@@ -40,10 +38,7 @@ pub(crate) async fn get_or_head<T: Backend>(
     body: RequestBody<T::Body>,
 ) -> Outcome<T> {
     let Call {
-        shared,
-        inner,
-        bucket,
-        key,
+        shared, inner, key, ..
     } = call;
     keys::check_user_key(key).map_err(S3Error::from)?;
     let head = parts.method == Method::HEAD;
@@ -72,12 +67,7 @@ async fn reconstruct<T: Backend>(
     delta: Fetched,
     head: bool,
 ) -> Outcome<T> {
-    let Call {
-        shared,
-        inner,
-        bucket,
-        key,
-    } = call;
+    let Call { key, .. } = call;
     let delta_key = keys::delta_key(key);
     let meta = ObjectMeta::parse(&delta_key, |name| delta.meta(name)).map_err(|e| match e {
         MetaError::UnsupportedVersion { .. } => S3Error::not_implemented(e.to_string()),
@@ -204,12 +194,7 @@ async fn stream_whole<T: Backend>(
     delta: Bytes,
     total: u64,
 ) -> Result<Streamed, Stopped<T>> {
-    let Call {
-        shared,
-        inner,
-        bucket,
-        key,
-    } = call;
+    let Call { shared, key, .. } = call;
     let ref_info = reference_of(key, meta)?;
     // A delta whose header is unreadable or declares another length fails now, as an
     // error response, rather than after the headers are sent.
@@ -247,12 +232,7 @@ async fn decode<T: Backend>(
     delta: &Bytes,
     range: Option<std::ops::Range<u64>>,
 ) -> Result<Bytes, Stopped<T>> {
-    let Call {
-        shared,
-        inner,
-        bucket,
-        key,
-    } = call;
+    let Call { shared, key, .. } = call;
     if let Some(info) = meta.gzip {
         let whole = rebuild::archive(call, meta, delta, info).await?;
         return Ok(match range {
@@ -299,12 +279,7 @@ async fn load_reference<T: Backend>(
     call: Call<'_, T>,
     meta: &ObjectMeta,
 ) -> Result<Reference, Stopped<T>> {
-    let Call {
-        shared,
-        inner,
-        bucket,
-        key,
-    } = call;
+    let Call { key, .. } = call;
     let ref_info = reference_of(key, meta)?;
     load::load(call, &ref_info.key, Some(&ref_info.sha256))
         .await?

@@ -10,12 +10,11 @@ use futures_util::StreamExt;
 use http::{HeaderValue, Method, Response, StatusCode, header, request::Parts};
 use percent_encoding::percent_decode_str;
 
-use crate::body::{Either, ResponseBody};
+use crate::body::Either;
 use crate::call::{Backend, Call, Outcome, Stopped};
-use crate::inner::{ByteBody, Inner, InnerS3, Stop, pass_error};
+use crate::inner::pass_error;
 use crate::s3::error::S3Error;
 use crate::s3::listing::{self, Echo, Entry, Object};
-use crate::state::shared::Shared;
 use crate::stored::keys::{self, DELTA_SUFFIX};
 use crate::stored::meta::ObjectMeta;
 
@@ -304,24 +303,15 @@ async fn fill_originals<T: Backend>(
     call: Call<'_, T>,
     entries: &mut Vec<Entry>,
 ) -> Result<(), Stopped<T>> {
-    let Call {
-        shared,
-        inner,
-        bucket,
-        ..
-    } = call;
     // Plain futures of a named `async fn`, collected first: a closure inside the stream
     // combinator would make the future's `Send`-ness depend on higher-ranked lifetimes.
     let lookups: Vec<_> = entries
         .iter()
         .enumerate()
         .filter_map(|(i, e)| match e {
-            Entry::Object(o) if o.delta => Some(original_of(
-                call,
-                i,
-                o.key.clone(),
-                version_tag(o),
-            )),
+            Entry::Object(o) if o.delta => {
+                Some(original_of(call, i, o.key.clone(), version_tag(o)))
+            }
             _ => None,
         })
         .collect();

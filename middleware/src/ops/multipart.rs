@@ -5,14 +5,13 @@
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header, request::Parts};
 
-use crate::body::{Either, RequestBody, ResponseBody, collect_limited};
+use crate::body::{Either, RequestBody, collect_limited};
 use crate::call::{Backend, Call, Outcome};
-use crate::inner::{ByteBody, Inner, InnerS3, Stop, pass_error};
+use crate::inner::{Stop, pass_error};
 use crate::ops::get::descriptive_headers;
 use crate::ops::put::{Original, store_bytes};
 use crate::s3::error::S3Error;
 use crate::s3::xml::{self, Completion};
-use crate::state::shared::Shared;
 use crate::stored::keys;
 use crate::stored::meta;
 

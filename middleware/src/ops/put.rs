@@ -7,9 +7,9 @@ use deltaglider_codec::{EncodeOptions, Encoded, Md5, Md5Digest, Sha256, Sha256Di
 use http::header::{self, HeaderName};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, request::Parts};
 
-use crate::body::{Either, RequestBody, ResponseBody};
+use crate::body::{Either, RequestBody};
 use crate::call::{Backend, Call, Outcome, Stopped};
-use crate::inner::{ByteBody, Inner, InnerS3, Stop, pass_error};
+use crate::inner::{ByteBody, Stop, pass_error};
 use crate::refs::choose::{self, Chosen};
 use crate::refs::create;
 use crate::refs::renew;
@@ -45,10 +45,7 @@ pub(crate) async fn put<T: Backend>(
     body: RequestBody<T::Body>,
 ) -> Outcome<T> {
     let Call {
-        shared,
-        inner,
-        bucket,
-        key,
+        shared, inner, key, ..
     } = call;
     keys::check_user_key(key).map_err(S3Error::from)?;
     meta::check_client_metadata(&parts.headers).map_err(S3Error::from)?;
@@ -116,12 +113,7 @@ pub(crate) struct Original {
 /// delta of it must not stay beside the new bytes, and the reference it named goes if
 /// nothing needs it any more.
 pub(crate) async fn drop_older_delta<T: Backend>(call: Call<'_, T>) -> Result<(), Stopped<T>> {
-    let Call {
-        shared,
-        inner,
-        bucket,
-        key,
-    } = call;
+    let Call { key, .. } = call;
     let released = remove_stale(call, Kind::Whole).await?;
     unused::after_replace(call, keys::deltaspace(key), &released, None).await;
     Ok(())

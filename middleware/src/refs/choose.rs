@@ -8,9 +8,7 @@ use super::create;
 use super::listing::list_references;
 use super::load::{self, Reference};
 use crate::call::{Backend, Call, Stopped};
-use crate::inner::{ByteBody, Inner, InnerS3, Stop};
 use crate::state::config::References;
-use crate::state::shared::Shared;
 use crate::stored::{keys, payload};
 
 /// The reference chosen for a PUT.
@@ -35,12 +33,7 @@ pub(crate) async fn choose<T: Backend>(
     call: Call<'_, T>,
     data: &Bytes,
 ) -> Result<Chosen, Stopped<T>> {
-    let Call {
-        shared,
-        inner,
-        bucket,
-        key,
-    } = call;
+    let Call { shared, key, .. } = call;
     let space = keys::deltaspace(key);
     let (listed, n) = match shared.config.references {
         References::First => (Vec::new(), 1),

@@ -8,10 +8,9 @@ use http::{Method, StatusCode};
 
 use super::load::{Reference, load};
 use crate::call::{Backend, Call, Stopped};
-use crate::inner::{ByteBody, Fetched, Inner, InnerS3, Stop, pass_error};
+use crate::inner::{Fetched, pass_error};
 use crate::s3::error::S3Error;
 use crate::s3::time;
-use crate::state::shared::Shared;
 use crate::stored::meta::{Kind, ObjectMeta, add_metadata};
 
 /// Creates `ref_key` with `data` unless it exists (`If-None-Match: *`); the backend's answer.
@@ -110,12 +109,7 @@ pub(crate) async fn load_or_seed<T: Backend>(
     source_key: &str,
     data: &Bytes,
 ) -> Result<Reference, Stopped<T>> {
-    let Call {
-        shared,
-        inner,
-        bucket,
-        ..
-    } = call;
+    let Call { shared, bucket, .. } = call;
     if let Some(existing) = load(call, ref_key, None).await? {
         return Ok(existing);
     }

@@ -4,7 +4,7 @@ use bytes::Bytes;
 use http::Method;
 
 use crate::call::{Backend, Call, Stopped};
-use crate::inner::{ByteBody, Inner, InnerS3, Stop, pass_error};
+use crate::inner::pass_error;
 use crate::s3::listing::{self, Page};
 use crate::s3::query::query_value;
 use crate::stored::keys;
@@ -56,7 +56,6 @@ pub(crate) async fn list_references<T: Backend>(
     call: Call<'_, T>,
     space: &str,
 ) -> Result<Vec<String>, Stopped<T>> {
-    let Call { inner, bucket, .. } = call;
     let mut found: Vec<(Option<String>, String)> = Vec::new();
     let mut token: Option<String> = None;
     let prefix = format!("{space}reference.");

@@ -5,10 +5,9 @@ use deltaglider_codec::{Sha256, Sha256Digest};
 use http::{Method, StatusCode};
 
 use crate::call::{Backend, Call, Stopped};
-use crate::inner::{ByteBody, Inner, InnerS3, Stop, pass_error};
+use crate::inner::pass_error;
 use crate::s3::error::S3Error;
 use crate::state::cache::CachedRef;
-use crate::state::shared::Shared;
 
 /// A reference body with its SHA-256.
 pub(crate) type Reference = CachedRef;

@@ -12,7 +12,7 @@ use super::listing::list_references;
 use super::load::{Reference, load};
 use super::unused::withdraw;
 use crate::call::{Backend, Call, Stopped};
-use crate::inner::{ByteBody, Inner, InnerS3, Stop, pass_error};
+use crate::inner::pass_error;
 use crate::state::config::References;
 use crate::state::shared::Shared;
 use crate::stored::keys;
@@ -107,9 +107,9 @@ pub(crate) async fn new_reference<T: Backend>(
 ) -> Result<Option<Chosen>, Stopped<T>> {
     let Call {
         shared,
-        inner,
         bucket,
         key,
+        ..
     } = call;
     let ref_key = keys::content_reference_key(keys::deltaspace(key), sha256);
     let created = create(call, &ref_key, key, data, sha256).await?;

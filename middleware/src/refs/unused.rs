@@ -17,8 +17,7 @@ use super::create::create;
 use super::listing::list_page;
 use super::load::load;
 use crate::call::{Backend, Call, Stopped};
-use crate::inner::{ByteBody, Inner, InnerS3, Stop, pass_error};
-use crate::state::shared::Shared;
+use crate::inner::{Stop, pass_error};
 use crate::stored::keys;
 use crate::stored::meta::ObjectMeta;
 
@@ -30,12 +29,7 @@ const MAX_DELTAS_CHECKED: usize = 500;
 /// references no delta needs any more. Best effort: the client's request already
 /// succeeded, and a reference left behind costs space, never data.
 pub(crate) async fn remove_unused_references<T: Backend>(call: Call<'_, T>, space: &str) {
-    let Call {
-        shared,
-        inner,
-        bucket,
-        ..
-    } = call;
+    let Call { bucket, .. } = call;
     match sweep(call, space).await {
         Ok(()) => {}
         Err(Stop::Reply(response)) => tracing::warn!(
@@ -53,12 +47,6 @@ pub(crate) async fn remove_unused_references<T: Backend>(call: Call<'_, T>, spac
 }
 
 async fn sweep<T: Backend>(call: Call<'_, T>, space: &str) -> Result<(), Stopped<T>> {
-    let Call {
-        shared,
-        inner,
-        bucket,
-        ..
-    } = call;
     let listed = list_space(call, space).await?;
     if listed.deltas.is_empty() {
         for ref_key in &listed.references {
@@ -84,12 +72,7 @@ async fn sweep<T: Backend>(call: Call<'_, T>, space: &str) -> Result<(), Stopped
 /// deltaspace went over its cap meanwhile): removed like an unused one, restored if a delta
 /// names it by now. Best effort, as [`remove_unused_references`].
 pub(crate) async fn withdraw<T: Backend>(call: Call<'_, T>, ref_key: &str) {
-    let Call {
-        shared,
-        inner,
-        bucket,
-        ..
-    } = call;
+    let Call { bucket, .. } = call;
     let space = keys::deltaspace(ref_key);
     if let Err(stop) = remove_one(call, space, ref_key).await {
         let status = match &stop {
@@ -153,7 +136,6 @@ async fn is_needed<T: Backend>(
     space: &str,
     ref_key: &str,
 ) -> Result<bool, Stopped<T>> {
-    let Call { inner, bucket, .. } = call;
     let listed = list_space(call, space).await?;
     if listed.deltas.is_empty() {
         return Ok(false);
@@ -207,7 +189,6 @@ struct Listed {
 }
 
 async fn list_space<T: Backend>(call: Call<'_, T>, space: &str) -> Result<Listed, Stopped<T>> {
-    let Call { inner, bucket, .. } = call;
     let mut listed = Listed {
         deltas: Vec::new(),
         references: Vec::new(),
@@ -279,12 +260,6 @@ pub(crate) async fn after_replace<T: Backend>(
     released: &Named,
     now: Option<&str>,
 ) {
-    let Call {
-        shared,
-        inner,
-        bucket,
-        ..
-    } = call;
     let due = match released {
         Named::Nothing => false,
         Named::Reference(r) => now != Some(r.as_str()),

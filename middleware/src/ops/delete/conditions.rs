@@ -14,10 +14,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use http::{HeaderMap, StatusCode, header};
 
 use crate::call::{Backend, Call, Stopped};
-use crate::inner::{ByteBody, Inner, InnerS3, Stop, pass_error};
+use crate::inner::pass_error;
 use crate::s3::error::S3Error;
 use crate::s3::xml::DeleteObject;
-use crate::state::shared::Shared;
 use crate::stored::keys;
 use crate::stored::meta::ObjectMeta;
 

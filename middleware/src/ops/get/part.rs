@@ -3,16 +3,12 @@
 //! small range of a large object costs a small read, even with a cold cache.
 
 use std::ops::Range;
-use std::sync::Arc;
 
 use bytes::Bytes;
 
 use super::source;
 use crate::call::{Backend, Call, Stopped};
-use crate::compat::MaybeSend;
-use crate::inner::{ByteBody, Inner, InnerS3, Stop};
 use crate::s3::error::S3Error;
-use crate::state::shared::Shared;
 use crate::stored::meta::ObjectMeta;
 
 /// The bytes of `range` of the original, each covering window checked by its Adler-32;
@@ -24,12 +20,7 @@ pub(super) async fn decode<T: Backend>(
     delta: &Bytes,
     range: Range<u64>,
 ) -> Result<Option<Bytes>, Stopped<T>> {
-    let Call {
-        shared,
-        inner,
-        bucket,
-        key,
-    } = call;
+    let Call { key, .. } = call;
     let ref_info = super::reference_of(key, meta)?;
     let failed =
         |e: &dyn std::fmt::Display| S3Error::internal(format!("cannot reconstruct {key}: {e}"));

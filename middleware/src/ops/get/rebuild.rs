@@ -5,11 +5,9 @@
 use bytes::Bytes;
 
 use crate::call::{Backend, Call, Stopped};
-use crate::inner::{ByteBody, Inner, InnerS3, Stop};
 use crate::s3::error::S3Error;
 use crate::state::cache::Rebuilt;
 use crate::state::metrics::Stopwatch;
-use crate::state::shared::Shared;
 use crate::stored::meta::{GzipPayload, ObjectMeta};
 use crate::stored::payload;
 
@@ -22,9 +20,9 @@ pub(super) async fn archive<T: Backend>(
 ) -> Result<Bytes, Stopped<T>> {
     let Call {
         shared,
-        inner,
         bucket,
         key,
+        ..
     } = call;
     // The metadata was just read from the backend: an entry with its SHA-256 is this object.
     if let Some(hit) = shared.rebuilt.get(bucket, key)

@@ -10,10 +10,9 @@ use http_body_util::BodyExt;
 
 use crate::body::BodyError;
 use crate::call::{Backend, Call, Stopped};
-use crate::inner::{ByteBody, Inner, InnerS3, Stop, pass_error};
+use crate::inner::{ByteBody, Inner, pass_error};
 use crate::refs::load;
 use crate::s3::error::S3Error;
-use crate::state::shared::Shared;
 use crate::stored::meta::ObjectMeta;
 
 /// The least a ranged read fetches: consecutive windows usually read neighbouring parts
@@ -162,7 +161,9 @@ impl<T: Backend> RefSource<T> {
                     };
                     *buffer = Bytes::new();
                     let from = range.start + kept.len() as u64;
-                    let fetched = fetch_range::<T>(inner, bucket, key, *len, etag.as_deref(), from..end).await?;
+                    let fetched =
+                        fetch_range::<T>(inner, bucket, key, *len, etag.as_deref(), from..end)
+                            .await?;
                     *buffer = if kept.is_empty() {
                         fetched
                     } else {

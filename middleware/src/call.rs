@@ -36,7 +36,10 @@ pub(crate) trait Backend: 'static {
 }
 
 /// [`Backend`] of the service `S` taking `RequestBody<B>` and answering `Response<RB>`.
-pub(crate) struct Bound<S, B, RB>(PhantomData<fn() -> (S, B, RB)>);
+pub(crate) struct Bound<S, B, RB>(PhantomData<Marker<S, B, RB>>);
+
+/// Names the types without owning values of them (so `Bound` is `Send` and `Sync`).
+type Marker<S, B, RB> = fn() -> (S, B, RB);
 
 impl<S, B, RB> Backend for Bound<S, B, RB>
 where

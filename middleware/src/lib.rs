@@ -73,6 +73,8 @@ mod ops;
 mod refs;
 pub mod s3;
 pub mod sigv4;
+#[cfg(test)]
+mod stack_tests;
 mod state;
 mod stored;
 

@@ -92,25 +92,23 @@
 //! ```
 
 mod auth;
-mod canonical;
+pub(crate) mod canonical;
 pub(crate) mod chunked;
 mod config;
 mod credentials;
 mod errors;
 mod layer;
 mod post;
+mod principal;
 mod query_auth;
 mod service;
-mod v2;
-
-#[cfg(test)]
-mod tests;
+pub(crate) mod v2;
 
 pub use crate::s3::time::Clock;
-pub use auth::Principal;
 pub use config::{MAX_PRESIGNED_EXPIRY, SigV4Config};
 pub use credentials::{CredentialStore, StaticCredentials};
 pub use layer::SigV4Layer;
+pub use principal::Principal;
 pub use service::{ResponseFuture, SigV4};
 
 /// The request parsers of this module as plain functions, for fuzz targets. Not a stable

@@ -2,7 +2,7 @@
 
 use tower_layer::Layer;
 
-use super::Ingest;
+use super::service::Ingest;
 
 /// The default of [`IngestLayer::buffer_limit`]: 8 MiB.
 pub const DEFAULT_BUFFER_LIMIT: u64 = 8 << 20;
@@ -54,6 +54,6 @@ impl<S> Layer<S> for IngestLayer {
     type Service = Ingest<S>;
 
     fn layer(&self, inner: S) -> Ingest<S> {
-        Ingest::new(inner, *self)
+        Ingest::new(inner, self.buffer_limit)
     }
 }

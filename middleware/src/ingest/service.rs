@@ -7,7 +7,6 @@ use http::{Request, Response};
 use http_body::Body;
 use tower_service::Service;
 
-use super::IngestLayer;
 use super::body::IngestBody;
 use super::future::{ResponseFuture, error_response, settle};
 use super::prepare::{Prepared, prepare};
@@ -19,13 +18,17 @@ use crate::compat::MaybeSend;
 #[derive(Debug, Clone)]
 pub struct Ingest<S> {
     inner: S,
-    config: IngestLayer,
+    buffer_limit: u64,
 }
 
 impl<S> Ingest<S> {
-    /// Wraps `inner`.
-    pub fn new(inner: S, config: IngestLayer) -> Self {
-        Self { inner, config }
+    /// Wraps `inner`, reading and verifying bodies of up to `buffer_limit` bytes before
+    /// calling it (see [`IngestLayer::buffer_limit`](super::IngestLayer::buffer_limit)).
+    pub fn new(inner: S, buffer_limit: u64) -> Self {
+        Self {
+            inner,
+            buffer_limit,
+        }
     }
 
     /// The inner service.
@@ -66,7 +69,7 @@ where
         // was made ready, and leave a clone for the next request.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        let limit = self.config.buffer_limit;
+        let limit = self.buffer_limit;
         let (parts, body) = request.into_parts();
         ResponseFuture::new(Box::pin(async move {
             match prepare(parts, body, limit).await {

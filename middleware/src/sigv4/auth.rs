@@ -15,54 +15,10 @@ use super::errors::{
     access_denied, header_malformed, invalid_access_key, invalid_date, missing_header,
     query_malformed, signature_mismatch, time_too_skewed, unsupported_mechanism,
 };
+use super::principal::{Principal, Verified};
 use super::query_auth::QueryAuth;
 use super::v2;
 use crate::s3::error::S3Error;
-
-/// Who a verified request was signed by; [`SigV4`](super::SigV4) inserts it into the
-/// request's extensions for the services behind it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Principal {
-    access_key_id: String,
-    region: String,
-    presigned: bool,
-}
-
-impl Principal {
-    pub(crate) fn new(access_key_id: &str, region: &str, presigned: bool) -> Self {
-        Self {
-            access_key_id: access_key_id.to_owned(),
-            region: region.to_owned(),
-            presigned,
-        }
-    }
-
-    /// The access key id that signed the request.
-    pub fn access_key_id(&self) -> &str {
-        &self.access_key_id
-    }
-
-    /// The region of the credential scope (empty for SigV2, which has none).
-    pub fn region(&self) -> &str {
-        &self.region
-    }
-
-    /// Whether the signature came in the query string (a presigned URL, SigV4 or SigV2).
-    pub fn is_presigned(&self) -> bool {
-        self.presigned
-    }
-}
-
-/// A request whose signature checked out.
-#[derive(Debug)]
-pub(crate) struct Verified {
-    pub(crate) principal: Principal,
-    /// What the body must still be checked against, if its hash or chunks are signed.
-    pub(crate) payload: Option<SignedPayload>,
-    /// The scheme whose parameters are in the query string, for a presigned URL: they are
-    /// removed before the request goes inward.
-    pub(crate) query_auth: Option<QueryAuth>,
-}
 
 /// The signature parameters, from either place.
 struct Signed<'a> {
@@ -335,11 +291,7 @@ fn verify(
         ))),
     };
     Ok(Verified {
-        principal: Principal {
-            access_key_id: access_key.to_owned(),
-            region: region.to_owned(),
-            presigned: signed.expires.is_some(),
-        },
+        principal: Principal::new(access_key, region, signed.expires.is_some()),
         payload,
         query_auth: signed.expires.map(|_| QueryAuth::V4),
     })

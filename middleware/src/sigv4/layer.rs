@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use tower_layer::Layer;
 
-use super::{SigV4, SigV4Config};
+use super::config::SigV4Config;
+use super::service::SigV4;
 
 /// A tower [`Layer`] that verifies the AWS Signature Version 4 of each request before the
 /// inner service sees it (see [the module docs](super)).
@@ -52,5 +53,12 @@ impl<S> Layer<S> for SigV4Layer {
 
     fn layer(&self, inner: S) -> SigV4<S> {
         SigV4::from_shared(inner, Arc::clone(&self.config))
+    }
+}
+
+impl<S> SigV4<S> {
+    /// A [`SigV4Layer`] with this configuration.
+    pub fn layer(config: SigV4Config) -> SigV4Layer {
+        SigV4Layer::new(config)
     }
 }

@@ -23,10 +23,10 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use self::form::Form;
 use self::policy::PolicyError;
-use super::auth::Principal;
 use super::canonical::{ALGORITHM, SigningKey, parse_amz_date, signatures_match};
 use super::config::SigV4Config;
 use super::errors::{access_denied, invalid_access_key, signature_mismatch};
+use super::principal::Principal;
 use super::v2;
 use crate::body::{BoxError, Either, ResponseBody};
 use crate::s3::error::S3Error;

@@ -12,9 +12,9 @@ use http_body::Body;
 use tower_service::Service;
 
 use super::auth::authenticate;
+use super::config::SigV4Config;
 use super::post;
 use super::query_auth;
-use super::{SigV4Config, SigV4Layer};
 use crate::body::{BoxError, Either, RequestBody, ResponseBody};
 use crate::compat::{BoxFuture, MaybeSend};
 use crate::s3::error::S3Error;
@@ -53,11 +53,6 @@ impl<S> SigV4<S> {
 
     pub(crate) fn from_shared(inner: S, config: Arc<SigV4Config>) -> Self {
         Self { inner, config }
-    }
-
-    /// A [`SigV4Layer`] with this configuration.
-    pub fn layer(config: SigV4Config) -> SigV4Layer {
-        SigV4Layer::new(config)
     }
 
     /// The inner service.

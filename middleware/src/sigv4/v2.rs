@@ -22,12 +22,12 @@ use http::request::Parts;
 use percent_encoding::percent_decode_str;
 use sha1::Sha1;
 
-use super::auth::{Principal, Verified};
 use super::canonical::{QueryParam, parse_amz_date, signatures_match};
 use super::config::SigV4Config;
 use super::errors::{
     access_denied, invalid_access_key, invalid_date, signature_mismatch, time_too_skewed,
 };
+use super::principal::{Principal, Verified};
 use super::query_auth::QueryAuth;
 use crate::s3::content_md5::base64_encode;
 use crate::s3::error::S3Error;

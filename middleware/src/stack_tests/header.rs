@@ -6,7 +6,7 @@ use aws_sigv4::http_request::{PayloadChecksumKind, SignableBody};
 use http::StatusCode;
 use http_body_util::Full;
 
-use super::*;
+use super::support::*;
 use crate::sigv4::canonical::sha256_hex;
 
 /// A PUT signed with the SHA-256 of its body.

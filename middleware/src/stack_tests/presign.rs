@@ -5,7 +5,7 @@ use std::time::Duration;
 use aws_sigv4::http_request::{SignableBody, SignatureLocation};
 use http_body_util::Full;
 
-use super::*;
+use super::support::*;
 
 /// A GET presigned for `expires`.
 fn presigned(path_and_query: &str, expires: Duration) -> Request<Full<Bytes>> {

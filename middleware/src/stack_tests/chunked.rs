@@ -6,7 +6,7 @@ use aws_smithy_runtime_api::http::Headers;
 use http::StatusCode;
 use http_body_util::Full;
 
-use super::*;
+use super::support::*;
 
 /// The trailer every trailing test body carries: the CRC32 of [`PAYLOAD`].
 const TRAILER: (&str, &str) = ("x-amz-checksum-crc32", "B1kk+w==");

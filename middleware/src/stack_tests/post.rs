@@ -7,7 +7,7 @@ use aws_sigv4::sign::v4::{calculate_signature, generate_signing_key};
 use hmac::{Hmac, Mac};
 use http_body_util::Full;
 
-use super::*;
+use super::support::*;
 use crate::s3::content_md5::base64_encode;
 
 const BOUNDARY: &str = "----form7MA4YWxkTrZu0gW";

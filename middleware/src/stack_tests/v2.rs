@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use http_body_util::Full;
 
-use super::super::v2;
-use super::*;
+use super::support::*;
+use crate::sigv4::v2;
 
 /// `request` signed with SigV2 in the `Authorization` header, dated `time` (`Date`).
 fn signed_v2(

@@ -1,54 +1,48 @@
-//! Tests: requests signed by the real `aws-sigv4` crate (the AWS SDK's signer), verified,
-//! then tampered with.
+//! What the stack tests share: signing with the real `aws-sigv4` crate, sending through
+//! `SigV4Layer` → `IngestLayer` → a recording backend.
 
-mod chunked;
-mod header;
-mod post;
-mod presign;
-mod v2;
+pub(super) use std::convert::Infallible;
+pub(super) use std::sync::{Arc, Mutex};
+pub(super) use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use std::convert::Infallible;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{
+pub(super) use aws_credential_types::Credentials;
+pub(super) use aws_sigv4::http_request::{
     self, PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings,
     UriPathNormalizationMode,
 };
-use aws_sigv4::sign::v4;
-use aws_smithy_runtime_api::client::identity::Identity;
-use bytes::Bytes;
-use http::{HeaderMap, Request, Response, StatusCode, Uri};
-use http_body_util::{BodyExt, Full, StreamBody};
-use tower::ServiceExt;
-use tower_layer::Layer;
+pub(super) use aws_sigv4::sign::v4;
+pub(super) use aws_smithy_runtime_api::client::identity::Identity;
+pub(super) use bytes::Bytes;
+pub(super) use http::{HeaderMap, Request, Response, StatusCode, Uri};
+pub(super) use http_body_util::{BodyExt, Full, StreamBody};
+pub(super) use tower::ServiceExt;
+pub(super) use tower_layer::Layer;
 
-use super::{Principal, SigV4Config, SigV4Layer, StaticCredentials};
-use crate::body::{BoxError, RequestBody};
-use crate::ingest::{IngestBody, IngestLayer};
+pub(super) use crate::body::{BoxError, RequestBody};
+pub(super) use crate::ingest::{IngestBody, IngestLayer};
+pub(super) use crate::sigv4::{Principal, SigV4Config, SigV4Layer, StaticCredentials};
 
-const ACCESS_KEY: &str = "AKIDEXAMPLE";
-const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
-const REGION: &str = "us-east-1";
-const HOST: &str = "s3.example.com:9000";
+pub(super) const ACCESS_KEY: &str = "AKIDEXAMPLE";
+pub(super) const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+pub(super) const REGION: &str = "us-east-1";
+pub(super) const HOST: &str = "s3.example.com:9000";
 
 /// The signing time of most tests.
-fn t0() -> SystemTime {
+pub(super) fn t0() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(1_700_000_000)
 }
 
 /// Our key, and a clock stopped at `now`.
-fn config_at(now: SystemTime) -> SigV4Config {
+pub(super) fn config_at(now: SystemTime) -> SigV4Config {
     SigV4Config::new(StaticCredentials::new().with(ACCESS_KEY, SECRET)).clock(move || now)
 }
 
-fn identity(secret: &str) -> Identity {
+pub(super) fn identity(secret: &str) -> Identity {
     Credentials::new(ACCESS_KEY, secret, None, None, "test").into()
 }
 
 /// What AWS SDKs use for S3: no double encoding, no normalization, x-amz-content-sha256.
-fn s3_settings() -> SigningSettings {
+pub(super) fn s3_settings() -> SigningSettings {
     let mut settings = SigningSettings::default();
     settings.percent_encoding_mode = PercentEncodingMode::Single;
     settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
@@ -56,7 +50,7 @@ fn s3_settings() -> SigningSettings {
     settings
 }
 
-fn params(
+pub(super) fn params(
     identity: &Identity,
     time: SystemTime,
     settings: SigningSettings,
@@ -72,7 +66,7 @@ fn params(
 }
 
 /// A request as a server receives it: origin-form URI and a `host` header.
-fn request(method: &str, path_and_query: &str, body: &[u8]) -> Request<Full<Bytes>> {
+pub(super) fn request(method: &str, path_and_query: &str, body: &[u8]) -> Request<Full<Bytes>> {
     Request::builder()
         .method(method)
         .uri(path_and_query)
@@ -82,7 +76,7 @@ fn request(method: &str, path_and_query: &str, body: &[u8]) -> Request<Full<Byte
 }
 
 /// A body sent as these frames.
-fn frames(
+pub(super) fn frames(
     parts: &[&[u8]],
 ) -> impl http_body::Body<Data = Bytes, Error = Infallible> + Send + use<> {
     let frames: Vec<Result<http_body::Frame<Bytes>, Infallible>> = parts
@@ -93,7 +87,7 @@ fn frames(
 }
 
 /// Signs `request` in place with `aws-sigv4`; returns the signature.
-fn sign<B>(
+pub(super) fn sign<B>(
     request: &mut Request<B>,
     body: SignableBody<'_>,
     settings: SigningSettings,
@@ -125,26 +119,26 @@ fn sign<B>(
 
 /// What the inner service received.
 #[derive(Debug)]
-struct Seen {
-    headers: HeaderMap,
-    uri: Uri,
-    principal: Option<Principal>,
+pub(super) struct Seen {
+    pub(super) headers: HeaderMap,
+    pub(super) uri: Uri,
+    pub(super) principal: Option<Principal>,
     /// The body read to its end, or the error it ended with (`<code>: <message>`).
-    body: Result<Bytes, String>,
+    pub(super) body: Result<Bytes, String>,
 }
 
 /// The answer of the layer, and what reached the inner service.
 #[derive(Debug)]
-struct Outcome {
-    status: StatusCode,
-    code: Option<String>,
-    seen: Option<Seen>,
+pub(super) struct Outcome {
+    pub(super) status: StatusCode,
+    pub(super) code: Option<String>,
+    pub(super) seen: Option<Seen>,
 }
 
 impl Outcome {
     /// Asserts a refusal with this code and status, the inner service not called.
     #[track_caller]
-    fn assert_refused(&self, code: &str, status: u16) {
+    pub(super) fn assert_refused(&self, code: &str, status: u16) {
         assert_eq!(self.code.as_deref(), Some(code), "{self:?}");
         assert_eq!(self.status.as_u16(), status, "{self:?}");
         assert!(
@@ -155,7 +149,7 @@ impl Outcome {
 
     /// Asserts that the inner service got the request and read `body` from it.
     #[track_caller]
-    fn assert_passed(&self, body: &[u8]) -> &Seen {
+    pub(super) fn assert_passed(&self, body: &[u8]) -> &Seen {
         assert_eq!(self.status, StatusCode::OK, "{self:?}");
         let seen = self.seen.as_ref().expect("inner service called");
         assert_eq!(seen.body.as_deref(), Ok(body), "{self:?}");
@@ -165,7 +159,7 @@ impl Outcome {
 
 /// Sends `request` through a `SigV4Layer` and an `IngestLayer` (which checks the body with
 /// what the SigV4 layer hands over) over a service that reads the whole body.
-async fn send<B>(config: SigV4Config, request: Request<B>) -> Outcome
+pub(super) async fn send<B>(config: SigV4Config, request: Request<B>) -> Outcome
 where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
@@ -174,7 +168,11 @@ where
 }
 
 /// [`send`] with this ingest configuration.
-async fn send_buffering<B>(config: SigV4Config, ingest: IngestLayer, request: Request<B>) -> Outcome
+pub(super) async fn send_buffering<B>(
+    config: SigV4Config,
+    ingest: IngestLayer,
+    request: Request<B>,
+) -> Outcome
 where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
@@ -220,37 +218,4 @@ where
     }
     let seen = seen.lock().expect("lock").take();
     Outcome { status, code, seen }
-}
-
-/// In front of the `DeltaLayer`, as in the proxy: the stack is a `Send` tower service.
-#[tokio::test]
-async fn composes_in_front_of_the_delta_layer() {
-    use crate::DeltaConfig;
-    use crate::DeltaLayer;
-    use crate::RequestBody;
-    let backend = tower::service_fn(
-        |r: Request<RequestBody<IngestBody<RequestBody<Full<Bytes>>>>>| async move {
-            assert!(!r.headers().contains_key("authorization"));
-            Ok::<_, Infallible>(Response::new(String::from("<ListAllMyBucketsResult/>")))
-        },
-    );
-    let stack = tower::ServiceBuilder::new()
-        .layer(SigV4Layer::new(config_at(t0())))
-        .layer(IngestLayer::new())
-        .layer(DeltaLayer::new(DeltaConfig::default()))
-        .service(backend);
-    let mut r = request("GET", "/", b"");
-    sign(
-        &mut r,
-        SignableBody::Bytes(b""),
-        s3_settings(),
-        t0(),
-        SECRET,
-    );
-    let future = stack.clone().oneshot(r);
-    fn assert_send<T: Send>(_: &T) {}
-    assert_send(&future);
-    assert_eq!(future.await.expect("infallible").status(), StatusCode::OK);
-    let refused = stack.oneshot(request("GET", "/", b"")).await;
-    assert_eq!(refused.expect("infallible").status(), StatusCode::FORBIDDEN);
 }

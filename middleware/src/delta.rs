@@ -3,6 +3,7 @@
 
 mod future;
 mod layer;
+mod route;
 mod service;
 
 pub use future::ResponseFuture;

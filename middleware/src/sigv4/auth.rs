@@ -192,13 +192,77 @@ fn payload_kind(value: &str) -> Result<Payload, S3Error> {
     })
 }
 
+/// The parts of the credential scope `<access key>/<date>/<region>/<service>/aws4_request`.
+struct Scope<'a> {
+    access_key: &'a str,
+    date: &'a str,
+    region: &'a str,
+    service: &'a str,
+}
+
+impl Scope<'_> {
+    fn to_path(&self) -> String {
+        format!(
+            "{}/{}/{}/aws4_request",
+            self.date, self.region, self.service
+        )
+    }
+}
+
 fn verify(
     config: &SigV4Config,
     parts: &Parts,
     query: &[QueryParam],
     signed: &Signed<'_>,
 ) -> Result<Verified, S3Error> {
-    // <access key>/<yyyymmdd>/<region>/<service>/aws4_request
+    let scope = read_scope(config, signed)?;
+    let payload = payload_kind(signed.payload_hash)?;
+    let signed_headers = check_signed_headers(parts, signed)?;
+    check_time(config, signed)?;
+    let secret = config
+        .credentials
+        .secret_key(scope.access_key)
+        .ok_or_else(invalid_access_key)?;
+    let exclude = signed.expires.map(|_| "X-Amz-Signature");
+    let canonical = CanonicalRequest {
+        method: parts.method.as_str(),
+        uri: canonical_uri(parts.uri.path()),
+        query: canonical_query(query, exclude),
+        headers: canonical_headers(&parts.headers, &parts.uri, &signed_headers),
+        signed_headers: signed.signed_headers,
+        payload_hash: signed.payload_hash,
+    };
+    let scope_path = scope.to_path();
+    let string_to_sign = string_to_sign(signed.amz_date, &scope_path, &canonical.to_bytes());
+    let key = SigningKey::derive(&secret, scope.date, scope.region, scope.service)?;
+    if !signatures_match(&key.sign(string_to_sign.as_bytes())?, signed.signature) {
+        tracing::debug!(
+            canonical_request = %String::from_utf8_lossy(&canonical.to_bytes()),
+            %string_to_sign,
+            "SigV4 signature mismatch"
+        );
+        return Err(signature_mismatch());
+    }
+    let payload = match payload {
+        Payload::Unsigned => None,
+        Payload::Sha256(expected) => Some(SignedPayload::Sha256(expected)),
+        Payload::Chunked { trailer } => Some(SignedPayload::Chunked(ChunkSigning::new(
+            key,
+            signed.amz_date.to_owned(),
+            scope_path,
+            signed.signature.to_owned(),
+            trailer,
+        ))),
+    };
+    Ok(Verified {
+        principal: Principal::new(scope.access_key, scope.region, signed.expires.is_some()),
+        payload,
+        query_auth: signed.expires.map(|_| QueryAuth::V4),
+    })
+}
+
+/// The credential scope, checked against the configuration and the request's date.
+fn read_scope<'a>(config: &SigV4Config, signed: &Signed<'a>) -> Result<Scope<'a>, S3Error> {
     let scope_parts: Vec<&str> = signed.credential.split('/').collect();
     let [access_key, date, region, service, "aws4_request"] = scope_parts[..] else {
         return Err(signed.malformed(
@@ -221,15 +285,24 @@ fn verify(
             "the region '{region}' is wrong; expecting '{expected}'"
         )));
     }
-    let time = parse_amz_date(signed.amz_date).ok_or_else(invalid_date)?;
+    parse_amz_date(signed.amz_date).ok_or_else(invalid_date)?;
     if date.len() != 8 || !signed.amz_date.starts_with(date) {
         return Err(
             signed.malformed("Invalid credential date. Date is not the same as X-Amz-Date.")
         );
     }
-    let payload = payload_kind(signed.payload_hash)?;
-    let signed_headers = check_signed_headers(parts, signed)?;
+    Ok(Scope {
+        access_key,
+        date,
+        region,
+        service,
+    })
+}
 
+/// The request's time against the clock: within the allowed skew for a signed header, not
+/// yet expired (nor valid only in the future) for a presigned URL.
+fn check_time(config: &SigV4Config, signed: &Signed<'_>) -> Result<(), S3Error> {
+    let time = parse_amz_date(signed.amz_date).ok_or_else(invalid_date)?;
     let clock = config.clock.as_ref().ok_or_else(|| {
         S3Error::internal("SigV4 verification has no clock: set SigV4Config::clock")
     })?;
@@ -253,48 +326,7 @@ fn verify(
             }
         }
     }
-
-    let secret = config
-        .credentials
-        .secret_key(access_key)
-        .ok_or_else(invalid_access_key)?;
-    let exclude = signed.expires.map(|_| "X-Amz-Signature");
-    let canonical = CanonicalRequest {
-        method: parts.method.as_str(),
-        uri: canonical_uri(parts.uri.path()),
-        query: canonical_query(query, exclude),
-        headers: canonical_headers(&parts.headers, &parts.uri, &signed_headers),
-        signed_headers: signed.signed_headers,
-        payload_hash: signed.payload_hash,
-    };
-    let scope = format!("{date}/{region}/{service}/aws4_request");
-    let string_to_sign = string_to_sign(signed.amz_date, &scope, &canonical.to_bytes());
-    let key = SigningKey::derive(&secret, date, region, service)?;
-    if !signatures_match(&key.sign(string_to_sign.as_bytes())?, signed.signature) {
-        tracing::debug!(
-            canonical_request = %String::from_utf8_lossy(&canonical.to_bytes()),
-            %string_to_sign,
-            "SigV4 signature mismatch"
-        );
-        return Err(signature_mismatch());
-    }
-
-    let payload = match payload {
-        Payload::Unsigned => None,
-        Payload::Sha256(expected) => Some(SignedPayload::Sha256(expected)),
-        Payload::Chunked { trailer } => Some(SignedPayload::Chunked(ChunkSigning::new(
-            key,
-            signed.amz_date.to_owned(),
-            scope,
-            signed.signature.to_owned(),
-            trailer,
-        ))),
-    };
-    Ok(Verified {
-        principal: Principal::new(access_key, region, signed.expires.is_some()),
-        payload,
-        query_auth: signed.expires.map(|_| QueryAuth::V4),
-    })
+    Ok(())
 }
 
 /// The signed header names, lower-cased; `host` must be among them, and so must every

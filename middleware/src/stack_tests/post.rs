@@ -227,8 +227,12 @@ async fn forms_that_fail_are_refused_untouched() {
             .await
             .assert_refused(code, status);
     }
+}
+
+#[tokio::test]
+async fn forms_expired_cut_short_or_too_large_are_refused() {
     // Expired: the same form an hour and a second later.
-    let form = with_form(v4_fields(&good_policy, SECRET), &[]);
+    let form = with_form(v4_fields(&policy(CONDITIONS), SECRET), &[]);
     send(
         config_at(t0() + Duration::from_secs(3601)),
         post(&form, "f.txt", b"x"),

@@ -7,4 +7,6 @@ pub(crate) mod config;
 pub(crate) mod hints;
 pub(crate) mod metrics;
 pub(crate) mod offload;
+#[cfg(not(target_arch = "wasm32"))]
+mod pool;
 pub(crate) mod shared;

@@ -201,13 +201,21 @@ impl DeltaConfig {
     /// Runs delta encoding and its verification through `spawn` instead of inline in the
     /// request's future, so that they do not hold an async executor thread (an encode takes
     /// up to a second per 100 MB). With tokio:
-    /// `.offload(|job| { tokio::task::spawn_blocking(job); })`. Without it (the default, and
-    /// the only choice on wasm32) the work runs inline.
+    /// `.offload(|job| { tokio::task::spawn_blocking(job); })`. Without it, the work runs on
+    /// the crate's own pool of threads (one per core) on native targets, and inline on
+    /// wasm32 (see [`offload_inline`](Self::offload_inline)).
     pub fn offload(
         mut self,
         spawn: impl Fn(crate::state::offload::Job) + Send + Sync + 'static,
     ) -> Self {
         self.offload = crate::state::offload::Offload::new(spawn);
+        self
+    }
+
+    /// Runs delta encoding and its verification inline in the request's future (the
+    /// default on wasm32): for hosts that run each request on a thread of its own.
+    pub fn offload_inline(mut self) -> Self {
+        self.offload = crate::state::offload::Offload::inline();
         self
     }
 

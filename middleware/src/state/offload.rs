@@ -2,8 +2,8 @@
 //! threads. An encode takes up to a second per 100 MB; run inline, it would hold an
 //! executor thread that many requests share. The layer stays runtime-agnostic: the
 //! application hands it a spawner (`tokio::task::spawn_blocking`, a thread pool…) through
-//! [`DeltaConfig::offload`](crate::DeltaConfig::offload); without one, work runs inline
-//! (the only choice on wasm32).
+//! [`DeltaConfig::offload`](crate::DeltaConfig::offload); without one, work runs on the
+//! crate's own pool of threads on native targets, and inline on wasm32 (one thread).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -14,10 +14,29 @@ use std::task::{Context, Poll, Waker};
 pub type Job = Box<dyn FnOnce() + Send + 'static>;
 
 /// Where blocking work runs.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub(crate) struct Offload(Option<Arc<dyn Fn(Job) + Send + Sync>>);
 
+impl Default for Offload {
+    /// The crate's thread pool where the platform has threads; inline on wasm32.
+    fn default() -> Self {
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            Self::new(super::pool::spawn)
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            Self::inline()
+        }
+    }
+}
+
 impl Offload {
+    /// Work runs inline, in the request's future.
+    pub(crate) fn inline() -> Self {
+        Self(None)
+    }
+
     pub(crate) fn new(spawn: impl Fn(Job) + Send + Sync + 'static) -> Self {
         Self(Some(Arc::new(spawn)))
     }
@@ -118,7 +137,9 @@ mod tests {
 
     #[tokio::test]
     async fn inline_threaded_and_panicking_jobs() {
-        assert_eq!(Offload::default().run(|| 1 + 1).await, Some(2));
+        assert_eq!(Offload::inline().run(|| 1 + 1).await, Some(2));
+        let pool = Offload::default();
+        assert_eq!(pool.run(|| 2 + 2).await, Some(4));
         let threads = Offload::new(|job| {
             std::thread::spawn(job);
         });
@@ -128,5 +149,11 @@ mod tests {
         let panicked = threads.run(|| -> u8 { panic!("job failed") }).await;
         std::panic::set_hook(quiet);
         assert_eq!(panicked, None);
+        // The pool survives a panicking job.
+        let quiet = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        assert_eq!(pool.run(|| -> u8 { panic!("job failed") }).await, None);
+        std::panic::set_hook(quiet);
+        assert_eq!(pool.run(|| 3).await, Some(3));
     }
 }

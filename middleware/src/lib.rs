@@ -22,6 +22,25 @@
 //! Not yet: `x-amz-copy-source-if-*`, and streaming for objects larger than
 //! [`DeltaConfig::max_object_size`] (those are stored whole).
 //!
+//! # Modules
+//!
+//! Arrows run one way, top to bottom (`scripts/module-graph middleware/src` checks: no
+//! cycles, no module importing from one that calls it):
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`DeltaLayer`] (`delta/`) | the tower layer, its service and future; `route` classifies a request and hands it to its operation, or forwards it untouched |
+//! | `ops/` | one module per S3 call the layer handles: `put` (PutObject), `get` (GetObject, HeadObject, Range, streamed reconstruction), `list` (ListObjects v1/v2), `delete` (DeleteObject(s), conditions), `copy` (CopyObject), `multipart` (completion, UploadPartCopy), `versions` |
+//! | `refs/` | the reference lifecycle: `load` (cache, then backend, SHA-256 checked), `listing`, `create` (conditional, never overwriting), `choose` (most similar), `renew` (the cost model), `unused` (removal once nothing names one) |
+//! | `call` | one request's context — shared state, inner service, bucket, key — with the bounds on the inner service written once (`Backend`) |
+//! | `inner` | the S3 requests the layer itself sends to the inner service |
+//! | `state/` | configuration ([`DeltaConfig`]), caches, counters ([`MetricsSnapshot`]), renewal hints, where CPU-heavy work runs |
+//! | [`keys`], [`meta`] (`stored/`) | the stored form (`docs/FORMAT.md`): key layout, metadata, gzip payload recipes, which stored form is current |
+//! | [`ingest`] | [`IngestLayer`]: every request body decoded (`aws-chunked`) and verified once |
+//! | [`sigv4`] | [`SigV4Layer`](sigv4::SigV4Layer): SigV4/SigV2/POST-policy verification |
+//! | [`s3`] | the S3 protocol, knowing nothing of deltas: errors, request classification, ranges, time, checksums, listings, XML — shared with the proxy and the edge Worker |
+//! | `body`, `compat` | the body types sent inward and returned outward; `Send` where the platform has threads |
+//!
 //! # Composition
 //!
 //! The layer rewrites requests (a PUT becomes a PUT of `<key>.delta`, a GET becomes two

@@ -13,7 +13,7 @@ use super::prepare::{Prepared, prepare};
 use crate::body::{BoxError, Either, ResponseBody};
 use crate::compat::MaybeSend;
 
-/// The service [`IngestLayer`] wraps around an inner service: decodes and verifies each
+/// The service [`IngestLayer`](super::IngestLayer) wraps around an inner service: decodes and verifies each
 /// request body, answering failures itself with S3 XML errors.
 #[derive(Debug, Clone)]
 pub struct Ingest<S> {

@@ -70,7 +70,7 @@ impl Running {
         }
     }
 
-    /// The base64 checksum of everything fed, as [`compute`] gives it.
+    /// The base64 checksum of everything fed, as `compute` gives it.
     pub fn finish(self) -> String {
         let raw: Vec<u8> = match self.state {
             RunningState::Crc32(h) => h.finalize().to_be_bytes().to_vec(),

@@ -19,7 +19,7 @@ use crate::body::{BoxError, Either, RequestBody, ResponseBody};
 use crate::compat::{BoxFuture, MaybeSend};
 use crate::s3::error::S3Error;
 
-/// The service [`SigV4Layer`] wraps around an inner service: verifies each request's
+/// The service [`SigV4Layer`](super::SigV4Layer) wraps around an inner service: verifies each request's
 /// signature and answers failures itself with S3 XML errors.
 ///
 /// A verified request reaches the inner service as the plain request it stands for:

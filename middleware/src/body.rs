@@ -33,14 +33,14 @@ pin_project! {
     #[derive(Debug)]
     pub struct Either<B> {
         #[pin]
-        inner: Inner<B>,
+        inner: Kind<B>,
     }
 }
 
 pin_project! {
-    #[project = InnerProj]
+    #[project = KindProj]
     #[derive(Debug)]
-    enum Inner<B> {
+    enum Kind<B> {
         Passthrough { #[pin] body: B },
         Full { bytes: Option<Bytes> },
         Streamed { #[pin] body: Streamed },
@@ -132,14 +132,14 @@ impl<B> Either<B> {
     /// Passes `body` through.
     pub fn passthrough(body: B) -> Self {
         Self {
-            inner: Inner::Passthrough { body },
+            inner: Kind::Passthrough { body },
         }
     }
 
     /// A body of exactly `bytes`.
     pub fn full(bytes: impl Into<Bytes>) -> Self {
         Self {
-            inner: Inner::Full {
+            inner: Kind::Full {
                 bytes: Some(bytes.into()),
             },
         }
@@ -149,7 +149,7 @@ impl<B> Either<B> {
     /// through, or streamed).
     pub fn into_full(self) -> Result<Bytes, Self> {
         match self.inner {
-            Inner::Full { bytes } => Ok(bytes.unwrap_or_default()),
+            Kind::Full { bytes } => Ok(bytes.unwrap_or_default()),
             inner => Err(Self { inner }),
         }
     }
@@ -157,23 +157,23 @@ impl<B> Either<B> {
     /// What the body holds.
     pub fn into_contents(self) -> Contents<B> {
         match self.inner {
-            Inner::Passthrough { body } => Contents::Passthrough(body),
-            Inner::Full { bytes } => Contents::Full(bytes.unwrap_or_default()),
-            Inner::Streamed { body } => Contents::Streamed(body),
+            Kind::Passthrough { body } => Contents::Passthrough(body),
+            Kind::Full { bytes } => Contents::Full(bytes.unwrap_or_default()),
+            Kind::Streamed { body } => Contents::Streamed(body),
         }
     }
 
     /// A body the layer produces while it is sent.
     pub fn streamed(body: Streamed) -> Self {
         Self {
-            inner: Inner::Streamed { body },
+            inner: Kind::Streamed { body },
         }
     }
 
     /// An empty body.
     pub fn empty() -> Self {
         Self {
-            inner: Inner::Full { bytes: None },
+            inner: Kind::Full { bytes: None },
         }
     }
 }
@@ -203,34 +203,29 @@ where
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
         match self.project().inner.project() {
-            InnerProj::Passthrough { body } => body
+            KindProj::Passthrough { body } => body
                 .poll_frame(cx)
                 .map(|frame| frame.map(|f| f.map_err(BodyError::new))),
-            InnerProj::Full { bytes } => Poll::Ready(
-                bytes
-                    .take()
-                    .filter(|b| !b.is_empty())
-                    .map(|b| Ok(Frame::data(b))),
-            ),
-            InnerProj::Streamed { body } => body.poll_frame(cx),
+            KindProj::Full { bytes } => Poll::Ready(full_frame(bytes)),
+            KindProj::Streamed { body } => body.poll_frame(cx),
         }
     }
 
     fn is_end_stream(&self) -> bool {
         match &self.inner {
-            Inner::Passthrough { body } => body.is_end_stream(),
-            Inner::Full { bytes } => bytes.as_ref().is_none_or(Bytes::is_empty),
-            Inner::Streamed { body } => body.is_end_stream(),
+            Kind::Passthrough { body } => body.is_end_stream(),
+            Kind::Full { bytes } => bytes.as_ref().is_none_or(Bytes::is_empty),
+            Kind::Streamed { body } => body.is_end_stream(),
         }
     }
 
     fn size_hint(&self) -> SizeHint {
         match &self.inner {
-            Inner::Passthrough { body } => body.size_hint(),
-            Inner::Full { bytes } => {
+            Kind::Passthrough { body } => body.size_hint(),
+            Kind::Full { bytes } => {
                 SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64))
             }
-            Inner::Streamed { body } => body.size_hint(),
+            Kind::Streamed { body } => body.size_hint(),
         }
     }
 }
@@ -263,6 +258,15 @@ pub(crate) enum CollectError {
     TooLarge { limit: u64 },
     #[error("reading the body failed: {0}")]
     Body(BodyError),
+}
+
+/// The one frame of a body held whole: its bytes the first time (none if empty), then
+/// the end.
+pub(crate) fn full_frame(bytes: &mut Option<Bytes>) -> Option<Result<Frame<Bytes>, BodyError>> {
+    bytes
+        .take()
+        .filter(|b| !b.is_empty())
+        .map(|b| Ok(Frame::data(b)))
 }
 
 #[cfg(test)]

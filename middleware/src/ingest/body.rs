@@ -12,7 +12,7 @@ use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
 use super::engine::{Engine, checksum_headers, read_failed};
-use crate::body::{BodyError, BoxError};
+use crate::body::{BodyError, BoxError, full_frame};
 use crate::s3::error::S3Error;
 
 /// Where a streamed body leaves the S3 error it failed with, for the response future to
@@ -43,13 +43,13 @@ pin_project! {
     /// follows the data as a trailers frame.
     pub struct IngestBody<B> {
         #[pin]
-        inner: Inner<B>,
+        inner: Kind<B>,
     }
 }
 
 pin_project! {
-    #[project = InnerProj]
-    enum Inner<B> {
+    #[project = KindProj]
+    enum Kind<B> {
         Buffered { data: Option<Bytes> },
         Streaming { #[pin] body: B, stream: Box<Stream> },
     }
@@ -78,8 +78,8 @@ enum Phase {
 impl<B> fmt::Debug for IngestBody<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mode = match &self.inner {
-            Inner::Buffered { .. } => "buffered",
-            Inner::Streaming { .. } => "streaming",
+            Kind::Buffered { .. } => "buffered",
+            Kind::Streaming { .. } => "streaming",
         };
         f.debug_struct("IngestBody").field("mode", &mode).finish()
     }
@@ -88,7 +88,7 @@ impl<B> fmt::Debug for IngestBody<B> {
 impl<B> IngestBody<B> {
     pub(crate) fn buffered(data: Bytes) -> Self {
         Self {
-            inner: Inner::Buffered { data: Some(data) },
+            inner: Kind::Buffered { data: Some(data) },
         }
     }
 
@@ -102,7 +102,7 @@ impl<B> IngestBody<B> {
             slot,
         };
         Self {
-            inner: Inner::Streaming {
+            inner: Kind::Streaming {
                 body,
                 stream: Box::new(stream),
             },
@@ -191,31 +191,27 @@ where
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
         match self.project().inner.project() {
-            InnerProj::Buffered { data } => Poll::Ready(
-                data.take()
-                    .filter(|d| !d.is_empty())
-                    .map(|d| Ok(Frame::data(d))),
-            ),
-            InnerProj::Streaming { body, stream } => stream.poll(body, cx),
+            KindProj::Buffered { data } => Poll::Ready(full_frame(data)),
+            KindProj::Streaming { body, stream } => stream.poll(body, cx),
         }
     }
 
     fn is_end_stream(&self) -> bool {
         match &self.inner {
-            Inner::Buffered { data } => data.as_ref().is_none_or(Bytes::is_empty),
-            Inner::Streaming { stream, .. } => stream.phase == Phase::Ended,
+            Kind::Buffered { data } => data.as_ref().is_none_or(Bytes::is_empty),
+            Kind::Streaming { stream, .. } => stream.phase == Phase::Ended,
         }
     }
 
     fn size_hint(&self) -> SizeHint {
         match &self.inner {
-            Inner::Buffered { data } => {
+            Kind::Buffered { data } => {
                 SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64))
             }
-            Inner::Streaming { stream, .. } if stream.phase == Phase::Ended => {
+            Kind::Streaming { stream, .. } if stream.phase == Phase::Ended => {
                 SizeHint::with_exact(0)
             }
-            Inner::Streaming { stream, .. } => match stream.engine.declared() {
+            Kind::Streaming { stream, .. } => match stream.engine.declared() {
                 Some(declared) => SizeHint::with_exact(declared.saturating_sub(stream.sent)),
                 None => SizeHint::new(),
             },

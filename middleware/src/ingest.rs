@@ -52,11 +52,11 @@
 //! | no length for a PUT, or an `aws-chunked` body without `x-amz-decoded-content-length` | `MissingContentLength` | 411 |
 //! | more than 2 KB of user metadata | `MetadataTooLarge` | 400 |
 
+mod answer;
 mod body;
 mod decoder;
 mod engine;
 mod errors;
-mod future;
 mod layer;
 mod plan;
 mod prepare;
@@ -66,8 +66,8 @@ mod verify;
 #[cfg(test)]
 mod tests;
 
+pub use crate::future::ResponseFuture;
 pub use body::IngestBody;
-pub use future::ResponseFuture;
 pub use layer::{DEFAULT_BUFFER_LIMIT, IngestLayer};
 pub use service::Ingest;
 

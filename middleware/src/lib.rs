@@ -83,6 +83,7 @@ mod body;
 mod call;
 mod compat;
 mod delta;
+mod future;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;

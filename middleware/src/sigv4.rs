@@ -104,12 +104,13 @@ mod query_auth;
 mod service;
 pub(crate) mod v2;
 
+pub use crate::future::ResponseFuture;
 pub use crate::s3::time::Clock;
 pub use config::{MAX_PRESIGNED_EXPIRY, SigV4Config};
 pub use credentials::{CredentialStore, StaticCredentials};
 pub use layer::SigV4Layer;
 pub use principal::Principal;
-pub use service::{ResponseFuture, SigV4};
+pub use service::SigV4;
 
 /// The request parsers of this module as plain functions, for fuzz targets. Not a stable
 /// API.

@@ -7,11 +7,11 @@ use http_body::Body;
 use http_body_util::BodyExt;
 use tower_service::Service;
 
-use super::future::ResponseFuture;
 use super::route::serve;
 use crate::body::{BoxError, Either, RequestBody, ResponseBody, Streamed};
 use crate::call::Bound;
 use crate::compat::MaybeSend;
+use crate::future::ResponseFuture;
 use crate::ingest::{self, DEFAULT_BUFFER_LIMIT, Ingested, Prepared};
 use crate::state::shared::Shared;
 

@@ -7,11 +7,12 @@ use http::{Request, Response};
 use http_body::Body;
 use tower_service::Service;
 
+use super::answer::{error_response, settle};
 use super::body::IngestBody;
-use super::future::{ResponseFuture, error_response, settle};
 use super::prepare::{Prepared, prepare};
 use crate::body::{BoxError, Either, ResponseBody};
 use crate::compat::MaybeSend;
+use crate::future::ResponseFuture;
 
 /// The service [`IngestLayer`](super::IngestLayer) wraps around an inner service: decodes and verifies each
 /// request body, answering failures itself with S3 XML errors.

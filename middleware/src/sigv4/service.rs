@@ -1,8 +1,5 @@
 //! The [`SigV4`] service and its response future.
 
-use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -16,7 +13,8 @@ use super::config::SigV4Config;
 use super::post;
 use super::query_auth;
 use crate::body::{BoxError, Either, RequestBody, ResponseBody};
-use crate::compat::{BoxFuture, MaybeSend};
+use crate::compat::MaybeSend;
+use crate::future::ResponseFuture;
 use crate::s3::error::S3Error;
 
 /// The service [`SigV4Layer`](super::SigV4Layer) wraps around an inner service: verifies each request's
@@ -171,29 +169,4 @@ fn reject<RB: MaybeSend + 'static, E: MaybeSend + 'static>(
 ) -> ResponseFuture<RB, E> {
     let response = error_response(error);
     ResponseFuture::new(Box::pin(async move { Ok(response) }))
-}
-
-/// The future of [`SigV4`]'s responses.
-pub struct ResponseFuture<RB, E> {
-    inner: BoxFuture<'static, Result<Response<ResponseBody<RB>>, E>>,
-}
-
-impl<RB, E> ResponseFuture<RB, E> {
-    fn new(inner: BoxFuture<'static, Result<Response<ResponseBody<RB>>, E>>) -> Self {
-        Self { inner }
-    }
-}
-
-impl<RB, E> Future for ResponseFuture<RB, E> {
-    type Output = Result<Response<ResponseBody<RB>>, E>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.inner.as_mut().poll(cx)
-    }
-}
-
-impl<RB, E> fmt::Debug for ResponseFuture<RB, E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ResponseFuture").finish_non_exhaustive()
-    }
 }

@@ -1,3 +1,7 @@
+//! The response future of the crate's services ([`Delta`](crate::Delta),
+//! [`Ingest`](crate::Ingest), [`SigV4`](crate::sigv4::SigV4)): each answers from one boxed
+//! future of its own work.
+
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -8,7 +12,8 @@ use http::Response;
 use crate::body::ResponseBody;
 use crate::compat::BoxFuture;
 
-/// The future of [`Delta`](super::Delta)'s responses.
+/// The future of the crate's services' responses: a boxed future, `Send` where the
+/// platform has threads.
 pub struct ResponseFuture<RB, E> {
     inner: BoxFuture<'static, Result<Response<ResponseBody<RB>>, E>>,
 }

@@ -1,30 +1,46 @@
-//! Range GETs of a plain delta: only the windows covering the range are decoded, and only
-//! the reference bytes they copy from are read — from the cache, or by ranged GETs — so a
-//! small range of a large object costs a small read, even with a cold cache.
+//! Range GETs of a delta. Of a plain delta only the windows covering the range are
+//! decoded, and only the reference bytes they copy from are read — from the cache, or by
+//! ranged GETs — so a small range of a large object costs a small read, even with a cold
+//! cache.
 
 use std::ops::Range;
 
 use bytes::Bytes;
 
-use super::source;
+use super::delta::{cannot_reconstruct, original_len, reference_of};
+use super::{memory, source};
 use crate::call::{Backend, Call, Stopped};
-use crate::s3::error::S3Error;
 use crate::stored::meta::ObjectMeta;
 
+/// The bytes of `range` of the original. A plain delta whose windows carry checksums is
+/// read window by window ([`windows`]); a gzip archive (its recompression needs the whole
+/// payload) or a delta without window checksums is rebuilt whole, verified, then sliced.
+pub(super) async fn read<T: Backend>(
+    call: Call<'_, T>,
+    meta: &ObjectMeta,
+    delta: &Bytes,
+    range: Range<u64>,
+) -> Result<Bytes, Stopped<T>> {
+    if meta.gzip.is_none()
+        && let Some(part) = windows(call, meta, delta, range.clone()).await?
+    {
+        return Ok(part);
+    }
+    memory::decode(call, meta, delta, Some(range)).await
+}
+
 /// The bytes of `range` of the original, each covering window checked by its Adler-32;
-/// `None` when the delta's windows carry no checksums (then the caller decodes it whole
-/// and verifies its SHA-256).
-pub(super) async fn decode<T: Backend>(
+/// `None` when the delta's windows carry no checksums.
+async fn windows<T: Backend>(
     call: Call<'_, T>,
     meta: &ObjectMeta,
     delta: &Bytes,
     range: Range<u64>,
 ) -> Result<Option<Bytes>, Stopped<T>> {
     let Call { key, .. } = call;
-    let ref_info = super::reference_of(key, meta)?;
-    let failed =
-        |e: &dyn std::fmt::Display| S3Error::internal(format!("cannot reconstruct {key}: {e}"));
-    let expected_len = super::original_len(key, meta, delta)?;
+    let ref_info = reference_of(key, meta)?;
+    let failed = |e: &dyn std::fmt::Display| cannot_reconstruct(key, e);
+    let expected_len = original_len(key, meta, delta)?;
     let mut reference = source::open(call, &ref_info.key, &ref_info.sha256).await?;
     let reads =
         match deltaglider_codec::range_reads(reference.len(), delta, expected_len, range.clone()) {

@@ -4,8 +4,8 @@
 
 use bytes::Bytes;
 
+use super::delta::{cannot_reconstruct, load_reference, original_len};
 use crate::call::{Backend, Call, Stopped};
-use crate::s3::error::S3Error;
 use crate::state::cache::Rebuilt;
 use crate::state::metrics::Stopwatch;
 use crate::stored::meta::{GzipPayload, ObjectMeta};
@@ -30,8 +30,8 @@ pub(super) async fn archive<T: Backend>(
     {
         return Ok(hit.bytes);
     }
-    let reference = super::load_reference(call, meta).await?;
-    let expected_len = super::original_len(key, meta, delta)?;
+    let reference = load_reference(call, meta).await?;
+    let expected_len = original_len(key, meta, delta)?;
     let stopwatch = Stopwatch::start();
     let (body, sha256, max) = (
         delta.clone(),
@@ -54,7 +54,7 @@ pub(super) async fn archive<T: Backend>(
             payload::decode(payload, &body, info, expected_len, &sha256)
         })
         .await?
-        .map_err(|e| S3Error::internal(format!("cannot reconstruct {key}: {e}")))?;
+        .map_err(|e| cannot_reconstruct(key, e))?;
     shared.counters.decoded(stopwatch.micros());
     let whole = Bytes::from(whole);
     shared.rebuilt.insert(

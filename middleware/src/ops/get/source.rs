@@ -8,9 +8,10 @@ use deltaglider_codec::{Sha256Digest, StreamDecoder};
 use http::{Method, StatusCode, header};
 use http_body_util::BodyExt;
 
+use super::current::found;
 use crate::body::BodyError;
 use crate::call::{Backend, Call, Stopped};
-use crate::inner::{ByteBody, Inner, pass_error};
+use crate::inner::{ByteBody, Inner};
 use crate::refs::load;
 use crate::s3::error::S3Error;
 use crate::stored::meta::ObjectMeta;
@@ -71,12 +72,9 @@ pub(super) async fn open<T: Backend>(
         check_identity(ref_key, &cached.sha256, expected)?;
         return Ok(RefSource::Memory(cached.bytes));
     }
-    let head = inner.head(bucket, ref_key).await?;
-    match head.status {
-        StatusCode::NOT_FOUND => return Err(missing().into()),
-        s if !s.is_success() => return Err(pass_error(head)),
-        _ => {}
-    }
+    let Some(head) = found(inner.head(bucket, ref_key).await?)? else {
+        return Err(missing().into());
+    };
     let recorded = ObjectMeta::parse(ref_key, |name| head.meta(name))
         .ok()
         .map(|meta| meta.file_sha256);

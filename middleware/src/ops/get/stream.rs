@@ -17,14 +17,16 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use deltaglider_codec::{Sha256Digest, StreamDecoder};
+use deltaglider_codec::StreamDecoder;
 use futures_util::stream;
 
-use super::source::RefSource;
+use super::delta::{cannot_reconstruct, declared_len, reference_of};
+use super::source::{self, RefSource};
 use crate::body::{BodyError, Streamed};
-use crate::call::Backend;
+use crate::call::{Backend, Call, Stopped};
 use crate::state::metrics::Stopwatch;
 use crate::state::shared::Shared;
+use crate::stored::meta::ObjectMeta;
 
 /// Delta bytes handed to the decoder at a time, so it never copies the whole delta.
 const PUSH: usize = 1 << 20;
@@ -44,24 +46,34 @@ struct State<T: Backend> {
     decode_micros: u64,
 }
 
-/// A body of `len` bytes decoded from `delta` against `source`, its SHA-256 `sha256`.
+/// The whole original of `call.key`, `total` bytes, as a body produced while it is sent.
+/// The reference's identity is checked before (a failure is an error response); the
+/// object's bytes while streaming (a failure aborts the body).
 ///
 /// The first window is decoded before this returns, so a failure there (a reference that
 /// cannot be read, a corrupt first window) is an error response rather than an aborted
 /// body; an object of one window is verified whole — SHA-256 included — before its
 /// headers go out.
-pub(super) async fn body<T: Backend>(
-    shared: Arc<Shared>,
-    key: &str,
+pub(super) async fn whole<T: Backend>(
+    call: Call<'_, T>,
+    meta: &ObjectMeta,
     delta: Bytes,
-    source: RefSource<T>,
-    len: u64,
-    sha256: Sha256Digest,
-) -> Result<Streamed, BodyError> {
+    total: u64,
+) -> Result<Streamed, Stopped<T>> {
+    let Call { shared, key, .. } = call;
+    let ref_info = reference_of(key, meta)?;
+    // A delta whose header is unreadable or declares another length fails now, as an
+    // error response, rather than after the headers are sent.
+    let declared = declared_len(key, &delta)?;
+    if declared != total {
+        let mismatch = format!("the delta declares {declared} bytes, the metadata {total}");
+        return Err(cannot_reconstruct(key, mismatch).into());
+    }
+    let source = source::open(call, &ref_info.key, &ref_info.sha256).await?;
     let mut state = State {
-        shared,
+        shared: Arc::clone(shared),
         key: key.to_owned(),
-        decoder: Some(source.decoder(len, sha256)),
+        decoder: Some(source.decoder(total, meta.file_sha256)),
         delta,
         source,
         held: None,
@@ -69,25 +81,34 @@ pub(super) async fn body<T: Backend>(
         windows: 0,
         decode_micros: 0,
     };
-    state.prime().await?;
-    let pieces = stream::unfold(state, |mut state| async move {
-        match state.step().await {
-            Ok(Some(piece)) => Some((Ok(piece), state)),
-            Ok(None) => None,
-            Err(error) => {
-                tracing::warn!(key = state.key, %error, "aborting a reconstructed response");
-                // A failed decoder refuses every later call: the stream ends after this.
-                state.decoder = None;
-                state.held = None;
-                state.queue.clear();
-                Some((Err(error), state))
-            }
-        }
-    });
-    Ok(Streamed::new(Box::pin(pieces), len))
+    state
+        .prime()
+        .await
+        .map_err(|e| cannot_reconstruct(key, e))?;
+    Ok(state.into_body(total))
 }
 
 impl<T: Backend> State<T> {
+    /// The rest of the output, `len` bytes in all, as a body that ends with an error at
+    /// the first failure.
+    fn into_body(self, len: u64) -> Streamed {
+        let pieces = stream::unfold(self, |mut state| async move {
+            match state.step().await {
+                Ok(Some(piece)) => Some((Ok(piece), state)),
+                Ok(None) => None,
+                Err(error) => {
+                    tracing::warn!(key = state.key, %error, "aborting a reconstructed response");
+                    // A failed decoder refuses every later call: the stream ends after this.
+                    state.decoder = None;
+                    state.held = None;
+                    state.queue.clear();
+                    Some((Err(error), state))
+                }
+            }
+        });
+        Streamed::new(Box::pin(pieces), len)
+    }
+
     /// Decodes the first window, and finishes (verifies) when it was the only one.
     async fn prime(&mut self) -> Result<(), BodyError> {
         while self.windows == 0 && self.decoder.is_some() {

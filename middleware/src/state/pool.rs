@@ -1,5 +1,5 @@
 //! The default place for CPU-heavy work on native targets: a pool of threads the crate owns,
-//! started on first use, one per core (at least two). Jobs queue when every thread is busy,
+//! started on first use, one per core (at least two). Works queue when every thread is busy,
 //! so concurrent uploads never start more encoders than the machine has cores. A job that
 //! panics ends only itself; its thread goes on with the next.
 
@@ -7,11 +7,13 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use super::offload::Job;
+/// A unit of work on the pool (what [`DeltaConfig::offload`](crate::DeltaConfig::offload)
+/// calls a `Job`).
+type Work = Box<dyn FnOnce() + Send + 'static>;
 
 /// Queues `job` on the shared pool.
-pub(crate) fn spawn(job: Job) {
-    static QUEUE: OnceLock<Mutex<Sender<Job>>> = OnceLock::new();
+pub(crate) fn spawn(job: Work) {
+    static QUEUE: OnceLock<Mutex<Sender<Work>>> = OnceLock::new();
     let queue = QUEUE.get_or_init(start);
     let sent = queue
         .lock()
@@ -22,8 +24,8 @@ pub(crate) fn spawn(job: Job) {
     drop(sent);
 }
 
-fn start() -> Mutex<Sender<Job>> {
-    let (sender, receiver) = channel::<Job>();
+fn start() -> Mutex<Sender<Work>> {
+    let (sender, receiver) = channel::<Work>();
     let receiver = Arc::new(Mutex::new(receiver));
     let threads = std::thread::available_parallelism()
         .map_or(2, usize::from)
@@ -40,7 +42,7 @@ fn start() -> Mutex<Sender<Job>> {
     Mutex::new(sender)
 }
 
-fn work(receiver: &Mutex<Receiver<Job>>) {
+fn work(receiver: &Mutex<Receiver<Work>>) {
     loop {
         let job = receiver
             .lock()

@@ -21,6 +21,7 @@ use crate::body::{Either, RequestBody, Streamed};
 use crate::call::{Backend, Call, Outcome, Stopped};
 use crate::inner::{Fetched, Stop, pass_error};
 use crate::refs::load::{self, Reference};
+use crate::s3::conditions::precondition;
 use crate::s3::error::S3Error;
 use crate::s3::range::{self, Wanted};
 use crate::state::metrics::Stopwatch;
@@ -29,7 +30,7 @@ use crate::stored::meta::header_value;
 use crate::stored::meta::{MetaError, ObjectMeta, RefInfo};
 
 pub(crate) use headers::descriptive_headers;
-use headers::{apply_overrides, precondition, strip_internal_metadata};
+use headers::{apply_overrides, strip_internal_metadata};
 
 /// Handles GetObject and HeadObject.
 pub(crate) async fn get_or_head<T: Backend>(

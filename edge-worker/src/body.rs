@@ -5,6 +5,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
+use deltaglider::s3::length::content_length;
 use deltaglider::{BoxError, Either, S3Error};
 use futures_util::StreamExt;
 use http::request::Parts;
@@ -12,8 +13,6 @@ use http::{Request, StatusCode};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt;
 use worker::{Data, FixedLengthStream};
-
-use crate::headers::payload_length;
 
 /// A response body of [`R2Service`](crate::R2Service): bytes it built, or the stream of an
 /// R2 object, which the Worker hands to the runtime untouched when the layer passes it on.
@@ -132,7 +131,7 @@ where
         Ok(bytes) if bytes.is_empty() => Data::Empty,
         // Without a copy when the layer holds no other reference to the bytes.
         Ok(bytes) => Data::Bytes(Vec::from(bytes)),
-        Err(body) => stream_data(body, payload_length(&parts.headers)).await?,
+        Err(body) => stream_data(body, content_length(&parts.headers)).await?,
     };
     Ok((parts, data))
 }

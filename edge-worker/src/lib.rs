@@ -27,7 +27,7 @@
 #![forbid(unsafe_code)]
 
 pub mod errors;
-pub mod headers;
+pub mod metadata;
 pub mod route;
 pub mod settings;
 pub mod xml;

@@ -3,11 +3,8 @@
 //! Object calls are classified by the middleware's own [`S3Op::from_request`]; this module
 //! adds the bucket-level calls that the layer forwards untouched.
 
-use std::borrow::Cow;
-
 use deltaglider::{S3Op, S3OpKind};
 use http::{Method, request::Parts};
-use percent_encoding::percent_decode_str;
 
 /// An S3 call the R2 service answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,25 +115,6 @@ fn bucket_call(method: &Method, op: &S3Op, query: &str) -> Call {
     }
 }
 
-/// The percent-decoded value of query parameter `name` (`Some("")` when present bare).
-pub fn query_param<'a>(query: &'a str, name: &str) -> Option<Cow<'a, str>> {
-    query.split('&').find_map(|pair| {
-        let (n, v) = pair.split_once('=').unwrap_or((pair, ""));
-        (n == name).then(|| percent_decode_str(v).decode_utf8_lossy())
-    })
-}
-
-/// The bucket and key of an `x-amz-copy-source` value (`bucket/key`, optionally with a
-/// leading `/` and a `?versionId=`), percent-decoded.
-pub fn copy_source(value: &str) -> Option<(String, String)> {
-    let value = value.split('?').next().unwrap_or(value);
-    let value = value.strip_prefix('/').unwrap_or(value);
-    let (bucket, key) = value.split_once('/')?;
-    let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
-    let (bucket, key) = (decode(bucket), decode(key));
-    (!bucket.is_empty() && !key.is_empty()).then_some((bucket, key))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,24 +167,5 @@ mod tests {
         let routed = route("GET", "/my-bucket/dir/a%20b%2Bc.zip", false);
         assert_eq!(routed.bucket.as_deref(), Some("my-bucket"));
         assert_eq!(routed.key, "dir/a b+c.zip");
-    }
-
-    #[test]
-    fn query_params() {
-        let q = "list-type=2&prefix=a%2Fb&delimiter=%2F&fetch-owner";
-        assert_eq!(query_param(q, "prefix").as_deref(), Some("a/b"));
-        assert_eq!(query_param(q, "fetch-owner").as_deref(), Some(""));
-        assert_eq!(query_param(q, "start-after"), None);
-    }
-
-    #[test]
-    fn copy_sources() {
-        assert_eq!(
-            copy_source("/b/dir/a%20b.txt?versionId=1"),
-            Some(("b".into(), "dir/a b.txt".into()))
-        );
-        assert_eq!(copy_source("b/k"), Some(("b".into(), "k".into())));
-        assert_eq!(copy_source("b"), None);
-        assert_eq!(copy_source("/b/"), None);
     }
 }

@@ -23,5 +23,5 @@ pub fn precondition(
     etag: &str,
     last_modified: Option<SystemTime>,
 ) -> Option<StatusCode> {
-    crate::ops::get::headers::precondition(headers, etag, last_modified)
+    crate::s3::conditions::precondition(headers, etag, last_modified)
 }

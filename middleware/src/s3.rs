@@ -9,8 +9,11 @@
 //! ```
 
 pub mod checksum;
+pub mod conditions;
 pub mod content_md5;
+pub mod copy_source;
 pub mod error;
+pub mod length;
 pub mod listing;
 pub mod op;
 pub mod query;

@@ -5,7 +5,7 @@
 use deltaglider::S3Error;
 use http::{Response, header};
 
-use super::{value, xml};
+use super::reply::{value, xml};
 use crate::body::R2Body;
 
 /// When the bucket is said to have been created: R2's binding does not tell.

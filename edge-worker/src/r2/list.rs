@@ -1,24 +1,23 @@
 //! ListObjectsV2 and DeleteObjects over R2.
 
 use bytes::Bytes;
+use deltaglider::s3::query;
+use deltaglider::s3::time::rfc3339_millis;
 use deltaglider::{BoxError, Either, S3Error};
-use http::{Response, StatusCode};
+use http::StatusCode;
 use http_body::Body;
 
-use super::{R2Service, xml};
-use crate::body::{R2Body, r2_failed, read_limited};
-use crate::headers::iso8601;
-use crate::route::query_param;
+use super::binding::R2Service;
+use super::reply::{Answer, xml};
+use crate::body::{r2_failed, read_limited};
 use crate::xml::{ListPage, Listed, MalformedXml, delete_result, list_objects_v2, parse_delete};
-
-type Answer = Result<Response<R2Body>, S3Error>;
 
 /// R2 lists at most this many keys per call, as S3 does.
 const MAX_KEYS: u32 = 1000;
 
 /// Handles ListObjectsV2. Continuation tokens are R2's list cursors.
 pub(super) async fn list_v2(service: &R2Service, query: &str) -> Answer {
-    let param = |name| query_param(query, name).map(|v| v.into_owned());
+    let param = |name| query::param(query, name);
     let prefix = param("prefix").unwrap_or_default();
     let delimiter = param("delimiter").filter(|d| !d.is_empty());
     let token = param("continuation-token").filter(|t| !t.is_empty());
@@ -32,7 +31,7 @@ pub(super) async fn list_v2(service: &R2Service, query: &str) -> Answer {
             .min(MAX_KEYS),
     };
     let mut page = ListPage {
-        bucket: &service.shared.name,
+        bucket: service.name(),
         prefix: &prefix,
         delimiter: delimiter.as_deref(),
         max_keys,
@@ -61,7 +60,7 @@ pub(super) async fn list_v2(service: &R2Service, query: &str) -> Answer {
                 key: o.key(),
                 size: o.size(),
                 etag: o.http_etag(),
-                last_modified: iso8601(o.uploaded().as_millis()),
+                last_modified: rfc3339_millis(o.uploaded().as_millis()),
             })
             .collect();
         page.prefixes = listed.delimited_prefixes();

@@ -2,20 +2,20 @@
 //! of equal size except the last (R2's rule, stricter than S3's).
 
 use bytes::Bytes;
+use deltaglider::s3::query;
+use deltaglider::s3::range::copy_source_range;
+use deltaglider::s3::time::rfc3339_millis;
 use deltaglider::{BoxError, Either, S3Error};
 use http::request::Parts;
 use http::{HeaderMap, Request, Response, StatusCode, Uri, header};
 use http_body::Body;
 use worker::{MultipartUpload, Range, UploadedPart};
 
+use super::binding::R2Service;
 use super::object::{copy_source_object, request_metadata};
-use super::{R2Service, value, xml};
+use super::reply::{Answer, value, xml};
 use crate::body::{R2Body, into_data, r2_failed, read_limited};
-use crate::headers::{ByteRange, iso8601};
-use crate::route::query_param;
 use crate::xml::{complete_upload, copy_result, initiate_upload, parse_complete};
-
-type Answer = Result<Response<R2Body>, S3Error>;
 
 /// Handles CreateMultipartUpload: the object's metadata is fixed now, as in S3.
 pub(super) async fn create(service: &R2Service, key: &str, headers: &HeaderMap) -> Answer {
@@ -29,24 +29,24 @@ pub(super) async fn create(service: &R2Service, key: &str, headers: &HeaderMap) 
         .await
         .map_err(|e| r2_failed("creating an upload", &e))?;
     let id = upload.upload_id().await;
-    Ok(xml(initiate_upload(&service.shared.name, key, &id)))
+    Ok(xml(initiate_upload(service.name(), key, &id)))
 }
 
 /// The upload named by the request's `uploadId`.
 fn upload(service: &R2Service, key: &str, uri: &Uri) -> Result<MultipartUpload, S3Error> {
     let query = uri.query().unwrap_or("");
-    let id = query_param(query, "uploadId")
+    let id = query::param(query, "uploadId")
         .filter(|id| !id.is_empty())
         .ok_or_else(|| S3Error::invalid_argument("uploadId is missing"))?;
     service
         .bucket()
-        .resume_multipart_upload(key, id.into_owned())
+        .resume_multipart_upload(key, id)
         .map_err(|e| r2_failed("resuming an upload", &e))
 }
 
 /// The request's `partNumber` (1 to 10000).
 fn part_number(uri: &Uri) -> Result<u16, S3Error> {
-    query_param(uri.query().unwrap_or(""), "partNumber")
+    query::param(uri.query().unwrap_or(""), "partNumber")
         .and_then(|n| n.parse::<u16>().ok())
         .filter(|n| (1..=10_000).contains(n))
         .ok_or_else(|| S3Error::invalid_argument("partNumber must be 1 to 10000"))
@@ -86,9 +86,12 @@ pub(super) async fn upload_part_copy(service: &R2Service, key: &str, parts: &Par
         .and_then(|v| v.to_str().ok())
     {
         None => None,
-        Some(spec) => match ByteRange::parse(Some(spec), u64::MAX) {
-            ByteRange::Part { offset, length } => Some(Range::OffsetWithLength { offset, length }),
-            _ => {
+        Some(spec) => match copy_source_range(spec) {
+            Some(range) => Some(Range::OffsetWithLength {
+                offset: range.start,
+                length: range.end - range.start,
+            }),
+            None => {
                 return Err(S3Error::invalid_argument(format!(
                     "x-amz-copy-source-range {spec:?} must be bytes=first-last"
                 )));
@@ -100,7 +103,7 @@ pub(super) async fn upload_part_copy(service: &R2Service, key: &str, parts: &Par
         .upload_part(number, data)
         .await
         .map_err(|e| r2_failed("copying a part", &e))?;
-    let now = iso8601(worker::Date::now().as_millis());
+    let now = rfc3339_millis(worker::Date::now().as_millis());
     Ok(xml(copy_result(
         true,
         &format!("\"{}\"", part.etag()),
@@ -148,7 +151,7 @@ where
         .await
         .map_err(|e| r2_failed("completing an upload", &e))?;
     Ok(xml(complete_upload(
-        &service.shared.name,
+        service.name(),
         key,
         &object.http_etag(),
     )))

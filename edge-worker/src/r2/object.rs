@@ -3,19 +3,19 @@
 use std::collections::HashMap;
 
 use bytes::Bytes;
+use deltaglider::s3::conditions::precondition;
+use deltaglider::s3::range::{self, Wanted};
+use deltaglider::s3::time::{http_date, rfc3339_millis};
+use deltaglider::s3::{content_md5, copy_source};
 use deltaglider::{BoxError, Either, S3Error};
 use http::{HeaderMap, HeaderName, Request, Response, StatusCode, header};
 use http_body::Body;
 use worker::{Conditional, Data, DateInit, HttpMetadata, Object, Range};
 
-use super::{R2Service, value, xml};
+use super::binding::R2Service;
+use super::reply::{Answer, instant, no_such_bucket, value, xml};
 use crate::body::{R2Body, into_data, r2_failed};
-use crate::headers::{
-    ByteRange, HttpMeta, content_md5, http_date, iso8601, object_metadata, precondition,
-};
-use crate::route::copy_source;
-
-type Answer = Result<Response<R2Body>, S3Error>;
+use crate::metadata::{HttpMeta, object_metadata};
 
 /// The headers S3 sends with an object: ETag, Last-Modified, its HTTP metadata and the
 /// custom metadata as `x-amz-meta-*`.
@@ -23,7 +23,7 @@ pub(super) fn object_headers(object: &Object, headers: &mut HeaderMap) -> Result
     headers.insert(header::ETAG, value(&object.http_etag())?);
     headers.insert(
         header::LAST_MODIFIED,
-        value(&http_date(object.uploaded().as_millis()))?,
+        value(&http_date(instant(&object.uploaded())))?,
     );
     headers.insert(header::ACCEPT_RANGES, value("bytes")?);
     let http = object.http_metadata();
@@ -39,7 +39,7 @@ pub(super) fn object_headers(object: &Object, headers: &mut HeaderMap) -> Result
         (header::CACHE_CONTROL, http.cache_control),
         (
             header::EXPIRES,
-            http.cache_expiry.map(|d| http_date(d.as_millis())),
+            http.cache_expiry.map(|d| http_date(instant(&d))),
         ),
     ];
     for (name, text) in optional {
@@ -96,10 +96,10 @@ pub(super) async fn get(service: &R2Service, key: &str, headers: &HeaderMap) -> 
                 .await
                 .map_err(|e| r2_failed("reading an object", &e))?
                 .ok_or_else(|| no_such_key(key))?;
-            match ByteRange::parse(Some(spec), head.size()) {
-                ByteRange::All => None,
-                ByteRange::Part { offset, length } => Some((offset, length, head.size())),
-                ByteRange::Unsatisfiable => {
+            match range::parse(Some(spec), head.size()) {
+                Wanted::All => None,
+                Wanted::Part(part) => Some((part.start, part.end - part.start, head.size())),
+                Wanted::Unsatisfiable => {
                     return Err(S3Error::new(
                         "InvalidRange",
                         StatusCode::RANGE_NOT_SATISFIABLE,
@@ -164,7 +164,7 @@ pub(super) async fn head(service: &R2Service, key: &str, headers: &HeaderMap) ->
 /// `PreconditionFailed` error.
 fn unmet(object: &Object, headers: &HeaderMap) -> Result<Option<Response<R2Body>>, S3Error> {
     let etag = object.http_etag();
-    match precondition(headers, &etag, object.uploaded().as_millis()) {
+    match precondition(headers, &etag, Some(instant(&object.uploaded()))) {
         None => Ok(None),
         Some(StatusCode::NOT_MODIFIED) => {
             let mut response = Response::new(R2Body::empty());
@@ -205,8 +205,16 @@ where
 {
     let (parts, data) = into_data(request).await?;
     let (http, custom) = request_metadata(&parts.headers);
-    let md5 = content_md5(&parts.headers)
-        .map_err(|e| S3Error::new("InvalidDigest", StatusCode::BAD_REQUEST, e.to_string()))?;
+    let md5 = match parts.headers.get("content-md5") {
+        None => None,
+        Some(text) => Some(content_md5::decode(text.as_bytes()).ok_or_else(|| {
+            S3Error::new(
+                "InvalidDigest",
+                StatusCode::BAD_REQUEST,
+                "Content-MD5 is not the base64 of 16 bytes",
+            )
+        })?),
+    };
     let mut put = service
         .bucket()
         .put(key, data)
@@ -247,15 +255,10 @@ pub(super) async fn copy_source_object(
     let source = headers
         .get("x-amz-copy-source")
         .and_then(|v| v.to_str().ok())
-        .and_then(copy_source)
+        .and_then(copy_source::parse)
         .ok_or_else(|| S3Error::invalid_argument("x-amz-copy-source must be bucket/key"))?;
-    if source.0 != service.shared.name {
-        return Err(S3Error::new(
-            "NoSuchBucket",
-            StatusCode::NOT_FOUND,
-            "The specified bucket does not exist",
-        )
-        .resource(source.0));
+    if source.0 != service.name() {
+        return Err(no_such_bucket(source.0));
     }
     let mut get = service.bucket().get(&source.1);
     if let Some(range) = range {
@@ -306,7 +309,7 @@ pub(super) async fn copy(service: &R2Service, key: &str, headers: &HeaderMap) ->
     Ok(xml(crate::xml::copy_result(
         false,
         &stored.http_etag(),
-        &iso8601(stored.uploaded().as_millis()),
+        &rfc3339_millis(stored.uploaded().as_millis()),
     )))
 }
 

@@ -2,13 +2,13 @@
 //! destination are stored.
 
 use http::{HeaderMap, HeaderValue, Request, Response, header, request::Parts};
-use percent_encoding::percent_decode_str;
 
 use crate::body::{Either, RequestBody};
 use crate::call::{Backend, Call, Outcome};
 use crate::inner::Stop;
 use crate::ops::get;
 use crate::ops::put::{Original, store_bytes};
+use crate::s3::copy_source;
 use crate::s3::error::S3Error;
 use crate::s3::time;
 use crate::s3::xml::escape_into;
@@ -99,21 +99,11 @@ pub(crate) fn parse_source(headers: &HeaderMap) -> Result<(String, String), S3Er
             "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
         )
     };
-    let raw = headers
+    headers
         .get("x-amz-copy-source")
         .and_then(|v| v.to_str().ok())
-        .ok_or_else(invalid)?;
-    let raw = raw.split('?').next().unwrap_or(raw);
-    let decoded = percent_decode_str(raw)
-        .decode_utf8()
-        .map_err(|_| invalid())?;
-    let path = decoded.strip_prefix('/').unwrap_or(&decoded);
-    match path.split_once('/') {
-        Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => {
-            Ok((bucket.to_owned(), key.to_owned()))
-        }
-        _ => Err(invalid()),
-    }
+        .and_then(copy_source::parse)
+        .ok_or_else(invalid)
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ use crate::refs::unused;
 use crate::refs::unused::Named;
 use crate::s3::checksum;
 use crate::s3::error::S3Error;
+use crate::s3::length::content_length;
 use crate::s3::time;
 use crate::state::metrics::Stopwatch;
 use crate::state::shared::Shared;
@@ -50,7 +51,7 @@ pub(crate) async fn put<T: Backend>(
     keys::check_user_key(key).map_err(S3Error::from)?;
     meta::check_client_metadata(&parts.headers).map_err(S3Error::from)?;
     let config = &shared.config;
-    let declared = declared_length(&parts.headers);
+    let declared = content_length(&parts.headers);
     let eligible = config.is_eligible(key);
     if !eligible || declared.is_some_and(|n| n > config.max_object_size) {
         let response = inner
@@ -472,17 +473,6 @@ fn encode_and_hash(
             md5,
         )
     }
-}
-
-/// The payload length the client declared, if any.
-fn declared_length(headers: &HeaderMap) -> Option<u64> {
-    headers
-        .get(header::CONTENT_LENGTH)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
 }
 
 /// Reads a plain body whole, with the checksum a streamed body passes on as a trailer.

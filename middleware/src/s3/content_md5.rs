@@ -3,11 +3,51 @@
 
 /// Whether `value` is the base64 form of 16 bytes, as a Content-MD5 must be.
 pub fn is_base64_md5(value: &[u8]) -> bool {
-    value.len() == 24
-        && value.ends_with(b"==")
-        && value[..22]
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/')
+    decode(value).is_some()
+}
+
+/// The 16 bytes a Content-MD5 value stands for (standard base64: 22 digits and `==`,
+/// whitespace around them being no part of a header's value); `None` for anything else. A store that checks the digest itself (R2) takes the bytes.
+///
+/// ```
+/// use deltaglider::s3::content_md5::decode;
+/// // MD5 of nothing: d41d8cd98f00b204e9800998ecf8427e.
+/// let md5 = decode(b"1B2M2Y8AsgTpgAmY7PhCfg==").unwrap();
+/// assert_eq!(md5[..3], [0xd4, 0x1d, 0x8c]);
+/// assert_eq!(decode(b"Zm9v"), None);
+/// ```
+pub fn decode(value: &[u8]) -> Option<[u8; 16]> {
+    let digits = value
+        .trim_ascii()
+        .strip_suffix(b"==")
+        .filter(|d| d.len() == 22)?;
+    let mut out = [0u8; 16];
+    let mut filled = 0;
+    // Four digits make three bytes; the last two digits make one (their four low bits
+    // are padding).
+    for chunk in digits.chunks(4) {
+        let mut n = 0u32;
+        for (i, &c) in chunk.iter().enumerate() {
+            n |= u32::from(digit(c)?) << (18 - 6 * i);
+        }
+        let bytes = n.to_be_bytes();
+        let count = chunk.len() - 1;
+        out[filled..filled + count].copy_from_slice(&bytes[1..=count]);
+        filled += count;
+    }
+    Some(out)
+}
+
+/// The value of one standard base64 digit.
+fn digit(c: u8) -> Option<u8> {
+    match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    }
 }
 
 /// Standard base64 with padding, for Content-MD5.
@@ -39,6 +79,16 @@ mod tests {
         assert!(!is_base64_md5(b"not-an-md5"));
         assert!(!is_base64_md5(base64_encode(&[7; 15]).as_bytes()));
         assert!(!is_base64_md5(b"!AAAAAAAAAAAAAAAAAAAAA=="));
+    }
+
+    #[test]
+    fn decodes_what_it_encodes() {
+        let bytes: [u8; 16] = std::array::from_fn(|i| (i as u8).wrapping_mul(37) ^ 0xa5);
+        assert_eq!(decode(base64_encode(&bytes).as_bytes()), Some(bytes));
+        assert_eq!(decode(b"1B2M2Y8AsgTpgAmY7PhCfg"), None);
+        assert_eq!(decode(b"!B2M2Y8AsgTpgAmY7PhCfg=="), None);
+        assert!(decode(b" 1B2M2Y8AsgTpgAmY7PhCfg== ").is_some());
+        assert_eq!(decode(b"1B2M2Y8AsgTpg AmY7PhCfg=="), None);
     }
 
     #[test]

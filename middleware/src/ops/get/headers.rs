@@ -1,11 +1,11 @@
-//! Headers of a reconstructed object: which stored headers describe it, conditional
-//! requests, `response-*` overrides, and what passed-through responses must not show.
+//! Headers of a reconstructed object: which stored headers describe it, `response-*`
+//! overrides, and what passed-through responses must not show.
 
 use http::header::{self, HeaderName};
-use http::{HeaderMap, HeaderValue, StatusCode, request::Parts};
-use percent_encoding::percent_decode_str;
+use http::{HeaderMap, HeaderValue, request::Parts};
 
 use crate::inner::Stop;
+use crate::s3::query;
 use crate::stored::meta;
 use crate::stored::meta::header_value;
 
@@ -49,43 +49,6 @@ pub(crate) fn descriptive_headers(stored: &HeaderMap) -> HeaderMap {
     headers
 }
 
-/// Evaluates If-Match, If-None-Match, If-Modified-Since and If-Unmodified-Since the way S3
-/// does: the status to answer with instead of the object, if any.
-pub(crate) fn precondition(
-    headers: &HeaderMap,
-    etag: &str,
-    last_modified: Option<std::time::SystemTime>,
-) -> Option<StatusCode> {
-    let get = |name: HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
-    let matches = |list: &str| {
-        list.split(',')
-            .map(str::trim)
-            .any(|t| t == "*" || t.trim_start_matches("W/") == etag)
-    };
-    let date = |name| get(name).and_then(|v| httpdate::parse_http_date(v).ok());
-    let if_match = get(header::IF_MATCH);
-    if if_match.is_some_and(|l| !matches(l)) {
-        return Some(StatusCode::PRECONDITION_FAILED);
-    }
-    if if_match.is_none()
-        && let (Some(since), Some(modified)) = (date(header::IF_UNMODIFIED_SINCE), last_modified)
-        && modified > since
-    {
-        return Some(StatusCode::PRECONDITION_FAILED);
-    }
-    let if_none_match = get(header::IF_NONE_MATCH);
-    if if_none_match.is_some_and(matches) {
-        return Some(StatusCode::NOT_MODIFIED);
-    }
-    if if_none_match.is_none()
-        && let (Some(since), Some(modified)) = (date(header::IF_MODIFIED_SINCE), last_modified)
-        && modified <= since
-    {
-        return Some(StatusCode::NOT_MODIFIED);
-    }
-    None
-}
-
 pub(super) fn apply_overrides<E, RB>(
     client: &Parts,
     headers: &mut HeaderMap,
@@ -94,10 +57,7 @@ pub(super) fn apply_overrides<E, RB>(
     for pair in query.split('&') {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
         if let Some((_, header_name)) = OVERRIDES.iter().find(|(param, _)| *param == name) {
-            let value = percent_decode_str(&value.replace('+', " "))
-                .decode_utf8_lossy()
-                .into_owned();
-            headers.insert(*header_name, header_value(&value)?);
+            headers.insert(*header_name, header_value(&query::decode(value))?);
         }
     }
     Ok(())
@@ -124,43 +84,5 @@ pub(super) fn strip_internal_metadata(headers: &mut HeaderMap) {
         .collect();
     for name in internal {
         headers.remove(name);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn preconditions() {
-        let mut h = HeaderMap::new();
-        let etag = "\"abc\"";
-        assert_eq!(precondition(&h, etag, None), None);
-        h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("\"abc\""));
-        assert_eq!(precondition(&h, etag, None), Some(StatusCode::NOT_MODIFIED));
-        h.insert(header::IF_MATCH, HeaderValue::from_static("\"other\""));
-        assert_eq!(
-            precondition(&h, etag, None),
-            Some(StatusCode::PRECONDITION_FAILED)
-        );
-        let mut h = HeaderMap::new();
-        let modified = httpdate::parse_http_date("Wed, 25 Nov 2026 10:00:00 GMT").ok();
-        h.insert(
-            header::IF_MODIFIED_SINCE,
-            HeaderValue::from_static("Wed, 25 Nov 2026 11:00:00 GMT"),
-        );
-        assert_eq!(
-            precondition(&h, etag, modified),
-            Some(StatusCode::NOT_MODIFIED)
-        );
-        let mut h = HeaderMap::new();
-        h.insert(
-            header::IF_UNMODIFIED_SINCE,
-            HeaderValue::from_static("Wed, 25 Nov 2026 09:00:00 GMT"),
-        );
-        assert_eq!(
-            precondition(&h, etag, modified),
-            Some(StatusCode::PRECONDITION_FAILED)
-        );
     }
 }

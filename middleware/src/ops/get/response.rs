@@ -4,9 +4,11 @@
 use http::header::{self, HeaderName};
 use http::{HeaderMap, HeaderValue, Response, StatusCode, request::Parts};
 
-use super::headers::{apply_overrides, descriptive_headers, precondition};
+use super::headers::{apply_overrides, descriptive_headers};
 use crate::body::{Either, ResponseBody};
 use crate::call::{Backend, Stopped};
+use crate::s3;
+use crate::s3::conditions::precondition;
 use crate::s3::error::S3Error;
 use crate::stored::meta::{ObjectMeta, header_value};
 
@@ -24,7 +26,7 @@ pub(super) fn unsatisfied<T: Backend>(
     let last_modified = stored
         .get(header::LAST_MODIFIED)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| httpdate::parse_http_date(v).ok());
+        .and_then(s3::time::parse_http_date);
     let Some(status) = precondition(&client.headers, etag, last_modified) else {
         return Ok(None);
     };

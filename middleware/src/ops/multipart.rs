@@ -3,17 +3,21 @@
 //! state is held between requests.
 
 use bytes::Bytes;
-use http::{Method, Request, Response, StatusCode, header, request::Parts};
+use http::{HeaderValue, Method, Request, Response, StatusCode, header, request::Parts};
 
 use crate::body::{Either, RequestBody, collect_limited};
-use crate::call::{Backend, Call, Outcome};
+use crate::call::{Backend, Call, Outcome, Stopped};
 use crate::inner::{Stop, pass_error};
+use crate::ops::copy::Source;
 use crate::ops::get::descriptive_headers;
-use crate::ops::put::{Original, store_bytes};
+use crate::ops::put::admit;
+use crate::ops::put::cleanup::drop_older_delta;
+use crate::ops::put::store::{Original, store_bytes};
 use crate::s3::error::S3Error;
+use crate::s3::range::{self, Wanted};
+use crate::s3::time;
 use crate::s3::xml::{self, Completion};
 use crate::stored::keys;
-use crate::stored::meta;
 
 /// Checks the key (and, for CreateMultipartUpload, the client's metadata names), then
 /// forwards the request untouched.
@@ -22,14 +26,8 @@ pub(crate) async fn checked_forward<T: Backend>(
     parts: Parts,
     body: RequestBody<T::Body>,
 ) -> Outcome<T> {
-    let Call { inner, key, .. } = call;
-    keys::check_user_key(key).map_err(S3Error::from)?;
-    meta::check_client_metadata(&parts.headers).map_err(S3Error::from)?;
-    let response = inner
-        .send(Request::from_parts(parts, body))
-        .await
-        .map_err(Stop::Inner)?;
-    Ok(response.map(Either::passthrough))
+    admit::check(call.key, &parts.headers)?;
+    admit::forward(call, parts, body).await
 }
 
 /// Handles CompleteMultipartUpload.
@@ -69,8 +67,17 @@ pub(crate) async fn complete<T: Backend>(
             return Ok(reply(result));
         }
     };
+    store_completed(call, etag).await?;
+    Ok(reply(result))
+}
 
-    // Read the assembled object back, unless it is too large to hold: then it stays whole.
+/// Reads the object a multipart upload with `etag` just assembled back and stores it
+/// through the store path — unless it is too large to hold: then it stays whole.
+async fn store_completed<T: Backend>(call: Call<'_, T>, etag: String) -> Result<(), Stopped<T>> {
+    let Call {
+        inner, bucket, key, ..
+    } = call;
+    let limit = call.shared.config.max_object_size;
     let head = inner.head(bucket, key).await?;
     let size = head
         .headers
@@ -78,18 +85,17 @@ pub(crate) async fn complete<T: Backend>(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if !head.status.is_success() {
-        return Ok(reply(result));
+        return Ok(());
     }
-    if size.is_none_or(|n| n > shared.config.max_object_size) {
+    if size.is_none_or(|n| n > limit) {
         // Too large to encode: it stays whole.
-        crate::ops::put::drop_older_delta(call).await?;
-        return Ok(reply(result));
+        return drop_older_delta(call).await;
     }
     let whole = inner
         .fetch(
             inner.request(Method::GET, bucket, key, ""),
             Bytes::new(),
-            shared.config.max_object_size,
+            limit,
         )
         .await?;
     if whole.status != StatusCode::OK {
@@ -109,7 +115,7 @@ pub(crate) async fn complete<T: Backend>(
         storage = stored.storage,
         "multipart upload stored"
     );
-    Ok(reply(result))
+    Ok(())
 }
 
 /// Handles UploadPartCopy. A source stored as a delta is reconstructed and the part is
@@ -126,15 +132,14 @@ pub(crate) async fn upload_part_copy<T: Backend>(
         key,
     } = call;
     keys::check_user_key(key).map_err(S3Error::from)?;
-    let (source_bucket, source_key) = crate::ops::copy::parse_source(&parts.headers)?;
-    keys::check_user_key(&source_key).map_err(S3Error::from)?;
-    if !shared.config.is_eligible(&source_key) {
+    let source = Source::from_headers(&parts.headers)?;
+    if !shared.config.is_eligible(&source.key) {
         return checked_forward(call, parts, body).await;
     }
-    let delta_key = keys::delta_key(&source_key);
+    let delta_key = keys::delta_key(&source.key);
     let probe = inner
         .fetch(
-            inner.request(Method::HEAD, &source_bucket, &delta_key, ""),
+            inner.request(Method::HEAD, &source.bucket, &delta_key, ""),
             Bytes::new(),
             64 << 10,
         )
@@ -142,18 +147,14 @@ pub(crate) async fn upload_part_copy<T: Backend>(
     if probe.status == StatusCode::NOT_FOUND {
         return checked_forward(call, parts, body).await;
     }
-    let Some((data, _)) =
-        crate::ops::get::read_original(call.at(&source_bucket, &source_key)).await?
-    else {
-        return Err(S3Error::no_such_key(&source_key).into());
-    };
+    let (data, _) = source.read(call).await?;
     let range = parts
         .headers
         .get("x-amz-copy-source-range")
         .and_then(|v| v.to_str().ok());
-    let slice = match crate::s3::range::parse(range, data.len() as u64) {
-        crate::s3::range::Wanted::All if range.is_none() => data,
-        crate::s3::range::Wanted::Part(r) => data.slice(r.start as usize..r.end as usize),
+    let slice = match range::parse(range, data.len() as u64) {
+        Wanted::All if range.is_none() => data,
+        Wanted::Part(r) => data.slice(r.start as usize..r.end as usize),
         _ => {
             return Err(S3Error::new(
                 "InvalidRange",
@@ -171,13 +172,13 @@ pub(crate) async fn upload_part_copy<T: Backend>(
     }
     let xml = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CopyPartResult><LastModified>{}</LastModified><ETag>&quot;{}&quot;</ETag></CopyPartResult>",
-        crate::s3::time::rfc3339_micros(inner.now_micros()),
+        time::rfc3339_micros(inner.now_micros()),
         md5
     );
     let mut response = Response::new(Either::full(xml));
     response.headers_mut().insert(
         header::CONTENT_TYPE,
-        http::HeaderValue::from_static("application/xml"),
+        HeaderValue::from_static("application/xml"),
     );
     Ok(response)
 }

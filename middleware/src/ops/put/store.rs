@@ -27,6 +27,17 @@ pub(crate) struct Original {
     pub(crate) checksums: Vec<(&'static str, String)>,
 }
 
+impl Original {
+    /// The ETag a plain S3 gives these bytes: the multipart upload's, else their MD5.
+    fn plain_etag(&self) -> String {
+        match (&self.multipart_etag, &self.md5) {
+            (Some(etag), _) => etag.clone(),
+            (None, Some(md5)) => md5.to_hex(),
+            (None, None) => Md5::digest(&self.data).to_hex(),
+        }
+    }
+}
+
 /// What [`store_bytes`] stored.
 pub(crate) struct Stored {
     /// The ETag of the original, quoted.
@@ -61,15 +72,8 @@ pub(crate) async fn store_bytes<T: Backend>(
     } = call;
     if !shared.config.is_eligible(key) {
         // Not delta material: stored as it is, as a plain S3 would.
-        let Original {
-            data,
-            md5,
-            multipart_etag,
-            ..
-        } = original;
-        let etag =
-            multipart_etag.unwrap_or_else(|| md5.unwrap_or_else(|| Md5::digest(&data)).to_hex());
-        written::write(call, key, client, data, None).await?;
+        let etag = original.plain_etag();
+        written::write(call, key, client, original.data, None).await?;
         return Ok(Stored::direct(&etag));
     }
     let encoding = encode::encode(call, &original.data, original.md5).await?;

@@ -163,4 +163,19 @@ mod tests {
         assert_eq!(parse("b"), None);
         assert_eq!(parse("/b/"), None);
     }
+
+    #[test]
+    fn metadata_directives() {
+        let directive = |v: Option<&'static str>| {
+            let mut h = HeaderMap::new();
+            if let Some(v) = v {
+                h.insert("x-amz-metadata-directive", HeaderValue::from_static(v));
+            }
+            replaces_metadata(&h).ok()
+        };
+        assert_eq!(directive(None), Some(false));
+        assert_eq!(directive(Some("COPY")), Some(false));
+        assert_eq!(directive(Some("REPLACE")), Some(true));
+        assert_eq!(directive(Some("replace")), None);
+    }
 }

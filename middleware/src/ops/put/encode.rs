@@ -317,3 +317,35 @@ fn encode_and_hash(
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chosen(similarity: Option<f64>, same_bytes: bool, by_payload: bool) -> Chosen {
+        let bytes = Bytes::from_static(b"reference");
+        Chosen {
+            key: "dir/reference.bin".into(),
+            reference: Reference::new(bytes.clone(), Sha256::digest(&bytes)),
+            similarity,
+            count: 1,
+            same_bytes,
+            by_payload,
+        }
+    }
+
+    #[test]
+    fn the_way_follows_similarity_then_payload() {
+        // Ratio 0.5: below a similarity of (1 - 0.5) / 4 = 0.125 no delta can pay.
+        let config = DeltaConfig::default().max_delta_ratio(0.5);
+        let way = |c: &Chosen| Way::of(&config, c);
+        assert!(matches!(way(&chosen(Some(0.1), false, false)), Way::Skip));
+        assert!(matches!(way(&chosen(Some(0.1), false, true)), Way::Skip));
+        assert!(matches!(way(&chosen(Some(0.2), false, false)), Way::Bytes));
+        assert!(matches!(way(&chosen(Some(0.2), false, true)), Way::Payload));
+        // The same bytes: the byte delta is tiny, the payload detour is not needed.
+        assert!(matches!(way(&chosen(Some(1.0), true, true)), Way::Bytes));
+        // Too small to sketch: encoding decides.
+        assert!(matches!(way(&chosen(None, false, false)), Way::Bytes));
+    }
+}

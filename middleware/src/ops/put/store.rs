@@ -158,3 +158,26 @@ fn describe<T: Backend>(call: Call<'_, T>, original: &Original, encoding: &Encod
         gzip: encoding.gzip.filter(|_| delta.is_some()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plain_etag_is_the_multipart_one_else_the_md5() {
+        let data = Bytes::from_static(b"hello");
+        let original = |md5: Option<Md5Digest>, multipart_etag: Option<&str>| Original {
+            data: data.clone(),
+            md5,
+            multipart_etag: multipart_etag.map(str::to_owned),
+            checksums: Vec::new(),
+        };
+        let md5 = "5d41402abc4b2a76b9719d911017c592";
+        assert_eq!(original(None, None).plain_etag(), md5);
+        assert_eq!(original(Some(Md5::digest(&data)), None).plain_etag(), md5);
+        assert_eq!(
+            original(None, Some("0123456789abcdef0123456789abcdef-2")).plain_etag(),
+            "0123456789abcdef0123456789abcdef-2"
+        );
+    }
+}

@@ -2,7 +2,7 @@
 //! destination are stored.
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, Response, header, request::Parts};
+use http::{HeaderMap, HeaderValue, Method, Response, StatusCode, header, request::Parts};
 use percent_encoding::percent_decode_str;
 
 use crate::body::{Either, RequestBody, ResponseBody};
@@ -72,6 +72,27 @@ impl Source {
         let (bucket, key) = parse_source(headers)?;
         keys::check_user_key(&key)?;
         Ok(Self { bucket, key })
+    }
+
+    /// Whether it is stored as a delta (`<key>.delta` exists): else the backend can copy
+    /// from it itself.
+    pub(crate) async fn stored_as_delta<T: Backend>(
+        &self,
+        call: Call<'_, T>,
+    ) -> Result<bool, Stopped<T>> {
+        let Call { inner, .. } = call;
+        if !call.shared.config.is_eligible(&self.key) {
+            return Ok(false);
+        }
+        let delta_key = keys::delta_key(&self.key);
+        let probe = inner
+            .fetch(
+                inner.request(Method::HEAD, &self.bucket, &delta_key, ""),
+                Bytes::new(),
+                64 << 10,
+            )
+            .await?;
+        Ok(probe.status != StatusCode::NOT_FOUND)
     }
 
     /// Its original bytes and the headers that describe them, whichever way it is stored;

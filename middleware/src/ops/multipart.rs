@@ -3,7 +3,7 @@
 //! state is held between requests.
 
 use bytes::Bytes;
-use http::{HeaderValue, Method, Request, Response, StatusCode, header, request::Parts};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header, request::Parts};
 
 use crate::body::{Either, RequestBody, collect_limited};
 use crate::call::{Backend, Call, Outcome, Stopped};
@@ -37,12 +37,9 @@ pub(crate) async fn complete<T: Backend>(
     body: RequestBody<T::Body>,
 ) -> Outcome<T> {
     let Call {
-        shared,
-        inner,
-        bucket,
-        key,
+        inner, bucket, key, ..
     } = call;
-    if !shared.config.is_eligible(key) {
+    if !call.shared.config.is_eligible(key) {
         return checked_forward(call, parts, body).await;
     }
     keys::check_user_key(key).map_err(S3Error::from)?;
@@ -125,45 +122,16 @@ pub(crate) async fn upload_part_copy<T: Backend>(
     parts: Parts,
     body: RequestBody<T::Body>,
 ) -> Outcome<T> {
-    let Call {
-        shared,
-        inner,
-        bucket,
-        key,
-    } = call;
-    keys::check_user_key(key).map_err(S3Error::from)?;
+    keys::check_user_key(call.key).map_err(S3Error::from)?;
     let source = Source::from_headers(&parts.headers)?;
-    if !shared.config.is_eligible(&source.key) {
-        return checked_forward(call, parts, body).await;
-    }
-    let delta_key = keys::delta_key(&source.key);
-    let probe = inner
-        .fetch(
-            inner.request(Method::HEAD, &source.bucket, &delta_key, ""),
-            Bytes::new(),
-            64 << 10,
-        )
-        .await?;
-    if probe.status == StatusCode::NOT_FOUND {
+    if !source.stored_as_delta(call).await? {
         return checked_forward(call, parts, body).await;
     }
     let (data, _) = source.read(call).await?;
-    let range = parts
-        .headers
-        .get("x-amz-copy-source-range")
-        .and_then(|v| v.to_str().ok());
-    let slice = match range::parse(range, data.len() as u64) {
-        Wanted::All if range.is_none() => data,
-        Wanted::Part(r) => data.slice(r.start as usize..r.end as usize),
-        _ => {
-            return Err(S3Error::new(
-                "InvalidRange",
-                StatusCode::RANGE_NOT_SATISFIABLE,
-                "The x-amz-copy-source-range value is not satisfiable",
-            )
-            .into());
-        }
-    };
+    let slice = copy_range(&parts.headers, data)?;
+    let Call {
+        inner, bucket, key, ..
+    } = call;
     let md5 = deltaglider_codec::Md5::digest(&slice);
     let request = inner.request(Method::PUT, bucket, key, parts.uri.query().unwrap_or(""));
     let uploaded = inner.fetch(request, slice, 64 << 10).await?;
@@ -181,4 +149,20 @@ pub(crate) async fn upload_part_copy<T: Backend>(
         HeaderValue::from_static("application/xml"),
     );
     Ok(response)
+}
+
+/// The part of `data` that `x-amz-copy-source-range` names (all of it without one).
+fn copy_range(headers: &HeaderMap, data: Bytes) -> Result<Bytes, S3Error> {
+    let range = headers
+        .get("x-amz-copy-source-range")
+        .and_then(|v| v.to_str().ok());
+    match range::parse(range, data.len() as u64) {
+        Wanted::All if range.is_none() => Ok(data),
+        Wanted::Part(r) => Ok(data.slice(r.start as usize..r.end as usize)),
+        _ => Err(S3Error::new(
+            "InvalidRange",
+            StatusCode::RANGE_NOT_SATISFIABLE,
+            "The x-amz-copy-source-range value is not satisfiable",
+        )),
+    }
 }

@@ -206,3 +206,79 @@ async fn an_object_too_large_to_encode_replaces_its_older_delta() {
     );
     assert_eq!(get(&s3, "big/app.zip").await, large);
 }
+
+#[tokio::test]
+async fn part_copies_of_a_delta_copy_its_original_bytes() {
+    use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+    let (root, s3, _layer) = releases("layer-sdk-part-copy").await;
+    let v1 = noise(61, 6 << 20);
+    let v2 = edit(&v1, 62);
+    put(&s3, "big/v1.zip", &v1).await;
+    put(&s3, "big/v2.zip", &v2).await;
+    assert!(stored(&root, "big/v2.zip.delta").is_some());
+    assert!(stored(&root, "big/v2.zip").is_none());
+
+    let upload = s3
+        .create_multipart_upload()
+        .bucket("releases")
+        .key("copies/v2.zip")
+        .send()
+        .await
+        .expect("create upload");
+    let id = upload.upload_id().expect("upload id");
+    let split = 5 << 20;
+    let ranges = [
+        format!("bytes=0-{}", split - 1),
+        format!("bytes={split}-{}", v2.len() - 1),
+    ];
+    let mut completed = Vec::new();
+    for (n, range) in ranges.iter().enumerate() {
+        let number = n as i32 + 1;
+        let copied = s3
+            .upload_part_copy()
+            .bucket("releases")
+            .key("copies/v2.zip")
+            .upload_id(id)
+            .part_number(number)
+            .copy_source("releases/big/v2.zip")
+            .copy_source_range(range)
+            .send()
+            .await
+            .expect("upload part copy");
+        let etag = copied.copy_part_result().and_then(|r| r.e_tag());
+        completed.push(
+            CompletedPart::builder()
+                .part_number(number)
+                .set_e_tag(etag.map(str::to_owned))
+                .build(),
+        );
+    }
+    let unsatisfiable = s3
+        .upload_part_copy()
+        .bucket("releases")
+        .key("copies/v2.zip")
+        .upload_id(id)
+        .part_number(3)
+        .copy_source("releases/big/v2.zip")
+        .copy_source_range(format!("bytes={}-{}", v2.len() + 10, v2.len() + 20))
+        .send()
+        .await
+        .expect_err("a range past the end");
+    assert_eq!(
+        unsatisfiable.raw_response().map(|r| r.status().as_u16()),
+        Some(416)
+    );
+    s3.complete_multipart_upload()
+        .bucket("releases")
+        .key("copies/v2.zip")
+        .upload_id(id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(completed))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("complete");
+    assert_eq!(get(&s3, "copies/v2.zip").await, v2);
+}

@@ -1,13 +1,14 @@
 //! CopyObject: the copy reads back identical bytes and metadata, whichever way source and
 //! destination are stored.
 
-use http::{HeaderMap, HeaderValue, Request, Response, header, request::Parts};
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Method, Response, StatusCode, header, request::Parts};
 
-use crate::body::{Either, RequestBody};
-use crate::call::{Backend, Call, Outcome};
-use crate::inner::Stop;
+use crate::body::{Either, RequestBody, ResponseBody};
+use crate::call::{Backend, Call, Outcome, Stopped};
 use crate::ops::get;
-use crate::ops::put::{Original, store_bytes};
+use crate::ops::put::admit;
+use crate::ops::put::store::{Original, store_bytes};
 use crate::s3::copy_source;
 use crate::s3::error::S3Error;
 use crate::s3::time;
@@ -25,39 +26,17 @@ pub(crate) async fn copy<T: Backend>(
         shared, inner, key, ..
     } = call;
     keys::check_user_key(key).map_err(S3Error::from)?;
-    let (source_bucket, source_key) = parse_source(&parts.headers)?;
-    keys::check_user_key(&source_key).map_err(S3Error::from)?;
-    let replace = match parts
-        .headers
-        .get("x-amz-metadata-directive")
-        .map(|v| v.to_str().unwrap_or(""))
-    {
-        None | Some("COPY") => false,
-        Some("REPLACE") => true,
-        Some(other) => {
-            return Err(
-                S3Error::invalid_argument(format!("Unknown metadata directive {other:?}")).into(),
-            );
-        }
-    };
+    let source = Source::from_headers(&parts.headers)?;
+    let replace = replaces_metadata(&parts.headers)?;
     if replace {
         meta::check_client_metadata(&parts.headers).map_err(S3Error::from)?;
     }
     let config = &shared.config;
-    let source_may_be_delta = config.is_eligible(&source_key);
-    if !source_may_be_delta && !config.is_eligible(key) {
+    if !config.is_eligible(&source.key) && !config.is_eligible(key) {
         // Whole object to whole object: the backend copies it itself.
-        let response = inner
-            .send(Request::from_parts(parts, body))
-            .await
-            .map_err(Stop::Inner)?;
-        return Ok(response.map(Either::passthrough));
+        return admit::forward(call, parts, body).await;
     }
-    let Some((data, source_headers)) =
-        get::read_original(call.at(&source_bucket, &source_key)).await?
-    else {
-        return Err(S3Error::no_such_key(&source_key).into());
-    };
+    let (data, source_headers) = source.read(call).await?;
     let headers = if replace {
         &parts.headers
     } else {
@@ -70,30 +49,100 @@ pub(crate) async fn copy<T: Backend>(
         checksums: Vec::new(),
     };
     let stored = store_bytes(call, headers, original).await?;
-    let mut xml = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CopyObjectResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LastModified>",
-    );
-    let now = time::rfc3339_micros(inner.now_micros());
-    // S3 writes milliseconds.
-    xml.push_str(&format!("{}Z", &now[..23]));
-    xml.push_str("</LastModified><ETag>");
-    escape_into(&mut xml, &stored.etag);
-    xml.push_str("</ETag></CopyObjectResult>");
-    let mut response = Response::new(Either::full(xml));
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/xml"),
-    );
-    headers.insert(
+    let mut response = copy_result(inner.now_micros(), &stored.etag);
+    response.headers_mut().insert(
         "x-amz-storage-type",
         HeaderValue::from_static(stored.storage),
     );
     Ok(response)
 }
 
+/// The object a copy reads (`x-amz-copy-source`), for CopyObject and UploadPartCopy.
+pub(crate) struct Source {
+    /// Its bucket.
+    pub(crate) bucket: String,
+    /// Its user key.
+    pub(crate) key: String,
+}
+
+impl Source {
+    /// The source the request names; a key the storage layout reserves is refused as a
+    /// source too.
+    pub(crate) fn from_headers(headers: &HeaderMap) -> Result<Self, S3Error> {
+        let (bucket, key) = parse_source(headers)?;
+        keys::check_user_key(&key)?;
+        Ok(Self { bucket, key })
+    }
+
+    /// Whether it is stored as a delta (`<key>.delta` exists): else the backend can copy
+    /// from it itself.
+    pub(crate) async fn stored_as_delta<T: Backend>(
+        &self,
+        call: Call<'_, T>,
+    ) -> Result<bool, Stopped<T>> {
+        let Call { inner, .. } = call;
+        if !call.shared.config.is_eligible(&self.key) {
+            return Ok(false);
+        }
+        let delta_key = keys::delta_key(&self.key);
+        let probe = inner
+            .fetch(
+                inner.request(Method::HEAD, &self.bucket, &delta_key, ""),
+                Bytes::new(),
+                64 << 10,
+            )
+            .await?;
+        Ok(probe.status != StatusCode::NOT_FOUND)
+    }
+
+    /// Its original bytes and the headers that describe them, whichever way it is stored;
+    /// `NoSuchKey` when it does not exist.
+    pub(crate) async fn read<T: Backend>(
+        &self,
+        call: Call<'_, T>,
+    ) -> Result<(Bytes, HeaderMap), Stopped<T>> {
+        get::read_original(call.at(&self.bucket, &self.key))
+            .await?
+            .ok_or_else(|| S3Error::no_such_key(&self.key).into())
+    }
+}
+
+/// `x-amz-metadata-directive`: whether the copy takes the request's metadata (`REPLACE`)
+/// rather than the source's (`COPY`, the default).
+fn replaces_metadata(headers: &HeaderMap) -> Result<bool, S3Error> {
+    match headers
+        .get("x-amz-metadata-directive")
+        .map(|v| v.to_str().unwrap_or(""))
+    {
+        None | Some("COPY") => Ok(false),
+        Some("REPLACE") => Ok(true),
+        Some(other) => Err(S3Error::invalid_argument(format!(
+            "Unknown metadata directive {other:?}"
+        ))),
+    }
+}
+
+/// The `CopyObjectResult` document for a copy stored at `now_micros` with `etag` (quoted).
+fn copy_result<RB>(now_micros: u64, etag: &str) -> Response<ResponseBody<RB>> {
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CopyObjectResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LastModified>",
+    );
+    let now = time::rfc3339_micros(now_micros);
+    // S3 writes milliseconds.
+    xml.push_str(&format!("{}Z", &now[..23]));
+    xml.push_str("</LastModified><ETag>");
+    escape_into(&mut xml, etag);
+    xml.push_str("</ETag></CopyObjectResult>");
+    let mut response = Response::new(Either::full(xml));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/xml"),
+    );
+    response
+}
+
 /// `x-amz-copy-source`: `[/]bucket/key[?versionId=…]`, URL-encoded.
-pub(crate) fn parse_source(headers: &HeaderMap) -> Result<(String, String), S3Error> {
+fn parse_source(headers: &HeaderMap) -> Result<(String, String), S3Error> {
     let invalid = || {
         S3Error::invalid_argument(
             "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
@@ -124,5 +173,20 @@ mod tests {
         );
         assert_eq!(parse("b"), None);
         assert_eq!(parse("/b/"), None);
+    }
+
+    #[test]
+    fn metadata_directives() {
+        let directive = |v: Option<&'static str>| {
+            let mut h = HeaderMap::new();
+            if let Some(v) = v {
+                h.insert("x-amz-metadata-directive", HeaderValue::from_static(v));
+            }
+            replaces_metadata(&h).ok()
+        };
+        assert_eq!(directive(None), Some(false));
+        assert_eq!(directive(Some("COPY")), Some(false));
+        assert_eq!(directive(Some("REPLACE")), Some(true));
+        assert_eq!(directive(Some("replace")), None);
     }
 }

@@ -3,17 +3,21 @@
 //! state is held between requests.
 
 use bytes::Bytes;
-use http::{Method, Request, Response, StatusCode, header, request::Parts};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header, request::Parts};
 
 use crate::body::{Either, RequestBody, collect_limited};
-use crate::call::{Backend, Call, Outcome};
+use crate::call::{Backend, Call, Outcome, Stopped};
 use crate::inner::{Stop, pass_error};
+use crate::ops::copy::Source;
 use crate::ops::get::descriptive_headers;
-use crate::ops::put::{Original, store_bytes};
+use crate::ops::put::admit;
+use crate::ops::put::cleanup::drop_older_delta;
+use crate::ops::put::store::{Original, store_bytes};
 use crate::s3::error::S3Error;
+use crate::s3::range::{self, Wanted};
+use crate::s3::time;
 use crate::s3::xml::{self, Completion};
 use crate::stored::keys;
-use crate::stored::meta;
 
 /// Checks the key (and, for CreateMultipartUpload, the client's metadata names), then
 /// forwards the request untouched.
@@ -22,14 +26,8 @@ pub(crate) async fn checked_forward<T: Backend>(
     parts: Parts,
     body: RequestBody<T::Body>,
 ) -> Outcome<T> {
-    let Call { inner, key, .. } = call;
-    keys::check_user_key(key).map_err(S3Error::from)?;
-    meta::check_client_metadata(&parts.headers).map_err(S3Error::from)?;
-    let response = inner
-        .send(Request::from_parts(parts, body))
-        .await
-        .map_err(Stop::Inner)?;
-    Ok(response.map(Either::passthrough))
+    admit::check(call.key, &parts.headers)?;
+    admit::forward(call, parts, body).await
 }
 
 /// Handles CompleteMultipartUpload.
@@ -39,12 +37,9 @@ pub(crate) async fn complete<T: Backend>(
     body: RequestBody<T::Body>,
 ) -> Outcome<T> {
     let Call {
-        shared,
-        inner,
-        bucket,
-        key,
+        inner, bucket, key, ..
     } = call;
-    if !shared.config.is_eligible(key) {
+    if !call.shared.config.is_eligible(key) {
         return checked_forward(call, parts, body).await;
     }
     keys::check_user_key(key).map_err(S3Error::from)?;
@@ -69,8 +64,17 @@ pub(crate) async fn complete<T: Backend>(
             return Ok(reply(result));
         }
     };
+    store_completed(call, etag).await?;
+    Ok(reply(result))
+}
 
-    // Read the assembled object back, unless it is too large to hold: then it stays whole.
+/// Reads the object a multipart upload with `etag` just assembled back and stores it
+/// through the store path — unless it is too large to hold: then it stays whole.
+async fn store_completed<T: Backend>(call: Call<'_, T>, etag: String) -> Result<(), Stopped<T>> {
+    let Call {
+        inner, bucket, key, ..
+    } = call;
+    let limit = call.shared.config.max_object_size;
     let head = inner.head(bucket, key).await?;
     let size = head
         .headers
@@ -78,18 +82,17 @@ pub(crate) async fn complete<T: Backend>(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if !head.status.is_success() {
-        return Ok(reply(result));
+        return Ok(());
     }
-    if size.is_none_or(|n| n > shared.config.max_object_size) {
+    if size.is_none_or(|n| n > limit) {
         // Too large to encode: it stays whole.
-        crate::ops::put::drop_older_delta(call).await?;
-        return Ok(reply(result));
+        return drop_older_delta(call).await;
     }
     let whole = inner
         .fetch(
             inner.request(Method::GET, bucket, key, ""),
             Bytes::new(),
-            shared.config.max_object_size,
+            limit,
         )
         .await?;
     if whole.status != StatusCode::OK {
@@ -109,7 +112,7 @@ pub(crate) async fn complete<T: Backend>(
         storage = stored.storage,
         "multipart upload stored"
     );
-    Ok(reply(result))
+    Ok(())
 }
 
 /// Handles UploadPartCopy. A source stored as a delta is reconstructed and the part is
@@ -119,50 +122,16 @@ pub(crate) async fn upload_part_copy<T: Backend>(
     parts: Parts,
     body: RequestBody<T::Body>,
 ) -> Outcome<T> {
+    keys::check_user_key(call.key).map_err(S3Error::from)?;
+    let source = Source::from_headers(&parts.headers)?;
+    if !source.stored_as_delta(call).await? {
+        return checked_forward(call, parts, body).await;
+    }
+    let (data, _) = source.read(call).await?;
+    let slice = copy_range(&parts.headers, data)?;
     let Call {
-        shared,
-        inner,
-        bucket,
-        key,
+        inner, bucket, key, ..
     } = call;
-    keys::check_user_key(key).map_err(S3Error::from)?;
-    let (source_bucket, source_key) = crate::ops::copy::parse_source(&parts.headers)?;
-    keys::check_user_key(&source_key).map_err(S3Error::from)?;
-    if !shared.config.is_eligible(&source_key) {
-        return checked_forward(call, parts, body).await;
-    }
-    let delta_key = keys::delta_key(&source_key);
-    let probe = inner
-        .fetch(
-            inner.request(Method::HEAD, &source_bucket, &delta_key, ""),
-            Bytes::new(),
-            64 << 10,
-        )
-        .await?;
-    if probe.status == StatusCode::NOT_FOUND {
-        return checked_forward(call, parts, body).await;
-    }
-    let Some((data, _)) =
-        crate::ops::get::read_original(call.at(&source_bucket, &source_key)).await?
-    else {
-        return Err(S3Error::no_such_key(&source_key).into());
-    };
-    let range = parts
-        .headers
-        .get("x-amz-copy-source-range")
-        .and_then(|v| v.to_str().ok());
-    let slice = match crate::s3::range::parse(range, data.len() as u64) {
-        crate::s3::range::Wanted::All if range.is_none() => data,
-        crate::s3::range::Wanted::Part(r) => data.slice(r.start as usize..r.end as usize),
-        _ => {
-            return Err(S3Error::new(
-                "InvalidRange",
-                StatusCode::RANGE_NOT_SATISFIABLE,
-                "The x-amz-copy-source-range value is not satisfiable",
-            )
-            .into());
-        }
-    };
     let md5 = deltaglider_codec::Md5::digest(&slice);
     let request = inner.request(Method::PUT, bucket, key, parts.uri.query().unwrap_or(""));
     let uploaded = inner.fetch(request, slice, 64 << 10).await?;
@@ -171,13 +140,29 @@ pub(crate) async fn upload_part_copy<T: Backend>(
     }
     let xml = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CopyPartResult><LastModified>{}</LastModified><ETag>&quot;{}&quot;</ETag></CopyPartResult>",
-        crate::s3::time::rfc3339_micros(inner.now_micros()),
+        time::rfc3339_micros(inner.now_micros()),
         md5
     );
     let mut response = Response::new(Either::full(xml));
     response.headers_mut().insert(
         header::CONTENT_TYPE,
-        http::HeaderValue::from_static("application/xml"),
+        HeaderValue::from_static("application/xml"),
     );
     Ok(response)
+}
+
+/// The part of `data` that `x-amz-copy-source-range` names (all of it without one).
+fn copy_range(headers: &HeaderMap, data: Bytes) -> Result<Bytes, S3Error> {
+    let range = headers
+        .get("x-amz-copy-source-range")
+        .and_then(|v| v.to_str().ok());
+    match range::parse(range, data.len() as u64) {
+        Wanted::All if range.is_none() => Ok(data),
+        Wanted::Part(r) => Ok(data.slice(r.start as usize..r.end as usize)),
+        _ => Err(S3Error::new(
+            "InvalidRange",
+            StatusCode::RANGE_NOT_SATISFIABLE,
+            "The x-amz-copy-source-range value is not satisfiable",
+        )),
+    }
 }

@@ -33,6 +33,45 @@ pub(crate) async fn choose<T: Backend>(
     call: Call<'_, T>,
     data: &Bytes,
 ) -> Result<Chosen, Stopped<T>> {
+    let Call { shared, .. } = call;
+    let (mut candidates, count) = candidates(call, data).await?;
+    // Sketching reads every byte of the target (and, once, of each reference): off the
+    // executor, like encoding.
+    let references: Vec<Reference> = candidates.iter().map(|(_, r)| r.clone()).collect();
+    let target = data.clone();
+    let gzip_bound = shared
+        .config
+        .gzip_payloads
+        .then_some(shared.config.max_payload_size);
+    let (scores, by_payload) = shared
+        .config
+        .offload
+        .run_or_fail(move || score(&target, &references, gzip_bound))
+        .await?;
+    let best = most_similar(&scores);
+    let Score {
+        similarity,
+        same_bytes,
+    } = scores[best];
+    let (key, reference) = candidates.swap_remove(best);
+    Ok(Chosen {
+        key,
+        reference,
+        similarity,
+        count,
+        same_bytes,
+        by_payload,
+    })
+}
+
+/// The references a PUT of `key` is compared with, newest first, and how many the
+/// deltaspace holds: under [`References::Best`] the newest few listed, under
+/// [`References::First`] (or when none is listed) `reference.bin`, seeded by this upload
+/// if the deltaspace has none.
+async fn candidates<T: Backend>(
+    call: Call<'_, T>,
+    data: &Bytes,
+) -> Result<(Vec<(String, Reference)>, usize), Stopped<T>> {
     let Call { shared, key, .. } = call;
     let space = keys::deltaspace(key);
     let (listed, n) = match shared.config.references {
@@ -52,63 +91,86 @@ pub(crate) async fn choose<T: Backend>(
         let found = create::load_or_seed(call, &ref_key, key, data).await?;
         candidates.push((ref_key, found));
     }
-    // Sketching reads every byte of the target (and, once, of each reference): off the
-    // executor, like encoding. A gzip target is compared by its decompressed payload with
-    // the payloads of gzip references (compressed bytes hide all similarity).
-    let references: Vec<Reference> = candidates.iter().map(|(_, r)| r.clone()).collect();
-    let target = data.clone();
-    let gzip_bound = shared
-        .config
-        .gzip_payloads
-        .then_some(shared.config.max_payload_size);
-    let (scores, by_payload) = shared
-        .config
-        .offload
-        .run_or_fail(move || {
-            let payload = gzip_bound
-                .filter(|_| payload::is_gzip(&target))
-                .and_then(|max| {
-                    payload::inflate(&target, usize::try_from(max).unwrap_or(usize::MAX))
-                });
-            let scores = match (&payload, gzip_bound) {
-                (Some(payload), Some(max)) => {
-                    let sketch = Sketch::of(payload);
-                    references
-                        .iter()
-                        .map(|r| {
-                            let similarity = r
-                                .payload_sketch(max)
-                                .map_or(Some(0.0), |s| sketch.similarity(s));
-                            (similarity, r.bytes == target)
-                        })
-                        .collect::<Vec<_>>()
-                }
-                _ => {
-                    let sketch = Sketch::of(&target);
-                    references
-                        .iter()
-                        .map(|r| (sketch.similarity(r.sketch()), r.bytes == target))
-                        .collect()
-                }
-            };
-            (scores, payload.is_some())
-        })
-        .await?;
-    // The most similar; on a tie, the newest (listed first).
+    Ok((candidates, count))
+}
+
+/// How a target compares with one reference.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Score {
+    /// Share of the target's sketch samples found in the reference (`None`: the target is
+    /// too small to sketch).
+    similarity: Option<f64>,
+    /// The reference holds exactly the target's bytes.
+    same_bytes: bool,
+}
+
+/// Scores `target` against each reference by similarity sketch; whether it was compared
+/// by gzip payload. With `gzip_bound` (payloads of at most that many bytes), a gzip
+/// target is compared by its decompressed payload with the payloads of gzip references:
+/// compressed bytes hide all similarity.
+fn score(target: &Bytes, references: &[Reference], gzip_bound: Option<u64>) -> (Vec<Score>, bool) {
+    let payload = gzip_bound
+        .filter(|_| payload::is_gzip(target))
+        .and_then(|max| payload::inflate(target, usize::try_from(max).unwrap_or(usize::MAX)));
+    let scores = match (&payload, gzip_bound) {
+        (Some(payload), Some(max)) => {
+            let sketch = Sketch::of(payload);
+            references
+                .iter()
+                .map(|r| Score {
+                    similarity: r
+                        .payload_sketch(max)
+                        .map_or(Some(0.0), |s| sketch.similarity(s)),
+                    same_bytes: r.bytes == target,
+                })
+                .collect()
+        }
+        _ => {
+            let sketch = Sketch::of(target);
+            references
+                .iter()
+                .map(|r| Score {
+                    similarity: sketch.similarity(r.sketch()),
+                    same_bytes: r.bytes == target,
+                })
+                .collect()
+        }
+    };
+    (scores, payload.is_some())
+}
+
+/// The index of the most similar; on a tie, the first (the newest: listed first). An
+/// unknown similarity ranks below every known one.
+fn most_similar(scores: &[Score]) -> usize {
     let mut best = 0;
-    for (i, (similarity, _)) in scores.iter().enumerate() {
-        if *similarity > scores[best].0 {
+    for (i, score) in scores.iter().enumerate() {
+        if score.similarity > scores[best].similarity {
             best = i;
         }
     }
-    let (similarity, same_bytes) = scores[best];
-    let (key, reference) = candidates.swap_remove(best);
-    Ok(Chosen {
-        key,
-        reference,
-        similarity,
-        count,
-        same_bytes,
-        by_payload,
-    })
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scores(similarities: &[Option<f64>]) -> Vec<Score> {
+        similarities
+            .iter()
+            .map(|&similarity| Score {
+                similarity,
+                same_bytes: false,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_most_similar_wins_and_the_newest_breaks_ties() {
+        assert_eq!(most_similar(&scores(&[Some(0.2), Some(0.9), Some(0.5)])), 1);
+        assert_eq!(most_similar(&scores(&[Some(0.7), Some(0.3), Some(0.7)])), 0);
+        assert_eq!(most_similar(&scores(&[None, Some(0.0)])), 1);
+        assert_eq!(most_similar(&scores(&[None, None])), 0);
+        assert_eq!(most_similar(&scores(&[Some(0.4)])), 0);
+    }
 }

@@ -97,7 +97,6 @@ fn renewal_pays(ratios: &[f64]) -> bool {
 /// The cap holds across instances without shared state: a writer that created a reference
 /// lists the deltaspace afterwards and withdraws its own if there are too many. Of racing
 /// writers, the last to finish its create sees every earlier one in its listing.
-#[allow(clippy::too_many_arguments)]
 pub(crate) async fn new_reference<T: Backend>(
     call: Call<'_, T>,
     data: &Bytes,

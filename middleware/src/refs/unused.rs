@@ -9,7 +9,7 @@
 //! The remover reads a reference into memory, deletes it, then checks again and restores
 //! it if a delta naming it appeared meanwhile; an upload that wrote such a delta after that
 //! second check finds the reference gone and restores it itself
-//! (`reference::ensure_after_write`). Either way no delta outlives its reference.
+//! (`create::ensure_after_write`). Either way no delta outlives its reference.
 
 use http::StatusCode;
 

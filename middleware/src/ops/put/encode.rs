@@ -1,0 +1,351 @@
+//! Encoding an original against its deltaspace's reference: the reference chosen
+//! (`crate::refs::choose`), one of three ways to encode, a renewed reference when the cost
+//! model says so (`crate::refs::renew`), and the delta checked to decode back.
+//!
+//! The three ways: none at all when the two share too little for a delta to come under
+//! the bar; the decompressed payloads of gzip objects (`crate::stored::payload`); the
+//! bytes themselves. Everything CPU-bound runs where the configuration says (off the
+//! executor's threads).
+
+use bytes::Bytes;
+use deltaglider_codec::{EncodeOptions, Encoded, Md5, Md5Digest, Sha256, Sha256Digest};
+
+use crate::call::{Backend, Call, Stopped};
+use crate::inner::Stop;
+use crate::refs::choose::{self, Chosen};
+use crate::refs::load::Reference;
+use crate::refs::renew;
+use crate::s3::error::S3Error;
+use crate::state::config::DeltaConfig;
+use crate::state::metrics::Stopwatch;
+use crate::state::shared::Shared;
+use crate::stored::meta::GzipPayload;
+use crate::stored::payload;
+
+/// An original encoded against its deltaspace's reference.
+pub(super) struct Encoding {
+    /// The reference it was encoded against (a renewed one holds the original itself).
+    pub(super) chosen: Chosen,
+    /// The delta, known to decode back to the original; `None` when none came under the
+    /// configured ratio, and the original is stored whole.
+    pub(super) delta: Option<Bytes>,
+    /// Set when the delta is of the gzip payload: how its body splits.
+    pub(super) gzip: Option<GzipPayload>,
+    /// The original's SHA-256.
+    pub(super) sha256: Sha256Digest,
+    /// The original's MD5 (its ETag).
+    pub(super) md5: Md5Digest,
+}
+
+/// Encodes `data` (whose MD5 may be known) against the reference chosen for it.
+pub(super) async fn encode<T: Backend>(
+    call: Call<'_, T>,
+    data: &Bytes,
+    md5: Option<Md5Digest>,
+) -> Result<Encoding, Stopped<T>> {
+    let Call { shared, .. } = call;
+    let config = &shared.config;
+    let chosen = choose::choose(call, data).await?;
+    let options = EncodeOptions::default()
+        .backend(config.backend)
+        .level(config.level)
+        .threads(config.encode_threads)
+        .max_ratio(config.max_delta_ratio);
+    let stopwatch = Stopwatch::start();
+    let first = match Way::of(config, &chosen) {
+        Way::Skip => skip(shared, &chosen, data, md5).await?,
+        Way::Payload => by_payload(shared, &chosen, data, md5, options).await?,
+        Way::Bytes => by_bytes(shared, &chosen.reference, data, md5, options).await?,
+    };
+    let (chosen, attempt) = renewed(call, chosen, data, first, options).await?;
+    let Attempt {
+        encoded,
+        gzip,
+        sha256,
+        md5,
+    } = attempt;
+    let encoded = encoded.map_err(|e| S3Error::internal(format!("delta encoding failed: {e}")))?;
+    let delta = match encoded {
+        // `payload::encode` decoded it again already.
+        Encoded::Delta(delta) if gzip.is_some() => Some(Bytes::from(delta)),
+        Encoded::Delta(delta) => Some(verified(shared, &chosen.reference, delta, data).await?),
+        Encoded::Exceeded { .. } => None,
+    };
+    if delta.is_some() {
+        shared.counters.encoded(stopwatch.micros());
+    }
+    Ok(Encoding {
+        chosen,
+        delta,
+        gzip,
+        sha256,
+        md5,
+    })
+}
+
+/// How an original is encoded against the chosen reference.
+enum Way {
+    /// Not at all: the two share too little.
+    Skip,
+    /// By the decompressed payloads of two gzip objects.
+    Payload,
+    /// By the bytes as they are.
+    Bytes,
+}
+
+impl Way {
+    fn of(config: &DeltaConfig, chosen: &Chosen) -> Self {
+        // A delta must at least spell out what it cannot copy: a target sharing a share
+        // `s` of its sketch with the reference gives a delta of about `1 - s` of its size.
+        // Far below the bar (four times more lenient than that estimate), encoding is
+        // skipped.
+        let hopeless = chosen
+            .similarity
+            .is_some_and(|s| s < (1.0 - config.max_delta_ratio) / 4.0);
+        if hopeless {
+            Way::Skip
+        } else if chosen.by_payload && !chosen.same_bytes {
+            Way::Payload
+        } else {
+            Way::Bytes
+        }
+    }
+}
+
+/// One encoding of an original, not yet verified.
+struct Attempt {
+    encoded: deltaglider_codec::Result<Encoded>,
+    gzip: Option<GzipPayload>,
+    sha256: Sha256Digest,
+    md5: Md5Digest,
+}
+
+/// The delta limit for `data`: `max_delta_ratio` of its length.
+fn limit(config: &DeltaConfig, data: &[u8]) -> u64 {
+    (data.len() as f64 * config.max_delta_ratio) as u64
+}
+
+/// [`Way::Skip`]: only hashes the original.
+async fn skip<E, RB>(
+    shared: &Shared,
+    chosen: &Chosen,
+    data: &Bytes,
+    md5: Option<Md5Digest>,
+) -> Result<Attempt, Stop<E, RB>> {
+    tracing::debug!(similarity = ?chosen.similarity, "too little shared with the reference: not encoding");
+    let target = data.clone();
+    let (sha256, md5) = offloaded(shared, move || hash(&target, md5)).await?;
+    Ok(Attempt {
+        encoded: Ok(Encoded::Exceeded {
+            limit: limit(&shared.config, data),
+        }),
+        gzip: None,
+        sha256,
+        md5,
+    })
+}
+
+/// [`Way::Payload`]: a delta of the gzip payload, verified by `payload::encode` itself.
+async fn by_payload<E, RB>(
+    shared: &Shared,
+    chosen: &Chosen,
+    data: &Bytes,
+    md5: Option<Md5Digest>,
+    options: EncodeOptions,
+) -> Result<Attempt, Stop<E, RB>> {
+    let config = &shared.config;
+    let (reference, target) = (chosen.reference.clone(), data.clone());
+    let (max, ratio) = (config.max_payload_size, config.max_delta_ratio);
+    let (outcome, sha256, md5) = offloaded(shared, move || {
+        let (sha256, md5) = hash(&target, md5);
+        let outcome = match reference.payload(max) {
+            Some(payload) => {
+                let max = usize::try_from(max).unwrap_or(usize::MAX);
+                payload::encode(payload, &target, &options, ratio, max)
+            }
+            None => Ok(payload::Outcome::Unsupported),
+        };
+        (outcome, sha256, md5)
+    })
+    .await?;
+    let limit = limit(config, data);
+    let (encoded, gzip) = match outcome.map_err(S3Error::internal)? {
+        payload::Outcome::Delta { body, info } => (Encoded::Delta(body), Some(info)),
+        payload::Outcome::Exceeded { limit } => (Encoded::Exceeded { limit }, None),
+        // Its compressed bytes share nothing with the reference's (the payloads were
+        // compared): stored whole.
+        payload::Outcome::Unsupported => (Encoded::Exceeded { limit }, None),
+    };
+    Ok(Attempt {
+        encoded: Ok(encoded),
+        gzip,
+        sha256,
+        md5,
+    })
+}
+
+/// [`Way::Bytes`]: a delta of the bytes, encoded beside the hashing.
+async fn by_bytes<E, RB>(
+    shared: &Shared,
+    reference: &Reference,
+    data: &Bytes,
+    md5: Option<Md5Digest>,
+    options: EncodeOptions,
+) -> Result<Attempt, Stop<E, RB>> {
+    let (reference, target) = (reference.bytes.clone(), data.clone());
+    let (encoded, sha256, md5) = offloaded(shared, move || {
+        encode_and_hash(&reference, &target, &options, md5)
+    })
+    .await?;
+    Ok(Attempt {
+        encoded,
+        gzip: None,
+        sha256,
+        md5,
+    })
+}
+
+/// Makes the original a reference itself when the cost model says so, and encodes it
+/// again against that one; otherwise `chosen` and `attempt` as they were.
+async fn renewed<T: Backend>(
+    call: Call<'_, T>,
+    chosen: Chosen,
+    data: &Bytes,
+    attempt: Attempt,
+    options: EncodeOptions,
+) -> Result<(Chosen, Attempt), Stopped<T>> {
+    let Call { shared, bucket, .. } = call;
+    let ratio = match &attempt.encoded {
+        Ok(Encoded::Delta(delta)) => Some(delta.len() as f64 / data.len().max(1) as f64),
+        _ => None,
+    };
+    if attempt.encoded.is_err()
+        || !renew::rebaseline_due(shared, bucket, &chosen, data.len(), ratio)
+    {
+        return Ok((chosen, attempt));
+    }
+    // Renewals follow the cost model; an object resembling nothing is under the cap.
+    let capped = ratio.is_none();
+    let Some(renewed) =
+        renew::new_reference(call, data, &attempt.sha256, chosen.count, capped).await?
+    else {
+        return Ok((chosen, attempt));
+    };
+    let (reference, target) = (renewed.reference.bytes.clone(), data.clone());
+    let encoded = offloaded(shared, move || {
+        deltaglider_codec::encode(&reference, &target, &options)
+    })
+    .await?;
+    let attempt = Attempt {
+        encoded,
+        gzip: None,
+        ..attempt
+    };
+    Ok((renewed, attempt))
+}
+
+/// Never store what cannot be read back: a codec bug must not lose data. The original is
+/// at hand, so comparing bytes beats hashing them again.
+async fn verified<E, RB>(
+    shared: &Shared,
+    reference: &Reference,
+    delta: Vec<u8>,
+    data: &Bytes,
+) -> Result<Bytes, Stop<E, RB>> {
+    let delta = Bytes::from(delta);
+    let (source, checked, target) = (reference.bytes.clone(), delta.clone(), data.clone());
+    let same = offloaded(shared, move || {
+        deltaglider_codec::decode(&source, &checked, target.len() as u64).map(|back| back == target)
+    })
+    .await?
+    .map_err(|e| S3Error::internal(format!("delta failed verification: {e}")))?;
+    if !same {
+        return Err(
+            S3Error::internal("delta failed verification: it decodes to other bytes").into(),
+        );
+    }
+    Ok(delta)
+}
+
+/// Runs CPU-heavy `work` where the configuration says (off the executor's threads).
+async fn offloaded<T: Send + 'static, E, RB>(
+    shared: &Shared,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Stop<E, RB>> {
+    Ok(shared.config.offload.run_or_fail(work).await?)
+}
+
+/// SHA-256 of `data`, and its MD5 unless already known.
+fn hash(data: &[u8], md5: Option<Md5Digest>) -> (Sha256Digest, Md5Digest) {
+    (
+        Sha256::digest(data),
+        md5.unwrap_or_else(|| Md5::digest(data)),
+    )
+}
+
+/// Encodes `data` against `reference` and hashes it (SHA-256, and MD5 unless given) — on
+/// two cores at once where the platform has threads.
+fn encode_and_hash(
+    reference: &[u8],
+    data: &[u8],
+    options: &EncodeOptions,
+    md5: Option<Md5Digest>,
+) -> (deltaglider_codec::Result<Encoded>, Sha256Digest, Md5Digest) {
+    let hash = || hash(data, md5);
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::thread::scope(|scope| {
+            let encoding = scope.spawn(|| deltaglider_codec::encode(reference, data, options));
+            let (sha256, md5) = hash();
+            let encoded = encoding.join().unwrap_or_else(|_| {
+                Err(deltaglider_codec::Error::Backend {
+                    backend: options.get_backend(),
+                    code: -1,
+                    message: "the encoder panicked",
+                })
+            });
+            (encoded, sha256, md5)
+        })
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        let (sha256, md5) = hash();
+        (
+            deltaglider_codec::encode(reference, data, options),
+            sha256,
+            md5,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chosen(similarity: Option<f64>, same_bytes: bool, by_payload: bool) -> Chosen {
+        let bytes = Bytes::from_static(b"reference");
+        Chosen {
+            key: "dir/reference.bin".into(),
+            reference: Reference::new(bytes.clone(), Sha256::digest(&bytes)),
+            similarity,
+            count: 1,
+            same_bytes,
+            by_payload,
+        }
+    }
+
+    #[test]
+    fn the_way_follows_similarity_then_payload() {
+        // Ratio 0.5: below a similarity of (1 - 0.5) / 4 = 0.125 no delta can pay.
+        let config = DeltaConfig::default().max_delta_ratio(0.5);
+        let way = |c: &Chosen| Way::of(&config, c);
+        assert!(matches!(way(&chosen(Some(0.1), false, false)), Way::Skip));
+        assert!(matches!(way(&chosen(Some(0.1), false, true)), Way::Skip));
+        assert!(matches!(way(&chosen(Some(0.2), false, false)), Way::Bytes));
+        assert!(matches!(way(&chosen(Some(0.2), false, true)), Way::Payload));
+        // The same bytes: the byte delta is tiny, the payload detour is not needed.
+        assert!(matches!(way(&chosen(Some(1.0), true, true)), Way::Bytes));
+        // Too small to sketch: encoding decides.
+        assert!(matches!(way(&chosen(None, false, false)), Way::Bytes));
+    }
+}

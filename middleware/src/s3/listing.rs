@@ -1,4 +1,28 @@
-//! The ListObjects XML the backend returns, and the XML the layer returns.
+//! ListObjects and ListObjectsV2 documents: [`parse`] reads a `ListBucketResult`,
+//! [`render`] writes one, with the request's echo, owners and `encoding-type=url` as S3
+//! writes them.
+//!
+//! ```
+//! use deltaglider::s3::listing::{self, Echo, Entry, Object, Version};
+//!
+//! let echo = Echo {
+//!     bucket: "releases",
+//!     prefix: "",
+//!     delimiter: Some("/"),
+//!     max_keys: 1000,
+//!     url_encode: false,
+//!     owner: false,
+//!     version: Version::V2 { start_after: None, continuation_token: None },
+//! };
+//! let entries = [
+//!     Entry::Object(Object { key: "a.zip".into(), size: 3, ..Object::default() }),
+//!     Entry::Prefix("v1/".into()),
+//! ];
+//! let xml = listing::render(&echo, &entries, Some("cursor-1"));
+//! let page = listing::parse(xml.as_bytes()).unwrap();
+//! assert_eq!((page.objects[0].size, page.prefixes.as_slice()), (3, &["v1/".to_owned()][..]));
+//! assert_eq!(page.next_token.as_deref(), Some("cursor-1"));
+//! ```
 
 use percent_encoding::percent_decode_str;
 

@@ -114,29 +114,8 @@ pub(crate) async fn delete_many<T: Backend>(
         .iter()
         .map(|o| keys::deltaspace(&o.key).to_owned())
         .collect();
-    let mut out = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DeleteResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">",
-    );
-    for result in results {
-        match result? {
-            KeyResult::Deleted(key) if !request.quiet => {
-                out.push_str("<Deleted><Key>");
-                escape_into(&mut out, &key);
-                out.push_str("</Key></Deleted>");
-            }
-            KeyResult::Deleted(_) => {}
-            KeyResult::Failed { key, code, message } => {
-                out.push_str("<Error><Key>");
-                escape_into(&mut out, &key);
-                out.push_str("</Key><Code>");
-                escape_into(&mut out, &code);
-                out.push_str("</Code><Message>");
-                escape_into(&mut out, &message);
-                out.push_str("</Message></Error>");
-            }
-        }
-    }
-    out.push_str("</DeleteResult>");
+    let results = results.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let out = delete_result(&results, request.quiet);
     for space in &spaces {
         unused::remove_unused_references(call, space).await;
     }
@@ -146,6 +125,34 @@ pub(crate) async fn delete_many<T: Backend>(
         HeaderValue::from_static("application/xml"),
     );
     Ok(response)
+}
+
+/// The `DeleteResult` document: every failure, and the deleted keys unless `quiet`.
+fn delete_result(results: &[KeyResult], quiet: bool) -> String {
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DeleteResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">",
+    );
+    for result in results {
+        match result {
+            KeyResult::Deleted(key) if !quiet => {
+                out.push_str("<Deleted><Key>");
+                escape_into(&mut out, key);
+                out.push_str("</Key></Deleted>");
+            }
+            KeyResult::Deleted(_) => {}
+            KeyResult::Failed { key, code, message } => {
+                out.push_str("<Error><Key>");
+                escape_into(&mut out, key);
+                out.push_str("</Key><Code>");
+                escape_into(&mut out, code);
+                out.push_str("</Code><Message>");
+                escape_into(&mut out, message);
+                out.push_str("</Message></Error>");
+            }
+        }
+    }
+    out.push_str("</DeleteResult>");
+    out
 }
 
 /// One object of a DeleteObjects request: its conditions, then its stored forms (or the

@@ -1,11 +1,35 @@
-//! The ListObjects XML the backend returns, and the XML the layer returns.
+//! ListObjects and ListObjectsV2 documents: [`parse`] reads a `ListBucketResult`,
+//! [`render`] writes one, with the request's echo, owners and `encoding-type=url` as S3
+//! writes them.
+//!
+//! ```
+//! use deltaglider::s3::listing::{self, Echo, Entry, Object, Version};
+//!
+//! let echo = Echo {
+//!     bucket: "releases",
+//!     prefix: "",
+//!     delimiter: Some("/"),
+//!     max_keys: 1000,
+//!     url_encode: false,
+//!     owner: false,
+//!     version: Version::V2 { start_after: None, continuation_token: None },
+//! };
+//! let entries = [
+//!     Entry::Object(Object { key: "a.zip".into(), size: 3, ..Object::default() }),
+//!     Entry::Prefix("v1/".into()),
+//! ];
+//! let xml = listing::render(&echo, &entries, Some("cursor-1"));
+//! let page = listing::parse(xml.as_bytes()).unwrap();
+//! assert_eq!((page.objects[0].size, page.prefixes.as_slice()), (3, &["v1/".to_owned()][..]));
+//! assert_eq!(page.next_token.as_deref(), Some("cursor-1"));
+//! ```
 
 use percent_encoding::percent_decode_str;
 
 use super::error::S3Error;
 use super::xml::escape_into;
 
-/// One object of a backend listing.
+/// One object of a listing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Object {
     /// The key, decoded.
@@ -18,13 +42,8 @@ pub struct Object {
     pub last_modified: Option<String>,
     /// Its storage class.
     pub storage_class: Option<String>,
-    /// The backend's `<Owner>`, when it gave one (`fetch-owner=true`, or v1 listings).
+    /// Its `<Owner>`, when listed (`fetch-owner=true`, or v1 listings).
     pub owner: Option<Owner>,
-    /// The layer's own note: stored as `<key>.delta` (size and ETag come from its metadata).
-    pub delta: bool,
-    /// On a delta entry, the listing's `<key>` when it was listed too: which of the two is
-    /// current is decided from their metadata (`crate::stored::current`).
-    pub whole_twin: Option<Box<Object>>,
 }
 
 /// An object's owner.
@@ -36,7 +55,7 @@ pub struct Owner {
     pub display_name: String,
 }
 
-/// A backend listing page, keys decoded.
+/// A listing page as parsed, keys decoded.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Page {
     /// The objects, in listing order.
@@ -51,9 +70,9 @@ pub struct Page {
 
 /// Parses a `ListBucketResult` (v1 or v2). A page that says
 /// `<EncodingType>url</EncodingType>` has its keys and prefixes percent-decoded (`+` is a
-/// space, as S3 writes it); the layer does not ask for that encoding (see `list`).
+/// space, as S3 writes it).
 pub fn parse(xml: &[u8]) -> Result<Page, S3Error> {
-    let bad = |e: &dyn std::fmt::Display| S3Error::internal(format!("backend listing: {e}"));
+    let bad = |e: &dyn std::fmt::Display| S3Error::internal(format!("listing: {e}"));
     let elements = crate::s3::xml::elements(xml).map_err(|e| bad(&e))?;
     let url_encoded = elements
         .iter()
@@ -98,7 +117,7 @@ pub fn parse(xml: &[u8]) -> Result<Page, S3Error> {
     Ok(page)
 }
 
-/// One entry of the layer's response.
+/// One entry of a listing response.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Entry {
     /// An object (`<Contents>`).
@@ -118,6 +137,7 @@ impl Entry {
 }
 
 /// What the response echoes of the request.
+#[derive(Debug, Clone, Copy)]
 pub struct Echo<'a> {
     /// The bucket listed.
     pub bucket: &'a str,
@@ -131,109 +151,146 @@ pub struct Echo<'a> {
     pub url_encode: bool,
     /// Whether objects name their owner (v1, or v2 with `fetch-owner=true`).
     pub owner: bool,
-    /// v2: `(start-after, continuation-token)`; v1: `None`.
-    pub v2: Option<(Option<&'a str>, Option<&'a str>)>,
-    /// v1: the marker.
-    pub marker: Option<&'a str>,
+    /// Which ListObjects, with the parameters only it has.
+    pub version: Version<'a>,
 }
 
-/// Renders a `ListBucketResult`.
+/// ListObjects (v1) or ListObjectsV2, with the parameters only that version has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version<'a> {
+    /// ListObjects.
+    V1 {
+        /// `marker`.
+        marker: Option<&'a str>,
+    },
+    /// ListObjectsV2.
+    V2 {
+        /// `start-after`.
+        start_after: Option<&'a str>,
+        /// `continuation-token`.
+        continuation_token: Option<&'a str>,
+    },
+}
+
+/// Renders a `ListBucketResult`, v1 or v2 as `echo` says. `entries` are written in the
+/// order given. `next`, on a truncated listing, says where the next page starts: v2's
+/// `NextContinuationToken`, written as given (tokens are the lister's own, such as
+/// [`encode_token`]); v1's `NextMarker`, a key.
 pub fn render(echo: &Echo<'_>, entries: &[Entry], next: Option<&str>) -> String {
-    let enc = |s: &str| -> String {
-        if echo.url_encode {
-            percent_encoding::utf8_percent_encode(s, URL).to_string()
-        } else {
-            s.to_owned()
-        }
+    let mut doc = Document {
+        xml: String::from(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">",
+        ),
+        url_encode: echo.url_encode,
     };
-    let mut x = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">",
-    );
-    let tag = |x: &mut String, name: &str, value: &str| {
-        x.push('<');
-        x.push_str(name);
-        x.push('>');
-        escape_into(x, value);
-        x.push_str("</");
-        x.push_str(name);
-        x.push('>');
-    };
-    tag(&mut x, "Name", echo.bucket);
-    // S3 URL-encodes ListObjects' (v1) own <Prefix> echo never, v2's always (botocore
-    // decodes accordingly).
-    let prefix = if echo.v2.is_some() {
-        enc(echo.prefix)
-    } else {
-        echo.prefix.to_owned()
-    };
-    tag(&mut x, "Prefix", &prefix);
-    if let Some(d) = echo.delimiter {
-        tag(&mut x, "Delimiter", &enc(d));
-    }
-    tag(&mut x, "MaxKeys", &echo.max_keys.to_string());
-    if echo.url_encode {
-        tag(&mut x, "EncodingType", "url");
-    }
-    tag(
-        &mut x,
-        "IsTruncated",
-        if next.is_some() { "true" } else { "false" },
-    );
-    match echo.v2 {
-        Some((start_after, token)) => {
-            let count = entries.len().to_string();
-            tag(&mut x, "KeyCount", &count);
-            if let Some(s) = start_after {
-                tag(&mut x, "StartAfter", &enc(s));
-            }
-            if let Some(t) = token {
-                tag(&mut x, "ContinuationToken", t);
-            }
-            if let Some(n) = next {
-                tag(&mut x, "NextContinuationToken", &encode_token(n));
-            }
-        }
-        None => {
-            tag(&mut x, "Marker", &enc(echo.marker.unwrap_or("")));
-            if let Some(n) = next {
-                tag(&mut x, "NextMarker", &enc(n));
-            }
-        }
-    }
+    doc.request(echo, entries.len(), next);
     for entry in entries {
         match entry {
-            Entry::Object(o) => {
-                x.push_str("<Contents>");
-                tag(&mut x, "Key", &enc(&o.key));
-                if let Some(m) = &o.last_modified {
-                    tag(&mut x, "LastModified", m);
-                }
-                if let Some(e) = &o.etag {
-                    tag(&mut x, "ETag", e);
-                }
-                tag(&mut x, "Size", &o.size.to_string());
-                if let Some(owner) = o.owner.as_ref().filter(|_| echo.owner) {
-                    x.push_str("<Owner>");
-                    tag(&mut x, "ID", &owner.id);
-                    tag(&mut x, "DisplayName", &owner.display_name);
-                    x.push_str("</Owner>");
-                }
-                tag(
-                    &mut x,
-                    "StorageClass",
-                    o.storage_class.as_deref().unwrap_or("STANDARD"),
-                );
-                x.push_str("</Contents>");
-            }
+            Entry::Object(o) => doc.object(o, echo.owner),
             Entry::Prefix(p) => {
-                x.push_str("<CommonPrefixes>");
-                tag(&mut x, "Prefix", &enc(p));
-                x.push_str("</CommonPrefixes>");
+                doc.xml.push_str("<CommonPrefixes>");
+                doc.key("Prefix", p);
+                doc.xml.push_str("</CommonPrefixes>");
             }
         }
     }
-    x.push_str("</ListBucketResult>");
-    x
+    doc.xml.push_str("</ListBucketResult>");
+    doc.xml
+}
+
+/// A `ListBucketResult` being written.
+struct Document {
+    xml: String,
+    /// `encoding-type=url` was asked for.
+    url_encode: bool,
+}
+
+impl Document {
+    /// `<name>value</name>`, escaped.
+    fn tag(&mut self, name: &str, value: &str) {
+        self.xml.push('<');
+        self.xml.push_str(name);
+        self.xml.push('>');
+        escape_into(&mut self.xml, value);
+        self.xml.push_str("</");
+        self.xml.push_str(name);
+        self.xml.push('>');
+    }
+
+    /// A key, prefix or delimiter: percent-encoded first when the request asked for it.
+    fn key(&mut self, name: &str, key: &str) {
+        if self.url_encode {
+            let encoded = percent_encoding::utf8_percent_encode(key, URL).to_string();
+            self.tag(name, &encoded);
+        } else {
+            self.tag(name, key);
+        }
+    }
+
+    /// Everything before the entries: the request echoed, the count and where the next
+    /// page starts.
+    fn request(&mut self, echo: &Echo<'_>, count: usize, next: Option<&str>) {
+        self.tag("Name", echo.bucket);
+        // S3 URL-encodes ListObjects' (v1) own <Prefix> echo never, v2's always (botocore
+        // decodes accordingly).
+        match echo.version {
+            Version::V1 { .. } => self.tag("Prefix", echo.prefix),
+            Version::V2 { .. } => self.key("Prefix", echo.prefix),
+        }
+        if let Some(d) = echo.delimiter {
+            self.key("Delimiter", d);
+        }
+        self.tag("MaxKeys", &echo.max_keys.to_string());
+        if echo.url_encode {
+            self.tag("EncodingType", "url");
+        }
+        self.tag("IsTruncated", if next.is_some() { "true" } else { "false" });
+        match echo.version {
+            Version::V2 {
+                start_after,
+                continuation_token,
+            } => {
+                self.tag("KeyCount", &count.to_string());
+                if let Some(s) = start_after {
+                    self.key("StartAfter", s);
+                }
+                if let Some(t) = continuation_token {
+                    self.tag("ContinuationToken", t);
+                }
+                if let Some(n) = next {
+                    self.tag("NextContinuationToken", n);
+                }
+            }
+            Version::V1 { marker } => {
+                self.key("Marker", marker.unwrap_or(""));
+                if let Some(n) = next {
+                    self.key("NextMarker", n);
+                }
+            }
+        }
+    }
+
+    /// One `<Contents>`; its owner only when `owner` (the request asked for owners).
+    fn object(&mut self, o: &Object, owner: bool) {
+        self.xml.push_str("<Contents>");
+        self.key("Key", &o.key);
+        if let Some(m) = &o.last_modified {
+            self.tag("LastModified", m);
+        }
+        if let Some(e) = &o.etag {
+            self.tag("ETag", e);
+        }
+        self.tag("Size", &o.size.to_string());
+        if let Some(owner) = o.owner.as_ref().filter(|_| owner) {
+            self.xml.push_str("<Owner>");
+            self.tag("ID", &owner.id);
+            self.tag("DisplayName", &owner.display_name);
+            self.xml.push_str("</Owner>");
+        }
+        let class = o.storage_class.as_deref().unwrap_or("STANDARD");
+        self.tag("StorageClass", class);
+        self.xml.push_str("</Contents>");
+    }
 }
 
 /// Characters `EncodingType=url` leaves alone.
@@ -244,13 +301,13 @@ const URL: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
     .remove(b'~')
     .remove(b'/');
 
-/// Continuation tokens are opaque to clients; ours is the last user key, hex-encoded so
-/// that it survives any client's handling.
+/// A continuation token that stands for the last key listed. Tokens are opaque to
+/// clients; this one is the key hex-encoded, so that it survives any client's handling.
 pub fn encode_token(last: &str) -> String {
     last.bytes().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The user key a continuation token stands for.
+/// The key an [`encode_token`] token stands for.
 pub fn decode_token(token: &str) -> Result<String, S3Error> {
     let invalid = || S3Error::invalid_argument("The continuation token provided is incorrect");
     if !token.len().is_multiple_of(2) {
@@ -324,8 +381,10 @@ mod tests {
             max_keys: 1000,
             url_encode: true,
             owner: false,
-            v2: Some((None, None)),
-            marker: None,
+            version: Version::V2 {
+                start_after: None,
+                continuation_token: None,
+            },
         };
         let entries = [Entry::Object(object)];
         let encoded = render(&echo, &entries, None);
@@ -347,10 +406,57 @@ mod tests {
         assert!(plain.contains("<Owner><ID>i</ID><DisplayName>d</DisplayName></Owner>"));
         // ListObjects (v1) echoes its prefix unencoded even with encoding-type=url.
         echo.url_encode = true;
-        echo.v2 = None;
+        echo.version = Version::V1 { marker: None };
         let v1 = render(&echo, &entries, None);
         assert!(v1.contains("<Prefix>&#x1;</Prefix>"), "{v1}");
         assert!(v1.contains("<Key>%01a%0Db%0A%2B%20%26.zip</Key>"), "{v1}");
+    }
+
+    #[test]
+    fn truncated_pages_say_where_the_next_starts() {
+        let mut echo = Echo {
+            bucket: "b",
+            prefix: "",
+            delimiter: Some("/"),
+            max_keys: 2,
+            url_encode: true,
+            owner: false,
+            version: Version::V2 {
+                start_after: Some("a b"),
+                continuation_token: Some("t 0"),
+            },
+        };
+        let entries = [
+            Entry::Prefix("a b/".into()),
+            Entry::Object(Object {
+                key: "c d".into(),
+                ..Object::default()
+            }),
+        ];
+        // A v2 token is the lister's own: written as given, never URL-encoded.
+        let v2 = render(&echo, &entries, Some("t 1"));
+        for part in [
+            "<KeyCount>2</KeyCount>",
+            "<StartAfter>a%20b</StartAfter>",
+            "<ContinuationToken>t 0</ContinuationToken>",
+            "<NextContinuationToken>t 1</NextContinuationToken>",
+            "<IsTruncated>true</IsTruncated>",
+            "<CommonPrefixes><Prefix>a%20b/</Prefix></CommonPrefixes><Contents><Key>c%20d</Key>",
+        ] {
+            assert!(v2.contains(part), "{part} in {v2}");
+        }
+        // A v1 marker is a key.
+        echo.version = Version::V1 {
+            marker: Some("a b"),
+        };
+        let v1 = render(&echo, &entries, Some("c d"));
+        for part in ["<Marker>a%20b</Marker>", "<NextMarker>c%20d</NextMarker>"] {
+            assert!(v1.contains(part), "{part} in {v1}");
+        }
+        assert!(!v1.contains("KeyCount"), "{v1}");
+        let last = render(&echo, &entries, None);
+        assert!(last.contains("<IsTruncated>false</IsTruncated>"), "{last}");
+        assert!(!last.contains("NextMarker"), "{last}");
     }
 
     #[test]

@@ -143,6 +143,7 @@ async fn a_v2_form_passes_and_answers_204() {
     assert_eq!(seen.body.as_deref(), Ok(&b"\x00\xff"[..]));
 }
 
+// Long: one table of refused forms, each case a few lines of data.
 #[tokio::test]
 async fn forms_that_fail_are_refused_untouched() {
     let good_policy = policy(CONDITIONS);

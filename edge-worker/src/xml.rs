@@ -16,86 +16,6 @@ fn element(out: &mut String, name: &str, text: &str) {
     out.push('>');
 }
 
-/// One object of a listing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Listed {
-    /// Stored key.
-    pub key: String,
-    /// Size in bytes.
-    pub size: u64,
-    /// Quoted ETag.
-    pub etag: String,
-    /// Upload time, ISO 8601.
-    pub last_modified: String,
-}
-
-/// A ListObjectsV2 result page.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ListPage<'a> {
-    /// The bucket.
-    pub bucket: &'a str,
-    /// The request's parameters, echoed.
-    pub prefix: &'a str,
-    /// `delimiter`.
-    pub delimiter: Option<&'a str>,
-    /// `max-keys`.
-    pub max_keys: u32,
-    /// `continuation-token`.
-    pub continuation_token: Option<&'a str>,
-    /// `start-after`.
-    pub start_after: Option<&'a str>,
-    /// The objects.
-    pub objects: Vec<Listed>,
-    /// Common prefixes.
-    pub prefixes: Vec<String>,
-    /// The token of the next page, when truncated.
-    pub next_token: Option<String>,
-}
-
-/// Renders a `ListBucketResult` (version 2).
-pub fn list_objects_v2(page: &ListPage<'_>) -> String {
-    let mut x = format!("{HEAD}<ListBucketResult {NS}>");
-    element(&mut x, "Name", page.bucket);
-    element(&mut x, "Prefix", page.prefix);
-    if let Some(d) = page.delimiter {
-        element(&mut x, "Delimiter", d);
-    }
-    element(&mut x, "MaxKeys", &page.max_keys.to_string());
-    let count = page.objects.len() + page.prefixes.len();
-    element(&mut x, "KeyCount", &count.to_string());
-    let truncated = page.next_token.is_some();
-    element(
-        &mut x,
-        "IsTruncated",
-        if truncated { "true" } else { "false" },
-    );
-    if let Some(t) = page.continuation_token {
-        element(&mut x, "ContinuationToken", t);
-    }
-    if let Some(t) = &page.next_token {
-        element(&mut x, "NextContinuationToken", t);
-    }
-    if let Some(s) = page.start_after {
-        element(&mut x, "StartAfter", s);
-    }
-    for o in &page.objects {
-        x.push_str("<Contents>");
-        element(&mut x, "Key", &o.key);
-        element(&mut x, "LastModified", &o.last_modified);
-        element(&mut x, "ETag", &o.etag);
-        element(&mut x, "Size", &o.size.to_string());
-        element(&mut x, "StorageClass", "STANDARD");
-        x.push_str("</Contents>");
-    }
-    for p in &page.prefixes {
-        x.push_str("<CommonPrefixes>");
-        element(&mut x, "Prefix", p);
-        x.push_str("</CommonPrefixes>");
-    }
-    x.push_str("</ListBucketResult>");
-    x
-}
-
 /// Renders a `ListAllMyBucketsResult` of one bucket.
 pub fn list_buckets(bucket: &str, created: &str) -> String {
     let mut x = format!("{HEAD}<ListAllMyBucketsResult {NS}><Owner>");
@@ -204,32 +124,6 @@ pub fn parse_complete(xml: &[u8]) -> Result<Vec<(u16, String)>, MalformedXml> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn listing() {
-        let page = ListPage {
-            bucket: "b",
-            prefix: "dir/",
-            delimiter: Some("/"),
-            max_keys: 2,
-            objects: vec![Listed {
-                key: "dir/a & b.zip.delta".into(),
-                size: 45,
-                etag: "\"e\"".into(),
-                last_modified: "2026-11-25T10:00:00.000Z".into(),
-            }],
-            prefixes: vec!["dir/sub/".into()],
-            next_token: Some("cursor".into()),
-            ..ListPage::default()
-        };
-        let xml = list_objects_v2(&page);
-        assert!(xml.contains("<Key>dir/a &amp; b.zip.delta</Key>"), "{xml}");
-        assert!(xml.contains("<ETag>&quot;e&quot;</ETag>"), "{xml}");
-        assert!(xml.contains("<KeyCount>2</KeyCount><IsTruncated>true</IsTruncated>"));
-        assert!(xml.contains("<NextContinuationToken>cursor</NextContinuationToken>"));
-        assert!(xml.contains("<CommonPrefixes><Prefix>dir/sub/</Prefix></CommonPrefixes>"));
-        assert!(xml.ends_with("</ListBucketResult>"));
-    }
 
     #[test]
     fn small_documents() {

@@ -1,6 +1,7 @@
 //! ListObjectsV2 and DeleteObjects over R2.
 
 use bytes::Bytes;
+use deltaglider::s3::listing::{self, Echo, Entry, Object, Version};
 use deltaglider::s3::query;
 use deltaglider::s3::time::rfc3339_millis;
 use deltaglider::{BoxError, Either, S3Error};
@@ -10,7 +11,7 @@ use http_body::Body;
 use super::binding::R2Service;
 use super::reply::{Answer, xml};
 use crate::body::{r2_failed, read_limited};
-use crate::xml::{ListPage, Listed, MalformedXml, delete_result, list_objects_v2, parse_delete};
+use crate::xml::{MalformedXml, delete_result, parse_delete};
 
 /// R2 lists at most this many keys per call, as S3 does.
 const MAX_KEYS: u32 = 1000;
@@ -30,43 +31,52 @@ pub(super) async fn list_v2(service: &R2Service, query: &str) -> Answer {
             .map_err(|_| S3Error::invalid_argument("max-keys must be a number"))?
             .min(MAX_KEYS),
     };
-    let mut page = ListPage {
+    let echo = Echo {
         bucket: service.name(),
         prefix: &prefix,
         delimiter: delimiter.as_deref(),
-        max_keys,
-        continuation_token: token.as_deref(),
-        start_after: start_after.as_deref(),
-        ..ListPage::default()
+        max_keys: max_keys as usize,
+        url_encode: param("encoding-type").is_some_and(|e| e == "url"),
+        owner: false,
+        version: Version::V2 {
+            start_after: start_after.as_deref(),
+            continuation_token: token.as_deref(),
+        },
     };
-    if max_keys > 0 {
-        let mut list = service.bucket().list().limit(max_keys);
-        if !prefix.is_empty() {
-            list = list.prefix(prefix.clone());
-        }
-        if let Some(d) = &delimiter {
-            list = list.delimiter(d.clone());
-        }
-        match (&token, &start_after) {
-            (Some(t), _) => list = list.cursor(t.clone()),
-            (None, Some(s)) => list = list.start_after(s.clone()),
-            (None, None) => {}
-        }
-        let listed = list.execute().await.map_err(|e| r2_failed("listing", &e))?;
-        page.objects = listed
-            .objects()
-            .iter()
-            .map(|o| Listed {
+    if max_keys == 0 {
+        return Ok(xml(listing::render(&echo, &[], None)));
+    }
+    let mut list = service.bucket().list().limit(max_keys);
+    if !prefix.is_empty() {
+        list = list.prefix(prefix.clone());
+    }
+    if let Some(d) = &delimiter {
+        list = list.delimiter(d.clone());
+    }
+    match (&token, &start_after) {
+        (Some(t), _) => list = list.cursor(t.clone()),
+        (None, Some(s)) => list = list.start_after(s.clone()),
+        (None, None) => {}
+    }
+    let listed = list.execute().await.map_err(|e| r2_failed("listing", &e))?;
+    // Objects, then common prefixes, as R2 gives them.
+    let entries: Vec<Entry> = listed
+        .objects()
+        .iter()
+        .map(|o| {
+            Entry::Object(Object {
                 key: o.key(),
                 size: o.size(),
-                etag: o.http_etag(),
-                last_modified: rfc3339_millis(o.uploaded().as_millis()),
+                etag: Some(o.http_etag()),
+                last_modified: Some(rfc3339_millis(o.uploaded().as_millis())),
+                storage_class: Some("STANDARD".to_owned()),
+                owner: None,
             })
-            .collect();
-        page.prefixes = listed.delimited_prefixes();
-        page.next_token = listed.cursor().filter(|_| listed.truncated());
-    }
-    Ok(xml(list_objects_v2(&page)))
+        })
+        .chain(listed.delimited_prefixes().into_iter().map(Entry::Prefix))
+        .collect();
+    let next = listed.cursor().filter(|_| listed.truncated());
+    Ok(xml(listing::render(&echo, &entries, next.as_deref())))
 }
 
 /// R2 deletes at most this many keys per call.

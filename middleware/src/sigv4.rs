@@ -101,6 +101,7 @@ mod layer;
 mod post;
 mod query_auth;
 mod service;
+pub mod sign;
 mod v2;
 
 #[cfg(test)]
@@ -111,6 +112,7 @@ pub use config::{Clock, MAX_PRESIGNED_EXPIRY, SigV4Config};
 pub use credentials::{CredentialStore, StaticCredentials};
 pub use layer::SigV4Layer;
 pub use service::{ResponseFuture, SigV4};
+pub use sign::{Sign, SignConfig, SignLayer};
 
 /// The request parsers of this module as plain functions, for fuzz targets. Not a stable
 /// API.

@@ -22,7 +22,6 @@ use bytes::Bytes;
 use deltaglider::sigv4::{SignConfig, SignLayer};
 use deltaglider::{BoxError, Either, S3Error};
 use http::{Request, Response, StatusCode};
-use http_body_util::combinators::UnsyncBoxBody;
 use hyper::body::Incoming;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::{Client, Error as LegacyError};
@@ -31,9 +30,9 @@ use tower::{Layer, Service};
 
 use crate::config;
 pub(crate) use request::Endpoint;
+use request::UpstreamBody;
 
 type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
-type UpstreamBody = UnsyncBoxBody<Bytes, BoxError>;
 
 /// An S3 endpoint as an inner service for the DeltaLayer.
 #[derive(Clone)]

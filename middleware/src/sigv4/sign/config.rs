@@ -40,7 +40,7 @@ impl SignConfig {
             session_token: None,
             region: region.into(),
             service: "s3".to_owned(),
-            clock: crate::time::default_clock(),
+            clock: default_clock(),
             sign_anonymous: false,
         }
     }
@@ -94,4 +94,15 @@ impl fmt::Debug for SignConfig {
             .field("sign_anonymous", &self.sign_anonymous)
             .finish_non_exhaustive()
     }
+}
+
+// Not `crate::time`'s: that module builds on this one (`Clock`), an arrow back up.
+#[cfg(not(target_arch = "wasm32"))]
+fn default_clock() -> Option<Arc<dyn Clock>> {
+    Some(Arc::new(std::time::SystemTime::now))
+}
+
+#[cfg(target_arch = "wasm32")]
+fn default_clock() -> Option<Arc<dyn Clock>> {
+    None
 }

@@ -7,13 +7,13 @@ use http::{Request, Response};
 use http_body::Body;
 use tower_service::Service;
 
+use super::SignConfig;
 use super::future::ResponseFuture;
 use super::signer;
-use super::{SignConfig, SignLayer};
 use crate::body::Either;
 use crate::sigv4::Principal;
 
-/// The service [`SignLayer`] wraps around an inner service (an HTTP client to the
+/// The service [`SignLayer`](super::SignLayer) wraps around an inner service (an HTTP client to the
 /// backend): signs each request it is to sign (see [the module
 /// docs](super#whose-requests-are-signed)) and passes the others on unchanged.
 ///
@@ -35,11 +35,6 @@ impl<S> Sign<S> {
 
     pub(super) fn from_shared(inner: S, config: Arc<SignConfig>) -> Self {
         Self { inner, config }
-    }
-
-    /// A [`SignLayer`] with this configuration.
-    pub fn layer(config: SignConfig) -> SignLayer {
-        SignLayer::new(config)
     }
 
     /// The inner service.

@@ -101,19 +101,32 @@ pub(super) fn sign<B: Body>(config: &SignConfig, request: &mut Request<B>) -> Re
     Ok(())
 }
 
-/// `YYYYMMDDTHHMMSSZ`, in UTC.
+/// `YYYYMMDDTHHMMSSZ`, in UTC (the inverse of `canonical::parse_amz_date`).
 fn amz_date(time: SystemTime) -> String {
-    let micros = time
+    let secs = time
         .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros() as u64);
-    // `YYYY-MM-DDTHH:MM:SS.ffffffZ` without its separators and fraction.
-    let text = crate::time::rfc3339_micros(micros);
-    let mut out: String = text[..19]
-        .chars()
-        .filter(|c| !matches!(c, '-' | ':'))
-        .collect();
-    out.push('Z');
-    out
+        .map_or(0, |d| d.as_secs());
+    let (year, month, day) = civil_from_days(secs / 86_400);
+    let rem = secs % 86_400;
+    format!(
+        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Year, month, day of a count of days since 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + u64::from(month <= 2), month, day)
 }
 
 fn header_value(text: &str) -> Result<HeaderValue, S3Error> {
@@ -128,6 +141,17 @@ mod tests {
     use std::time::{Duration, UNIX_EPOCH};
 
     use super::*;
+    use crate::sigv4::canonical::parse_amz_date;
+
+    /// Every day from 1970 to 2200 formats to what the verifier parses back.
+    #[test]
+    fn dates_round_trip_through_the_parser() {
+        for day in (0..84_000u64).step_by(7) {
+            let time = UNIX_EPOCH + Duration::from_secs(day * 86_400 + 45_296);
+            let text = amz_date(time);
+            assert_eq!(parse_amz_date(&text), Some(time), "{text}");
+        }
+    }
 
     #[test]
     fn dates_are_iso_basic() {
@@ -135,6 +159,10 @@ mod tests {
         assert_eq!(
             amz_date(UNIX_EPOCH + Duration::from_millis(1_700_000_000_999)),
             "20231114T221320Z"
+        );
+        assert_eq!(
+            amz_date(UNIX_EPOCH + Duration::from_secs(951_782_400)),
+            "20000229T000000Z"
         );
     }
 }

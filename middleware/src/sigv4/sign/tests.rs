@@ -19,7 +19,10 @@ use tower::ServiceExt;
 use tower_layer::Layer;
 
 use super::{SignConfig, SignLayer};
-use crate::sigv4::{Principal, SigV4Config, SigV4Layer, StaticCredentials};
+use crate::sigv4::Principal;
+use crate::sigv4::SigV4Config;
+use crate::sigv4::SigV4Layer;
+use crate::sigv4::StaticCredentials;
 
 const ACCESS_KEY: &str = "AKIDEXAMPLE";
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
@@ -285,12 +288,12 @@ async fn earlier_signatures_are_replaced() {
 
 #[tokio::test]
 async fn unsignable_requests_are_answered() {
-    let mut request = request("PUT", "http://h/b/k", b"x");
-    request.headers_mut().insert(
+    let mut opaque = request("PUT", "http://h/b/k", b"x");
+    opaque.headers_mut().insert(
         "x-amz-meta-name",
         HeaderValue::from_bytes(b"caf\xc3\xa9").expect("opaque value"),
     );
-    let answer = sign(config(), request).await.expect_err("refused");
+    let answer = sign(config(), opaque).await.expect_err("refused");
     assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
     assert!(
         answer.body().contains("<Code>InvalidArgument</Code>"),
@@ -299,7 +302,7 @@ async fn unsignable_requests_are_answered() {
 
     let mut clockless = config();
     clockless.clock = None;
-    let answer = sign(clockless, self::request("GET", "http://h/b/k", b""))
+    let answer = sign(clockless, request("GET", "http://h/b/k", b""))
         .await
         .expect_err("refused");
     assert_eq!(answer.status(), StatusCode::INTERNAL_SERVER_ERROR);

@@ -23,6 +23,19 @@
 //!
 //! A fallback service must never fail (`Error = Infallible`): s3s's internal failures are
 //! turned into 500 responses by `HandleErrorLayer` first.
+//!
+//! In a crate of your own this takes:
+//!
+//! ```toml
+//! [dependencies]
+//! deltaglider = { path = "…/middleware" }
+//! axum = "0.8"
+//! s3s = "=0.14.1"
+//! s3s-fs = "=0.14.1"
+//! tokio = { version = "1", features = ["macros", "rt-multi-thread", "net"] }
+//! tower = { version = "0.5", features = ["util"] }   # ServiceBuilder::map_result, map_request
+//! http = "1"
+//! ```
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

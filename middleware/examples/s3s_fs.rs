@@ -29,6 +29,20 @@
 //! longer fit. Served to signed clients *without* a `SigV4Layer` in front, s3s without a
 //! provider answers `NotImplemented: This service has no authentication provider`; with
 //! one (`S3ServiceBuilder::set_auth`) it would reject every rewritten request instead.
+//!
+//! In a crate of your own this takes (the versions this workspace builds with; s3s and
+//! s3s-fs 0.14 are the newest for Rust 1.95):
+//!
+//! ```toml
+//! [dependencies]
+//! deltaglider = { path = "…/middleware" }
+//! s3s = "=0.14.1"
+//! s3s-fs = "=0.14.1"
+//! hyper-util = { version = "0.1", features = ["tokio", "server-auto", "service"] }
+//! tokio = { version = "1", features = ["macros", "rt-multi-thread", "net"] }
+//! tower = { version = "0.5", features = ["util"] }   # ServiceBuilder::map_result, map_request
+//! http = "1"
+//! ```
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -26,6 +26,17 @@
 //! [`SigV4Layer`] removes it after checking it and the [`SignLayer`] signs again: only
 //! requests of verified clients ([`SignConfig::sign_anonymous`] changes that). The hyper
 //! client's body type is left to inference: it is whatever the DeltaLayer sends.
+//!
+//! In a crate of your own this takes:
+//!
+//! ```toml
+//! [dependencies]
+//! deltaglider = { path = "…/middleware" }
+//! hyper-util = { version = "0.1", features = ["tokio", "server-auto", "client-legacy", "http1", "service"] }
+//! tokio = { version = "1", features = ["macros", "rt-multi-thread", "net"] }
+//! tower = { version = "0.5", features = ["util"] }   # ServiceBuilder::map_result, map_request
+//! http = "1"
+//! ```
 
 use std::net::SocketAddr;
 

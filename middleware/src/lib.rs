@@ -44,19 +44,32 @@
 //! # Composition
 //!
 //! The layer rewrites requests (a PUT becomes a PUT of `<key>.delta`, a GET becomes two
-//! GETs), so a client's SigV4 signature cannot be forwarded. Verify the client in front of
-//! the layer, decode and verify its request bodies ([`IngestLayer`]: `aws-chunked`, payload
-//! hash, chunk signatures, Content-MD5, checksums — for every operation), and, if the inner
-//! service checks signatures, sign what the layer sends:
+//! GETs), so a client's signature cannot be forwarded. Verify the client in front
+//! ([`sigv4::SigV4Layer`], which removes the signature once checked), decode and verify
+//! request bodies ([`IngestLayer`]), and, when the backend checks signatures, sign what
+//! the layer sends with the backend's keys ([`sigv4::SignLayer`]):
 //!
 //! ```text
-//! client → SigV4 verification → IngestLayer → DeltaLayer → SigV4 signing → S3 backend
+//! client → SigV4Layer → IngestLayer → DeltaLayer → [SignLayer → HTTP client] → S3 backend
 //! ```
 //!
 //! A request that did not come through an [`IngestLayer`] is ingested by the layer itself,
-//! so no composition forwards `aws-chunked` framing as data.
+//! so no composition forwards `aws-chunked` framing as data. An in-process s3s service
+//! runs with authentication off behind the `SigV4Layer` (with none in front, s3s without an
+//! auth provider answers signed requests `NotImplemented`).
 //!
-//! An in-process `s3s` service can instead run with authentication disabled.
+//! Runnable servers, each run with aws-cli by `scripts/test-examples`:
+//! - `examples/s3s_fs.rs`: s3s over a directory (`cargo run -p deltaglider --example s3s_fs`);
+//! - `examples/upstream.rs`: in front of another S3 endpoint, a hyper client behind `SignLayer`;
+//! - `examples/axum.rs`: an axum app's own routes first, S3 as `Router::fallback_service`
+//!   (wrapping the whole router would turn `GET /healthz` into a bucket listing).
+//!
+//! s3s reports internal failures as `Err`: answer them as 500s (`ServiceBuilder::map_result`,
+//! tower's `util` feature; axum's `HandleErrorLayer`, a fallback must be infallible).
+//!
+//! CPU-heavy work (encoding, verifying, sketching) runs off the async executor, on the
+//! crate's own pool of threads, unless [`DeltaConfig::offload`] names another spawner (or
+//! [`DeltaConfig::offload_inline`] keeps it in the request's future, as on wasm32).
 //!
 //! ```
 //! use deltaglider::{DeltaConfig, DeltaLayer};

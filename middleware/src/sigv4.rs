@@ -8,7 +8,7 @@
 //! (handed over in the request's extensions):
 //!
 //! ```text
-//! client → SigV4Layer → IngestLayer → DeltaLayer → (SigV4 signing) → S3 backend
+//! client → SigV4Layer → IngestLayer → DeltaLayer → SignLayer → S3 backend
 //! ```
 //!
 //! # What is verified
@@ -102,6 +102,7 @@ mod post;
 mod principal;
 mod query_auth;
 mod service;
+pub mod sign;
 pub(crate) mod v2;
 
 pub use crate::future::ResponseFuture;
@@ -111,6 +112,7 @@ pub use credentials::{CredentialStore, StaticCredentials};
 pub use layer::SigV4Layer;
 pub use principal::Principal;
 pub use service::SigV4;
+pub use sign::{Sign, SignConfig, SignLayer};
 
 /// The request parsers of this module as plain functions, for fuzz targets. Not a stable
 /// API.

@@ -12,7 +12,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -22,36 +22,7 @@ use deltaglider::{DeltaLayer, Either, S3Error, S3Op};
 use http::{Request, Response, StatusCode, header};
 use tower::{Layer, Service};
 
-/// Upper bounds (seconds) of the request duration histogram.
-const BUCKETS: [f64; 12] = [
-    0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-];
-
-/// One operation's histogram: cumulative bucket counts, count, sum of seconds.
-type Histogram = ([u64; BUCKETS.len()], u64, f64);
-
-/// Request durations by operation.
-#[derive(Debug, Default)]
-pub(crate) struct Durations {
-    by_op: Mutex<std::collections::BTreeMap<&'static str, Histogram>>,
-}
-
-impl Durations {
-    fn record(&self, op: &'static str, seconds: f64) {
-        let mut by_op = self
-            .by_op
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let (buckets, count, sum) = by_op.entry(op).or_default();
-        for (i, bound) in BUCKETS.iter().enumerate() {
-            if seconds <= *bound {
-                buckets[i] += 1;
-            }
-        }
-        *count += 1;
-        *sum += seconds;
-    }
-}
+use crate::metrics::{self, Durations};
 
 /// What the metrics endpoint serves and who may read it.
 pub(crate) struct Endpoints {
@@ -68,7 +39,7 @@ impl Endpoints {
         text(
             StatusCode::OK,
             "text/plain; version=0.0.4",
-            crate::metrics::render(&self.delta.metrics(), &self.durations),
+            metrics::render(&self.delta.metrics(), &self.durations),
         )
     }
 
@@ -242,38 +213,5 @@ where
             denied()
         };
         Box::pin(async move { Ok(response) })
-    }
-}
-
-impl Durations {
-    /// The histogram in Prometheus text form.
-    pub(crate) fn render(&self, out: &mut String) {
-        use std::fmt::Write as _;
-        let by_op = self
-            .by_op
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        out.push_str("# HELP deltaglider_request_duration_seconds Time to answer a request.\n");
-        out.push_str("# TYPE deltaglider_request_duration_seconds histogram\n");
-        for (op, (buckets, count, sum)) in by_op.iter() {
-            for (bound, n) in BUCKETS.iter().zip(buckets) {
-                let _ = writeln!(
-                    out,
-                    "deltaglider_request_duration_seconds_bucket{{operation=\"{op}\",le=\"{bound}\"}} {n}"
-                );
-            }
-            let _ = writeln!(
-                out,
-                "deltaglider_request_duration_seconds_bucket{{operation=\"{op}\",le=\"+Inf\"}} {count}"
-            );
-            let _ = writeln!(
-                out,
-                "deltaglider_request_duration_seconds_sum{{operation=\"{op}\"}} {sum}"
-            );
-            let _ = writeln!(
-                out,
-                "deltaglider_request_duration_seconds_count{{operation=\"{op}\"}} {count}"
-            );
-        }
     }
 }

@@ -1,7 +1,7 @@
 //! Command-line flags, `DELTAGLIDER_*` environment variables and an optional TOML file.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Parser;
@@ -178,33 +178,21 @@ pub(crate) struct Settings {
 impl Settings {
     /// Merges flags/environment over the file and applies defaults and safety rules.
     pub(crate) fn resolve(args: Args) -> Result<Self, String> {
-        let file: File = match &args.config {
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-                toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?
-            }
-            None => File::default(),
-        };
+        let file = read_file(args.config.as_deref())?;
         let listen = args
             .listen
             .or(file.listen)
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 9000)));
-        let access_key = args.access_key.or(file.access_key);
-        let secret_key = args.secret_key.or(file.secret_key);
-        let mut credentials = match (access_key, secret_key) {
-            (Some(a), Some(s)) if !a.is_empty() && !s.is_empty() => vec![(a, s)],
-            (None, None) => Vec::new(),
-            _ => return Err("give both --access-key and --secret-key, or neither".into()),
-        };
         let more = if args.more_credentials.is_empty() {
-            file.credentials.unwrap_or_default()
+            file.credentials.clone().unwrap_or_default()
         } else {
-            args.more_credentials
+            args.more_credentials.clone()
         };
-        for pair in more {
-            credentials.push(parse_key_pair(&pair)?);
-        }
+        let credentials = client_credentials(
+            args.access_key.clone().or(file.access_key.clone()),
+            args.secret_key.clone().or(file.secret_key.clone()),
+            more,
+        )?;
         let allow_anonymous = args.allow_anonymous || file.allow_anonymous.unwrap_or(false);
         if credentials.is_empty() && !allow_anonymous && !listen.ip().is_loopback() {
             return Err(format!(
@@ -218,62 +206,8 @@ impl Settings {
                 "--max-delta-ratio must be in (0, 1], got {max_delta_ratio}"
             ));
         }
-        let upstream_credentials = match (
-            args.upstream_access_key.or(file.upstream_access_key),
-            args.upstream_secret_key.or(file.upstream_secret_key),
-        ) {
-            (Some(a), Some(s)) if !a.is_empty() && !s.is_empty() => Some((a, s)),
-            (None, None) => None,
-            _ => {
-                return Err(
-                    "give both --upstream-access-key and --upstream-secret-key, or neither".into(),
-                );
-            }
-        };
-        let upstream = args.upstream.or(file.upstream).map(|url| Upstream {
-            url,
-            region: args
-                .upstream_region
-                .or(file.upstream_region)
-                .unwrap_or_else(|| "us-east-1".into()),
-            credentials: upstream_credentials,
-        });
-        let limits = Limits {
-            max_connections: args
-                .max_connections
-                .or(file.max_connections)
-                .unwrap_or(1024),
-            header_timeout: Duration::from_secs(
-                args.header_timeout_secs
-                    .or(file.header_timeout_secs)
-                    .unwrap_or(30),
-            ),
-            max_header_bytes: args
-                .max_header_bytes
-                .or(file.max_header_bytes)
-                .unwrap_or(16 << 10),
-            body_idle_timeout: Duration::from_secs(
-                args.body_idle_timeout_secs
-                    .or(file.body_idle_timeout_secs)
-                    .unwrap_or(60),
-            ),
-        };
-        if limits.max_connections == 0
-            || limits.header_timeout.is_zero()
-            || limits.body_idle_timeout.is_zero()
-        {
-            return Err(
-                "--max-connections, --header-timeout-secs and --body-idle-timeout-secs must be \
-                 at least 1"
-                    .into(),
-            );
-        }
-        if limits.max_header_bytes < 8192 {
-            return Err(format!(
-                "--max-header-bytes must be at least 8192, got {}",
-                limits.max_header_bytes
-            ));
-        }
+        let upstream = upstream(&args, &file)?;
+        let limits = limits(&args, &file)?;
         Ok(Self {
             listen,
             data_dir: args
@@ -315,6 +249,107 @@ impl Settings {
             raw: args.raw || file.raw.unwrap_or(false),
         })
     }
+}
+
+/// The settings file, or none.
+fn read_file(path: Option<&Path>) -> Result<File, String> {
+    let Some(path) = path else {
+        return Ok(File::default());
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The client key pairs: the main one (both halves or neither), then `more`.
+fn client_credentials(
+    access_key: Option<String>,
+    secret_key: Option<String>,
+    more: Vec<String>,
+) -> Result<Vec<(String, String)>, String> {
+    let mut credentials = match (access_key, secret_key) {
+        (Some(a), Some(s)) if !a.is_empty() && !s.is_empty() => vec![(a, s)],
+        (None, None) => Vec::new(),
+        _ => return Err("give both --access-key and --secret-key, or neither".into()),
+    };
+    for pair in more {
+        credentials.push(parse_key_pair(&pair)?);
+    }
+    Ok(credentials)
+}
+
+/// The upstream endpoint, if one is given; its key pair has both halves or neither.
+fn upstream(args: &Args, file: &File) -> Result<Option<Upstream>, String> {
+    let upstream_credentials = match (
+        args.upstream_access_key
+            .clone()
+            .or(file.upstream_access_key.clone()),
+        args.upstream_secret_key
+            .clone()
+            .or(file.upstream_secret_key.clone()),
+    ) {
+        (Some(a), Some(s)) if !a.is_empty() && !s.is_empty() => Some((a, s)),
+        (None, None) => None,
+        _ => {
+            return Err(
+                "give both --upstream-access-key and --upstream-secret-key, or neither".into(),
+            );
+        }
+    };
+    Ok(args
+        .upstream
+        .clone()
+        .or(file.upstream.clone())
+        .map(|url| Upstream {
+            url,
+            region: args
+                .upstream_region
+                .clone()
+                .or(file.upstream_region.clone())
+                .unwrap_or_else(|| "us-east-1".into()),
+            credentials: upstream_credentials,
+        }))
+}
+
+/// The connection limits, each at least its minimum.
+fn limits(args: &Args, file: &File) -> Result<Limits, String> {
+    let limits = Limits {
+        max_connections: args
+            .max_connections
+            .or(file.max_connections)
+            .unwrap_or(1024),
+        header_timeout: Duration::from_secs(
+            args.header_timeout_secs
+                .or(file.header_timeout_secs)
+                .unwrap_or(30),
+        ),
+        max_header_bytes: args
+            .max_header_bytes
+            .or(file.max_header_bytes)
+            .unwrap_or(16 << 10),
+        body_idle_timeout: Duration::from_secs(
+            args.body_idle_timeout_secs
+                .or(file.body_idle_timeout_secs)
+                .unwrap_or(60),
+        ),
+    };
+    if limits.max_connections == 0
+        || limits.header_timeout.is_zero()
+        || limits.body_idle_timeout.is_zero()
+    {
+        return Err(
+            "--max-connections, --header-timeout-secs and --body-idle-timeout-secs must be \
+             at least 1"
+                .into(),
+        );
+    }
+    if limits.max_header_bytes < 8192 {
+        return Err(format!(
+            "--max-header-bytes must be at least 8192, got {}",
+            limits.max_header_bytes
+        ));
+    }
+    Ok(limits)
 }
 
 /// `ACCESS_KEY:SECRET_KEY`, both non-empty (access key ids never contain `:`).

@@ -162,16 +162,7 @@ where
     RB::Error: Into<BoxError>,
 {
     let anonymous = settings.credentials.is_empty();
-    let endpoints = Arc::new(Endpoints {
-        delta,
-        durations: Arc::default(),
-        open: anonymous && settings.metrics_token.is_none(),
-        token: settings.metrics_token.clone(),
-    });
-    let admin = AdminLayer {
-        endpoints: Arc::clone(&endpoints),
-    };
-    let gate = MetricsGateLayer { endpoints };
+    let (admin, gate) = admin_layers(settings, delta);
     tracing::info!(
         listen = %server::describe(settings.listen),
         signatures = if anonymous { "not checked" } else { "verified" },
@@ -227,6 +218,21 @@ where
         .await
     }
     .map_err(|e| e.to_string())
+}
+
+/// The admin endpoints in front of everything, and the metrics gate behind the signature
+/// check (a signed request may read metrics).
+fn admin_layers(settings: &Settings, delta: DeltaLayer) -> (AdminLayer, MetricsGateLayer) {
+    let endpoints = Arc::new(Endpoints {
+        delta,
+        durations: Arc::default(),
+        open: settings.credentials.is_empty() && settings.metrics_token.is_none(),
+        token: settings.metrics_token.clone(),
+    });
+    let admin = AdminLayer {
+        endpoints: Arc::clone(&endpoints),
+    };
+    (admin, MetricsGateLayer { endpoints })
 }
 
 /// `--raw`: the backend as it is, stored layout and all (signatures not checked).

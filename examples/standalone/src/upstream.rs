@@ -3,14 +3,14 @@
 //! Every request the DeltaLayer sends inward is re-addressed to the upstream (path style),
 //! cleaned of what belonged to the client's connection and signature, given a plain body
 //! (an `aws-chunked` upload is decoded as it streams, its trailing checksum verified), then
-//! signed with the upstream credentials (for a verified client; an anonymous one stays
-//! anonymous, `sign.rs`) and sent. Payloads are sent as `UNSIGNED-PAYLOAD`:
+//! signed with the upstream credentials by the middleware's
+//! [`SignLayer`] (for a verified client; an anonymous one stays anonymous, unless the
+//! proxy verifies no client at all) and sent. Payloads are sent as `UNSIGNED-PAYLOAD`:
 //! hashing every body before sending would mean buffering it, and the proxy has already
 //! checked what the client signed. A connection failure is answered as `503 SlowDown`-style
 //! `ServiceUnavailable`, which clients retry — never as "not found".
 
 mod request;
-mod sign;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -19,35 +19,34 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
+use deltaglider::sigv4::{SignConfig, SignLayer};
 use deltaglider::{BoxError, Either, S3Error};
 use http::{Request, Response, StatusCode};
-use http_body_util::combinators::UnsyncBoxBody;
 use hyper::body::Incoming;
-use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::{Client, Error as LegacyError};
 use hyper_util::rt::TokioExecutor;
-use tower::Service;
+use tower::{Layer, Service};
 
 use crate::config;
 pub(crate) use request::Endpoint;
-use sign::Signer;
+use request::UpstreamBody;
 
 type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
-type UpstreamBody = UnsyncBoxBody<Bytes, BoxError>;
 
 /// An S3 endpoint as an inner service for the DeltaLayer.
 #[derive(Clone)]
 pub(crate) struct Upstream {
     client: Client<Connector, UpstreamBody>,
     endpoint: Arc<Endpoint>,
-    signer: Option<Arc<Signer>>,
+    signer: Option<SignLayer>,
 }
 
 impl Upstream {
     /// A client for `settings`; fails on a URL that is not `http(s)://host[:port]`.
     /// `sign_anonymous`: whether requests without a verified client (no
     /// [`Principal`](deltaglider::sigv4::Principal)) are signed with the upstream
-    /// credentials too (see `sign.rs`).
+    /// credentials too ([`SignConfig::sign_anonymous`]).
     pub(crate) fn new(settings: &config::Upstream, sign_anonymous: bool) -> Result<Self, String> {
         let endpoint = Endpoint::parse(&settings.url)?;
         let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -63,7 +62,9 @@ impl Upstream {
             .wrap_connector(http);
         let client = Client::builder(TokioExecutor::new()).build(connector);
         let signer = settings.credentials.as_ref().map(|(access, secret)| {
-            Arc::new(Signer::new(access, secret, &settings.region).sign_anonymous(sign_anonymous))
+            SignLayer::new(
+                SignConfig::new(access, secret, &settings.region).sign_anonymous(sign_anonymous),
+            )
         });
         Ok(Self {
             client,
@@ -77,6 +78,10 @@ impl Upstream {
         self.endpoint.to_string()
     }
 }
+
+/// The client's answer, signed or not.
+type SentFuture =
+    Pin<Box<dyn Future<Output = Result<Response<Either<Incoming>>, LegacyError>> + Send>>;
 
 type ResponseFuture =
     Pin<Box<dyn Future<Output = Result<Response<Either<Incoming>>, Infallible>> + Send>>;
@@ -95,21 +100,26 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        let prepared = request::prepare(request, &self.endpoint).and_then(|mut request| {
-            if let Some(signer) = self.signer.as_ref().filter(|s| s.signs(&request)) {
-                signer.sign(&mut request)?;
+        let request = match request::prepare(request, &self.endpoint) {
+            Ok(request) => request,
+            Err(error) => {
+                let response = error.to_response().map(Either::full);
+                return Box::pin(async move { Ok(response) });
             }
-            Ok(request)
-        });
-        let client = self.client.clone();
+        };
+        let (method, uri) = (request.method().clone(), request.uri().clone());
+        // Called here, not in the async block: there the compiler cannot see that the
+        // client's request body type (a boxed `dyn Error`) is the same for every lifetime.
+        let sent: SentFuture = match &self.signer {
+            Some(signer) => Box::pin(signer.layer(self.client.clone()).call(request)),
+            None => {
+                let sent = self.client.request(request);
+                Box::pin(async move { sent.await.map(|r| r.map(Either::passthrough)) })
+            }
+        };
         Box::pin(async move {
-            let request = match prepared {
-                Ok(request) => request,
-                Err(error) => return Ok(error.to_response().map(Either::full)),
-            };
-            let (method, uri) = (request.method().clone(), request.uri().clone());
-            match client.request(request).await {
-                Ok(response) => Ok(response.map(Either::passthrough)),
+            match sent.await {
+                Ok(response) => Ok(response),
                 Err(error) => {
                     tracing::warn!(%method, %uri, error = %error_chain(&error), "upstream request failed");
                     Ok(S3Error::new(

@@ -49,6 +49,21 @@ pub fn rfc3339_millis(unix_millis: u64) -> String {
     format!("{}.{:03}Z", civil_seconds(secs), unix_millis % 1000)
 }
 
+/// The ISO 8601 basic form SigV4 signs with (`x-amz-date`): `YYYYMMDDTHHMMSSZ`, in UTC,
+/// the fraction of a second dropped.
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use deltaglider::s3::time::amz_date;
+/// assert_eq!(amz_date(UNIX_EPOCH + Duration::from_millis(1_700_000_000_999)), "20231114T221320Z");
+/// ```
+pub fn amz_date(at: SystemTime) -> String {
+    let secs = at
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    civil_seconds(secs).replace(['-', ':'], "") + "Z"
+}
+
 /// `YYYY-MM-DDTHH:MM:SS` of Unix seconds, in UTC.
 fn civil_seconds(secs: u64) -> String {
     let (days, rem) = (secs / 86_400, secs % 86_400);

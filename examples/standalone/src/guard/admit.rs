@@ -19,7 +19,8 @@ use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use tower::{Layer, Service};
 
-use super::{Target, complete, names, query_param, refuse, uploads, writes};
+use super::checks::{Target, query_param, refuse, writes};
+use super::{complete, names, uploads};
 
 /// The largest CompleteMultipartUpload document read (10,000 parts with checksums fit).
 const MAX_COMPLETION_XML: usize = 4 << 20;

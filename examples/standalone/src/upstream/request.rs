@@ -2,12 +2,15 @@
 
 use std::fmt;
 
-use deltaglider::S3Error;
+use bytes::Bytes;
+use deltaglider::{BoxError, S3Error};
 use http::uri::{Authority, PathAndQuery, Scheme};
 use http::{HeaderValue, Request, Uri, Version, header};
 use http_body_util::BodyExt;
+use http_body_util::combinators::UnsyncBoxBody;
 
-use super::UpstreamBody;
+/// What is sent upstream: a plain body, whatever the client's was.
+pub(super) type UpstreamBody = UnsyncBoxBody<Bytes, BoxError>;
 
 /// Headers about the client's connection or signature, not about the object: the
 /// upstream request gets its own.

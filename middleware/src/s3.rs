@@ -15,6 +15,7 @@ pub mod copy_source;
 pub mod error;
 pub mod length;
 pub mod listing;
+pub mod metadata;
 pub mod op;
 pub mod query;
 pub mod range;

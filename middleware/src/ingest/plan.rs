@@ -11,11 +11,8 @@ use super::verify::{Expected, Verifier};
 use crate::s3::checksum::{ALGORITHMS, Running};
 use crate::s3::content_md5::is_base64_md5;
 use crate::s3::error::S3Error;
+use crate::s3::metadata::{MAX_USER_METADATA, user_metadata_size};
 use crate::sigv4::chunked::{ChunkSigning, SignedPayload};
-
-/// The most user metadata S3 accepts, in bytes: `x-amz-meta-*` names (without the prefix)
-/// and values.
-pub(crate) const MAX_METADATA: usize = 2048;
 
 const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 
@@ -139,18 +136,11 @@ fn parse_length(value: &str, name: &str) -> Result<u64, S3Error> {
         .map_err(|_| S3Error::invalid_argument(format!("{name} is not a number")))
 }
 
-/// User metadata over [`MAX_METADATA`] is refused before any byte is read.
+/// User metadata over [`MAX_USER_METADATA`] is refused before any byte is read.
 fn check_metadata(headers: &HeaderMap) -> Result<(), S3Error> {
-    let total: usize = headers
-        .iter()
-        .filter_map(|(n, v)| {
-            n.as_str()
-                .strip_prefix("x-amz-meta-")
-                .map(|m| m.len() + v.len())
-        })
-        .sum();
-    if total > MAX_METADATA {
-        return Err(metadata_too_large(total, MAX_METADATA));
+    let total = user_metadata_size(headers);
+    if total > MAX_USER_METADATA {
+        return Err(metadata_too_large(total, MAX_USER_METADATA));
     }
     Ok(())
 }

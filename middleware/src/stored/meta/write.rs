@@ -10,9 +10,7 @@ use super::names::{
 };
 use super::object::{Kind, ObjectMeta};
 use crate::s3::error::S3Error;
-
-/// The most user metadata S3 stores with an object, in bytes.
-const MAX_METADATA: usize = 2048;
+use crate::s3::metadata::{MAX_USER_METADATA, user_metadata_size};
 
 impl ObjectMeta {
     /// The metadata pairs to store, canonical names only, in a stable order.
@@ -91,22 +89,14 @@ pub(crate) fn add_metadata(headers: &mut HeaderMap, object: &ObjectMeta) -> Resu
             .map_err(|e| S3Error::internal(format!("metadata name {name}: {e}")))?;
         headers.insert(name, header_value(&value)?);
     }
-    // S3's limit on user metadata, counted as AWS does: names (without the prefix) and values.
-    let total: usize = headers
-        .iter()
-        .filter_map(|(n, v)| {
-            n.as_str()
-                .strip_prefix("x-amz-meta-")
-                .map(|m| m.len() + v.len())
-        })
-        .sum();
-    if total > MAX_METADATA {
+    let total = user_metadata_size(headers);
+    if total > MAX_USER_METADATA {
         return Err(S3Error::new(
             "MetadataTooLarge",
             StatusCode::BAD_REQUEST,
             format!(
                 "Your metadata headers exceed the maximum allowed metadata size: {total} bytes \
-                 with DeltaGlider's own, of {MAX_METADATA}"
+                 with DeltaGlider's own, of {MAX_USER_METADATA}"
             ),
         ));
     }

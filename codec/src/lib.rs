@@ -47,7 +47,9 @@
 
 mod error;
 #[cfg(feature = "gzip")]
-pub mod gzip;
+pub mod container;
+#[cfg(feature = "gzip")]
+mod deflate;
 mod integrity;
 mod memory;
 #[cfg(all(feature = "native", not(target_arch = "wasm32")))]

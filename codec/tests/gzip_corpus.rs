@@ -1,4 +1,4 @@
-//! `gzip::unpack` over real release archives from the corpus (`/work/corpus`, built by
+//! `container::unpack` over real release archives from the corpus (`/work/corpus`, built by
 //! `shared/corpus/build_corpus.sh`; override with `DELTAGLIDER_CORPUS`). Ignored by
 //! default because CI machines may not have the corpus; run with
 //! `cargo test --release -p deltaglider-codec --test gzip_corpus -- --ignored`.
@@ -7,7 +7,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use deltaglider_codec::gzip::{Limits, repack, unpack};
+use deltaglider_codec::container::{Limits, repack, unpack};
 
 fn corpus(family: &str) -> Vec<PathBuf> {
     let root = std::env::var_os("DELTAGLIDER_CORPUS").map_or("/work/corpus".into(), PathBuf::from);

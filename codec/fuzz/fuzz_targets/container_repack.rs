@@ -1,4 +1,4 @@
-//! `gzip::repack` over hostile recipes, and `gzip::unpack` over hostile gzip.
+//! `container::repack` over hostile recipes, and `container::unpack` over hostile input.
 //!
 //! Checks: no panic, no runaway allocation; whatever `unpack` accepts, `repack` rebuilds
 //! byte for byte; `repack` of a damaged recipe fails or returns *some* bytes (the object's
@@ -10,11 +10,11 @@
 //! 0      mode: bit 0 clear → repack, set → unpack
 //! repack: 1..3 payload length n, u16 LE (clamped to what follows); n payload bytes; the
 //!         rest is the recipe
-//! unpack: 1.. the gzip bytes (payload limit 4 MiB)
+//! unpack: 1.. the container bytes (payload limit 4 MiB)
 //! ```
 #![no_main]
 
-use deltaglider_codec::gzip::{Limits, repack, unpack};
+use deltaglider_codec::container::{Limits, repack, unpack};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

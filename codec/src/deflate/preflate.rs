@@ -18,6 +18,13 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use preflate_rs::{ExitCode, PreflateConfig, PreflateStreamProcessor, RecreateStreamProcessor};
 
+/// Engine 2, what is written: corrections from `preflate-rs` 0.7.6 plus Chromium zlib's
+/// hash as a candidate (the vendored, patched crate, `vendor/README.md`).
+pub(super) const ENGINE: u8 = 2;
+/// The engines read: 1 (`preflate-rs` 0.7.6 as released) and 2, which reads engine-1
+/// corrections unchanged (the patch only adds a hash).
+pub(crate) const ENGINES: [u8; 2] = [1, ENGINE];
+
 /// Payload bytes per chunk (the engine stops at the first block boundary past it).
 pub(super) const CHUNK: usize = 8 << 20;
 

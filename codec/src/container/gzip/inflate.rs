@@ -26,7 +26,7 @@ pub(super) fn payload(gz: &[u8], max: usize) -> Option<Vec<u8>> {
 
 /// Inflates one raw deflate stream from the start of `deflate` onto `out`; returns the
 /// compressed bytes it took.
-fn member(deflate: &[u8], out: &mut Vec<u8>, max: usize) -> Option<usize> {
+pub(super) fn member(deflate: &[u8], out: &mut Vec<u8>, max: usize) -> Option<usize> {
     let mut state = Decompress::new(false);
     let mut buf = vec![0u8; 256 << 10];
     loop {

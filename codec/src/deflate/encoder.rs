@@ -1,0 +1,273 @@
+//! The deflate encoders a stream can be rebuilt with: which implementation, with which
+//! parameters, and how to run it.
+//!
+//! Every encoder here is pure Rust (wasm32 included), pinned to an exact version in
+//! `codec/Cargo.toml`: an encoder's output is only reproducible by the same code, so a new
+//! version that changes output gets a new [`Encoder`] code, and old codes stay readable.
+
+use miniz_oxide::deflate::core::{
+    CompressorOxide, TDEFLFlush, TDEFLStatus, compress as miniz_compress,
+    create_comp_flags_from_zip_params,
+};
+use zlib_rs::{DeflateConfig, DeflateFlush, Strategy};
+
+/// Input fed to an encoder per call: small enough that a wrong guess is noticed early.
+const FEED: usize = 32 << 10;
+
+/// An encoder and the parameters that rebuild one deflate stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Encoder {
+    /// `miniz_oxide` 0.9.1, raw deflate at `level` 0–10: flate2's default backend, and
+    /// so the Rust `zip` crate's and many Rust tools' output.
+    Miniz {
+        /// Compression level, 0–10.
+        level: u8,
+    },
+    /// `zlib-rs` 0.6.8 (a port of zlib-ng): flate2's `zlib-rs` backend, what recent
+    /// cargo writes `.crate` files with.
+    ZlibRs(ZlibParams),
+}
+
+/// zlib-style parameters (`deflateInit2`'s level, window bits, memory level and strategy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct ZlibParams {
+    /// 0–9.
+    pub(crate) level: u8,
+    /// 9–15 (raw deflate: the stream has no zlib header).
+    pub(crate) window_bits: u8,
+    /// 1–9.
+    pub(crate) mem_level: u8,
+    /// 0 default, 1 filtered, 2 Huffman only, 3 RLE, 4 fixed.
+    pub(crate) strategy: u8,
+}
+
+impl ZlibParams {
+    /// zlib's defaults at `level`: 15 window bits, memory level 8, default strategy.
+    pub(crate) const fn at(level: u8) -> Self {
+        Self {
+            level,
+            window_bits: 15,
+            mem_level: 8,
+            strategy: 0,
+        }
+    }
+
+    fn valid(self) -> bool {
+        self.level <= 9
+            && (9..=15).contains(&self.window_bits)
+            && (1..=9).contains(&self.mem_level)
+            && self.strategy <= 4
+    }
+}
+
+/// Serialized length of an [`Encoder`]: code and four parameter bytes.
+pub(crate) const ENCODED_LEN: usize = 5;
+
+const CODE_MINIZ_0_9: u8 = 1;
+const CODE_ZLIB_RS_0_6: u8 = 2;
+
+impl Encoder {
+    /// The five bytes the recipe stores: code, level, window bits, memory level, strategy
+    /// (the last three zero for miniz).
+    pub(crate) fn to_bytes(self) -> [u8; ENCODED_LEN] {
+        match self {
+            Self::Miniz { level } => [CODE_MINIZ_0_9, level, 0, 0, 0],
+            Self::ZlibRs(p) => [
+                CODE_ZLIB_RS_0_6,
+                p.level,
+                p.window_bits,
+                p.mem_level,
+                p.strategy,
+            ],
+        }
+    }
+
+    /// Reads [`to_bytes`](Self::to_bytes) back; `Err` names what this build cannot honour.
+    pub(crate) fn from_bytes(b: [u8; ENCODED_LEN]) -> Result<Self, &'static str> {
+        let zlib = ZlibParams {
+            level: b[1],
+            window_bits: b[2],
+            mem_level: b[3],
+            strategy: b[4],
+        };
+        match b[0] {
+            CODE_MINIZ_0_9 if b[1] <= 10 && b[2..] == [0, 0, 0] => Ok(Self::Miniz { level: b[1] }),
+            CODE_ZLIB_RS_0_6 if zlib.valid() => Ok(Self::ZlibRs(zlib)),
+            CODE_MINIZ_0_9 | CODE_ZLIB_RS_0_6 => Err("encoder parameters out of range"),
+            _ => Err("an encoder this build does not have"),
+        }
+    }
+
+    /// Compresses all of `plain` as raw deflate.
+    pub(crate) fn compress(self, plain: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(plain.len() / 3 + 64);
+        self.run(plain, &mut |bytes| {
+            out.extend_from_slice(bytes);
+            true
+        });
+        out
+    }
+
+    /// How many leading bytes of `original` compressing `plain` reproduces, stopping at the
+    /// first difference (a wrong guess costs about one block of work); `exact` when the
+    /// whole output equals `original`.
+    pub(crate) fn agreement(self, plain: &[u8], original: &[u8]) -> Agreement {
+        let mut matched = 0usize;
+        let mut differs = false;
+        self.run(plain, &mut |bytes| {
+            let theirs = original.get(matched..).unwrap_or_default();
+            let same = common_prefix(bytes, theirs);
+            matched += same;
+            differs = same < bytes.len();
+            !differs
+        });
+        Agreement {
+            matched,
+            exact: !differs && matched == original.len(),
+        }
+    }
+
+    /// Runs the encoder over `plain`, handing each piece of output to `sink` until it
+    /// returns `false`.
+    fn run(self, plain: &[u8], sink: &mut dyn FnMut(&[u8]) -> bool) {
+        match self {
+            Self::Miniz { level } => run_miniz(level, plain, sink),
+            Self::ZlibRs(p) => run_zlib_rs(p, plain, sink),
+        }
+    }
+}
+
+/// What [`Encoder::agreement`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Agreement {
+    /// Leading bytes of the original reproduced.
+    pub(crate) matched: usize,
+    /// The whole original reproduced, and nothing more.
+    pub(crate) exact: bool,
+}
+
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
+}
+
+fn run_miniz(level: u8, mut plain: &[u8], sink: &mut dyn FnMut(&[u8]) -> bool) {
+    let flags = create_comp_flags_from_zip_params(i32::from(level), -15, 0);
+    let mut state = CompressorOxide::new(flags);
+    let mut buf = vec![0u8; FEED * 2];
+    loop {
+        let take = plain.len().min(FEED);
+        let flush = if take == plain.len() {
+            TDEFLFlush::Finish
+        } else {
+            TDEFLFlush::None
+        };
+        let (status, read, written) = miniz_compress(&mut state, &plain[..take], &mut buf, flush);
+        plain = &plain[read..];
+        if written > 0 && !sink(&buf[..written]) {
+            return;
+        }
+        match status {
+            TDEFLStatus::Okay => {}
+            // Done, or an error the parameters cannot cause (they are validated).
+            _ => return,
+        }
+    }
+}
+
+fn run_zlib_rs(p: ZlibParams, mut plain: &[u8], sink: &mut dyn FnMut(&[u8]) -> bool) {
+    let config = DeflateConfig {
+        level: i32::from(p.level),
+        window_bits: -i32::from(p.window_bits),
+        mem_level: i32::from(p.mem_level),
+        strategy: match p.strategy {
+            1 => Strategy::Filtered,
+            2 => Strategy::HuffmanOnly,
+            3 => Strategy::Rle,
+            4 => Strategy::Fixed,
+            _ => Strategy::Default,
+        },
+        ..DeflateConfig::default()
+    };
+    let mut state = zlib_rs::Deflate::new_with_config(config);
+    let mut buf = vec![0u8; FEED * 2];
+    loop {
+        let take = plain.len().min(FEED);
+        let flush = if take == plain.len() {
+            DeflateFlush::Finish
+        } else {
+            DeflateFlush::NoFlush
+        };
+        let (before_in, before_out) = (state.total_in(), state.total_out());
+        let status = state.compress(&plain[..take], &mut buf, flush);
+        let read = (state.total_in() - before_in) as usize;
+        let written = (state.total_out() - before_out) as usize;
+        plain = &plain[read..];
+        if written > 0 && !sink(&buf[..written]) {
+            return;
+        }
+        match status {
+            Ok(zlib_rs::Status::StreamEnd) | Err(_) => return,
+            Ok(_) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Vec<u8> {
+        (0..200_000u32)
+            .flat_map(|i| format!("line {} of {}\n", i % 977, i / 13).into_bytes())
+            .collect()
+    }
+
+    #[test]
+    fn every_encoder_agrees_with_itself_and_round_trips() {
+        let plain = sample();
+        for enc in [
+            Encoder::Miniz { level: 1 },
+            Encoder::Miniz { level: 6 },
+            Encoder::Miniz { level: 10 },
+            Encoder::ZlibRs(ZlibParams::at(1)),
+            Encoder::ZlibRs(ZlibParams::at(6)),
+            Encoder::ZlibRs(ZlibParams::at(9)),
+            Encoder::ZlibRs(ZlibParams {
+                strategy: 3,
+                mem_level: 9,
+                ..ZlibParams::at(6)
+            }),
+        ] {
+            let out = enc.compress(&plain);
+            let back = miniz_oxide::inflate::decompress_to_vec(&out).expect("valid deflate");
+            assert_eq!(back, plain, "{enc:?}");
+            let a = enc.agreement(&plain, &out);
+            assert!(a.exact && a.matched == out.len(), "{enc:?}: {a:?}");
+            assert_eq!(Encoder::from_bytes(enc.to_bytes()), Ok(enc));
+        }
+    }
+
+    #[test]
+    fn a_wrong_guess_stops_early() {
+        let plain = sample();
+        let original = Encoder::ZlibRs(ZlibParams::at(9)).compress(&plain);
+        let a = Encoder::Miniz { level: 1 }.agreement(&plain, &original);
+        assert!(!a.exact);
+        assert!(a.matched < original.len() / 2, "{a:?}");
+        let mut longer = original.clone();
+        longer.push(0);
+        let a = Encoder::ZlibRs(ZlibParams::at(9)).agreement(&plain, &longer);
+        assert!(!a.exact && a.matched == original.len());
+    }
+
+    #[test]
+    fn unknown_codes_and_parameters_are_refused() {
+        assert!(Encoder::from_bytes([9, 6, 15, 8, 0]).is_err());
+        assert!(Encoder::from_bytes([CODE_MINIZ_0_9, 11, 0, 0, 0]).is_err());
+        assert!(Encoder::from_bytes([CODE_MINIZ_0_9, 6, 15, 0, 0]).is_err());
+        assert!(Encoder::from_bytes([CODE_ZLIB_RS_0_6, 10, 15, 8, 0]).is_err());
+        assert!(Encoder::from_bytes([CODE_ZLIB_RS_0_6, 6, 8, 8, 0]).is_err());
+        assert!(Encoder::from_bytes([CODE_ZLIB_RS_0_6, 6, 15, 0, 0]).is_err());
+        assert!(Encoder::from_bytes([CODE_ZLIB_RS_0_6, 6, 15, 8, 5]).is_err());
+    }
+}

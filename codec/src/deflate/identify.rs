@@ -1,0 +1,104 @@
+//! Finding what rebuilds a deflate stream: the encoder that wrote it, a close encoder and
+//! a fix-up, or preflate.
+
+use super::encoder::{Agreement, Encoder, ZlibParams};
+use super::method::{Chunk, Method, fixup};
+use super::preflate;
+
+/// What [`identify`] may spend.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Policy {
+    /// Largest fix-up kept, as a fraction of the stream's length.
+    pub(crate) max_fixup_ratio: f64,
+    /// Largest stream (compressed bytes) preflate is tried on when no encoder fits:
+    /// preflate rebuilds any stream, but at a few MB/s.
+    pub(crate) preflate_up_to: usize,
+}
+
+/// The encoder that rebuilt the previous stream of the same container: tried first, since
+/// one tool usually writes every member.
+pub(crate) type Hint = Option<Encoder>;
+
+/// The candidates, most common first: flate2's defaults (miniz 6, zlib-rs 6), the
+/// "best" level most archivers use, then every other level.
+fn candidates() -> impl Iterator<Item = Encoder> {
+    let zlib_levels = [6u8, 9, 1, 2, 3, 4, 5, 7, 8];
+    let miniz_levels = [6u8, 9, 1, 2, 3, 4, 5, 7, 8, 10];
+    let zlib = zlib_levels
+        .into_iter()
+        .map(|l| Encoder::ZlibRs(ZlibParams::at(l)));
+    let miniz = miniz_levels.into_iter().map(|l| Encoder::Miniz { level: l });
+    zlib.chain(miniz)
+}
+
+/// What rebuilds `original` (one complete raw deflate stream) from `plain` (its
+/// decompressed bytes), or `None` when nothing does within `policy`. The result has been
+/// checked: it rebuilds `original` exactly.
+pub(crate) fn identify(
+    original: &[u8],
+    plain: &[u8],
+    hint: &mut Hint,
+    policy: &Policy,
+) -> Option<Method> {
+    let mut closest: Option<(Encoder, Agreement)> = None;
+    for encoder in hint.iter().copied().chain(candidates()) {
+        let agreement = encoder.agreement(plain, original);
+        if agreement.exact {
+            *hint = Some(encoder);
+            return Some(Method::Encoder {
+                encoder,
+                fixup: Vec::new(),
+            });
+        }
+        if closest.is_none_or(|(_, best)| agreement.matched > best.matched) {
+            closest = Some((encoder, agreement));
+        }
+    }
+    if let Some(found) = closest.and_then(|(e, a)| with_fixup(e, a, original, plain, policy)) {
+        return Some(found);
+    }
+    by_preflate(original, plain, policy)
+}
+
+/// The closest encoder plus a fix-up, when it reproduced at least half the stream and the
+/// fix-up is small.
+fn with_fixup(
+    encoder: Encoder,
+    agreement: Agreement,
+    original: &[u8],
+    plain: &[u8],
+    policy: &Policy,
+) -> Option<Method> {
+    if agreement.matched < original.len() / 2 {
+        return None;
+    }
+    let max = (original.len() as f64 * policy.max_fixup_ratio) as usize;
+    let ours = encoder.compress(plain);
+    let fixup = fixup(&ours, original, max)?;
+    Some(Method::Encoder { encoder, fixup })
+}
+
+fn by_preflate(original: &[u8], plain: &[u8], policy: &Policy) -> Option<Method> {
+    if original.len() > policy.preflate_up_to {
+        return None;
+    }
+    let mut payload = Vec::with_capacity(plain.len());
+    let analysed = preflate::analyse(original, &mut payload, plain.len())?;
+    if payload != plain || analysed.consumed != original.len() {
+        return None;
+    }
+    let chunks = analysed
+        .chunks
+        .into_iter()
+        .map(|(plain_len, corrections)| Chunk {
+            plain_len,
+            corrections,
+        })
+        .collect();
+    let method = Method::Preflate {
+        engine: preflate::ENGINE,
+        chunks,
+    };
+    // preflate's own check is off (the caller verifies whole files): check this stream.
+    (method.rebuild(plain, Some(original.len() as u64)).ok()? == original).then_some(method)
+}

@@ -1,0 +1,24 @@
+//! Deflate streams (RFC 1951) rebuilt byte for byte from their decompressed bytes.
+//!
+//! A compressed container hides similarity; its decompressed payload does not. To store the
+//! payload and still return the exact original bytes, each deflate stream in the container
+//! is described by a [`Method`] that rebuilds it from its payload:
+//!
+//! - an identified [`Encoder`] with its parameters — the implementation that wrote the
+//!   stream, run again at its own speed — plus, when it came close but not exact, a small
+//!   *fix-up* (a VCDIFF delta from its output to the original stream);
+//! - otherwise `preflate-rs`'s corrections, which describe any deflate stream but rebuild
+//!   slowly.
+//!
+//! [`identify`] chooses the method; it tries candidates on the stream's first blocks, so a
+//! wrong guess costs about one block of work.
+
+mod encoder;
+mod identify;
+mod method;
+mod preflate;
+
+pub(crate) use encoder::{ENCODED_LEN, Encoder};
+pub(crate) use identify::{Hint, Policy, identify};
+pub(crate) use method::{Chunk, Method};
+pub(crate) use preflate::ENGINES as PREFLATE_ENGINES;

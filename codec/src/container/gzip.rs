@@ -27,6 +27,12 @@ pub(super) fn payload(gz: &[u8], max: usize) -> Option<Vec<u8>> {
     inflate::payload(gz, max)
 }
 
+/// The last member's ISIZE (payload length modulo 2^32).
+pub(super) fn declared_size(gz: &[u8]) -> Option<u64> {
+    let tail: [u8; 4] = gz.get(gz.len().checked_sub(4)?..)?.try_into().ok()?;
+    (gz.len() >= 18).then(|| u64::from(u32::from_le_bytes(tail)))
+}
+
 /// Cuts `gz` into segments, or `None` when it is not gzip, a member is corrupt or cannot
 /// be rebuilt, or the payload exceeds the limit.
 pub(super) fn split(gz: &[u8], limits: &Limits) -> Option<Split> {

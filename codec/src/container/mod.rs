@@ -51,6 +51,7 @@
 //! corrections' size. Callers read recipes from their own storage and verify the rebuilt
 //! object's SHA-256 afterwards.
 
+mod describe;
 mod error;
 mod gzip;
 mod limits;
@@ -58,6 +59,7 @@ mod rebuild;
 mod recipe;
 mod split;
 
+pub use describe::{Description, Stream, describe};
 pub use error::{Error, Result};
 pub use limits::Limits;
 pub use recipe::Container;
@@ -130,6 +132,16 @@ pub fn unpack(data: &[u8], limits: &Limits) -> Result<Option<Unpacked>> {
 pub fn payload(data: &[u8], limits: &Limits) -> Option<Vec<u8>> {
     match kind(data)? {
         Container::Gzip => gzip::payload(data, limits.max_payload),
+        Container::Zip => None,
+    }
+}
+
+/// The payload size `data` declares before it is inflated (a gzip file's last ISIZE,
+/// which gzip records modulo 2^32; a zip archive's raw and member sizes), for bounding a
+/// cache; `None` when `data` is neither.
+pub fn declared_payload_size(data: &[u8]) -> Option<u64> {
+    match kind(data)? {
+        Container::Gzip => gzip::declared_size(data),
         Container::Zip => None,
     }
 }

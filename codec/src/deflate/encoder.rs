@@ -137,6 +137,26 @@ impl Encoder {
     }
 }
 
+impl std::fmt::Display for Encoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Miniz { level } => write!(f, "miniz_oxide level {level}"),
+            Self::ZlibRs(p) => write!(f, "zlib-rs {p}"),
+        }
+    }
+}
+
+impl std::fmt::Display for ZlibParams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "level {}", self.level)?;
+        if (self.window_bits, self.mem_level, self.strategy) != (15, 8, 0) {
+            let (w, m, s) = (self.window_bits, self.mem_level, self.strategy);
+            write!(f, " (window bits {w}, memory level {m}, strategy {s})")?;
+        }
+        Ok(())
+    }
+}
+
 /// What [`Encoder::agreement`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Agreement {

@@ -80,6 +80,21 @@ impl Method {
     }
 }
 
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Encoder { encoder, fixup } if fixup.is_empty() => write!(f, "{encoder}"),
+            Self::Encoder { encoder, fixup } => {
+                write!(f, "{encoder} + fix-up of {} B", fixup.len())
+            }
+            Self::Preflate { chunks, .. } => {
+                let bytes: usize = chunks.iter().map(|c| c.corrections.len()).sum();
+                write!(f, "preflate, {bytes} B of corrections")
+            }
+        }
+    }
+}
+
 /// A fix-up from `ours` to `original`, if it is at most `max` bytes.
 pub(super) fn fixup(ours: &[u8], original: &[u8], max: usize) -> Option<Vec<u8>> {
     let ratio = max as f64 / original.len().max(1) as f64;

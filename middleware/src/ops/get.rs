@@ -124,7 +124,7 @@ async fn get_body<T: Backend>(
                 Either::full(part),
             )
         }
-        Wanted::All | Wanted::Part(_) if meta.gzip.is_some() => {
+        Wanted::All | Wanted::Part(_) if meta.payload_delta.is_some() => {
             let whole = memory::decode(call, meta, &delta, None).await?;
             (StatusCode::OK, whole.len() as u64, Either::full(whole))
         }

@@ -110,7 +110,7 @@ struct Score {
 /// compressed bytes hide all similarity.
 fn score(target: &Bytes, references: &[Reference], gzip_bound: Option<u64>) -> (Vec<Score>, bool) {
     let payload = gzip_bound
-        .filter(|_| payload::is_gzip(target))
+        .filter(|_| payload::is_container(target))
         .and_then(|max| payload::inflate(target, usize::try_from(max).unwrap_or(usize::MAX)));
     let scores = match (&payload, gzip_bound) {
         (Some(payload), Some(max)) => {

@@ -35,7 +35,7 @@ pub(crate) async fn create<T: Backend>(
         reference: None,
         delta_size: None,
         checksums: Vec::new(),
-        gzip: None,
+        payload_delta: None,
     };
     let mut request = inner
         .request(Method::PUT, bucket, ref_key, "")

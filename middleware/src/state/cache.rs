@@ -17,7 +17,7 @@ pub(crate) struct CachedRef {
     pub(crate) sha256: Sha256Digest,
     /// Computed on first use, shared by every copy of this entry.
     sketch: Arc<OnceLock<Sketch>>,
-    /// The decompressed payload of a gzip reference, inflated on first use (`None`: not
+    /// The decompressed payload of a container reference, inflated on first use (`None`: not
     /// gzip, corrupt, or larger than the bound it was asked with), and its sketch, computed
     /// only when a PUT compares with it.
     payload: Arc<OnceLock<Option<Bytes>>>,
@@ -40,19 +40,15 @@ impl CachedRef {
         self.sketch.get_or_init(|| Sketch::of(&self.bytes))
     }
 
-    /// The memory this entry may hold: its bytes, plus — for a gzip reference, whose
-    /// payload may be inflated beside it — the payload size its last member's trailer
-    /// declares (ISIZE), known before the payload is.
+    /// The memory this entry may hold: its bytes, plus — for a container reference, whose
+    /// payload may be inflated beside it — the payload size it declares, known before the
+    /// payload is.
     fn memory(&self) -> u64 {
         let bytes = self.bytes.len() as u64;
-        if !crate::stored::payload::is_gzip(&self.bytes) || self.bytes.len() < 18 {
-            return bytes;
-        }
-        let tail = &self.bytes[self.bytes.len() - 4..];
-        bytes + u64::from(u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]))
+        bytes + crate::stored::payload::declared_payload_size(&self.bytes).unwrap_or(0)
     }
 
-    /// The decompressed payload of a gzip reference, at most `max` bytes. CPU-heavy on
+    /// The decompressed payload of a container reference, at most `max` bytes. CPU-heavy on
     /// first use: call it off the executor.
     pub(crate) fn payload(&self, max: u64) -> Option<&Bytes> {
         self.payload

@@ -22,6 +22,6 @@ mod tests;
 
 pub use error::MetaError;
 pub use names::is_internal_name;
-pub use object::{FORMAT_VERSION, GzipPayload, Kind, ObjectMeta, RefInfo};
+pub use object::{Container, FORMAT_VERSION, Kind, ObjectMeta, PayloadDelta, RefInfo};
 pub use reserved::{ReservedMetadata, check_client_metadata, check_client_name};
 pub(crate) use write::{add_metadata, header_value};

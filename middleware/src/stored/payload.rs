@@ -1,6 +1,6 @@
-//! Deltas inside gzip (`docs/FORMAT.md`, section 13): a gzip object is stored as a delta
-//! of its decompressed payload against its reference's payload, preceded by the recipe
-//! that recompresses the payload into the exact original bytes.
+//! Deltas inside compressed containers (`docs/FORMAT.md`, section 13): a gzip or zip
+//! object is stored as a delta of its decompressed payload against its reference's
+//! payload, preceded by the recipe that recompresses the payload into the exact original.
 //!
 //! Everything here is CPU-bound and synchronous: callers run it off the executor.
 //! Without the crate's `gzip` feature nothing is stored this way, and reading such an
@@ -8,16 +8,14 @@
 
 use deltaglider_codec::{EncodeOptions, Sha256, Sha256Digest};
 
-use crate::stored::meta::GzipPayload;
+use crate::stored::meta::PayloadDelta;
 
-/// The decompressed payload of `data` if it is gzip, at most `max` bytes.
+/// The decompressed payload of `data` if it is a container, at most `max` bytes.
 pub(crate) fn inflate(data: &[u8], max: usize) -> Option<Vec<u8>> {
     #[cfg(feature = "gzip")]
     {
-        use deltaglider_codec::gzip;
-        gzip::is_gzip(data)
-            .then(|| gzip::payload(data, &gzip::Limits::default().max_payload(max)))
-            .flatten()
+        use deltaglider_codec::container;
+        container::payload(data, &container::Limits::default().max_payload(max))
     }
     #[cfg(not(feature = "gzip"))]
     {
@@ -26,11 +24,11 @@ pub(crate) fn inflate(data: &[u8], max: usize) -> Option<Vec<u8>> {
     }
 }
 
-/// Whether `data` looks like gzip (and this build can store gzip payload deltas).
-pub(crate) fn is_gzip(data: &[u8]) -> bool {
+/// Whether `data` looks like a container (and this build can store payload deltas).
+pub(crate) fn is_container(data: &[u8]) -> bool {
     #[cfg(feature = "gzip")]
     {
-        deltaglider_codec::gzip::is_gzip(data)
+        deltaglider_codec::container::kind(data).is_some()
     }
     #[cfg(not(feature = "gzip"))]
     {
@@ -39,7 +37,7 @@ pub(crate) fn is_gzip(data: &[u8]) -> bool {
     }
 }
 
-/// What [`encode`] made of a gzip target.
+/// What [`encode`] made of a container target.
 #[cfg_attr(not(feature = "gzip"), allow(dead_code))]
 pub(crate) enum Outcome {
     /// It cannot be rebuilt byte for byte from its payload (an encoder the engine cannot
@@ -52,14 +50,14 @@ pub(crate) enum Outcome {
         /// `recipe ++ delta`.
         body: Vec<u8>,
         /// What the metadata records about it.
-        info: GzipPayload,
+        info: PayloadDelta,
     },
 }
 
-/// Encodes gzip `target` as a payload delta against `reference_payload`; the stored form
-/// must stay under `max_ratio` of `target`'s (compressed) length. The delta is decoded
-/// again and compared before it is returned, so a codec bug cannot store something
-/// unreadable (that, or an encoder failure, is the error).
+/// Encodes container `target` as a payload delta against `reference_payload`; the stored
+/// form must stay under `max_ratio` of `target`'s (compressed) length. The delta is
+/// decoded again and compared before it is returned, so a codec bug cannot store
+/// something unreadable (that, or an encoder failure, is the error).
 pub(crate) fn encode(
     reference_payload: &[u8],
     target: &[u8],
@@ -69,9 +67,9 @@ pub(crate) fn encode(
 ) -> Result<Outcome, String> {
     #[cfg(feature = "gzip")]
     {
-        use deltaglider_codec::{Encoded, gzip};
-        let limits = gzip::Limits::default().max_payload(max_payload);
-        let Some(unpacked) = gzip::unpack(target, &limits).ok().flatten() else {
+        use deltaglider_codec::{Encoded, container};
+        let limits = container::Limits::default().max_payload(max_payload);
+        let Some(unpacked) = container::unpack(target, &limits).ok().flatten() else {
             return Ok(Outcome::Unsupported);
         };
         let limit = (target.len() as f64 * max_ratio) as u64;
@@ -93,7 +91,11 @@ pub(crate) fn encode(
         if back != unpacked.payload {
             return Err("payload delta failed verification: it decodes to other bytes".into());
         }
-        let info = GzipPayload {
+        let info = PayloadDelta {
+            container: match unpacked.container {
+                container::Container::Gzip => crate::stored::meta::Container::Gzip,
+                container::Container::Zip => crate::stored::meta::Container::Zip,
+            },
             recipe_size: unpacked.recipe.len() as u64,
             payload_size: unpacked.payload.len() as u64,
         };
@@ -113,7 +115,7 @@ pub(crate) fn encode(
 pub(crate) fn decode(
     reference_payload: &[u8],
     body: &[u8],
-    info: GzipPayload,
+    info: PayloadDelta,
     len: u64,
     sha256: &Sha256Digest,
 ) -> Result<Vec<u8>, String> {
@@ -131,7 +133,7 @@ pub(crate) fn decode(
         let (recipe, delta) = body.split_at(split);
         let payload = deltaglider_codec::decode(reference_payload, delta, info.payload_size)
             .map_err(|e| format!("payload delta: {e}"))?;
-        let original = deltaglider_codec::gzip::repack(&payload, recipe)
+        let original = deltaglider_codec::container::repack(&payload, recipe)
             .map_err(|e| format!("recipe: {e}"))?;
         if original.len() as u64 != len || Sha256::digest(&original) != *sha256 {
             return Err("the rebuilt object does not match its SHA-256".into());
@@ -141,6 +143,19 @@ pub(crate) fn decode(
     #[cfg(not(feature = "gzip"))]
     {
         let _ = (reference_payload, body, info, len, sha256, Sha256::digest);
-        Err("this build has no gzip support (crate feature `gzip`)".into())
+        Err("this build has no container support (crate feature `gzip`)".into())
+    }
+}
+
+/// The payload size a container declares before it is inflated, for bounding a cache.
+pub(crate) fn declared_payload_size(data: &[u8]) -> Option<u64> {
+    #[cfg(feature = "gzip")]
+    {
+        deltaglider_codec::container::declared_payload_size(data)
+    }
+    #[cfg(not(feature = "gzip"))]
+    {
+        let _ = data;
+        None
     }
 }

@@ -22,7 +22,7 @@ pub(super) async fn decode<T: Backend>(
     range: Option<Range<u64>>,
 ) -> Result<Bytes, Stopped<T>> {
     let Call { shared, key, .. } = call;
-    if let Some(info) = meta.gzip {
+    if let Some(info) = meta.payload_delta {
         let whole = rebuild::archive(call, meta, delta, info).await?;
         return Ok(slice(whole, range));
     }

@@ -21,7 +21,7 @@ pub(super) async fn read<T: Backend>(
     delta: &Bytes,
     range: Range<u64>,
 ) -> Result<Bytes, Stopped<T>> {
-    if meta.gzip.is_none()
+    if meta.payload_delta.is_none()
         && let Some(part) = windows(call, meta, delta, range.clone()).await?
     {
         return Ok(part);

@@ -19,7 +19,7 @@ use crate::s3::error::S3Error;
 use crate::state::config::DeltaConfig;
 use crate::state::metrics::Stopwatch;
 use crate::state::shared::Shared;
-use crate::stored::meta::GzipPayload;
+use crate::stored::meta::PayloadDelta;
 use crate::stored::payload;
 
 /// An original encoded against its deltaspace's reference.
@@ -30,7 +30,7 @@ pub(super) struct Encoding {
     /// configured ratio, and the original is stored whole.
     pub(super) delta: Option<Bytes>,
     /// Set when the delta is of the gzip payload: how its body splits.
-    pub(super) gzip: Option<GzipPayload>,
+    pub(super) payload_delta: Option<PayloadDelta>,
     /// The original's SHA-256.
     pub(super) sha256: Sha256Digest,
     /// The original's MD5 (its ETag).
@@ -60,7 +60,7 @@ pub(super) async fn encode<T: Backend>(
     let (chosen, attempt) = renewed(call, chosen, data, first, options).await?;
     let Attempt {
         encoded,
-        gzip,
+        payload_delta: gzip,
         sha256,
         md5,
     } = attempt;
@@ -77,7 +77,7 @@ pub(super) async fn encode<T: Backend>(
     Ok(Encoding {
         chosen,
         delta,
-        gzip,
+        payload_delta: gzip,
         sha256,
         md5,
     })
@@ -115,7 +115,7 @@ impl Way {
 /// One encoding of an original, not yet verified.
 struct Attempt {
     encoded: deltaglider_codec::Result<Encoded>,
-    gzip: Option<GzipPayload>,
+    payload_delta: Option<PayloadDelta>,
     sha256: Sha256Digest,
     md5: Md5Digest,
 }
@@ -139,7 +139,7 @@ async fn skip<E, RB>(
         encoded: Ok(Encoded::Exceeded {
             limit: limit(&shared.config, data),
         }),
-        gzip: None,
+        payload_delta: None,
         sha256,
         md5,
     })
@@ -178,7 +178,7 @@ async fn by_payload<E, RB>(
     };
     Ok(Attempt {
         encoded: Ok(encoded),
-        gzip,
+        payload_delta: gzip,
         sha256,
         md5,
     })
@@ -199,7 +199,7 @@ async fn by_bytes<E, RB>(
     .await?;
     Ok(Attempt {
         encoded,
-        gzip: None,
+        payload_delta: None,
         sha256,
         md5,
     })
@@ -238,7 +238,7 @@ async fn renewed<T: Backend>(
     .await?;
     let attempt = Attempt {
         encoded,
-        gzip: None,
+        payload_delta: None,
         ..attempt
     };
     Ok((renewed, attempt))

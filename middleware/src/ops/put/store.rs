@@ -116,7 +116,7 @@ pub(crate) async fn store_bytes<T: Backend>(
         original = len,
         stored = stored_len,
         storage,
-        gzip_payload = object.gzip.is_some(),
+        gzip_payload = object.payload_delta.is_some(),
         "stored"
     );
     Ok(Stored {
@@ -155,7 +155,7 @@ fn describe<T: Backend>(call: Call<'_, T>, original: &Original, encoding: &Encod
             .iter()
             .map(|(a, v)| ((*a).to_owned(), v.clone()))
             .collect(),
-        gzip: encoding.gzip.filter(|_| delta.is_some()),
+        payload_delta: encoding.payload_delta.filter(|_| delta.is_some()),
     }
 }
 

@@ -3,7 +3,7 @@
 use deltaglider_codec::{Md5Digest, Sha256Digest};
 
 /// The highest storage format version this crate writes and reads. Objects are written
-/// as version 1 unless they need version 2 (a delta of a gzip payload, [`GzipPayload`]);
+/// as version 1 unless they need version 2 (a delta of a gzip payload, [`PayloadDelta`]);
 /// every version from 1 up to this one is read.
 pub const FORMAT_VERSION: u32 = 2;
 
@@ -27,15 +27,36 @@ pub struct RefInfo {
     pub sha256: Sha256Digest,
 }
 
-/// A delta of the decompressed payload of a gzip object (format version 2, FORMAT.md
-/// section 13): the stored body is the recipe followed by the VCDIFF delta from the
-/// reference's payload to this object's payload.
+/// A delta of the decompressed payload of a compressed container (format version 2,
+/// FORMAT.md section 13): the stored body is the recipe followed by the VCDIFF delta from
+/// the reference's payload to this object's payload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct GzipPayload {
+pub struct PayloadDelta {
+    /// What the object is: `dg-payload`.
+    pub container: Container,
     /// Length of the recipe at the start of the body.
     pub recipe_size: u64,
     /// Length of the decompressed payload.
     pub payload_size: u64,
+}
+
+/// The kind of compressed container a payload delta rebuilds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Container {
+    /// A gzip file (`.tgz`, `.tar.gz`, `.crate`, ...): `dg-payload: gzip`.
+    Gzip,
+    /// A zip archive (`.zip`, `.whl`, `.jar`, ...): `dg-payload: zip`.
+    Zip,
+}
+
+impl Container {
+    /// The `dg-payload` value.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Gzip => "gzip",
+            Self::Zip => "zip",
+        }
+    }
 }
 
 /// DeltaGlider's metadata of one stored object.
@@ -66,7 +87,7 @@ pub struct ObjectMeta {
     /// The client's `x-amz-checksum-<algorithm>` values of the original (algorithm, base64).
     pub checksums: Vec<(String, String)>,
     /// Set on deltas of a gzip payload (format version 2).
-    pub gzip: Option<GzipPayload>,
+    pub payload_delta: Option<PayloadDelta>,
 }
 
 impl ObjectMeta {

@@ -10,7 +10,7 @@ use super::names::{
     CHECKSUM_NAMES, CREATED_AT, DELTA_SIZE, FILE_SHA256, FILE_SIZE, FORMAT, MD5, MULTIPART_ETAG,
     ORIGINAL_NAME, PAYLOAD, PAYLOAD_SIZE, RECIPE_SIZE, REF_KEY, REF_SHA256, SOURCE_NAME, TOOL,
 };
-use super::object::{FORMAT_VERSION, GzipPayload, Kind, ObjectMeta, RefInfo};
+use super::object::{Container, FORMAT_VERSION, Kind, ObjectMeta, PayloadDelta, RefInfo};
 use crate::stored::keys;
 
 impl ObjectMeta {
@@ -51,7 +51,7 @@ impl ObjectMeta {
             reference,
             delta_size: fields.number(DELTA_SIZE)?,
             checksums: fields.checksums(),
-            gzip,
+            payload_delta: gzip,
         })
     }
 }
@@ -143,7 +143,7 @@ impl<'a, G: Fn(&str) -> Option<&'a str>> Fields<G> {
     }
 
     /// The payload encoding of a version 2 delta.
-    fn gzip(&self, version: u32, kind: Kind) -> Result<Option<GzipPayload>, MetaError> {
+    fn gzip(&self, version: u32, kind: Kind) -> Result<Option<PayloadDelta>, MetaError> {
         let size = |name: &'static str| -> Result<u64, MetaError> {
             value(name, self.exact(name).ok_or(MetaError::Missing { name })?)
         };
@@ -151,7 +151,12 @@ impl<'a, G: Fn(&str) -> Option<&'a str>> Fields<G> {
             // Version 1 has no payload encodings: such a name there is ignored.
             _ if version < 2 => Ok(None),
             None | Some("") => Ok(None),
-            Some("gzip") if kind == Kind::Delta => Ok(Some(GzipPayload {
+            Some(name @ ("gzip" | "zip")) if kind == Kind::Delta => Ok(Some(PayloadDelta {
+                container: if name == "zip" {
+                    Container::Zip
+                } else {
+                    Container::Gzip
+                },
                 recipe_size: size(RECIPE_SIZE)?,
                 payload_size: size(PAYLOAD_SIZE)?,
             })),

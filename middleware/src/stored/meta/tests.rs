@@ -6,7 +6,7 @@ use deltaglider_codec::{Md5, Sha256};
 
 use super::error::MetaError;
 use super::names::is_internal_name;
-use super::object::{GzipPayload, Kind, ObjectMeta, RefInfo};
+use super::object::{Container, Kind, ObjectMeta, PayloadDelta, RefInfo};
 use super::reserved::check_client_name;
 
 fn parse(stored_key: &str, map: &HashMap<String, String>) -> Result<ObjectMeta, MetaError> {
@@ -30,7 +30,7 @@ fn delta_meta() -> ObjectMeta {
         }),
         delta_size: Some(81),
         checksums: vec![("crc32".into(), "DUoRhQ==".into())],
-        gzip: None,
+        payload_delta: None,
     }
 }
 
@@ -134,7 +134,8 @@ fn bad_metadata_is_refused() {
 #[test]
 fn gzip_payload_deltas_are_version_2() {
     let mut meta = delta_meta();
-    meta.gzip = Some(GzipPayload {
+    meta.payload_delta = Some(PayloadDelta {
+        container: Container::Gzip,
         recipe_size: 321,
         payload_size: 10_240,
     });

@@ -19,7 +19,7 @@ impl ObjectMeta {
             (TOOL[0], self.tool.clone()),
             (
                 FORMAT,
-                if self.gzip.is_some() { "2" } else { "1" }.to_owned(),
+                if self.payload_delta.is_some() { "2" } else { "1" }.to_owned(),
             ),
             (NOTE[0], note(self.kind).to_owned()),
             (FILE_SHA256[0], self.file_sha256.to_hex()),
@@ -40,8 +40,8 @@ impl ObjectMeta {
             push(REF_SHA256[0], Some(reference.sha256.to_hex()));
         }
         push(DELTA_SIZE[0], self.delta_size.map(|n| n.to_string()));
-        if let Some(gzip) = self.gzip {
-            push(PAYLOAD, Some("gzip".into()));
+        if let Some(gzip) = self.payload_delta {
+            push(PAYLOAD, Some(gzip.container.name().into()));
             push(RECIPE_SIZE, Some(gzip.recipe_size.to_string()));
             push(PAYLOAD_SIZE, Some(gzip.payload_size.to_string()));
         }
@@ -55,8 +55,11 @@ impl ObjectMeta {
             }
         }
         match self.kind {
-            Kind::Delta if self.gzip.is_some() => {
-                push(COMPRESSION[0], Some("vcdiff-gzip-payload".into()));
+            Kind::Delta if let Some(p) = self.payload_delta => {
+                push(
+                    COMPRESSION[0],
+                    Some(format!("vcdiff-{}-payload", p.container.name())),
+                );
             }
             Kind::Delta => {
                 push(

@@ -40,9 +40,13 @@
 //! [`StreamDecoder`] emits the target window by window, reading the reference through
 //! [`ReferenceReader`] (memory, a file, or ranged reads).
 //!
-//! With the `gzip` feature (default; pure Rust, wasm32 included), `gzip::unpack` splits a
-//! gzip file into its decompressed payload and a small recipe that `gzip::repack` turns
-//! back into the exact original bytes, so deltas can be taken between payloads.
+//! With the `gzip` feature (default; pure Rust, wasm32 included), `container::unpack` splits
+//! a gzip file or zip archive into its decompressed payload and a small recipe that
+//! `container::repack` turns back into the exact original bytes, so deltas can be taken
+//! between payloads.
+//! With the `zip` feature (enabled by `gzip`; no dependencies, wasm32 included),
+//! `zip::regions` cuts a zip archive (`.zip`, `.jar`, `.whl`, …) into its members' deflate
+//! streams and the raw bytes around them.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod error;
@@ -61,6 +65,8 @@ mod reference;
 mod sketch;
 mod stream;
 mod vcdiff;
+#[cfg(feature = "zip")]
+pub mod zip;
 
 pub use error::{Error, Result};
 pub use integrity::{Md5, Md5Digest, ParseDigestError, Sha256, Sha256Digest};

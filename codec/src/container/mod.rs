@@ -58,6 +58,7 @@ mod limits;
 mod rebuild;
 mod recipe;
 mod split;
+mod zip;
 
 pub use describe::{Description, Stream, describe};
 pub use error::{Error, Result};
@@ -82,6 +83,8 @@ pub struct Unpacked {
 pub fn kind(data: &[u8]) -> Option<Container> {
     if gzip::is_gzip(data) {
         Some(Container::Gzip)
+    } else if zip::is_zip(data) {
+        Some(Container::Zip)
     } else {
         None
     }
@@ -96,7 +99,8 @@ pub fn kind(data: &[u8]) -> Option<Container> {
 pub fn unpack(data: &[u8], limits: &Limits) -> Result<Option<Unpacked>> {
     let (container, split) = match kind(data) {
         Some(Container::Gzip) => (Container::Gzip, gzip::split(data, limits)),
-        Some(Container::Zip) | None => return Ok(None),
+        Some(Container::Zip) => (Container::Zip, zip::split(data, limits)),
+        None => return Ok(None),
     };
     let Some(split) = split else {
         return Ok(None);
@@ -132,7 +136,7 @@ pub fn unpack(data: &[u8], limits: &Limits) -> Result<Option<Unpacked>> {
 pub fn payload(data: &[u8], limits: &Limits) -> Option<Vec<u8>> {
     match kind(data)? {
         Container::Gzip => gzip::payload(data, limits.max_payload),
-        Container::Zip => None,
+        Container::Zip => zip::payload(data, limits.max_payload),
     }
 }
 
@@ -142,7 +146,7 @@ pub fn payload(data: &[u8], limits: &Limits) -> Option<Vec<u8>> {
 pub fn declared_payload_size(data: &[u8]) -> Option<u64> {
     match kind(data)? {
         Container::Gzip => gzip::declared_size(data),
-        Container::Zip => None,
+        Container::Zip => zip::declared_size(data),
     }
 }
 

@@ -45,6 +45,8 @@
 //! back into the exact original bytes, so deltas can be taken between payloads.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "gzip")]
+pub mod deflate;
 mod error;
 #[cfg(feature = "gzip")]
 pub mod gzip;

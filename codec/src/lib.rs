@@ -49,11 +49,11 @@
 //! streams and the raw bytes around them.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod error;
 #[cfg(feature = "gzip")]
 pub mod container;
 #[cfg(feature = "gzip")]
-mod deflate;
+pub mod deflate;
+mod error;
 mod integrity;
 mod memory;
 #[cfg(all(feature = "native", not(target_arch = "wasm32")))]

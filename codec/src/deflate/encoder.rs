@@ -1,15 +1,18 @@
 //! The deflate encoders a stream can be rebuilt with: which implementation, with which
 //! parameters, and how to run it.
 //!
-//! Every encoder here is pure Rust (wasm32 included), pinned to an exact version in
-//! `codec/Cargo.toml`: an encoder's output is only reproducible by the same code, so a new
-//! version that changes output gets a new [`Encoder`] code, and old codes stay readable.
+//! Every encoder here is pure Rust (wasm32 included): `miniz_oxide` and `zlib-rs` pinned to
+//! an exact version in `codec/Cargo.toml`, zlib's and Chromium's deflate by this crate's
+//! port. An encoder's output is only reproducible by the same code, so a version that
+//! changes output gets a new [`Encoder`] code, and old codes stay readable.
 
 use miniz_oxide::deflate::core::{
     CompressorOxide, TDEFLFlush, TDEFLStatus, compress as miniz_compress,
     create_comp_flags_from_zip_params,
 };
 use zlib_rs::{DeflateConfig, DeflateFlush, Strategy};
+
+use super::zlib;
 
 /// Input fed to an encoder per call: small enough that a wrong guess is noticed early.
 const FEED: usize = 32 << 10;
@@ -26,6 +29,9 @@ pub(crate) enum Encoder {
     /// `zlib-rs` 0.6.8 (a port of zlib-ng): flate2's `zlib-rs` backend, what recent
     /// cargo writes `.crate` files with.
     ZlibRs(ZlibParams),
+    /// zlib's own deflate (madler 1.2.12–1.3.1: Python, most C tools) or Chromium's fork
+    /// (Node.js, so npm), by this crate's port ([`zlib`]).
+    Zlib(zlib::ZlibParams),
 }
 
 /// zlib-style parameters (`deflateInit2`'s level, window bits, memory level and strategy).
@@ -65,6 +71,29 @@ pub(crate) const ENCODED_LEN: usize = 5;
 
 const CODE_MINIZ_0_9: u8 = 1;
 const CODE_ZLIB_RS_0_6: u8 = 2;
+const CODE_ZLIB: u8 = 3;
+const CODE_CHROMIUM_ZLIB: u8 = 4;
+
+fn strategy_code(s: zlib::Strategy) -> u8 {
+    match s {
+        zlib::Strategy::Default => 0,
+        zlib::Strategy::Filtered => 1,
+        zlib::Strategy::HuffmanOnly => 2,
+        zlib::Strategy::Rle => 3,
+        zlib::Strategy::Fixed => 4,
+    }
+}
+
+fn strategy_of(code: u8) -> Option<zlib::Strategy> {
+    Some(match code {
+        0 => zlib::Strategy::Default,
+        1 => zlib::Strategy::Filtered,
+        2 => zlib::Strategy::HuffmanOnly,
+        3 => zlib::Strategy::Rle,
+        4 => zlib::Strategy::Fixed,
+        _ => return None,
+    })
+}
 
 impl Encoder {
     /// The five bytes the recipe stores: code, level, window bits, memory level, strategy
@@ -79,6 +108,16 @@ impl Encoder {
                 p.mem_level,
                 p.strategy,
             ],
+            Self::Zlib(p) => [
+                match p.flavor {
+                    zlib::Flavor::Zlib => CODE_ZLIB,
+                    zlib::Flavor::Chromium => CODE_CHROMIUM_ZLIB,
+                },
+                p.level,
+                p.window_bits,
+                p.mem_level,
+                strategy_code(p.strategy),
+            ],
         }
     }
 
@@ -90,17 +129,34 @@ impl Encoder {
             mem_level: b[3],
             strategy: b[4],
         };
-        match b[0] {
-            CODE_MINIZ_0_9 if b[1] <= 10 && b[2..] == [0, 0, 0] => Ok(Self::Miniz { level: b[1] }),
-            CODE_ZLIB_RS_0_6 if zlib.valid() => Ok(Self::ZlibRs(zlib)),
-            CODE_MINIZ_0_9 | CODE_ZLIB_RS_0_6 => Err("encoder parameters out of range"),
-            _ => Err("an encoder this build does not have"),
-        }
+        let port = |flavor| {
+            let p = zlib::ZlibParams {
+                level: b[1],
+                window_bits: b[2],
+                mem_level: b[3],
+                strategy: strategy_of(b[4])?,
+                flavor,
+            };
+            // 8 window bits is written as 9 (zlib's own rule), so one stream has one code.
+            (p.is_valid() && p.window_bits >= 9).then_some(Self::Zlib(p))
+        };
+        let found = match b[0] {
+            CODE_MINIZ_0_9 => (b[1] <= 10 && b[2..] == [0, 0, 0]).then_some(Self::Miniz { level: b[1] }),
+            CODE_ZLIB_RS_0_6 => zlib.valid().then_some(Self::ZlibRs(zlib)),
+            CODE_ZLIB => port(zlib::Flavor::Zlib),
+            CODE_CHROMIUM_ZLIB => port(zlib::Flavor::Chromium),
+            _ => return Err("an encoder this build does not have"),
+        };
+        found.ok_or("encoder parameters out of range")
     }
 
     /// Compresses all of `plain` as raw deflate.
     pub(crate) fn compress(self, plain: &[u8]) -> Vec<u8> {
         let mut out = Vec::with_capacity(plain.len() / 3 + 64);
+        if let Self::Zlib(p) = self {
+            zlib::compress(plain, &p, &mut out);
+            return out;
+        }
         self.run(plain, &mut |bytes| {
             out.extend_from_slice(bytes);
             true
@@ -112,6 +168,13 @@ impl Encoder {
     /// first difference (a wrong guess costs about one block of work); `exact` when the
     /// whole output equals `original`.
     pub(crate) fn agreement(self, plain: &[u8], original: &[u8]) -> Agreement {
+        if let Self::Zlib(p) = self {
+            let a = zlib::agreement(plain, &p, original);
+            return Agreement {
+                matched: a.prefix,
+                exact: a.exact,
+            };
+        }
         let mut matched = 0usize;
         let mut differs = false;
         self.run(plain, &mut |bytes| {
@@ -133,6 +196,12 @@ impl Encoder {
         match self {
             Self::Miniz { level } => run_miniz(level, plain, sink),
             Self::ZlibRs(p) => run_zlib_rs(p, plain, sink),
+            // Handled by the port's own compare (`compress`, `agreement`).
+            Self::Zlib(p) => {
+                let mut out = Vec::new();
+                zlib::compress(plain, &p, &mut out);
+                sink(&out);
+            }
         }
     }
 }
@@ -142,6 +211,19 @@ impl std::fmt::Display for Encoder {
         match self {
             Self::Miniz { level } => write!(f, "miniz_oxide level {level}"),
             Self::ZlibRs(p) => write!(f, "zlib-rs {p}"),
+            Self::Zlib(p) => {
+                let name = match p.flavor {
+                    zlib::Flavor::Zlib => "zlib",
+                    zlib::Flavor::Chromium => "Chromium zlib",
+                };
+                let q = ZlibParams {
+                    level: p.level,
+                    window_bits: p.window_bits,
+                    mem_level: p.mem_level,
+                    strategy: strategy_code(p.strategy),
+                };
+                write!(f, "{name} {q}")
+            }
         }
     }
 }

@@ -4,6 +4,7 @@
 use super::encoder::{Agreement, Encoder, ZlibParams};
 use super::method::{Chunk, Method, fixup};
 use super::preflate;
+use super::zlib::{Flavor, ZlibParams as PortParams};
 
 /// What [`identify`] may spend.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -19,16 +20,32 @@ pub(crate) struct Policy {
 /// one tool usually writes every member.
 pub(crate) type Hint = Option<Encoder>;
 
-/// The candidates, most common first: flate2's defaults (miniz 6, zlib-rs 6), the
-/// "best" level most archivers use, then every other level.
+/// The candidates, most common first: zlib's default and best levels (Python, C tools),
+/// Chromium's (npm), flate2's backends (Rust tools, cargo), then every other level of
+/// each.
 fn candidates() -> impl Iterator<Item = Encoder> {
-    let zlib_levels = [6u8, 9, 1, 2, 3, 4, 5, 7, 8];
-    let miniz_levels = [6u8, 9, 1, 2, 3, 4, 5, 7, 8, 10];
-    let zlib = zlib_levels
+    let levels = [6u8, 9, 1, 2, 3, 4, 5, 7, 8];
+    let port = |flavor| {
+        levels
+            .into_iter()
+            .map(move |l| Encoder::Zlib(PortParams::new(l, flavor)))
+    };
+    let zlib_rs = levels
         .into_iter()
         .map(|l| Encoder::ZlibRs(ZlibParams::at(l)));
-    let miniz = miniz_levels.into_iter().map(|l| Encoder::Miniz { level: l });
-    zlib.chain(miniz)
+    let miniz = [6u8, 9, 1, 2, 3, 4, 5, 7, 8, 10]
+        .into_iter()
+        .map(|l| Encoder::Miniz { level: l });
+    let first = [6u8, 9].map(|l| Encoder::Zlib(PortParams::new(l, Flavor::Zlib)));
+    first
+        .into_iter()
+        .chain([9u8, 6].map(|l| Encoder::Zlib(PortParams::new(l, Flavor::Chromium))))
+        .chain([6u8, 9].map(|l| Encoder::ZlibRs(ZlibParams::at(l))))
+        .chain([6u8, 9].map(|l| Encoder::Miniz { level: l }))
+        .chain(port(Flavor::Zlib).skip(2))
+        .chain(port(Flavor::Chromium).skip(2))
+        .chain(zlib_rs.skip(2))
+        .chain(miniz.skip(2))
 }
 
 /// What rebuilds `original` (one complete raw deflate stream) from `plain` (its

@@ -10,13 +10,17 @@
 //! - otherwise `preflate-rs`'s corrections, which describe any deflate stream but rebuild
 //!   slowly.
 //!
-//! [`identify`] chooses the method; it tries candidates on the stream's first blocks, so a
+//! `identify` chooses the method; it tries candidates on the stream's first blocks, so a
 //! wrong guess costs about one block of work.
+//!
+//! [`zlib`] is public: a byte-exact port of zlib's deflate (madler's and Chromium's), useful
+//! on its own wherever a zlib stream must be reproduced without C.
 
 mod encoder;
 mod identify;
 mod method;
 mod preflate;
+pub mod zlib;
 
 pub(crate) use encoder::{ENCODED_LEN, Encoder};
 pub(crate) use identify::{Hint, Policy, identify};

@@ -1,0 +1,109 @@
+//! Encoder parameters: what `deflateInit2` accepts, and the per-level tuning table.
+
+/// `deflateInit2`'s `strategy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Strategy {
+    /// `Z_DEFAULT_STRATEGY`.
+    Default,
+    /// `Z_FILTERED`: drop matches of 5 bytes or fewer (lazy levels 4–9 only).
+    Filtered,
+    /// `Z_HUFFMAN_ONLY`: literals only.
+    HuffmanOnly,
+    /// `Z_RLE`: matches at distance 1 only.
+    Rle,
+    /// `Z_FIXED`: fixed Huffman codes (or stored blocks when smaller).
+    Fixed,
+}
+
+/// Which zlib wrote the stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Flavor {
+    /// madler zlib 1.2.12 to 1.3.1 (Python, most C tools, flate2's zlib backend).
+    Zlib,
+    /// Chromium's zlib as Node.js bundles it (npm), on CPUs where it uses its fast hash
+    /// (x86-64 with SSE4.2 and PCLMUL, ARMv8 with CRC32): a 4-byte multiplicative hash
+    /// and at least 15 hash bits.
+    Chromium,
+}
+
+/// What `deflateInit2(level, Z_DEFLATED, -window_bits, mem_level, strategy)` was given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ZlibParams {
+    /// Compression level, 0..=9 (zlib's `Z_DEFAULT_COMPRESSION` is 6).
+    pub level: u8,
+    /// Window size as a power of two, 9..=15; 8 is taken as 9, as zlib does.
+    pub window_bits: u8,
+    /// Memory level, 1..=9: hash table size and block length (zlib's default is 8).
+    pub mem_level: u8,
+    /// Match-finding strategy.
+    pub strategy: Strategy,
+    /// Which implementation.
+    pub flavor: Flavor,
+}
+
+impl ZlibParams {
+    /// zlib's defaults at `level`: 15 window bits, memory level 8, default strategy.
+    pub fn new(level: u8, flavor: Flavor) -> Self {
+        Self {
+            level,
+            window_bits: 15,
+            mem_level: 8,
+            strategy: Strategy::Default,
+            flavor,
+        }
+    }
+
+    /// Whether zlib would accept these parameters (`deflateInit2` returns `Z_OK`).
+    pub fn is_valid(&self) -> bool {
+        self.level <= 9 && (8..=15).contains(&self.window_bits) && (1..=9).contains(&self.mem_level)
+    }
+
+    /// Window bits as zlib uses them (8 becomes 9).
+    pub(super) fn effective_window_bits(&self) -> u8 {
+        self.window_bits.max(9)
+    }
+
+    /// Hash table bits: `mem_level + 7`, raised to 15 by Chromium's fast hash.
+    pub(super) fn hash_bits(&self) -> u8 {
+        let bits = self.mem_level + 7;
+        match self.flavor {
+            Flavor::Zlib => bits,
+            Flavor::Chromium => bits.max(15),
+        }
+    }
+}
+
+/// One row of zlib's `configuration_table`.
+#[derive(Clone, Copy)]
+pub(super) struct Tuning {
+    /// Reduce lazy search above this match length.
+    pub(super) good_length: usize,
+    /// Do not perform lazy search above this match length (levels 4–9); insert new
+    /// strings only for matches up to this length (levels 1–3).
+    pub(super) max_lazy: usize,
+    /// Quit search above this match length.
+    pub(super) nice_length: usize,
+    /// Hash chain steps.
+    pub(super) max_chain: usize,
+}
+
+/// zlib's `configuration_table` for levels 1..=9 (level 0 stores).
+pub(super) fn tuning(level: u8) -> Tuning {
+    let (good_length, max_lazy, nice_length, max_chain) = match level {
+        1 => (4, 4, 8, 4),
+        2 => (4, 5, 16, 8),
+        3 => (4, 6, 32, 32),
+        4 => (4, 4, 16, 16),
+        5 => (8, 16, 32, 32),
+        6 => (8, 16, 128, 128),
+        7 => (8, 32, 128, 256),
+        8 => (32, 128, 258, 1024),
+        _ => (32, 258, 258, 4096),
+    };
+    Tuning {
+        good_length,
+        max_lazy,
+        nice_length,
+        max_chain,
+    }
+}

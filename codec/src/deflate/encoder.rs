@@ -255,15 +255,16 @@ fn common_prefix(a: &[u8], b: &[u8]) -> usize {
 fn run_miniz(level: u8, mut plain: &[u8], sink: &mut dyn FnMut(&[u8]) -> bool) {
     let flags = create_comp_flags_from_zip_params(i32::from(level), -15, 0);
     let mut state = CompressorOxide::new(flags);
-    let mut buf = vec![0u8; FEED * 2];
+    // flate2's writer offers all the input it has and a 32 KiB output buffer; miniz's
+    // fastest level cuts differently for other feeds.
+    let mut buf = vec![0u8; FEED];
     loop {
-        let take = plain.len().min(FEED);
-        let flush = if take == plain.len() {
+        let flush = if plain.is_empty() {
             TDEFLFlush::Finish
         } else {
             TDEFLFlush::None
         };
-        let (status, read, written) = miniz_compress(&mut state, &plain[..take], &mut buf, flush);
+        let (status, read, written) = miniz_compress(&mut state, plain, &mut buf, flush);
         plain = &plain[read..];
         if written > 0 && !sink(&buf[..written]) {
             return;

@@ -314,3 +314,29 @@ proptest! {
         }
     }
 }
+
+/// Every archive listed, one path a line, in the file `DELTAGLIDER_ZIP_SWEEP` names (for
+/// example `find / -name '*.jar' -o -name '*.whl' ...`): accepted ones must be cut exactly;
+/// refused ones are listed (a measurement: some files named `.zip` are not archives, or
+/// are damaged on purpose as test data). Run with
+/// `DELTAGLIDER_ZIP_SWEEP=list cargo test --release -p deltaglider-codec --test zip -- --ignored sweep --nocapture`.
+#[test]
+#[ignore = "needs a list of archives (DELTAGLIDER_ZIP_SWEEP)"]
+fn sweep_listed_archives() {
+    let list = std::env::var("DELTAGLIDER_ZIP_SWEEP").expect("DELTAGLIDER_ZIP_SWEEP is set");
+    let list = std::fs::read_to_string(list).expect("read the list");
+    let (mut accepted, mut refused) = (0, 0);
+    for path in list.lines().filter(|l| !l.is_empty()) {
+        let Ok(zip) = std::fs::read(path) else {
+            continue;
+        };
+        if regions(&zip).is_some() {
+            check(&zip);
+            accepted += 1;
+        } else {
+            eprintln!("refused: {path}");
+            refused += 1;
+        }
+    }
+    eprintln!("{accepted} accepted, {refused} refused");
+}

@@ -17,6 +17,9 @@ const FIXTURES: &[(&str, usize)] = &[
     ("python.zip", 3),
     // The same with zip64 extra blocks in every local header.
     ("python-zip64.zip", 3),
+    // zipfile's thresholds lowered: 0xFFFFFFFF sizes and offsets in the central directory,
+    // their values in its zip64 blocks, zip64 end records.
+    ("python-zip64-limits.zip", 3),
     // Written to a pipe: data descriptors with signatures, 32- and 64-bit sizes.
     ("python-streamed.zip", 3),
     ("python-streamed-zip64.zip", 3),

@@ -359,7 +359,10 @@ proptest! {
 #[test]
 #[ignore = "needs a list of archives (DELTAGLIDER_ZIP_SWEEP)"]
 fn sweep_listed_archives() {
-    let list = std::env::var("DELTAGLIDER_ZIP_SWEEP").expect("DELTAGLIDER_ZIP_SWEEP is set");
+    let Ok(list) = std::env::var("DELTAGLIDER_ZIP_SWEEP") else {
+        eprintln!("DELTAGLIDER_ZIP_SWEEP is not set: nothing to sweep");
+        return;
+    };
     let list = std::fs::read_to_string(list).expect("read the list");
     let (mut accepted, mut refused) = (0, 0);
     for path in list.lines().filter(|l| !l.is_empty()) {

@@ -7,7 +7,7 @@ use super::end::Directory;
 
 const ENTRY_SIGNATURE: [u8; 4] = *b"PK\x01\x02";
 /// A central directory entry without name, extra field or comment.
-pub(super) const ENTRY_MIN_LEN: usize = 46;
+const ENTRY_MIN_LEN: usize = 46;
 /// The extra-field block that carries 64-bit sizes and offsets.
 const ZIP64_EXTRA_ID: u16 = 0x0001;
 /// A 32-bit field with this value is in the zip64 extra block instead.
@@ -35,8 +35,12 @@ pub(super) struct Entry {
 }
 
 /// Every entry of `directory`, in directory order; `None` unless exactly
-/// `directory.entries` well-formed entries fill it, none of them on another disk.
+/// `directory.entries` well-formed entries fill it, none of them on another disk. A count
+/// the directory has no room for is refused before anything is allocated.
 pub(super) fn entries(bytes: &[u8], directory: &Directory) -> Option<Vec<Entry>> {
+    if directory.entries.checked_mul(ENTRY_MIN_LEN)? > directory.len {
+        return None;
+    }
     let end = directory.start.checked_add(directory.len)?;
     let listing = bytes.get(directory.start..end)?;
     let mut entries = Vec::with_capacity(directory.entries);

@@ -2,7 +2,6 @@
 //! says where the central directory is and how many entries it holds.
 
 use super::bytes::{has_signature, offset, u16_at, u32_at, u64_at};
-use super::central::ENTRY_MIN_LEN;
 
 const EOCD_SIGNATURE: [u8; 4] = *b"PK\x05\x06";
 const EOCD_LEN: usize = 22;
@@ -24,7 +23,8 @@ pub(super) struct Directory {
     pub(super) start: usize,
     /// Its length in bytes.
     pub(super) len: usize,
-    /// How many entries it holds: at most `len / ENTRY_MIN_LEN`, so it bounds allocation.
+    /// How many entries it claims to hold (checked against `len` before anything is
+    /// allocated for them).
     pub(super) entries: usize,
     /// What to add to every offset the archive records: the length of bytes prepended to
     /// an archive whose offsets were not adjusted for them (a self-extractor stub written
@@ -62,14 +62,10 @@ pub(super) fn find(bytes: &[u8]) -> Option<Directory> {
     if zip64_shift.is_some_and(|s| s != shift) {
         return None;
     }
-    let entries = usize::try_from(fields.entries).ok()?;
-    if entries.checked_mul(ENTRY_MIN_LEN)? > len {
-        return None;
-    }
     Some(Directory {
         start,
         len,
-        entries,
+        entries: usize::try_from(fields.entries).ok()?,
         shift,
     })
 }

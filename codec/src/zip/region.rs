@@ -73,11 +73,11 @@ impl Regions {
         if range.is_empty() {
             return;
         }
-        if let Some(Region::Raw(last)) = self.0.last_mut() {
-            if last.end == range.start {
-                last.end = range.end;
-                return;
-            }
+        if let Some(Region::Raw(last)) = self.0.last_mut()
+            && last.end == range.start
+        {
+            last.end = range.end;
+            return;
         }
         self.0.push(Region::Raw(range));
     }

@@ -47,8 +47,8 @@
 //!   members (what `gunzip` outputs). `corrections` is engine data.
 //! - Engine 1 is `preflate-rs` 0.7.6 (`PreflateStreamProcessor` output, one call per
 //!   chunk); engine 2, what is written now, is the same with Chromium zlib's hash added as
-//!   a candidate (`vendor/preflate-rs`, patched: Node.js, and so npm, compresses with
-//!   Chromium's zlib). Corrections are only meaningful to the same predictor, so the
+//!   a candidate (the crate `deltaglider-preflate`, `vendor/preflate-rs`: Node.js, and so
+//!   npm, compresses with Chromium's zlib). Corrections are only meaningful to the same predictor, so the
 //!   dependency is pinned exactly; a different engine or engine version gets a new engine
 //!   number and readers keep the old ones to read old objects.
 //!

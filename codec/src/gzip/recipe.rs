@@ -20,10 +20,10 @@ const MAGIC: &[u8; 3] = b"DGZ";
 pub(super) const VERSION: u8 = 1;
 /// Deflate engine 1: corrections produced by `preflate-rs` 0.7.6, streamed in chunks.
 pub(super) const ENGINE_PREFLATE_0_7: u8 = 1;
-/// Deflate engine 2: engine 1 plus Chromium zlib's hash as a candidate (the vendored,
-/// patched `preflate-rs`, `vendor/README.md`). It reads engine-1 corrections unchanged
-/// (the patch only adds a hash), so both are read by the same code; recipes are written
-/// as engine 2 because they may need that hash.
+/// Deflate engine 2: engine 1 plus Chromium zlib's hash as a candidate (the crate
+/// `deltaglider-preflate`: the vendored, patched `preflate-rs`, `vendor/README.md`). It
+/// reads engine-1 corrections unchanged (the patch only adds a hash), so both are read by
+/// the same code; recipes are written as engine 2 because they may need that hash.
 pub(super) const ENGINE_PREFLATE_0_7_CHROMIUM: u8 = 2;
 
 /// One piece of a member's deflate stream: how much payload it covers and the engine's

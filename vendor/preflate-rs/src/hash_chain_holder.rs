@@ -9,8 +9,8 @@ use crate::deflate::deflate_constants::{MAX_MATCH, MIN_LOOKAHEAD, MIN_MATCH};
 use crate::deflate::deflate_token::DeflateTokenReference;
 use crate::estimator::preflate_parameter_estimator::{PreflateStrategy, TokenPredictorParameters};
 use crate::hash_algorithm::{
-    ChromiumAnzacHash, Crc32cHash, HashAlgorithm, LibdeflateHash4Fast, MiniZHash, RandomVectorHash, ZlibNGHash,
-    ZlibRotatingHash, ZlibRotatingHashFixed,
+    ChromiumAnzacHash, Crc32cHash, HashAlgorithm, LibdeflateHash4Fast, MiniZHash, RandomVectorHash,
+    ZlibNGHash, ZlibRotatingHash, ZlibRotatingHashFixed,
 };
 use crate::hash_chain::{HashChain, HashChainDefault, HashChainLibflate4, MAX_UPDATE_HASH_BATCH};
 use crate::preflate_error::{ExitCode, Result, err_exit_code};

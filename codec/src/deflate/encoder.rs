@@ -141,7 +141,9 @@ impl Encoder {
             (p.is_valid() && p.window_bits >= 9).then_some(Self::Zlib(p))
         };
         let found = match b[0] {
-            CODE_MINIZ_0_9 => (b[1] <= 10 && b[2..] == [0, 0, 0]).then_some(Self::Miniz { level: b[1] }),
+            CODE_MINIZ_0_9 => {
+                (b[1] <= 10 && b[2..] == [0, 0, 0]).then_some(Self::Miniz { level: b[1] })
+            }
             CODE_ZLIB_RS_0_6 => zlib.valid().then_some(Self::ZlibRs(zlib)),
             CODE_ZLIB => port(zlib::Flavor::Zlib),
             CODE_CHROMIUM_ZLIB => port(zlib::Flavor::Chromium),

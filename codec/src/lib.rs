@@ -43,6 +43,7 @@
 //! With the `gzip` feature (default; pure Rust, wasm32 included), `gzip::unpack` splits a
 //! gzip file into its decompressed payload and a small recipe that `gzip::repack` turns
 //! back into the exact original bytes, so deltas can be taken between payloads.
+//! [`deflate::zlib`] (same feature) re-runs zlib's and Chromium's deflate bit for bit.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "gzip")]

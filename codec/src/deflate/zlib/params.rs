@@ -20,9 +20,11 @@ pub enum Strategy {
 pub enum Flavor {
     /// madler zlib 1.2.12 to 1.3.1 (Python, most C tools, flate2's zlib backend).
     Zlib,
-    /// Chromium's zlib as Node.js bundles it (npm), on CPUs where it uses its fast hash
-    /// (x86-64 with SSE4.2 and PCLMUL, ARMv8 with CRC32): a 4-byte multiplicative hash
-    /// and at least 15 hash bits.
+    /// Chromium's zlib as Node.js bundles it (npm): a 4-byte multiplicative hash and at
+    /// least 15 hash bits, otherwise zlib's algorithm. Checked against Node 20 (Chromium
+    /// zlib 1.3.1-e00f703) on x86-64; Chromium builds that fall back to zlib's rolling
+    /// hash (older ones, on CPUs without SSE4.2 or ARMv8 CRC32) write what
+    /// [`Flavor::Zlib`] writes.
     Chromium,
 }
 

@@ -109,3 +109,46 @@ pub(super) fn tuning(level: u8) -> Tuning {
         max_chain,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validity_and_derived_sizes_follow_deflate_init2() {
+        let p = ZlibParams::new(6, Flavor::Zlib);
+        assert!(p.is_valid());
+        assert!(!ZlibParams { level: 10, ..p }.is_valid());
+        assert!(!ZlibParams { mem_level: 0, ..p }.is_valid());
+        assert!(
+            !ZlibParams {
+                window_bits: 16,
+                ..p
+            }
+            .is_valid()
+        );
+        assert_eq!(
+            ZlibParams {
+                window_bits: 8,
+                ..p
+            }
+            .effective_window_bits(),
+            9
+        );
+        assert_eq!(ZlibParams { mem_level: 1, ..p }.hash_bits(), 8);
+        let chromium = ZlibParams {
+            mem_level: 1,
+            flavor: Flavor::Chromium,
+            ..p
+        };
+        assert_eq!(chromium.hash_bits(), 15);
+        assert_eq!(
+            ZlibParams {
+                mem_level: 9,
+                ..chromium
+            }
+            .hash_bits(),
+            16
+        );
+    }
+}

@@ -47,6 +47,7 @@
 //! With the `zip` feature (enabled by `gzip`; no dependencies, wasm32 included),
 //! `zip::regions` cuts a zip archive (`.zip`, `.jar`, `.whl`, …) into its members' deflate
 //! streams and the raw bytes around them.
+//! [`deflate::zlib`] (same feature) re-runs zlib's and Chromium's deflate bit for bit.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "gzip")]

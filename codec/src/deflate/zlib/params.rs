@@ -20,9 +20,11 @@ pub enum Strategy {
 pub enum Flavor {
     /// madler zlib 1.2.12 to 1.3.1 (Python, most C tools, flate2's zlib backend).
     Zlib,
-    /// Chromium's zlib as Node.js bundles it (npm), on CPUs where it uses its fast hash
-    /// (x86-64 with SSE4.2 and PCLMUL, ARMv8 with CRC32): a 4-byte multiplicative hash
-    /// and at least 15 hash bits.
+    /// Chromium's zlib as Node.js bundles it (npm): a 4-byte multiplicative hash and at
+    /// least 15 hash bits, otherwise zlib's algorithm. Checked against Node 20 (Chromium
+    /// zlib 1.3.1-e00f703) on x86-64; Chromium builds that fall back to zlib's rolling
+    /// hash (older ones, on CPUs without SSE4.2 or ARMv8 CRC32) write what
+    /// [`Flavor::Zlib`] writes.
     Chromium,
 }
 
@@ -105,5 +107,48 @@ pub(super) fn tuning(level: u8) -> Tuning {
         max_lazy,
         nice_length,
         max_chain,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validity_and_derived_sizes_follow_deflate_init2() {
+        let p = ZlibParams::new(6, Flavor::Zlib);
+        assert!(p.is_valid());
+        assert!(!ZlibParams { level: 10, ..p }.is_valid());
+        assert!(!ZlibParams { mem_level: 0, ..p }.is_valid());
+        assert!(
+            !ZlibParams {
+                window_bits: 16,
+                ..p
+            }
+            .is_valid()
+        );
+        assert_eq!(
+            ZlibParams {
+                window_bits: 8,
+                ..p
+            }
+            .effective_window_bits(),
+            9
+        );
+        assert_eq!(ZlibParams { mem_level: 1, ..p }.hash_bits(), 8);
+        let chromium = ZlibParams {
+            mem_level: 1,
+            flavor: Flavor::Chromium,
+            ..p
+        };
+        assert_eq!(chromium.hash_bits(), 15);
+        assert_eq!(
+            ZlibParams {
+                mem_level: 9,
+                ..chromium
+            }
+            .hash_bits(),
+            16
+        );
     }
 }

@@ -59,7 +59,7 @@ impl<'a> Window<'a> {
         let w_size = 1usize << window_bits;
         let hash = match flavor {
             Flavor::Zlib => Hash::Rolling {
-                shift: (u32::from(hash_bits) + 2) / 3,
+                shift: u32::from(hash_bits).div_ceil(3),
             },
             Flavor::Chromium => Hash::Multiplicative,
         };
@@ -118,6 +118,11 @@ impl<'a> Window<'a> {
 
     /// Reads input until the lookahead is at least [`MIN_LOOKAHEAD`] or the input ends,
     /// sliding the window down by `w_size` when `strstart` nears its end.
+    ///
+    /// zlib's `fill_window` also inserts `s->insert` strings left over from an earlier
+    /// call (after `deflate_stored`, a flush or a preset dictionary) and primes its
+    /// rolling hash; with all input in one call there are never any left over, and the
+    /// hash here is computed from the bytes themselves.
     pub(super) fn fill_window(&mut self) {
         let window_size = 2 * self.w_size;
         loop {

@@ -257,6 +257,8 @@ pub(crate) fn file_header(buf: &[u8]) -> Result<Option<FileHeader>> {
 
 /// Parses the window at the start of `buf` (which sits at offset `base` of the delta).
 /// Returns `None` when `buf` does not yet hold the whole window.
+// Long: RFC 3284's window header, field after field, each bounded as it is read; split,
+// the checks would be further from the fields they bound.
 pub(crate) fn window(buf: &[u8], base: u64, reference_len: u64) -> Result<Option<Window>> {
     let mut c = Cursor::new(buf, base);
     let win_ind = need!(c.byte());

@@ -14,8 +14,12 @@ use zlib_rs::{DeflateConfig, DeflateFlush, Strategy};
 
 use super::zlib;
 
-/// Input fed to an encoder per call: small enough that a wrong guess is noticed early.
-const FEED: usize = 32 << 10;
+/// The output buffer flate2's writers compress into (and so Rust tools' output): zlib-ng's
+/// medium levels cut differently for other sizes.
+const OUT: usize = 32 << 10;
+/// Input fed to `zlib-rs` per call: what `std::io::copy` hands a flate2 writer, so what
+/// most Rust tools feed it (zlib-ng's medium levels depend on it).
+const ZLIB_RS_FEED: usize = 8 << 10;
 
 /// An encoder and the parameters that rebuild one deflate stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -259,7 +263,7 @@ fn run_miniz(level: u8, mut plain: &[u8], sink: &mut dyn FnMut(&[u8]) -> bool) {
     let mut state = CompressorOxide::new(flags);
     // flate2's writer offers all the input it has and a 32 KiB output buffer; miniz's
     // fastest level cuts differently for other feeds.
-    let mut buf = vec![0u8; FEED];
+    let mut buf = vec![0u8; OUT];
     loop {
         let flush = if plain.is_empty() {
             TDEFLFlush::Finish
@@ -294,9 +298,9 @@ fn run_zlib_rs(p: ZlibParams, mut plain: &[u8], sink: &mut dyn FnMut(&[u8]) -> b
         ..DeflateConfig::default()
     };
     let mut state = zlib_rs::Deflate::new_with_config(config);
-    let mut buf = vec![0u8; FEED * 2];
+    let mut buf = vec![0u8; OUT];
     loop {
-        let take = plain.len().min(FEED);
+        let take = plain.len().min(ZLIB_RS_FEED);
         let flush = if take == plain.len() {
             DeflateFlush::Finish
         } else {

@@ -16,13 +16,7 @@ fn main() {
         "chromium" => Flavor::Chromium,
         _ => Flavor::Zlib,
     };
-    let strategy = [
-        Strategy::Default,
-        Strategy::Filtered,
-        Strategy::HuffmanOnly,
-        Strategy::Rle,
-        Strategy::Fixed,
-    ][usize::from(num(5, "0"))];
+    let strategy = Strategy::from_zlib_value(num(5, "0")).expect("strategy 0..=4");
     let p = ZlibParams {
         level: num(1, "6"),
         window_bits: num(4, "15"),

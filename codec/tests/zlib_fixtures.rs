@@ -25,17 +25,6 @@ fn input(name: &str) -> Vec<u8> {
     }
 }
 
-fn strategy(n: &str) -> Strategy {
-    match n {
-        "0" => Strategy::Default,
-        "1" => Strategy::Filtered,
-        "2" => Strategy::HuffmanOnly,
-        "3" => Strategy::Rle,
-        "4" => Strategy::Fixed,
-        other => panic!("unknown strategy {other}"),
-    }
-}
-
 /// Checks every line of a fixture table against the port with `flavor`.
 fn check_table(file: &str, flavor: Flavor) {
     let table = std::fs::read_to_string(format!("{FIXTURES}/{file}")).expect("fixture");
@@ -54,7 +43,7 @@ fn check_table(file: &str, flavor: Flavor) {
             level: level.parse().expect("level"),
             window_bits: wbits.parse().expect("window bits"),
             mem_level: mem.parse().expect("memory level"),
-            strategy: strategy(strat),
+            strategy: Strategy::from_zlib_value(strat.parse().expect("strategy")).expect("0..=4"),
             flavor,
         };
         let mut out = Vec::new();

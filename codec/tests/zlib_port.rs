@@ -10,14 +10,6 @@ use deltaglider_codec::deflate::zlib::{Flavor, Strategy, ZlibParams, agreement, 
 use proptest::prelude::*;
 use proptest::strategy::Strategy as _;
 
-const STRATEGIES: [(Strategy, i32); 5] = [
-    (Strategy::Default, 0),
-    (Strategy::Filtered, 1),
-    (Strategy::HuffmanOnly, 2),
-    (Strategy::Rle, 3),
-    (Strategy::Fixed, 4),
-];
-
 fn params(level: u8, window_bits: u8, mem_level: u8, strategy: Strategy) -> ZlibParams {
     ZlibParams {
         level,
@@ -29,9 +21,15 @@ fn params(level: u8, window_bits: u8, mem_level: u8, strategy: Strategy) -> Zlib
 }
 
 /// Compresses with the port and with zlib; panics with the parameters on a difference.
-fn assert_same(name: &str, input: &[u8], level: u8, wbits: u8, mem: u8, strategy: (Strategy, i32)) {
-    let want = real_zlib::deflate_raw(input, level.into(), wbits.into(), mem.into(), strategy.1);
-    let p = params(level, wbits, mem, strategy.0);
+fn assert_same(name: &str, input: &[u8], level: u8, wbits: u8, mem: u8, strategy: Strategy) {
+    let want = real_zlib::deflate_raw(
+        input,
+        level.into(),
+        wbits.into(),
+        mem.into(),
+        strategy.zlib_value().into(),
+    );
+    let p = params(level, wbits, mem, strategy);
     let mut got = Vec::new();
     compress(input, &p, &mut got);
     if got != want {
@@ -72,27 +70,13 @@ fn sources() -> Vec<u8> {
         .collect()
 }
 
-fn small_inputs() -> Vec<(&'static str, Vec<u8>)> {
-    vec![
-        ("empty", Vec::new()),
-        ("one byte", vec![b'x']),
-        ("two bytes", b"ab".to_vec()),
-        ("repetitive", b"abcabcabd".repeat(2000)),
-        ("zeros", vec![0; 70_000]),
-        ("random", inputs::random(40_000, 1)),
-        ("text", inputs::text(90_000, 2)),
-    ]
-}
-
-#[test]
-fn every_parameter_matches_zlib_on_small_inputs() {
-    for (name, input) in small_inputs() {
-        for level in 0..=9 {
-            for strategy in STRATEGIES {
-                for mem in [1, 8, 9] {
-                    for wbits in [9, 12, 15] {
-                        assert_same(name, &input, level, wbits, mem, strategy);
-                    }
+/// Every level, strategy, memory level 1/8/9 and window 9/12/15 on `input`.
+fn all_parameters(name: &str, input: &[u8]) {
+    for level in 0..=9 {
+        for strategy in Strategy::ALL {
+            for mem in [1, 8, 9] {
+                for wbits in [9, 12, 15] {
+                    assert_same(name, input, level, wbits, mem, strategy);
                 }
             }
         }
@@ -100,15 +84,39 @@ fn every_parameter_matches_zlib_on_small_inputs() {
 }
 
 #[test]
+fn all_parameters_on_tiny_inputs() {
+    all_parameters("empty", &[]);
+    all_parameters("one byte", b"x");
+    all_parameters("two bytes", b"ab");
+    all_parameters("three bytes", b"abc");
+}
+
+#[test]
+fn all_parameters_on_repetitive_input() {
+    all_parameters("repetitive", &b"abcabcabd".repeat(2000));
+    all_parameters("zeros", &[0; 70_000]);
+}
+
+#[test]
+fn all_parameters_on_random_input() {
+    all_parameters("random", &inputs::random(40_000, 1));
+}
+
+#[test]
+fn all_parameters_on_text() {
+    all_parameters("text", &inputs::text(90_000, 2));
+}
+
+#[test]
 fn real_sources_match_zlib() {
     let src = sources();
     assert!(src.len() > 200_000, "sources are {} bytes", src.len());
     for level in 0..=9 {
-        for strategy in STRATEGIES {
+        for strategy in Strategy::ALL {
             assert_same("sources", &src, level, 15, 8, strategy);
         }
-        assert_same("sources", &src, level, 9, 1, STRATEGIES[0]);
-        assert_same("sources", &src, level, 12, 9, STRATEGIES[1]);
+        assert_same("sources", &src, level, 9, 1, Strategy::Default);
+        assert_same("sources", &src, level, 12, 9, Strategy::Filtered);
     }
 }
 
@@ -117,12 +125,12 @@ fn large_inputs_slide_the_window_and_match_zlib() {
     let text = inputs::text(1_500_000, 3);
     let random = inputs::random(1_100_000, 4);
     for level in [1, 3, 4, 6, 9] {
-        assert_same("large text", &text, level, 15, 8, STRATEGIES[0]);
-        assert_same("large text", &text, level, 10, 9, STRATEGIES[0]);
-        assert_same("large random", &random, level, 15, 8, STRATEGIES[0]);
+        assert_same("large text", &text, level, 15, 8, Strategy::Default);
+        assert_same("large text", &text, level, 10, 9, Strategy::Default);
+        assert_same("large random", &random, level, 15, 8, Strategy::Default);
     }
-    assert_same("large text", &text, 0, 15, 8, STRATEGIES[0]);
-    assert_same("large text", &text, 6, 15, 8, STRATEGIES[3]);
+    assert_same("large text", &text, 0, 15, 8, Strategy::Default);
+    assert_same("large text", &text, 6, 15, 8, Strategy::Rle);
 }
 
 #[test]
@@ -169,6 +177,6 @@ proptest! {
         mem in 1u8..=9,
         strategy in 0usize..5,
     ) {
-        assert_same("proptest", &input, level, wbits, mem, STRATEGIES[strategy]);
+        assert_same("proptest", &input, level, wbits, mem, Strategy::ALL[strategy]);
     }
 }

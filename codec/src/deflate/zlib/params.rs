@@ -15,6 +15,27 @@ pub enum Strategy {
     Fixed,
 }
 
+impl Strategy {
+    /// All strategies, in the order of zlib's numbers.
+    pub const ALL: [Strategy; 5] = [
+        Self::Default,
+        Self::Filtered,
+        Self::HuffmanOnly,
+        Self::Rle,
+        Self::Fixed,
+    ];
+
+    /// zlib's number for it (`Z_DEFAULT_STRATEGY` = 0 … `Z_FIXED` = 4).
+    pub fn zlib_value(self) -> u8 {
+        self as u8
+    }
+
+    /// The strategy zlib numbers `n`.
+    pub fn from_zlib_value(n: u8) -> Option<Self> {
+        Self::ALL.get(usize::from(n)).copied()
+    }
+}
+
 /// Which zlib wrote the stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Flavor {

@@ -78,27 +78,6 @@ const CODE_ZLIB_RS_0_6: u8 = 2;
 const CODE_ZLIB: u8 = 3;
 const CODE_CHROMIUM_ZLIB: u8 = 4;
 
-fn strategy_code(s: zlib::Strategy) -> u8 {
-    match s {
-        zlib::Strategy::Default => 0,
-        zlib::Strategy::Filtered => 1,
-        zlib::Strategy::HuffmanOnly => 2,
-        zlib::Strategy::Rle => 3,
-        zlib::Strategy::Fixed => 4,
-    }
-}
-
-fn strategy_of(code: u8) -> Option<zlib::Strategy> {
-    Some(match code {
-        0 => zlib::Strategy::Default,
-        1 => zlib::Strategy::Filtered,
-        2 => zlib::Strategy::HuffmanOnly,
-        3 => zlib::Strategy::Rle,
-        4 => zlib::Strategy::Fixed,
-        _ => return None,
-    })
-}
-
 impl Encoder {
     /// The five bytes the recipe stores: code, level, window bits, memory level, strategy
     /// (the last three zero for miniz).
@@ -120,7 +99,7 @@ impl Encoder {
                 p.level,
                 p.window_bits,
                 p.mem_level,
-                strategy_code(p.strategy),
+                p.strategy.zlib_value(),
             ],
         }
     }
@@ -138,7 +117,7 @@ impl Encoder {
                 level: b[1],
                 window_bits: b[2],
                 mem_level: b[3],
-                strategy: strategy_of(b[4])?,
+                strategy: zlib::Strategy::from_zlib_value(b[4])?,
                 flavor,
             };
             // 8 window bits is written as 9 (zlib's own rule), so one stream has one code.
@@ -226,7 +205,7 @@ impl std::fmt::Display for Encoder {
                     level: p.level,
                     window_bits: p.window_bits,
                     mem_level: p.mem_level,
-                    strategy: strategy_code(p.strategy),
+                    strategy: p.strategy.zlib_value(),
                 };
                 write!(f, "{name} {q}")
             }

@@ -96,8 +96,11 @@ fn eval_family(dir: &Path) -> BoxResult<()> {
             t.recipe += u.recipe.len();
             for s in describe(&u.recipe)?.streams {
                 // Fix-up and correction sizes vary per stream: count by kind.
-                let kind = s.method.split(" + ").next().unwrap_or_default();
-                let kind = kind.split(',').next().unwrap_or_default().to_owned();
+                let kind = match s.method.split_once(" + fix-up") {
+                    Some((encoder, _)) => format!("{encoder} + fix-up"),
+                    None if s.method.starts_with("preflate") => "preflate".to_owned(),
+                    None => s.method.clone(),
+                };
                 *t.methods.entry(kind).or_default() += 1;
             }
         }

@@ -33,14 +33,22 @@ fn real_archives_round_trip_with_identified_encoders() {
         let name = path.display();
         if !zip.starts_with(b"PK") {
             // A self-extractor stub first: not taken for a zip (stored as it is).
-            assert_eq!(unpack(&zip, &Limits::default()).expect("no error"), None, "{name}");
+            assert_eq!(
+                unpack(&zip, &Limits::default()).expect("no error"),
+                None,
+                "{name}"
+            );
             continue;
         }
         assert_eq!(kind(&zip), Some(Container::Zip), "{name}");
         let u = unpack(&zip, &Limits::default())
             .expect("no error")
             .unwrap_or_else(|| panic!("{name}: refused"));
-        assert_eq!(repack(&u.payload, &u.recipe).expect("repack"), zip, "{name}");
+        assert_eq!(
+            repack(&u.payload, &u.recipe).expect("repack"),
+            zip,
+            "{name}"
+        );
         let d = describe(&u.recipe).expect("describe");
         identified += d.streams.len();
         assert!(
@@ -52,7 +60,11 @@ fn real_archives_round_trip_with_identified_encoders() {
         // every deflated member was rebuilt.
         let p = payload(&zip, &Limits::default()).expect("payload");
         assert_eq!(Some(p.len() as u64), declared_payload_size(&zip), "{name}");
-        if d.copied_bytes as usize + d.streams.iter().map(|s| s.plain_len as usize).sum::<usize>()
+        if d.copied_bytes as usize
+            + d.streams
+                .iter()
+                .map(|s| s.plain_len as usize)
+                .sum::<usize>()
             == u.payload.len()
         {
             assert_eq!(p, u.payload, "{name}");

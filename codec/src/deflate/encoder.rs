@@ -47,9 +47,14 @@ pub(crate) struct ZlibParams {
     pub(crate) window_bits: u8,
     /// 1–9.
     pub(crate) mem_level: u8,
-    /// 0 default, 1 filtered, 2 Huffman only, 3 RLE, 4 fixed.
+    /// 0 default, 1 filtered, 2 Huffman only, 3 RLE, 4 fixed; plus [`SYNC_END`] when the
+    /// writer flushed (`Z_SYNC_FLUSH`) before finishing, as flate2's writers do when
+    /// flushed before `finish` (cargo's `.crate` files, maturin's wheels).
     pub(crate) strategy: u8,
 }
+
+/// Flag in [`ZlibParams::strategy`]: a sync flush after the last input, before finishing.
+pub(crate) const SYNC_END: u8 = 0x80;
 
 impl ZlibParams {
     /// zlib's defaults at `level`: 15 window bits, memory level 8, default strategy.
@@ -66,7 +71,15 @@ impl ZlibParams {
         self.level <= 9
             && (9..=15).contains(&self.window_bits)
             && (1..=9).contains(&self.mem_level)
-            && self.strategy <= 4
+            && self.strategy & !SYNC_END <= 4
+    }
+
+    /// The same, flushed before finishing.
+    pub(crate) const fn synced(self) -> Self {
+        Self {
+            strategy: self.strategy | SYNC_END,
+            ..self
+        }
     }
 }
 
@@ -216,9 +229,16 @@ impl std::fmt::Display for Encoder {
 impl std::fmt::Display for ZlibParams {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "level {}", self.level)?;
-        if (self.window_bits, self.mem_level, self.strategy) != (15, 8, 0) {
-            let (w, m, s) = (self.window_bits, self.mem_level, self.strategy);
-            write!(f, " (window bits {w}, memory level {m}, strategy {s})")?;
+        let strategy = self.strategy & !SYNC_END;
+        if (self.window_bits, self.mem_level, strategy) != (15, 8, 0) {
+            let (w, m) = (self.window_bits, self.mem_level);
+            write!(
+                f,
+                " (window bits {w}, memory level {m}, strategy {strategy})"
+            )?;
+        }
+        if self.strategy & SYNC_END != 0 {
+            write!(f, ", sync flush at the end")?;
         }
         Ok(())
     }
@@ -267,7 +287,7 @@ fn run_zlib_rs(p: ZlibParams, mut plain: &[u8], sink: &mut dyn FnMut(&[u8]) -> b
         level: i32::from(p.level),
         window_bits: -i32::from(p.window_bits),
         mem_level: i32::from(p.mem_level),
-        strategy: match p.strategy {
+        strategy: match p.strategy & !SYNC_END {
             1 => Strategy::Filtered,
             2 => Strategy::HuffmanOnly,
             3 => Strategy::Rle,
@@ -278,12 +298,19 @@ fn run_zlib_rs(p: ZlibParams, mut plain: &[u8], sink: &mut dyn FnMut(&[u8]) -> b
     };
     let mut state = zlib_rs::Deflate::new_with_config(config);
     let mut buf = vec![0u8; OUT];
+    let synced = p.strategy & SYNC_END != 0;
+    // Input in pieces, then (if the writer flushed) a sync flush drained, then finish.
+    let mut phase = 0;
     loop {
         let take = plain.len().min(ZLIB_RS_FEED);
-        let flush = if take == plain.len() {
-            DeflateFlush::Finish
-        } else {
-            DeflateFlush::NoFlush
+        let flush = match phase {
+            0 if take < plain.len() || (synced && !plain.is_empty()) => DeflateFlush::NoFlush,
+            0 if synced => {
+                phase = 1;
+                DeflateFlush::SyncFlush
+            }
+            1 => DeflateFlush::NoFlush,
+            _ => DeflateFlush::Finish,
         };
         let (before_in, before_out) = (state.total_in(), state.total_out());
         let status = state.compress(&plain[..take], &mut buf, flush);
@@ -295,6 +322,8 @@ fn run_zlib_rs(p: ZlibParams, mut plain: &[u8], sink: &mut dyn FnMut(&[u8]) -> b
         }
         match status {
             Ok(zlib_rs::Status::StreamEnd) | Err(_) => return,
+            // The flush drained: finish next.
+            Ok(_) if phase == 1 && written < buf.len() => phase = 2,
             Ok(_) => {}
         }
     }
@@ -325,6 +354,8 @@ mod tests {
                 mem_level: 9,
                 ..ZlibParams::at(6)
             }),
+            Encoder::ZlibRs(ZlibParams::at(6).synced()),
+            Encoder::ZlibRs(ZlibParams::at(9).synced()),
         ] {
             let out = enc.compress(&plain);
             let back = miniz_oxide::inflate::decompress_to_vec(&out).expect("valid deflate");

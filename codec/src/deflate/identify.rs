@@ -41,6 +41,7 @@ fn candidates() -> impl Iterator<Item = Encoder> {
         .into_iter()
         .chain([9u8, 6].map(|l| Encoder::Zlib(PortParams::new(l, Flavor::Chromium))))
         .chain([6u8, 9].map(|l| Encoder::ZlibRs(ZlibParams::at(l))))
+        .chain([9u8, 6].map(|l| Encoder::ZlibRs(ZlibParams::at(l).synced())))
         .chain([6u8, 9].map(|l| Encoder::Miniz { level: l }))
         .chain(port(Flavor::Zlib).skip(2))
         .chain(port(Flavor::Chromium).skip(2))

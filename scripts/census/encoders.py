@@ -6,6 +6,7 @@ runs one-shot (zlib-ng, libdeflate, ISA-L: output depends on the input split, so
 the whole input goes in one call, as `compress(data)` would do it).
 """
 
+import hashlib
 import zlib
 
 CHUNK = 64 * 1024
@@ -22,21 +23,24 @@ ZLIB_LEVELS = (6, 9, 1, 2, 3, 4, 5, 7, 8)
 
 
 class Candidate:
-    """One encoder setting; `matches(raw, data)` is True when it reproduces `raw`."""
+    """One encoder setting, streaming (`make`) or one-shot (`oneshot`)."""
 
     def __init__(self, label, make=None, oneshot=None):
         self.label = label
         self._make = make  # () -> object with compress()/flush(), chunk-independent
         self._oneshot = oneshot  # bytes -> bytes
 
-    def matches(self, raw, data):
+    def agreement(self, raw, data):
+        """How many leading bytes of `raw` this setting reproduces (len(raw)+1: all, same end)."""
         if self._make is not None:
-            return self._stream_matches(raw, data)
-        if len(data) > PREFIX and self._oneshot(data[:PREFIX])[:PREFIX_CMP] != raw[:PREFIX_CMP]:
-            return False
-        return self._oneshot(data) == raw
+            return self._stream_agreement(raw, data)
+        if len(data) > PREFIX:
+            head = self._oneshot(data[:PREFIX])[:PREFIX_CMP]
+            if head != raw[:PREFIX_CMP]:
+                return common_prefix(head, raw)
+        return exact_or_common(self._oneshot(data), raw)
 
-    def _stream_matches(self, raw, data):
+    def _stream_agreement(self, raw, data):
         enc = self._make()
         view = memoryview(raw)
         pos = 0
@@ -44,9 +48,29 @@ class Candidate:
             out = enc.compress(data[i:i + CHUNK])
             if out:
                 if view[pos:pos + len(out)] != out:
-                    return False
+                    return pos + common_prefix(out, raw[pos:pos + len(out)])
                 pos += len(out)
-        return view[pos:] == enc.flush()
+        tail = enc.flush()
+        if view[pos:] == tail:
+            return len(raw) + 1
+        return pos + common_prefix(tail, raw[pos:])
+
+
+def common_prefix(a, b):
+    """Length of the common prefix of two byte strings."""
+    n = min(len(a), len(b))
+    lo, hi = 0, n  # binary search on slice equality: C-speed compares
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def exact_or_common(out, raw):
+    return len(raw) + 1 if out == raw else common_prefix(out, raw)
 
 
 def zlib_candidate(level, mem, wbits, strategy):
@@ -137,16 +161,37 @@ def available_encoders():
     return names
 
 
+NEAR_TAIL = 1024  # a miss this close to the end is reported as "... except tail"
+
+
 class Identifier:
-    """Tries candidates in move-to-front order: a family's writer is found first next time."""
+    """Tries candidates in move-to-front order: a family's writer is found first next time.
+
+    Identical streams (unchanged members of consecutive versions) are looked up once.
+    A stream no setting reproduces fully is labelled with the setting that
+    reproduces it longest, when that one misses only the last NEAR_TAIL bytes.
+    """
 
     def __init__(self):
         self.order = all_candidates()
+        self.seen = {}
 
     def identify(self, raw, data):
+        key = hashlib.sha1(raw).digest()
+        if key not in self.seen:
+            self.seen[key] = self._search(raw, data)
+        return self.seen[key]
+
+    def _search(self, raw, data):
+        best, best_i = -1, None
         for i, cand in enumerate(self.order):
-            if cand.matches(raw, data):
+            agree = cand.agreement(raw, data)
+            if agree > len(raw):
                 if i:
                     self.order.insert(0, self.order.pop(i))
                 return cand.label
+            if agree > best:
+                best, best_i = agree, i
+        if best_i is not None and len(raw) - best <= NEAR_TAIL and best > len(raw) // 2:
+            return self.order[best_i].label + " except tail"
         return "unidentified"

@@ -7,6 +7,8 @@ the whole input goes in one call, as `compress(data)` would do it).
 """
 
 import hashlib
+import shutil
+import subprocess
 import zlib
 
 CHUNK = 64 * 1024
@@ -25,10 +27,13 @@ ZLIB_LEVELS = (6, 9, 1, 2, 3, 4, 5, 7, 8)
 class Candidate:
     """One encoder setting, streaming (`make`) or one-shot (`oneshot`)."""
 
-    def __init__(self, label, make=None, oneshot=None):
+    def __init__(self, label, make=None, oneshot=None, sync_first=False):
         self.label = label
         self._make = make  # () -> object with compress()/flush(), chunk-independent
         self._oneshot = oneshot  # bytes -> bytes
+        # The writer flushed (Z_SYNC_FLUSH: empty stored block 00 00 ff ff) before
+        # finishing, as Rust's `Write::flush` on a flate2 encoder does.
+        self._sync_first = sync_first
 
     def agreement(self, raw, data):
         """How many leading bytes of `raw` this setting reproduces (len(raw)+1: all, same end)."""
@@ -50,7 +55,7 @@ class Candidate:
                 if view[pos:pos + len(out)] != out:
                     return pos + common_prefix(out, raw[pos:pos + len(out)])
                 pos += len(out)
-        tail = enc.flush()
+        tail = (enc.flush(zlib.Z_SYNC_FLUSH) if self._sync_first else b"") + enc.flush()
         if view[pos:] == tail:
             return len(raw) + 1
         return pos + common_prefix(tail, raw[pos:])
@@ -73,12 +78,13 @@ def exact_or_common(out, raw):
     return len(raw) + 1 if out == raw else common_prefix(out, raw)
 
 
-def zlib_candidate(level, mem, wbits, strategy):
+def zlib_candidate(level, mem, wbits, strategy, sync_first=False):
     name = "huffman" if strategy == "huffman" else "rle" if strategy == "rle" else f"L{level}"
     suffix = "" if strategy in ("default", "huffman", "rle") else " " + strategy
-    label = f"zlib {name} m{mem} w{wbits}{suffix}"
+    label = f"zlib {name} m{mem} w{wbits}{suffix}" + (" +sync" if sync_first else "")
     return Candidate(label, make=lambda: zlib.compressobj(level, zlib.DEFLATED, -wbits, mem,
-                                                          STRATEGIES[strategy]))
+                                                          STRATEGIES[strategy]),
+                     sync_first=sync_first)
 
 
 def zlib_common():
@@ -93,6 +99,7 @@ def zlib_common():
         out += [zlib_candidate(6, mem, 15, s) for s in ("huffman", "rle")]
         out += [zlib_candidate(lv, mem, 15, "fixed") for lv in ZLIB_LEVELS]
     out.append(Candidate("zlib L0 (stored)", make=lambda: zlib.compressobj(0, zlib.DEFLATED, -15)))
+    out += [zlib_candidate(lv, 8, 15, "default", sync_first=True) for lv in ZLIB_LEVELS]
     return out
 
 
@@ -104,20 +111,69 @@ def zlib_rare():
     return out
 
 
+def gnu_gzip_candidates():
+    """GNU gzip's own deflate (the ancestor of zlib's): it ends blocks by its own
+    estimate, so past the first block it differs from zlib at the same level."""
+    gzip = shutil.which("gzip")
+    if gzip is None:
+        return []
+
+    def oneshot(level):
+        def run(data):
+            out = subprocess.run([gzip, "-c", "-n", f"-{level}"], input=data,
+                                 stdout=subprocess.PIPE, check=True).stdout
+            return out[10:-8]  # -n: a bare 10-byte header; trailer CRC32 + ISIZE
+        return run
+
+    return [Candidate(f"gnu-gzip L{lv}", oneshot=oneshot(lv)) for lv in (6, 9, 1, 2, 3, 4, 5, 7, 8)]
+
+
+NODE_DEFLATE = """
+const zlib = require('zlib');
+const [level, memLevel] = process.argv.slice(1).map(Number);
+const chunks = [];
+process.stdin.on('data', c => chunks.push(c));
+process.stdin.on('end', () =>
+  process.stdout.write(zlib.deflateRawSync(Buffer.concat(chunks), { level, memLevel })));
+"""
+
+
+def node_candidates():
+    """Node.js's zlib (Chromium's fork of zlib, SIMD hashing): what npm, pnpm and
+    yarn write .tgz with.  Its matches differ from madler zlib's at every level."""
+    node = shutil.which("node")
+    if node is None:
+        return []
+
+    def oneshot(level, mem):
+        def run(data):
+            return subprocess.run([node, "-e", NODE_DEFLATE, str(level), str(mem)], input=data,
+                                  stdout=subprocess.PIPE, check=True).stdout
+        return run
+
+    return [Candidate(f"node-zlib L{lv} m{mem}", oneshot=oneshot(lv, mem))
+            for mem in (8, 9) for lv in (9, 6, 1, 2, 3, 4, 5, 7, 8)]
+
+
 def zlib_ng_candidates():
     try:
         from zlib_ng import zlib_ng
     except ImportError:
         return []
 
-    def oneshot(level, mem):
+    def oneshot(level, mem, sync_first):
         def run(data):
             enc = zlib_ng.compressobj(level, zlib_ng.DEFLATED, -15, mem, 0)
-            return enc.compress(data) + enc.flush()
+            out = enc.compress(data)
+            if sync_first:
+                out += enc.flush(zlib_ng.Z_SYNC_FLUSH)
+            return out + enc.flush()
         return run
 
-    return [Candidate(f"zlib-ng L{lv} m{mem}", oneshot=oneshot(lv, mem))
-            for mem in (8, 9) for lv in range(1, 10)]
+    out = [Candidate(f"zlib-ng L{lv} m{mem}", oneshot=oneshot(lv, mem, False))
+           for mem in (8, 9) for lv in range(1, 10)]
+    return out + [Candidate(f"zlib-ng L{lv} m8 +sync", oneshot=oneshot(lv, 8, True))
+                  for lv in range(1, 10)]
 
 
 def libdeflate_candidates():
@@ -146,12 +202,18 @@ def isal_candidates():
 
 def all_candidates():
     """Common settings first, the rare zlib ones (most of the cost of a miss) last."""
-    return (zlib_common() + zlib_ng_candidates() + libdeflate_candidates() + isal_candidates()
+    return (zlib_common() + gnu_gzip_candidates() + node_candidates() + zlib_ng_candidates() + libdeflate_candidates() + isal_candidates()
             + zlib_rare())
 
 
 def available_encoders():
     names = [f"zlib {zlib.ZLIB_RUNTIME_VERSION}"]
+    if shutil.which("node"):
+        names.append("node-zlib " + subprocess.run(
+            ["node", "-p", "process.versions.zlib"], stdout=subprocess.PIPE, text=True).stdout.strip())
+    if shutil.which("gzip"):
+        names.append(subprocess.run(["gzip", "--version"], stdout=subprocess.PIPE,
+                                    text=True).stdout.splitlines()[0])
     for mod, name in (("zlib_ng", "zlib-ng"), ("deflate", "libdeflate"), ("isal", "isal")):
         try:
             m = __import__(mod)
@@ -159,6 +221,12 @@ def available_encoders():
         except ImportError:
             names.append(f"{name}: not installed")
     return names
+
+
+def ranking(raw, data, top=3):
+    """The `top` settings that reproduce the longest prefix of `raw`: (agreement, label)."""
+    scored = [(cand.agreement(raw, data), cand.label) for cand in all_candidates()]
+    return sorted(scored, reverse=True)[:top]
 
 
 NEAR_TAIL = 1024  # a miss this close to the end is reported as "... except tail"

@@ -28,7 +28,9 @@ fn main() -> BoxResult<()> {
     if dirs.is_empty() {
         return Err("usage: container_eval DIR...".into());
     }
-    println!("| family | files | accepted | MB | unpack MB/s | repack MB/s | recipe B/file | plain % | stored % | methods |");
+    println!(
+        "| family | files | accepted | MB | unpack MB/s | repack MB/s | recipe B/file | plain % | stored % | methods |"
+    );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     for dir in dirs {
         eval_family(&dir)?;
@@ -126,7 +128,9 @@ fn report(dir: &Path, t: &Totals) {
     let methods: Vec<String> = t.methods.iter().map(|(m, n)| format!("{m} ×{n}")).collect();
     println!(
         "| {} | {} | {} | {:.1} | {:.1} | {:.1} | {} | {:.1} | {:.1} | {} |",
-        dir.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
+        dir.file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default(),
         t.files,
         t.accepted,
         t.bytes as f64 / 1e6,

@@ -62,14 +62,13 @@ fn inflate_into(stream: &[u8], plain_len: u64, out: &mut Vec<u8>, max: usize) ->
     loop {
         let read = state.total_in() as usize;
         let wrote = plain.len();
-        let status = state.decompress_vec(
-            &stream[read..],
-            &mut plain,
-            flate2::FlushDecompress::Finish,
-        );
+        let status =
+            state.decompress_vec(&stream[read..], &mut plain, flate2::FlushDecompress::Finish);
         match status {
             Ok(flate2::Status::StreamEnd) => break,
-            Ok(_) if plain.len() < want + 1 && (plain.len() > wrote || state.total_in() as usize > read) => {}
+            Ok(_)
+                if plain.len() < want + 1
+                    && (plain.len() > wrote || state.total_in() as usize > read) => {}
             _ => return false,
         }
     }

@@ -29,8 +29,9 @@ pub(crate) enum Encoder {
     /// `zlib-rs` 0.6.8 (a port of zlib-ng): flate2's `zlib-rs` backend, what recent
     /// cargo writes `.crate` files with.
     ZlibRs(ZlibParams),
-    /// zlib's own deflate (madler 1.2.12–1.3.1: Python, most C tools) or Chromium's fork
-    /// (Node.js, so npm), by this crate's port ([`zlib`]).
+    /// zlib's own deflate (madler 1.2.12–1.3.1: Python, most C tools), Chromium's fork
+    /// (Node.js, so npm) or GNU gzip's deflate (the `gzip` command, so `tar czf`), by
+    /// this crate's port ([`zlib`]).
     Zlib(zlib::ZlibParams),
 }
 
@@ -73,6 +74,7 @@ const CODE_MINIZ_0_9: u8 = 1;
 const CODE_ZLIB_RS_0_6: u8 = 2;
 const CODE_ZLIB: u8 = 3;
 const CODE_CHROMIUM_ZLIB: u8 = 4;
+const CODE_GNU_GZIP: u8 = 5;
 
 fn strategy_code(s: zlib::Strategy) -> u8 {
     match s {
@@ -112,6 +114,7 @@ impl Encoder {
                 match p.flavor {
                     zlib::Flavor::Zlib => CODE_ZLIB,
                     zlib::Flavor::Chromium => CODE_CHROMIUM_ZLIB,
+                    zlib::Flavor::Gnu => CODE_GNU_GZIP,
                 },
                 p.level,
                 p.window_bits,
@@ -141,10 +144,13 @@ impl Encoder {
             (p.is_valid() && p.window_bits >= 9).then_some(Self::Zlib(p))
         };
         let found = match b[0] {
-            CODE_MINIZ_0_9 => (b[1] <= 10 && b[2..] == [0, 0, 0]).then_some(Self::Miniz { level: b[1] }),
+            CODE_MINIZ_0_9 => {
+                (b[1] <= 10 && b[2..] == [0, 0, 0]).then_some(Self::Miniz { level: b[1] })
+            }
             CODE_ZLIB_RS_0_6 => zlib.valid().then_some(Self::ZlibRs(zlib)),
             CODE_ZLIB => port(zlib::Flavor::Zlib),
             CODE_CHROMIUM_ZLIB => port(zlib::Flavor::Chromium),
+            CODE_GNU_GZIP => port(zlib::Flavor::Gnu),
             _ => return Err("an encoder this build does not have"),
         };
         found.ok_or("encoder parameters out of range")
@@ -215,6 +221,7 @@ impl std::fmt::Display for Encoder {
                 let name = match p.flavor {
                     zlib::Flavor::Zlib => "zlib",
                     zlib::Flavor::Chromium => "Chromium zlib",
+                    zlib::Flavor::Gnu => "GNU gzip",
                 };
                 let q = ZlibParams {
                     level: p.level,

@@ -35,6 +35,7 @@
 
 mod bits;
 mod deflater;
+mod gnu;
 mod huffman;
 mod matcher;
 mod params;
@@ -86,6 +87,8 @@ fn encode<'a>(input: &'a [u8], p: &ZlibParams, w: &mut BitWriter<'a>) {
     assert!(p.is_valid(), "zlib rejects {p:?}");
     if p.level == 0 {
         store_all(input, w);
+    } else if p.flavor == Flavor::Gnu {
+        Deflater::new(input, p, w).run_gnu(p.level);
     } else {
         Deflater::new(input, p, w).run(p.level);
     }

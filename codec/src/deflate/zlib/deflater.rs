@@ -26,7 +26,7 @@ impl<'a, 'o> Deflater<'a, 'o> {
         };
         Self {
             win: Window::new(input, p.effective_window_bits(), p.hash_bits(), p.flavor),
-            blocks: Blocks::new(p.mem_level, rules),
+            blocks: Blocks::new(p.block_symbols(), rules),
             out,
             tuning: tuning(p.level),
             strategy: p.strategy,

@@ -59,12 +59,11 @@ pub(super) struct Blocks {
 }
 
 impl Blocks {
-    /// Symbol buffer for `lit_bufsize` = 2^(mem_level + 6) entries.
-    pub(super) fn new(mem_level: u8, rules: BlockRules) -> Self {
-        let lit_bufsize = 1usize << (mem_level + 6);
+    /// A block that is full at `symbols` symbols.
+    pub(super) fn new(symbols: usize, rules: BlockRules) -> Self {
         let mut blocks = Self {
-            sym_buf: Vec::with_capacity(lit_bufsize * 3),
-            sym_end: (lit_bufsize - 1) * 3,
+            sym_buf: Vec::with_capacity(symbols * 3),
+            sym_end: symbols * 3,
             ltree: Tree::new(),
             dtree: Tree::new(),
             bltree: Tree::new(),
@@ -103,6 +102,25 @@ impl Blocks {
         self.ltree.fc[LENGTH_CODE[lc] as usize + LITERALS + 1] += 1;
         self.dtree.fc[d_code(dist - 1)] += 1;
         self.sym_buf.len() == self.sym_end
+    }
+
+    /// Symbols tallied into the current block.
+    pub(super) fn symbols(&self) -> usize {
+        self.sym_buf.len() / 3
+    }
+
+    /// gzip's guess (in `ct_tally`, every 4096 symbols above level 2) that cutting the
+    /// block here pays: fewer than half the symbols are matches and an upper bound of the
+    /// coded length is under half of the `in_length` bytes the block covers.
+    pub(super) fn gnu_cut_pays(&self, in_length: u64) -> bool {
+        let symbols = self.symbols() as u64;
+        let matches = self.sym_buf.chunks_exact(3).filter(|s| s[..2] != [0, 0]);
+        let mut out_length = symbols * 8;
+        for (code, &freq) in self.dtree.fc[..D_CODES].iter().enumerate() {
+            out_length += u64::from(freq) * (5 + u64::from(EXTRA_DBITS[code]));
+        }
+        out_length >>= 3;
+        (matches.count() as u64) < symbols / 2 && out_length < in_length / 2
     }
 
     /// Writes the current block as zlib's `_tr_flush_block` would. `stored` is the

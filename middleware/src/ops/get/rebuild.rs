@@ -8,7 +8,7 @@ use super::delta::{cannot_reconstruct, load_reference, original_len};
 use crate::call::{Backend, Call, Stopped};
 use crate::state::cache::Rebuilt;
 use crate::state::metrics::Stopwatch;
-use crate::stored::meta::{PayloadDelta, ObjectMeta};
+use crate::stored::meta::{ObjectMeta, PayloadDelta};
 use crate::stored::payload;
 
 /// The original archive of `key`, stored as payload delta `delta` described by `info`.

@@ -19,7 +19,12 @@ impl ObjectMeta {
             (TOOL[0], self.tool.clone()),
             (
                 FORMAT,
-                if self.payload_delta.is_some() { "2" } else { "1" }.to_owned(),
+                if self.payload_delta.is_some() {
+                    "2"
+                } else {
+                    "1"
+                }
+                .to_owned(),
             ),
             (NOTE[0], note(self.kind).to_owned()),
             (FILE_SHA256[0], self.file_sha256.to_hex()),

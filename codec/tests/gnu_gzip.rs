@@ -2,18 +2,27 @@
 //! inputs of every kind must give the bytes `gzip -n` writes between its 10-byte header
 //! and 8-byte trailer. A machine without `gzip` fails these tests: they are the proof.
 
+#![cfg(feature = "gzip")]
+
 #[path = "support/inputs.rs"]
 mod inputs;
 
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use deltaglider_codec::deflate::zlib::{Flavor, ZlibParams, agreement, compress};
 
+/// A fresh file name: the tests run in parallel.
+fn temp_path() -> std::path::PathBuf {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    std::env::temp_dir().join(format!("dg-gnu-gzip-{}-{n}", std::process::id()))
+}
+
 /// The raw deflate stream `gzip -<level> -n -c` writes for `input`, read from a regular
 /// file (as `gzip a.tar` reads it).
-fn real_gzip(input: &[u8], level: u8, name: &str) -> Vec<u8> {
-    let path =
-        std::env::temp_dir().join(format!("dg-gnu-gzip-{}-{name}-{level}", std::process::id()));
+fn real_gzip(input: &[u8], level: u8) -> Vec<u8> {
+    let path = temp_path();
     std::fs::write(&path, input).expect("temp file");
     let out = Command::new("gzip")
         .arg(format!("-{level}"))
@@ -32,7 +41,7 @@ fn real_gzip(input: &[u8], level: u8, name: &str) -> Vec<u8> {
 }
 
 fn assert_same(name: &str, input: &[u8], level: u8) {
-    let want = real_gzip(input, level, name.split(' ').next().unwrap_or("x"));
+    let want = real_gzip(input, level);
     let p = ZlibParams::new(level, Flavor::Gnu);
     let mut got = Vec::new();
     compress(input, &p, &mut got);
@@ -80,4 +89,34 @@ fn multi_megabyte_inputs_match_gzip_at_every_level() {
         assert_same("random", &random, level);
         assert_same("mixed", &mixed, level);
     }
+}
+
+/// A whole `gzip -9` file, as `tar czf` or `gzip a.tar` leaves it (with name and time),
+/// is unpacked with GNU gzip's encoder named in its recipe, and repacks exactly.
+#[test]
+fn gzip_files_unpack_with_the_gnu_encoder() {
+    use deltaglider_codec::container::{Limits, describe, repack, unpack};
+    let mut input = inputs::text(400_000, 8);
+    input.extend(inputs::random(50_000, 9));
+    let path = temp_path();
+    std::fs::write(&path, &input).expect("temp file");
+    let out = Command::new("gzip")
+        .args(["-9", "-c"])
+        .arg(&path)
+        .output()
+        .expect("the gzip command runs");
+    std::fs::remove_file(&path).expect("temp file removed");
+    assert!(out.status.success());
+    let gz = out.stdout;
+    let unpacked = unpack(&gz, &Limits::default())
+        .expect("recipe reads back")
+        .expect("gzip -9 output is rebuilt");
+    assert_eq!(unpacked.payload, input);
+    let streams = describe(&unpacked.recipe).expect("recipe parses").streams;
+    assert_eq!(streams.len(), 1);
+    assert_eq!(streams[0].method, "GNU gzip level 9");
+    assert_eq!(
+        repack(&unpacked.payload, &unpacked.recipe).expect("repacks"),
+        gz
+    );
 }

@@ -379,5 +379,23 @@ mod tests {
         assert!(Encoder::from_bytes([CODE_ZLIB_RS_0_6, 6, 8, 8, 0]).is_err());
         assert!(Encoder::from_bytes([CODE_ZLIB_RS_0_6, 6, 15, 0, 0]).is_err());
         assert!(Encoder::from_bytes([CODE_ZLIB_RS_0_6, 6, 15, 8, 5]).is_err());
+        // gzip has levels 1–9 and no other parameter.
+        assert!(Encoder::from_bytes([CODE_GNU_GZIP, 0, 15, 8, 0]).is_err());
+        assert!(Encoder::from_bytes([CODE_GNU_GZIP, 6, 14, 8, 0]).is_err());
+        assert!(Encoder::from_bytes([CODE_GNU_GZIP, 6, 15, 9, 0]).is_err());
+        assert!(Encoder::from_bytes([CODE_GNU_GZIP, 6, 15, 8, 1]).is_err());
+    }
+
+    #[test]
+    fn gnu_gzip_is_code_5() {
+        let enc = Encoder::Zlib(zlib::ZlibParams::new(9, zlib::Flavor::Gnu));
+        assert_eq!(enc.to_bytes(), [CODE_GNU_GZIP, 9, 15, 8, 0]);
+        assert_eq!(Encoder::from_bytes(enc.to_bytes()), Ok(enc));
+        assert_eq!(enc.to_string(), "GNU gzip level 9");
+        let plain = sample();
+        let out = enc.compress(&plain);
+        let back = miniz_oxide::inflate::decompress_to_vec(&out).expect("valid deflate");
+        assert_eq!(back, plain);
+        assert!(enc.agreement(&plain, &out).exact);
     }
 }

@@ -1,5 +1,6 @@
 //! zlib's deflate, ported to safe Rust so that it produces the same bytes: madler zlib
-//! 1.2.12–1.3.1 and Chromium's fork (Node.js, and so every npm tarball).
+//! 1.2.12–1.3.1, Chromium's fork (Node.js, and so every npm tarball) and zlib's
+//! ancestor in GNU gzip (the `gzip` command, and so `tar czf`; [`Flavor::Gnu`]).
 //!
 //! [`compress`] writes raw deflate (no zlib or gzip wrapper) exactly as
 //! `deflateInit2(level, Z_DEFLATED, -window_bits, mem_level, strategy)` followed by
@@ -29,6 +30,10 @@
 //! would.) Level 0 is different: since zlib 1.2.9 `deflate_stored` cuts blocks where
 //! the caller's buffers end. This port models all input in one call with an output
 //! buffer large enough for all of it: blocks of 65 535 bytes.
+//!
+//! GNU gzip reads its input into a fixed 64 KiB window with whole-file reads; its
+//! output does not depend on how the input arrives either (a file or a pipe give the
+//! same bytes).
 //!
 //! Any other flush (`Z_SYNC_FLUSH`, `Z_FULL_FLUSH`, …), `deflateParams` or a preset
 //! dictionary in the middle of the stream is not modelled.

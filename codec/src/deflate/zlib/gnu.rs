@@ -35,7 +35,7 @@ impl Deflater<'_, '_> {
     /// `ct_tally`'s verdict after a symbol was added at input position `strstart`: the
     /// block is full, or (above level 2) gzip's estimate says cutting it here pays.
     fn gnu_cut(&self, full: bool, level: u8, strstart: usize) -> bool {
-        if level > 2 && self.blocks.symbols() % CUT_CHECK == 0 {
+        if level > 2 && self.blocks.symbols().is_multiple_of(CUT_CHECK) {
             // gzip's `block_start` is a signed long: a block that started before the
             // last slide covers more than `strstart` bytes.
             let in_length = (strstart as i64 - self.win.block_start as i64) as u64;

@@ -62,7 +62,7 @@ impl<'a> Window<'a> {
         let w_size = 1usize << window_bits;
         let hash = match flavor {
             Flavor::Zlib | Flavor::Gnu => Hash::Rolling {
-                shift: (u32::from(hash_bits) + 2) / 3,
+                shift: u32::from(hash_bits).div_ceil(3),
             },
             Flavor::Chromium => Hash::Multiplicative,
         };

@@ -11,6 +11,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use deltaglider_codec::deflate::zlib::{Flavor, ZlibParams, agreement, compress};
+use proptest::prelude::*;
 
 /// A fresh file name: the tests run in parallel.
 fn temp_path() -> std::path::PathBuf {
@@ -119,4 +120,20 @@ fn gzip_files_unpack_with_the_gnu_encoder() {
         repack(&unpacked.payload, &unpacked.recipe).expect("repacks"),
         gz
     );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn random_inputs_match_gzip(
+        input in prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..5000),
+            proptest::collection::vec(0u8..4, 0..80_000),
+            (0usize..150_000, any::<u64>()).prop_map(|(n, seed)| inputs::text(n, seed)),
+        ],
+        level in 1u8..=9,
+    ) {
+        assert_same("proptest", &input, level);
+    }
 }

@@ -33,8 +33,9 @@ pub(crate) enum Encoder {
     /// `zlib-rs` 0.6.8 (a port of zlib-ng): flate2's `zlib-rs` backend, what recent
     /// cargo writes `.crate` files with.
     ZlibRs(ZlibParams),
-    /// zlib's own deflate (madler 1.2.12–1.3.1: Python, most C tools) or Chromium's fork
-    /// (Node.js, so npm), by this crate's port ([`zlib`]).
+    /// zlib's own deflate (madler 1.2.12–1.3.1: Python, most C tools), Chromium's fork
+    /// (Node.js, so npm) or GNU gzip's deflate (the `gzip` command, so `tar czf`), by
+    /// this crate's port ([`zlib`]).
     Zlib(zlib::ZlibParams),
 }
 
@@ -90,6 +91,7 @@ const CODE_MINIZ_0_9: u8 = 1;
 const CODE_ZLIB_RS_0_6: u8 = 2;
 const CODE_ZLIB: u8 = 3;
 const CODE_CHROMIUM_ZLIB: u8 = 4;
+const CODE_GNU_GZIP: u8 = 5;
 
 impl Encoder {
     /// The five bytes the recipe stores: code, level, window bits, memory level, strategy
@@ -108,6 +110,7 @@ impl Encoder {
                 match p.flavor {
                     zlib::Flavor::Zlib => CODE_ZLIB,
                     zlib::Flavor::Chromium => CODE_CHROMIUM_ZLIB,
+                    zlib::Flavor::Gnu => CODE_GNU_GZIP,
                 },
                 p.level,
                 p.window_bits,
@@ -143,6 +146,7 @@ impl Encoder {
             CODE_ZLIB_RS_0_6 => zlib.valid().then_some(Self::ZlibRs(zlib)),
             CODE_ZLIB => port(zlib::Flavor::Zlib),
             CODE_CHROMIUM_ZLIB => port(zlib::Flavor::Chromium),
+            CODE_GNU_GZIP => port(zlib::Flavor::Gnu),
             _ => return Err("an encoder this build does not have"),
         };
         found.ok_or("encoder parameters out of range")
@@ -213,6 +217,7 @@ impl std::fmt::Display for Encoder {
                 let name = match p.flavor {
                     zlib::Flavor::Zlib => "zlib",
                     zlib::Flavor::Chromium => "Chromium zlib",
+                    zlib::Flavor::Gnu => "GNU gzip",
                 };
                 let q = ZlibParams {
                     level: p.level,
@@ -388,5 +393,23 @@ mod tests {
         assert!(Encoder::from_bytes([CODE_ZLIB_RS_0_6, 6, 8, 8, 0]).is_err());
         assert!(Encoder::from_bytes([CODE_ZLIB_RS_0_6, 6, 15, 0, 0]).is_err());
         assert!(Encoder::from_bytes([CODE_ZLIB_RS_0_6, 6, 15, 8, 5]).is_err());
+        // gzip has levels 1–9 and no other parameter.
+        assert!(Encoder::from_bytes([CODE_GNU_GZIP, 0, 15, 8, 0]).is_err());
+        assert!(Encoder::from_bytes([CODE_GNU_GZIP, 6, 14, 8, 0]).is_err());
+        assert!(Encoder::from_bytes([CODE_GNU_GZIP, 6, 15, 9, 0]).is_err());
+        assert!(Encoder::from_bytes([CODE_GNU_GZIP, 6, 15, 8, 1]).is_err());
+    }
+
+    #[test]
+    fn gnu_gzip_is_code_5() {
+        let enc = Encoder::Zlib(zlib::ZlibParams::new(9, zlib::Flavor::Gnu));
+        assert_eq!(enc.to_bytes(), [CODE_GNU_GZIP, 9, 15, 8, 0]);
+        assert_eq!(Encoder::from_bytes(enc.to_bytes()), Ok(enc));
+        assert_eq!(enc.to_string(), "GNU gzip level 9");
+        let plain = sample();
+        let out = enc.compress(&plain);
+        let back = miniz_oxide::inflate::decompress_to_vec(&out).expect("valid deflate");
+        assert_eq!(back, plain);
+        assert!(enc.agreement(&plain, &out).exact);
     }
 }

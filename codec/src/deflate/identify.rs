@@ -21,8 +21,8 @@ pub(crate) struct Policy {
 pub(crate) type Hint = Option<Encoder>;
 
 /// The candidates, most common first: zlib's default and best levels (Python, C tools),
-/// Chromium's (npm), flate2's backends (Rust tools, cargo), then every other level of
-/// each.
+/// Chromium's (npm), GNU gzip's (`gzip`, `tar czf`), flate2's backends (Rust tools,
+/// cargo), then every other level of each.
 fn candidates() -> impl Iterator<Item = Encoder> {
     let levels = [6u8, 9, 1, 2, 3, 4, 5, 7, 8];
     let port = |flavor| {
@@ -40,11 +40,13 @@ fn candidates() -> impl Iterator<Item = Encoder> {
     first
         .into_iter()
         .chain([9u8, 6].map(|l| Encoder::Zlib(PortParams::new(l, Flavor::Chromium))))
+        .chain([6u8, 9].map(|l| Encoder::Zlib(PortParams::new(l, Flavor::Gnu))))
         .chain([6u8, 9].map(|l| Encoder::ZlibRs(ZlibParams::at(l))))
         .chain([9u8, 6].map(|l| Encoder::ZlibRs(ZlibParams::at(l).synced())))
         .chain([6u8, 9].map(|l| Encoder::Miniz { level: l }))
         .chain(port(Flavor::Zlib).skip(2))
         .chain(port(Flavor::Chromium).skip(2))
+        .chain(port(Flavor::Gnu).skip(2))
         .chain(zlib_rs.skip(2))
         .chain(miniz.skip(2))
 }

@@ -1,5 +1,6 @@
 //! zlib's deflate, ported to safe Rust so that it produces the same bytes: madler zlib
-//! 1.2.12–1.3.1 and Chromium's fork (Node.js, and so every npm tarball).
+//! 1.2.12–1.3.1, Chromium's fork (Node.js, and so every npm tarball) and zlib's
+//! ancestor in GNU gzip (the `gzip` command, and so `tar czf`; [`Flavor::Gnu`]).
 //!
 //! [`compress`] writes raw deflate (no zlib or gzip wrapper) exactly as
 //! `deflateInit2(level, Z_DEFLATED, -window_bits, mem_level, strategy)` followed by
@@ -41,11 +42,16 @@
 //! tarballs (Chromium, level 9), Python sdists (level 9) and wheels (level 6) byte for
 //! byte (`docs/benchmarks.md`).
 //!
+//! GNU gzip reads its input into a fixed 64 KiB window with whole-file reads; its
+//! output does not depend on how the input arrives either (a file or a pipe give the
+//! same bytes).
+//!
 //! Any other flush (`Z_SYNC_FLUSH`, `Z_FULL_FLUSH`, …), `deflateParams` or a preset
 //! dictionary in the middle of the stream is not modelled.
 
 mod bits;
 mod deflater;
+mod gnu;
 mod huffman;
 mod matcher;
 mod params;
@@ -97,6 +103,8 @@ fn encode<'a>(input: &'a [u8], p: &ZlibParams, w: &mut BitWriter<'a>) {
     assert!(p.is_valid(), "zlib rejects {p:?}");
     if p.level == 0 {
         store_all(input, w);
+    } else if p.flavor == Flavor::Gnu {
+        Deflater::new(input, p, w).run_gnu(p.level);
     } else {
         Deflater::new(input, p, w).run(p.level);
     }

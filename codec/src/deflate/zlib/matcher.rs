@@ -29,25 +29,21 @@ fn match_len(buf: &[u8], a: usize, b: usize) -> usize {
 }
 
 /// Longest match for the string at `win.strstart`, starting from chain head
-/// `cur_match`, longer than `prev_length`. Sets `win.match_start` when it finds one;
-/// returns the best length (at most the lookahead).
+/// `cur_match`, longer than `prev_length`, stopping at one of `nice_match` bytes. Sets
+/// `win.match_start` when it finds one; returns the best length (at most the lookahead).
 pub(super) fn longest_match(
     win: &mut Window<'_>,
     mut cur_match: usize,
     prev_length: usize,
     t: &Tuning,
+    nice_match: usize,
 ) -> usize {
     let mut chain_length = t.max_chain;
     let scan = win.strstart;
     let mut best_len = prev_length;
-    let mut nice_match = t.nice_length;
     let limit = scan.saturating_sub(win.max_dist());
     if prev_length >= t.good_length {
         chain_length >>= 2;
-    }
-    // Not looking past the end of the input keeps deflate deterministic.
-    if nice_match > win.lookahead {
-        nice_match = win.lookahead;
     }
     let mut found = None;
     let buf = &win.buf[..];

@@ -47,6 +47,11 @@ pub enum Flavor {
     /// hash (older ones, on CPUs without SSE4.2 or ARMv8 CRC32) write what
     /// [`Flavor::Zlib`] writes.
     Chromium,
+    /// GNU gzip's own deflate (the `gzip` command, 1.6–1.13, so `tar czf`): zlib's
+    /// ancestor, with 15 hash bits, blocks of up to 32 767 symbols cut early where its
+    /// estimate says the block compresses well, and no lookahead guards at the end of
+    /// the input. It takes levels 1–9 with zlib's defaults for the other parameters.
+    Gnu,
 }
 
 /// What `deflateInit2(level, Z_DEFLATED, -window_bits, mem_level, strategy)` was given.
@@ -78,7 +83,19 @@ impl ZlibParams {
 
     /// Whether zlib would accept these parameters (`deflateInit2` returns `Z_OK`).
     pub fn is_valid(&self) -> bool {
-        self.level <= 9 && (8..=15).contains(&self.window_bits) && (1..=9).contains(&self.mem_level)
+        match self.flavor {
+            // gzip has levels 1–9 and nothing else to set.
+            Flavor::Gnu => {
+                (1..=9).contains(&self.level)
+                    && (self.window_bits, self.mem_level, self.strategy)
+                        == (15, 8, Strategy::Default)
+            }
+            Flavor::Zlib | Flavor::Chromium => {
+                self.level <= 9
+                    && (8..=15).contains(&self.window_bits)
+                    && (1..=9).contains(&self.mem_level)
+            }
+        }
     }
 
     /// Window bits as zlib uses them (8 becomes 9).
@@ -86,12 +103,23 @@ impl ZlibParams {
         self.window_bits.max(9)
     }
 
-    /// Hash table bits: `mem_level + 7`, raised to 15 by Chromium's fast hash.
+    /// Hash table bits: `mem_level + 7`, raised to 15 by Chromium's fast hash; gzip's
+    /// `HASH_BITS` is 15.
     pub(super) fn hash_bits(&self) -> u8 {
         let bits = self.mem_level + 7;
         match self.flavor {
             Flavor::Zlib => bits,
             Flavor::Chromium => bits.max(15),
+            Flavor::Gnu => 15,
+        }
+    }
+
+    /// Symbols a block holds before it must be flushed: zlib's `lit_bufsize - 1`, gzip's
+    /// `LIT_BUFSIZE - 1` (its `DIST_BUFSIZE` of matches cannot be reached first).
+    pub(super) fn block_symbols(&self) -> usize {
+        match self.flavor {
+            Flavor::Zlib | Flavor::Chromium => (1 << (self.mem_level + 6)) - 1,
+            Flavor::Gnu => 0x8000 - 1,
         }
     }
 }

@@ -33,6 +33,13 @@ impl Deflater<'_, '_> {
         true
     }
 
+    /// zlib's `nice_match`, clipped to the lookahead: not looking past the end of the
+    /// input keeps deflate deterministic.
+    #[inline]
+    fn nice(&self) -> usize {
+        self.tuning.nice_length.min(self.win.lookahead)
+    }
+
     /// Inserts the string at `strstart` when three bytes remain; returns the chain head.
     #[inline]
     fn insert_current(&mut self) -> usize {
@@ -52,7 +59,8 @@ impl Deflater<'_, '_> {
             let mut match_length = 0;
             let strstart = self.win.strstart;
             if hash_head != usize::from(NIL) && strstart - hash_head <= self.win.max_dist() {
-                match_length = longest_match(&mut self.win, hash_head, MIN_MATCH - 1, &t);
+                let nice = self.nice();
+                match_length = longest_match(&mut self.win, hash_head, MIN_MATCH - 1, &t, nice);
             }
             let bflush = if match_length >= MIN_MATCH {
                 let dist = strstart - self.win.match_start;
@@ -97,7 +105,8 @@ impl Deflater<'_, '_> {
                 && prev_length < t.max_lazy
                 && strstart - hash_head <= self.win.max_dist()
             {
-                match_length = longest_match(&mut self.win, hash_head, prev_length, &t);
+                let nice = self.nice();
+                match_length = longest_match(&mut self.win, hash_head, prev_length, &t, nice);
                 let far = strstart.wrapping_sub(self.win.match_start) > TOO_FAR;
                 if match_length <= 5 && (filtered || (match_length == MIN_MATCH && far)) {
                     match_length = MIN_MATCH - 1;

@@ -37,6 +37,15 @@ const BL_KIND: TreeKind = TreeKind {
     max_length: MAX_BL_BITS,
 };
 
+/// How a block is to be cut and coded: what `_tr_flush_block` reads from the state.
+#[derive(Clone, Copy)]
+pub(super) struct BlockRules {
+    /// Level 0 forces stored blocks (never reached here: level 0 writes its own).
+    pub(super) level: u8,
+    /// `Z_FIXED`: fixed codes unless a stored block is smaller.
+    pub(super) fixed: bool,
+}
+
 /// The symbols of the current block and the trees built from them.
 pub(super) struct Blocks {
     /// (distance low, distance high, literal or length − 3) per symbol, as zlib's sym_buf.
@@ -46,23 +55,20 @@ pub(super) struct Blocks {
     dtree: Tree,
     bltree: Tree,
     builder: Builder,
-    /// `Z_FIXED`: fixed codes unless a stored block is smaller. (Level 0, which forces
-    /// stored blocks in `_tr_flush_block`, writes its blocks without this type.)
-    fixed_codes: bool,
+    rules: BlockRules,
 }
 
 impl Blocks {
-    /// Symbol buffer for `lit_bufsize` = 2^(mem_level + 6) entries.
-    pub(super) fn new(mem_level: u8, fixed_codes: bool) -> Self {
-        let lit_bufsize = 1usize << (mem_level + 6);
+    /// A block that is full at `symbols` symbols.
+    pub(super) fn new(symbols: usize, rules: BlockRules) -> Self {
         let mut blocks = Self {
-            sym_buf: Vec::with_capacity(lit_bufsize * 3),
-            sym_end: (lit_bufsize - 1) * 3,
+            sym_buf: Vec::with_capacity(symbols * 3),
+            sym_end: symbols * 3,
             ltree: Tree::new(),
             dtree: Tree::new(),
             bltree: Tree::new(),
             builder: Builder::new(),
-            fixed_codes,
+            rules,
         };
         blocks.init_block();
         blocks
@@ -98,6 +104,25 @@ impl Blocks {
         self.sym_buf.len() == self.sym_end
     }
 
+    /// Symbols tallied into the current block.
+    pub(super) fn symbols(&self) -> usize {
+        self.sym_buf.len() / 3
+    }
+
+    /// gzip's guess (in `ct_tally`, every 4096 symbols above level 2) that cutting the
+    /// block here pays: fewer than half the symbols are matches and an upper bound of the
+    /// coded length is under half of the `in_length` bytes the block covers.
+    pub(super) fn gnu_cut_pays(&self, in_length: u64) -> bool {
+        let symbols = self.symbols() as u64;
+        let matches = self.sym_buf.chunks_exact(3).filter(|s| s[..2] != [0, 0]);
+        let mut out_length = symbols * 8;
+        for (code, &freq) in self.dtree.fc[..D_CODES].iter().enumerate() {
+            out_length += u64::from(freq) * (5 + u64::from(EXTRA_DBITS[code]));
+        }
+        out_length >>= 3;
+        (matches.count() as u64) < symbols / 2 && out_length < in_length / 2
+    }
+
     /// Writes the current block as zlib's `_tr_flush_block` would. `stored` is the
     /// block's input when it is still in the window (zlib's `buf`; `None` when the block
     /// start has slid out), `stored_len` its length.
@@ -108,12 +133,13 @@ impl Blocks {
         stored_len: usize,
         last: bool,
     ) {
+        debug_assert!(self.rules.level > 0);
         self.builder.build_tree(&mut self.ltree, &L_KIND);
         self.builder.build_tree(&mut self.dtree, &D_KIND);
         let max_blindex = self.build_bl_tree();
         let mut opt_lenb = (self.builder.opt_len.wrapping_add(3 + 7)) >> 3;
         let static_lenb = (self.builder.static_len.wrapping_add(3 + 7)) >> 3;
-        if static_lenb <= opt_lenb || self.fixed_codes {
+        if static_lenb <= opt_lenb || self.rules.fixed {
             opt_lenb = static_lenb;
         }
         match stored {

@@ -51,6 +51,9 @@ pub(super) struct Window<'a> {
     /// Start of the last match found. Wraps below zero when the window slides past it,
     /// as zlib's unsigned `match_start` does; distances are taken modulo 2^N.
     pub(super) match_start: usize,
+    /// gzip's `eofile`: a read found the input exhausted (gzip stops reading and
+    /// sliding then; zlib keeps no such state).
+    eof: bool,
 }
 
 impl<'a> Window<'a> {
@@ -58,7 +61,7 @@ impl<'a> Window<'a> {
     pub(super) fn new(input: &'a [u8], window_bits: u8, hash_bits: u8, flavor: Flavor) -> Self {
         let w_size = 1usize << window_bits;
         let hash = match flavor {
-            Flavor::Zlib => Hash::Rolling {
+            Flavor::Zlib | Flavor::Gnu => Hash::Rolling {
                 shift: u32::from(hash_bits).div_ceil(3),
             },
             Flavor::Chromium => Hash::Multiplicative,
@@ -77,6 +80,7 @@ impl<'a> Window<'a> {
             lookahead: 0,
             block_start: 0,
             match_start: 0,
+            eof: false,
         }
     }
 
@@ -145,8 +149,41 @@ impl<'a> Window<'a> {
         }
     }
 
+    /// gzip's refill (`while (lookahead < MIN_LOOKAHEAD && !eofile) fill_window();`),
+    /// for input read from a regular file, where each read returns all it was asked for.
+    /// Unlike zlib, gzip slides the whole upper half and zeroes only the two bytes after
+    /// the data at the end, so the bytes past the end are stale input, which
+    /// `longest_match` may compare (gzip does not clip `nice_match` to the lookahead).
+    pub(super) fn gnu_fill(&mut self) {
+        let window_size = 2 * self.w_size;
+        while self.lookahead < MIN_LOOKAHEAD && !self.eof {
+            let mut more = window_size - self.lookahead - self.strstart;
+            if self.strstart >= self.w_size + self.max_dist() {
+                self.slide(0);
+                more += self.w_size;
+            }
+            let at = self.strstart + self.lookahead;
+            let n = more.min(self.input.len() - self.next_in);
+            if n == 0 {
+                self.eof = true;
+                self.buf[at..at + MIN_MATCH - 1].fill(0);
+                break;
+            }
+            self.buf[at..at + n].copy_from_slice(&self.input[self.next_in..self.next_in + n]);
+            self.next_in += n;
+            self.lookahead += n;
+        }
+    }
+
+    /// gzip's extra guard before `longest_match`: once the input has ended it no longer
+    /// slides, and no match is searched closer than [`MIN_LOOKAHEAD`] to the window's end.
+    pub(super) fn gnu_can_match(&self) -> bool {
+        self.strstart <= 2 * self.w_size - MIN_LOOKAHEAD
+    }
+
     /// Moves the upper half of the window down. zlib copies only up to the end of the
-    /// data (`wsize - more` bytes); the bytes above stay stale, here as there.
+    /// data (`wsize - more` bytes); the bytes above stay stale, here as there. gzip
+    /// copies the whole half (`more` = 0).
     fn slide(&mut self, more: usize) {
         let w_size = self.w_size;
         self.buf.copy_within(w_size..2 * w_size - more, 0);

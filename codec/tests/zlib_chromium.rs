@@ -1,6 +1,8 @@
 //! `deflate::zlib` with `Flavor::Chromium` on tarballs written by npm (Node.js's zlib,
 //! Chromium's fork).
 
+#![cfg(feature = "gzip")]
+
 use deltaglider_codec::deflate::zlib::{Flavor, ZlibParams, agreement, compress};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/deflate");

@@ -3,6 +3,8 @@
 //! `fixtures/deflate/`: Node.js's zlib (Chromium's fork) and the zlib Python links
 //! (madler 1.2.13 here). The live comparison with madler zlib is in `zlib_port.rs`.
 
+#![cfg(feature = "gzip")]
+
 #[path = "support/inputs.rs"]
 mod inputs;
 

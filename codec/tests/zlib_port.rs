@@ -1,6 +1,8 @@
 //! `deflate::zlib` against the real zlib: every level, strategy, memory level and
 //! window size on inputs of every kind must give the same bytes.
 
+#![cfg(feature = "gzip")]
+
 #[path = "support/inputs.rs"]
 mod inputs;
 #[path = "support/real_zlib.rs"]

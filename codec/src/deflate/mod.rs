@@ -2,9 +2,9 @@
 //!
 //! A compressed container hides similarity; its decompressed payload does not. To store the
 //! payload and still return the exact original bytes, each deflate stream in the container
-//! is described by a [`Method`] that rebuilds it from its payload:
+//! is described by a *method* that rebuilds it from its payload:
 //!
-//! - an identified [`Encoder`] with its parameters — the implementation that wrote the
+//! - an identified encoder with its parameters — the implementation that wrote the
 //!   stream, run again at its own speed — plus, when it came close but not exact, a small
 //!   *fix-up* (a VCDIFF delta from its output to the original stream);
 //! - otherwise `preflate-rs`'s corrections, which describe any deflate stream but rebuild

@@ -7,7 +7,8 @@
 use std::path::{Path, PathBuf};
 
 use deltaglider_codec::container::{
-    Container, Limits, declared_payload_size, describe, kind, payload, repack, unpack,
+    Container, Limits, declared_payload_size, describe, kind, payload, repack, repack_against,
+    unpack, unpack_against,
 };
 
 fn fixtures() -> Vec<(PathBuf, Vec<u8>)> {
@@ -106,4 +107,77 @@ fn the_payload_limit_holds_for_zip() {
     let limits = Limits::default().max_payload(full - 1);
     assert_eq!(payload(&zip, &limits), None);
     assert_eq!(unpack(&zip, &limits).expect("no error"), None);
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/zip")
+        .join(name);
+    std::fs::read(path).expect("read fixture")
+}
+
+#[test]
+fn members_shared_with_the_reference_are_copied_from_it() {
+    // The same members written by the same zipfile, once seekable and once streamed (data
+    // descriptors): the deflated streams are the same bytes at other offsets.
+    let reference = fixture("python.zip");
+    let target = fixture("python-streamed.zip");
+    let limits = Limits::default();
+    let u = unpack_against(&target, Some(&reference), &limits)
+        .expect("no error")
+        .expect("unpacked");
+    let alone = unpack(&target, &limits)
+        .expect("no error")
+        .expect("unpacked");
+    assert_eq!(
+        u.payload, alone.payload,
+        "the payload does not depend on the reference"
+    );
+    let streams = describe(&u.recipe).expect("describe").streams;
+    let copied = streams
+        .iter()
+        .filter(|s| s.method.starts_with("copied from the reference"))
+        .count();
+    assert!(copied >= 2, "{streams:?}");
+    assert_eq!(
+        repack_against(&u.payload, &u.recipe, Some(&reference)).expect("repack"),
+        target
+    );
+    // Without the reference, or with another archive, it is refused or comes out other
+    // than the original (which the caller's checksum catches) — never silently accepted
+    // as the same bytes by accident here.
+    let err = repack(&u.payload, &u.recipe).expect_err("needs its reference");
+    assert!(err.to_string().contains("reference"), "{err}");
+    let mut other = reference.clone();
+    other.truncate(40);
+    assert!(repack_against(&u.payload, &u.recipe, Some(&other)).is_err());
+    let mut flipped = reference.clone();
+    let last = flipped.len() / 2;
+    flipped[last] ^= 0xff;
+    if let Ok(bytes) = repack_against(&u.payload, &u.recipe, Some(&flipped)) {
+        assert_ne!(
+            bytes, target,
+            "a changed reference cannot give the original"
+        );
+    }
+}
+
+#[test]
+fn any_reference_leaves_the_round_trip_exact() {
+    let all = fixtures();
+    for (path, target) in all.iter().filter(|(_, z)| z.starts_with(b"PK")) {
+        for (_, reference) in &all {
+            let Some(u) =
+                unpack_against(target, Some(reference), &Limits::default()).expect("no error")
+            else {
+                panic!("{}: refused", path.display());
+            };
+            assert_eq!(
+                repack_against(&u.payload, &u.recipe, Some(reference)).expect("repack"),
+                *target,
+                "{}",
+                path.display()
+            );
+        }
+    }
 }

@@ -55,6 +55,7 @@ mod describe;
 mod error;
 mod gzip;
 mod limits;
+mod parallel;
 mod rebuild;
 mod recipe;
 mod split;
@@ -97,9 +98,22 @@ pub fn kind(data: &[u8]) -> Option<Container> {
 /// Errors only when the recipe it just wrote does not read back into the same layout,
 /// which is a bug worth logging; callers treat it like `None`.
 pub fn unpack(data: &[u8], limits: &Limits) -> Result<Option<Unpacked>> {
+    unpack_against(data, None, limits)
+}
+
+/// [`unpack`], for a payload that will be stored as a delta against `reference`'s
+/// payload: a deflated zip member whose compressed bytes `reference` (the other
+/// container, as stored) also holds is recorded as a copy of those bytes, so it is
+/// neither identified now nor recompressed when rebuilt. The recipe then needs the same
+/// `reference` in [`repack_against`].
+pub fn unpack_against(
+    data: &[u8],
+    reference: Option<&[u8]>,
+    limits: &Limits,
+) -> Result<Option<Unpacked>> {
     let (container, split) = match kind(data) {
         Some(Container::Gzip) => (Container::Gzip, gzip::split(data, limits)),
-        Some(Container::Zip) => (Container::Zip, zip::split(data, limits)),
+        Some(Container::Zip) => (Container::Zip, zip::split(data, reference, limits)),
         None => return Ok(None),
     };
     let Some(split) = split else {
@@ -111,11 +125,16 @@ pub fn unpack(data: &[u8], limits: &Limits) -> Result<Option<Unpacked>> {
     }
     .to_bytes();
     // Every stream's method was checked against the original stream when it was chosen;
-    // this checks the recipe as written: its layout, read back, rebuilds the file.
+    // this checks the recipe as written: its layout, read back (copies from the
+    // reference included), rebuilds the file.
     let parsed = Recipe::parse(&recipe)?;
     let streams = split.streams;
     let rebuilt = assemble(&split.payload, &parsed, |job| {
-        Ok(data[streams[job.index].clone()].to_vec())
+        if job.copies_reference() {
+            job.run(reference)
+        } else {
+            Ok(data[streams[job.index].clone()].to_vec())
+        }
     })?;
     if rebuilt != data {
         return Ok(None);
@@ -154,8 +173,15 @@ pub fn declared_payload_size(data: &[u8]) -> Option<u64> {
 ///
 /// Fails, without panicking, on a recipe that is malformed, of an unknown version,
 /// container or encoder, describes a different payload length, or whose streams cannot be
-/// rebuilt.
+/// rebuilt (among them, streams copied from a reference: see [`repack_against`]).
 pub fn repack(payload: &[u8], recipe: &[u8]) -> Result<Vec<u8>> {
+    repack_against(payload, recipe, None)
+}
+
+/// [`repack`] of a recipe written by [`unpack_against`]: `reference` must be the same
+/// container given there. A different one gives other bytes or an error; the caller's
+/// checksum of the original tells which.
+pub fn repack_against(payload: &[u8], recipe: &[u8], reference: Option<&[u8]>) -> Result<Vec<u8>> {
     let recipe = Recipe::parse(recipe)?;
-    assemble(payload, &recipe, |job| job.run())
+    assemble(payload, &recipe, |job| job.run(reference))
 }

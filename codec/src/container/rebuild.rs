@@ -4,6 +4,7 @@
 use std::ops::Range;
 
 use super::error::{Error, Result};
+use super::parallel;
 use super::recipe::{Recipe, Segment};
 use crate::deflate::Method;
 
@@ -19,10 +20,16 @@ pub(super) struct Job<'a> {
 }
 
 impl Job<'_> {
-    /// Runs the stream's method.
-    pub(super) fn run(&self) -> Result<Vec<u8>> {
+    /// Whether the stream is a copy from the reference archive.
+    pub(super) fn copies_reference(&self) -> bool {
+        matches!(self.method, Method::Reference { .. })
+    }
+
+    /// Runs the stream's method; `reference` is the archive the payload delta was taken
+    /// against, which streams copied from it need.
+    pub(super) fn run(&self, reference: Option<&[u8]>) -> Result<Vec<u8>> {
         self.method
-            .rebuild(self.plain, self.deflate_len)
+            .rebuild(self.plain, self.deflate_len, reference)
             .map_err(|detail| Error::Recreate {
                 stream: self.index,
                 detail,
@@ -45,7 +52,7 @@ pub(super) fn assemble(
         });
     }
     let (ranges, jobs) = plan(payload, recipe);
-    let mut streams = run_all(&jobs, &stream).into_iter();
+    let mut streams = parallel::map(&jobs, stream).into_iter();
     let mut out = Vec::with_capacity(payload.len() / 3);
     for (segment, range) in recipe.segments.iter().zip(ranges) {
         match segment {
@@ -91,54 +98,4 @@ fn plan<'a>(payload: &'a [u8], recipe: &'a Recipe) -> (Vec<Range<usize>>, Vec<Jo
         ranges.push(range);
     }
     (ranges, jobs)
-}
-
-/// Runs every job, in order of results; on several threads where there are threads.
-#[cfg(not(target_arch = "wasm32"))]
-fn run_all(
-    jobs: &[Job<'_>],
-    stream: &(impl Fn(&Job<'_>) -> Result<Vec<u8>> + Sync),
-) -> Vec<Result<Vec<u8>>> {
-    use std::sync::OnceLock;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(jobs.len());
-    if workers <= 1 {
-        return jobs.iter().map(stream).collect();
-    }
-    let next = AtomicUsize::new(0);
-    let slots: Vec<OnceLock<Result<Vec<u8>>>> = jobs.iter().map(|_| OnceLock::new()).collect();
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(job) = jobs.get(i) else { break };
-                    let _ = slots[i].set(stream(job));
-                }
-            });
-        }
-    });
-    slots
-        .into_iter()
-        .map(|slot| {
-            slot.into_inner().unwrap_or_else(|| {
-                Err(Error::Recreate {
-                    stream: usize::MAX,
-                    detail: "a rebuilding thread stopped".into(),
-                })
-            })
-        })
-        .collect()
-}
-
-/// Runs every job, in order (no threads here).
-#[cfg(target_arch = "wasm32")]
-fn run_all(
-    jobs: &[Job<'_>],
-    stream: &(impl Fn(&Job<'_>) -> Result<Vec<u8>> + Sync),
-) -> Vec<Result<Vec<u8>>> {
-    jobs.iter().map(stream).collect()
 }

@@ -10,6 +10,8 @@
 //!                                               `plain_len` payload bytes
 //! method  = 0x01 engine:u8 chunk_count chunk{chunk_count}    preflate
 //!         | 0x02 encoder:[u8; 5] fixup_len fixup             an identified encoder
+//!         | 0x03 offset                                      the reference archive's
+//!                                                            `deflate_len` bytes at `offset`
 //! chunk   = plain_len corrections_len corrections
 //! ```
 //!
@@ -170,6 +172,10 @@ fn put_method(out: &mut Vec<u8>, method: &Method) {
             out.extend_from_slice(&encoder.to_bytes());
             put_bytes(out, fixup);
         }
+        Method::Reference { offset } => {
+            out.push(3);
+            put_varint(out, *offset);
+        }
     }
 }
 
@@ -223,6 +229,9 @@ fn parse_method(r: &mut Reader<'_>) -> Result<Method> {
             let fixup = r.bytes("fix-up length exceeds the recipe")?.to_vec();
             Ok(Method::Encoder { encoder, fixup })
         }
+        3 => Ok(Method::Reference {
+            offset: r.varint()?,
+        }),
         _ => Err(r.malformed("unknown deflate method")),
     }
 }

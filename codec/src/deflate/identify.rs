@@ -120,5 +120,9 @@ fn by_preflate(original: &[u8], plain: &[u8], policy: &Policy) -> Option<Method>
         chunks,
     };
     // preflate's own check is off (the caller verifies whole files): check this stream.
-    (method.rebuild(plain, Some(original.len() as u64)).ok()? == original).then_some(method)
+    (method
+        .rebuild(plain, Some(original.len() as u64), None)
+        .ok()?
+        == original)
+        .then_some(method)
 }

@@ -32,17 +32,43 @@ pub(crate) enum Method {
         /// At least one.
         chunks: Vec<Chunk>,
     },
+    /// The stream is the reference archive's bytes at `offset` (its length recorded
+    /// beside the method): a member the new archive shares with its reference, copied
+    /// instead of recompressed.
+    Reference {
+        /// Where it starts in the reference archive.
+        offset: u64,
+    },
 }
 
 impl Method {
     /// Rebuilds the stream whose payload is `plain`; `deflate_len`, its recorded length,
-    /// is checked when known (and needed by a fix-up).
+    /// is checked when known (and needed by a fix-up or a copy from `reference`, the
+    /// archive the payload delta was taken against).
     pub(crate) fn rebuild(
         &self,
         plain: &[u8],
         deflate_len: Option<u64>,
+        reference: Option<&[u8]>,
     ) -> Result<Vec<u8>, String> {
         let out = match self {
+            Self::Reference { offset } => {
+                let reference = reference.ok_or(
+                    "the stream is copied from the reference archive, which was not given",
+                )?;
+                let len = deflate_len.ok_or("a copy from the reference without its length")?;
+                let range = offset
+                    .checked_add(len)
+                    .filter(|&end| end <= reference.len() as u64)
+                    .map(|end| *offset as usize..end as usize)
+                    .ok_or_else(|| {
+                        format!(
+                            "bytes {offset}+{len} lie outside the reference archive ({} bytes)",
+                            reference.len()
+                        )
+                    })?;
+                reference[range].to_vec()
+            }
             Self::Encoder { encoder, fixup } => {
                 let ours = encoder.compress(plain);
                 match deflate_len {
@@ -86,6 +112,9 @@ impl std::fmt::Display for Method {
             Self::Encoder { encoder, fixup } if fixup.is_empty() => write!(f, "{encoder}"),
             Self::Encoder { encoder, fixup } => {
                 write!(f, "{encoder} + fix-up of {} B", fixup.len())
+            }
+            Self::Reference { offset } => {
+                write!(f, "copied from the reference archive at {offset}")
             }
             Self::Preflate { chunks, .. } => {
                 let bytes: usize = chunks.iter().map(|c| c.corrections.len()).sum();

@@ -54,11 +54,14 @@ pub(crate) enum Outcome {
     },
 }
 
-/// Encodes container `target` as a payload delta against `reference_payload`; the stored
-/// form must stay under `max_ratio` of `target`'s (compressed) length. The delta is
+/// Encodes container `target` as a payload delta against `reference_payload`, the payload
+/// of container `reference` (whose zip members `target` shares are copied from it rather
+/// than recompressed); the stored form must stay under `max_ratio` of `target`'s
+/// (compressed) length. The delta is
 /// decoded again and compared before it is returned, so a codec bug cannot store
 /// something unreadable (that, or an encoder failure, is the error).
 pub(crate) fn encode(
+    reference: &[u8],
     reference_payload: &[u8],
     target: &[u8],
     options: &EncodeOptions,
@@ -69,7 +72,10 @@ pub(crate) fn encode(
     {
         use deltaglider_codec::{Encoded, container};
         let limits = container::Limits::default().max_payload(max_payload);
-        let Some(unpacked) = container::unpack(target, &limits).ok().flatten() else {
+        let Some(unpacked) = container::unpack_against(target, Some(reference), &limits)
+            .ok()
+            .flatten()
+        else {
             return Ok(Outcome::Unsupported);
         };
         let limit = (target.len() as f64 * max_ratio) as u64;
@@ -105,14 +111,22 @@ pub(crate) fn encode(
     }
     #[cfg(not(feature = "gzip"))]
     {
-        let _ = (reference_payload, target, options, max_ratio, max_payload);
+        let _ = (
+            reference,
+            reference_payload,
+            target,
+            options,
+            max_ratio,
+            max_payload,
+        );
         Ok(Outcome::Unsupported)
     }
 }
 
-/// Rebuilds the original object from a stored `body` (recipe, then payload delta) and the
-/// reference's payload; checks its length and SHA-256.
+/// Rebuilds the original object from a stored `body` (recipe, then payload delta), the
+/// reference and its payload; checks its length and SHA-256.
 pub(crate) fn decode(
+    reference: &[u8],
     reference_payload: &[u8],
     body: &[u8],
     info: PayloadDelta,
@@ -133,8 +147,9 @@ pub(crate) fn decode(
         let (recipe, delta) = body.split_at(split);
         let payload = deltaglider_codec::decode(reference_payload, delta, info.payload_size)
             .map_err(|e| format!("payload delta: {e}"))?;
-        let original = deltaglider_codec::container::repack(&payload, recipe)
-            .map_err(|e| format!("recipe: {e}"))?;
+        let original =
+            deltaglider_codec::container::repack_against(&payload, recipe, Some(reference))
+                .map_err(|e| format!("recipe: {e}"))?;
         if original.len() as u64 != len || Sha256::digest(&original) != *sha256 {
             return Err("the rebuilt object does not match its SHA-256".into());
         }
@@ -142,7 +157,15 @@ pub(crate) fn decode(
     }
     #[cfg(not(feature = "gzip"))]
     {
-        let _ = (reference_payload, body, info, len, sha256, Sha256::digest);
+        let _ = (
+            reference,
+            reference_payload,
+            body,
+            info,
+            len,
+            sha256,
+            Sha256::digest,
+        );
         Err("this build has no container support (crate feature `gzip`)".into())
     }
 }

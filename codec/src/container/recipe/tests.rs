@@ -27,6 +27,11 @@ fn sample() -> Recipe {
                     }],
                 },
             },
+            Segment::Deflate {
+                plain_len: 12,
+                deflate_len: Some(9),
+                method: Method::Reference { offset: 1 << 40 },
+            },
             Segment::Literal(Vec::new()),
         ],
     }

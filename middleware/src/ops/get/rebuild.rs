@@ -51,7 +51,14 @@ pub(super) async fn archive<T: Backend>(
             let payload = reference
                 .payload(max)
                 .ok_or("the reference has no gzip payload within max_payload_size")?;
-            payload::decode(payload, &body, info, expected_len, &sha256)
+            payload::decode(
+                &reference.bytes,
+                payload,
+                &body,
+                info,
+                expected_len,
+                &sha256,
+            )
         })
         .await?
         .map_err(|e| cannot_reconstruct(key, e))?;

@@ -161,7 +161,7 @@ async fn by_payload<E, RB>(
         let outcome = match reference.payload(max) {
             Some(payload) => {
                 let max = usize::try_from(max).unwrap_or(usize::MAX);
-                payload::encode(payload, &target, &options, ratio, max)
+                payload::encode(&reference.bytes, payload, &target, &options, ratio, max)
             }
             None => Ok(payload::Outcome::Unsupported),
         };

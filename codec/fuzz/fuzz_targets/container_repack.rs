@@ -7,14 +7,15 @@
 //! Input layout:
 //!
 //! ```text
-//! 0      mode: bit 0 clear → repack, set → unpack
+//! 0      mode: bit 0 clear → repack, set → unpack; bit 1 set → the payload bytes also
+//!        serve as the reference archive (recipe method 03 copies from it)
 //! repack: 1..3 payload length n, u16 LE (clamped to what follows); n payload bytes; the
 //!         rest is the recipe
 //! unpack: 1.. the container bytes (payload limit 4 MiB)
 //! ```
 #![no_main]
 
-use deltaglider_codec::container::{Limits, repack, unpack};
+use deltaglider_codec::container::{Limits, repack, repack_against, unpack};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -35,5 +36,9 @@ fuzz_target!(|data: &[u8]| {
     }
     let n = usize::from(u16::from_le_bytes([rest[0], rest[1]])).min(rest.len() - 2);
     let (payload, recipe) = rest[2..].split_at(n);
-    let _ = repack(payload, recipe);
+    if mode & 2 == 2 {
+        let _ = repack_against(payload, recipe, Some(payload));
+    } else {
+        let _ = repack(payload, recipe);
+    }
 });

@@ -192,6 +192,38 @@ impl Encoder {
         }
     }
 
+    /// [`agreement`](Self::agreement), also returning the whole output when it is not
+    /// exact but reproduced at least `keep_from` leading bytes (the encoder then runs on
+    /// past the difference), so a fix-up can be taken without running it again. The port's
+    /// encoders (`Zlib`) return no output.
+    pub(crate) fn attempt(
+        self,
+        plain: &[u8],
+        original: &[u8],
+        keep_from: usize,
+    ) -> (Agreement, Option<Vec<u8>>) {
+        if let Self::Zlib(_) = self {
+            return (self.agreement(plain, original), None);
+        }
+        let mut out = Vec::new();
+        let mut matched = 0usize;
+        let mut differs = false;
+        self.run(plain, &mut |bytes| {
+            if !differs {
+                let theirs = original.get(matched..).unwrap_or_default();
+                let same = common_prefix(bytes, theirs);
+                matched += same;
+                differs = same < bytes.len();
+            }
+            out.extend_from_slice(bytes);
+            !differs || matched >= keep_from
+        });
+        let exact = !differs && matched == original.len();
+        // Not stopped early: either it never differed, or it ran on to the end.
+        let kept = (!exact && matched >= keep_from).then_some(out);
+        (Agreement { matched, exact }, kept)
+    }
+
     /// Runs the encoder over `plain`, handing each piece of output to `sink` until it
     /// returns `false`.
     fn run(self, plain: &[u8], sink: &mut dyn FnMut(&[u8]) -> bool) {
@@ -382,6 +414,24 @@ mod tests {
         longer.push(0);
         let a = Encoder::ZlibRs(ZlibParams::at(9)).agreement(&plain, &longer);
         assert!(!a.exact && a.matched == original.len());
+    }
+
+    #[test]
+    fn a_close_attempt_keeps_the_whole_output() {
+        let plain = sample();
+        let enc = Encoder::ZlibRs(ZlibParams::at(9));
+        let out = enc.compress(&plain);
+        let mut near = out.clone();
+        let at = near.len() - 10;
+        near[at] ^= 0x55;
+        let (a, kept) = enc.attempt(&plain, &near, near.len() / 2);
+        assert!(!a.exact && a.matched == at, "{a:?}");
+        assert_eq!(kept.as_deref(), Some(&out[..]));
+        let (a, kept) = enc.attempt(&plain, &out, out.len() / 2);
+        assert!(a.exact && kept.is_none());
+        // Far off: stopped at the first difference, nothing kept.
+        let (a, kept) = Encoder::Miniz { level: 1 }.attempt(&plain, &out, out.len() / 2);
+        assert!(!a.exact && a.matched < out.len() / 2 && kept.is_none());
     }
 
     #[test]

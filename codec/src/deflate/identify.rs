@@ -60,9 +60,11 @@ pub(crate) fn identify(
     hint: &mut Hint,
     policy: &Policy,
 ) -> Option<Method> {
-    let mut closest: Option<(Encoder, Agreement)> = None;
+    // Outputs reproducing at least half the stream are kept for a fix-up.
+    let keep_from = original.len() / 2;
+    let mut closest: Option<(Encoder, Agreement, Option<Vec<u8>>)> = None;
     for encoder in hint.iter().copied().chain(candidates()) {
-        let agreement = encoder.agreement(plain, original);
+        let (agreement, output) = encoder.attempt(plain, original, keep_from);
         if agreement.exact {
             *hint = Some(encoder);
             return Some(Method::Encoder {
@@ -70,21 +72,26 @@ pub(crate) fn identify(
                 fixup: Vec::new(),
             });
         }
-        if closest.is_none_or(|(_, best)| agreement.matched > best.matched) {
-            closest = Some((encoder, agreement));
+        if closest
+            .as_ref()
+            .is_none_or(|(_, best, _)| agreement.matched > best.matched)
+        {
+            closest = Some((encoder, agreement, output));
         }
     }
-    if let Some(found) = closest.and_then(|(e, a)| with_fixup(e, a, original, plain, policy)) {
+    let close = closest.and_then(|(e, a, out)| with_fixup(e, a, out, original, plain, policy));
+    if let Some(found) = close {
         return Some(found);
     }
     by_preflate(original, plain, policy)
 }
 
 /// The closest encoder plus a fix-up, when it reproduced at least half the stream and the
-/// fix-up is small.
+/// fix-up is small. `output` is the encoder's whole output, when its attempt kept it.
 fn with_fixup(
     encoder: Encoder,
     agreement: Agreement,
+    output: Option<Vec<u8>>,
     original: &[u8],
     plain: &[u8],
     policy: &Policy,
@@ -93,7 +100,7 @@ fn with_fixup(
         return None;
     }
     let max = (original.len() as f64 * policy.max_fixup_ratio) as usize;
-    let ours = encoder.compress(plain);
+    let ours = output.unwrap_or_else(|| encoder.compress(plain));
     let fixup = fixup(&ours, original, max)?;
     Some(Method::Encoder { encoder, fixup })
 }

@@ -41,7 +41,8 @@ pub(crate) fn is_container(data: &[u8]) -> bool {
 #[cfg_attr(not(feature = "gzip"), allow(dead_code))]
 pub(crate) enum Outcome {
     /// It cannot be rebuilt byte for byte from its payload (an encoder the engine cannot
-    /// reproduce), or its payload is over the bound: store it by the other rules.
+    /// reproduce), most of it would stay compressed in the payload (zip members nothing
+    /// rebuilds), or its payload is over the bound: store it by the other rules.
     Unsupported,
     /// Recipe and payload delta together would exceed `limit` bytes.
     Exceeded { limit: u64 },
@@ -78,6 +79,13 @@ pub(crate) fn encode(
         else {
             return Ok(Outcome::Unsupported);
         };
+        // A zip member no method rebuilds stays compressed in the payload, where the
+        // reference's payload holds its contents: when such members are most of what the
+        // archive declares, the payloads share little and the delta costs more than it saves.
+        let declared = container::declared_payload_size(target).unwrap_or(0);
+        if (unpacked.payload.len() as u64) < declared / 2 {
+            return Ok(Outcome::Unsupported);
+        }
         let limit = (target.len() as f64 * max_ratio) as u64;
         let room = limit.saturating_sub(unpacked.recipe.len() as u64);
         if room == 0 {

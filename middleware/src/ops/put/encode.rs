@@ -168,13 +168,14 @@ async fn by_payload<E, RB>(
         (outcome, sha256, md5)
     })
     .await?;
-    let limit = limit(config, data);
     let (encoded, gzip) = match outcome.map_err(S3Error::internal)? {
         payload::Outcome::Delta { body, info } => (Encoded::Delta(body), Some(info)),
         payload::Outcome::Exceeded { limit } => (Encoded::Exceeded { limit }, None),
-        // Its compressed bytes share nothing with the reference's (the payloads were
-        // compared): stored whole.
-        payload::Outcome::Unsupported => (Encoded::Exceeded { limit }, None),
+        // Zip members it shares with the reference are the same compressed bytes there:
+        // a delta of the bytes may still pay (one of a gzip stops at the ratio limit).
+        payload::Outcome::Unsupported => {
+            return by_bytes(shared, &chosen.reference, data, Some(md5), options).await;
+        }
     };
     Ok(Attempt {
         encoded: Ok(encoded),

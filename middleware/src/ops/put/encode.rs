@@ -8,7 +8,7 @@
 //! executor's threads).
 
 use bytes::Bytes;
-use deltaglider_codec::{EncodeOptions, Encoded, Md5, Md5Digest, Sha256, Sha256Digest};
+use deltaglider_codec::{EncodeOptions, Encoded, Md5, Md5Digest, Sha256, Sha256Digest, Sketch};
 
 use crate::call::{Backend, Call, Stopped};
 use crate::inner::Stop;
@@ -93,16 +93,17 @@ enum Way {
     Bytes,
 }
 
+/// Whether a target sharing `similarity` of its sketch with a reference cannot come under
+/// the ratio limit. A delta must at least spell out what it cannot copy: a share `s` gives
+/// a delta of about `1 - s` of the target's size. Far below the bar (four times more
+/// lenient than that estimate), encoding is skipped.
+fn hopeless(config: &DeltaConfig, similarity: Option<f64>) -> bool {
+    similarity.is_some_and(|s| s < (1.0 - config.max_delta_ratio) / 4.0)
+}
+
 impl Way {
     fn of(config: &DeltaConfig, chosen: &Chosen) -> Self {
-        // A delta must at least spell out what it cannot copy: a target sharing a share
-        // `s` of its sketch with the reference gives a delta of about `1 - s` of its size.
-        // Far below the bar (four times more lenient than that estimate), encoding is
-        // skipped.
-        let hopeless = chosen
-            .similarity
-            .is_some_and(|s| s < (1.0 - config.max_delta_ratio) / 4.0);
-        if hopeless {
+        if hopeless(config, chosen.similarity) {
             Way::Skip
         } else if chosen.by_payload && !chosen.same_bytes {
             Way::Payload
@@ -156,7 +157,7 @@ async fn by_payload<E, RB>(
     let config = &shared.config;
     let (reference, target) = (chosen.reference.clone(), data.clone());
     let (max, ratio) = (config.max_payload_size, config.max_delta_ratio);
-    let (outcome, sha256, md5) = offloaded(shared, move || {
+    let (outcome, sha256, md5, bytes_similarity) = offloaded(shared, move || {
         let (sha256, md5) = hash(&target, md5);
         let outcome = match reference.payload(max) {
             Some(payload) => {
@@ -165,14 +166,24 @@ async fn by_payload<E, RB>(
             }
             None => Ok(payload::Outcome::Unsupported),
         };
-        (outcome, sha256, md5)
+        // Only the payloads were compared so far; a delta of the bytes needs their own.
+        let bytes_similarity = matches!(outcome, Ok(payload::Outcome::Unsupported))
+            .then(|| Sketch::of(&target).similarity(reference.sketch()))
+            .flatten();
+        (outcome, sha256, md5, bytes_similarity)
     })
     .await?;
     let (encoded, gzip) = match outcome.map_err(S3Error::internal)? {
         payload::Outcome::Delta { body, info } => (Encoded::Delta(body), Some(info)),
         payload::Outcome::Exceeded { limit } => (Encoded::Exceeded { limit }, None),
+        payload::Outcome::Unsupported if hopeless(config, bytes_similarity) => (
+            Encoded::Exceeded {
+                limit: limit(config, data),
+            },
+            None,
+        ),
         // Zip members it shares with the reference are the same compressed bytes there:
-        // a delta of the bytes may still pay (one of a gzip stops at the ratio limit).
+        // a delta of the bytes may still pay.
         payload::Outcome::Unsupported => {
             return by_bytes(shared, &chosen.reference, data, Some(md5), options).await;
         }

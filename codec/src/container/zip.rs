@@ -137,7 +137,6 @@ pub(super) fn split(data: &[u8], reference: Option<&[u8]>, limits: &Limits) -> O
     for (&(i, ..), method) in rest.iter().zip(found) {
         methods[i] = method;
     }
-    drop(unknown);
     // A member no method rebuilds keeps its compressed bytes: the payload is laid out
     // again only then.
     let all_rebuilt = methods.iter().all(Option::is_some);

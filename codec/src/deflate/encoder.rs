@@ -177,19 +177,7 @@ impl Encoder {
                 exact: a.exact,
             };
         }
-        let mut matched = 0usize;
-        let mut differs = false;
-        self.run(plain, &mut |bytes| {
-            let theirs = original.get(matched..).unwrap_or_default();
-            let same = common_prefix(bytes, theirs);
-            matched += same;
-            differs = same < bytes.len();
-            !differs
-        });
-        Agreement {
-            matched,
-            exact: !differs && matched == original.len(),
-        }
+        self.attempt(plain, original, usize::MAX).0
     }
 
     /// [`agreement`](Self::agreement), also returning the whole output when it is not

@@ -2,7 +2,7 @@
 
 use super::bits::BitWriter;
 use super::params::{Strategy, Tuning, ZlibParams, tuning};
-use super::trees::{BlockRules, Blocks, stored_block};
+use super::trees::{Blocks, stored_block};
 use super::window::Window;
 
 /// Longest stored block.
@@ -20,13 +20,9 @@ pub(super) struct Deflater<'a, 'o> {
 impl<'a, 'o> Deflater<'a, 'o> {
     /// The state `deflateInit2` + `deflateReset` set up (levels 1–9).
     pub(super) fn new(input: &'a [u8], p: &ZlibParams, out: &'o mut BitWriter<'a>) -> Self {
-        let rules = BlockRules {
-            level: p.level,
-            fixed: p.strategy == Strategy::Fixed,
-        };
         Self {
             win: Window::new(input, p.effective_window_bits(), p.hash_bits(), p.flavor),
-            blocks: Blocks::new(p.block_symbols(), rules),
+            blocks: Blocks::new(p.block_symbols(), p.strategy == Strategy::Fixed),
             out,
             tuning: tuning(p.level),
             strategy: p.strategy,

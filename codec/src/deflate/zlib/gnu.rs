@@ -4,11 +4,8 @@
 //! strings run past the data, and `nice_match` is not clipped to the lookahead.
 
 use super::deflater::Deflater;
-use super::matcher::longest_match;
+use super::matcher::{TOO_FAR, longest_match};
 use super::window::{MIN_MATCH, NIL};
-
-/// Length-3 matches farther than this are not worth it (lazy levels).
-const TOO_FAR: usize = 4096;
 
 /// gzip weighs cutting the block early each time this many symbols are tallied.
 const CUT_CHECK: usize = 4096;

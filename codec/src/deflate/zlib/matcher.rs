@@ -5,6 +5,9 @@
 use super::params::Tuning;
 use super::window::{MAX_MATCH, Window};
 
+/// Length-3 matches farther than this are not worth it (the lazy levels of zlib and gzip).
+pub(super) const TOO_FAR: usize = 4096;
+
 /// Length of the common prefix of the strings at `a` and `b` as zlib's unrolled loop
 /// measures it: bytes 0 and 1 are known equal and byte 2 is skipped (the hash of equal
 /// first bytes pins it), so this is the first difference at index 3..258, or 258.

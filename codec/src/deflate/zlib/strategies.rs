@@ -3,12 +3,9 @@
 //! `Z_FINISH`. They return early when the output stops agreeing with the expected stream.
 
 use super::deflater::Deflater;
-use super::matcher::longest_match;
+use super::matcher::{TOO_FAR, longest_match};
 use super::params::Strategy;
 use super::window::{MAX_MATCH, MIN_LOOKAHEAD, MIN_MATCH, NIL};
-
-/// Length-3 matches farther than this are not worth it (lazy levels).
-const TOO_FAR: usize = 4096;
 
 impl Deflater<'_, '_> {
     /// Picks the loop as `deflate()` does.

@@ -37,15 +37,6 @@ const BL_KIND: TreeKind = TreeKind {
     max_length: MAX_BL_BITS,
 };
 
-/// How a block is to be cut and coded: what `_tr_flush_block` reads from the state.
-#[derive(Clone, Copy)]
-pub(super) struct BlockRules {
-    /// Level 0 forces stored blocks (never reached here: level 0 writes its own).
-    pub(super) level: u8,
-    /// `Z_FIXED`: fixed codes unless a stored block is smaller.
-    pub(super) fixed: bool,
-}
-
 /// The symbols of the current block and the trees built from them.
 pub(super) struct Blocks {
     /// (distance low, distance high, literal or length − 3) per symbol, as zlib's sym_buf.
@@ -55,12 +46,14 @@ pub(super) struct Blocks {
     dtree: Tree,
     bltree: Tree,
     builder: Builder,
-    rules: BlockRules,
+    /// `Z_FIXED`: fixed codes unless a stored block is smaller. (Level 0, which forces
+    /// stored blocks in `_tr_flush_block`, writes its blocks without this type.)
+    fixed_codes: bool,
 }
 
 impl Blocks {
     /// A block that is full at `symbols` symbols.
-    pub(super) fn new(symbols: usize, rules: BlockRules) -> Self {
+    pub(super) fn new(symbols: usize, fixed_codes: bool) -> Self {
         let mut blocks = Self {
             sym_buf: Vec::with_capacity(symbols * 3),
             sym_end: symbols * 3,
@@ -68,7 +61,7 @@ impl Blocks {
             dtree: Tree::new(),
             bltree: Tree::new(),
             builder: Builder::new(),
-            rules,
+            fixed_codes,
         };
         blocks.init_block();
         blocks
@@ -133,13 +126,12 @@ impl Blocks {
         stored_len: usize,
         last: bool,
     ) {
-        debug_assert!(self.rules.level > 0);
         self.builder.build_tree(&mut self.ltree, &L_KIND);
         self.builder.build_tree(&mut self.dtree, &D_KIND);
         let max_blindex = self.build_bl_tree();
         let mut opt_lenb = (self.builder.opt_len.wrapping_add(3 + 7)) >> 3;
         let static_lenb = (self.builder.static_len.wrapping_add(3 + 7)) >> 3;
-        if static_lenb <= opt_lenb || self.rules.fixed {
+        if static_lenb <= opt_lenb || self.fixed_codes {
             opt_lenb = static_lenb;
         }
         match stored {

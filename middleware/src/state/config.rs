@@ -236,12 +236,12 @@ impl DeltaConfig {
         self
     }
 
-    /// Deltas inside gzip (default: on when the crate's `gzip` feature is; without it this
-    /// setting has no effect). A gzip object whose compressed bytes can be rebuilt exactly
-    /// from its decompressed payload is stored as a delta of that payload against its
-    /// reference's payload, plus the recipe that recompresses it (`docs/FORMAT.md`, section
-    /// 13; format version 2). A `.tgz` release then costs what its changes cost, not its
-    /// whole compressed size; reading it back recompresses, which is slower than a plain
+    /// Deltas inside compressed containers (default: on when the crate's `gzip` feature is;
+    /// without it this setting has no effect). A gzip file or zip archive whose compressed
+    /// bytes can be rebuilt exactly from its decompressed payload is stored as a delta of
+    /// that payload against its reference's payload, plus the recipe that recompresses it
+    /// (`docs/FORMAT.md`, section 13; format version 2). A `.tgz` or `.whl` release then
+    /// costs what its changes cost, not its whole compressed size; reading it back recompresses, which is slower than a plain
     /// delta (see `docs/benchmarks.md`). Objects stored this way can only be read by a build
     /// with the `gzip` feature.
     pub fn gzip_payloads(mut self, on: bool) -> Self {

@@ -51,6 +51,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "gzip")]
+mod bz2;
+#[cfg(feature = "gzip")]
 pub mod container;
 #[cfg(feature = "gzip")]
 pub mod deflate;

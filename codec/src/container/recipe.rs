@@ -6,8 +6,9 @@
 //! recipe  = "DGZ" version:u8(=2) container:u8 segment_count segment{segment_count}
 //! segment = 0x00 len bytes                      literal: bytes kept in the recipe
 //!         | 0x01 len                            copy: the next `len` payload bytes
-//!         | 0x02 plain_len deflate_len method   deflate: a stream rebuilt from the next
-//!                                               `plain_len` payload bytes
+//!         | 0x02 plain_len deflate_len method   stream: a compressed stream (deflate, or
+//!                                               bzip2 in a bzip2 container) rebuilt
+//!                                               from the next `plain_len` payload bytes
 //! method  = 0x01 engine:u8 chunk_count chunk{chunk_count}    preflate
 //!         | 0x02 encoder:[u8; 5] fixup_len fixup             an identified encoder
 //!         | 0x03 offset                                      the reference archive's
@@ -49,6 +50,8 @@ pub enum Container {
     Gzip,
     /// zip: the payload is the archive with each deflated member's data inflated.
     Zip,
+    /// bzip2: the payload is what `bunzip2` outputs.
+    Bzip2,
 }
 
 impl Container {
@@ -56,6 +59,7 @@ impl Container {
         match self {
             Self::Gzip => 1,
             Self::Zip => 2,
+            Self::Bzip2 => 3,
         }
     }
 }
@@ -183,6 +187,7 @@ fn parse_v2(r: &mut Reader<'_>) -> Result<Recipe> {
     let container = match r.byte()? {
         1 => Container::Gzip,
         2 => Container::Zip,
+        3 => Container::Bzip2,
         found => {
             return Err(Error::Unsupported {
                 what: "container",
@@ -197,11 +202,19 @@ fn parse_v2(r: &mut Reader<'_>) -> Result<Recipe> {
         let segment = match r.byte()? {
             0 => Segment::Literal(r.bytes("literal length exceeds the recipe")?.to_vec()),
             1 => Segment::Copy(r.varint()?),
-            2 => Segment::Deflate {
-                plain_len: r.varint()?,
-                deflate_len: Some(r.varint()?),
-                method: parse_method(r)?,
-            },
+            2 => {
+                let plain_len = r.varint()?;
+                let deflate_len = Some(r.varint()?);
+                let method = parse_method(r)?;
+                if is_bzip2(&method) != (container == Container::Bzip2) {
+                    return Err(r.malformed("a stream method that does not fit the container"));
+                }
+                Segment::Deflate {
+                    plain_len,
+                    deflate_len,
+                    method,
+                }
+            }
             _ => return Err(r.malformed("unknown segment kind")),
         };
         segments.push(segment);
@@ -210,6 +223,18 @@ fn parse_v2(r: &mut Reader<'_>) -> Result<Recipe> {
         container,
         segments,
     })
+}
+
+/// Whether `method` makes a bzip2 stream: a bzip2 container's only method, and never one
+/// of a gzip or zip container's.
+fn is_bzip2(method: &Method) -> bool {
+    matches!(
+        method,
+        Method::Encoder {
+            encoder: Encoder::Bzip2 { .. },
+            ..
+        }
+    )
 }
 
 fn parse_method(r: &mut Reader<'_>) -> Result<Method> {

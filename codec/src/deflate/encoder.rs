@@ -37,6 +37,13 @@ pub(crate) enum Encoder {
     /// (Node.js, so npm) or GNU gzip's deflate (the `gzip` command, so `tar czf`), by
     /// this crate's port ([`zlib`]).
     Zlib(zlib::ZlibParams),
+    /// libbzip2 1.0.8's compressor (`bzip2`, Python's `bz2`, `tar cjf`) at `block_size`
+    /// 1–9 (×100 kB), by `libbz2-rs-sys` 0.2.7: for a bzip2 container's streams, which
+    /// are not deflate but are rebuilt, checked and fixed up the same way.
+    Bzip2 {
+        /// 1–9, as the stream's header says.
+        block_size: u8,
+    },
 }
 
 /// zlib-style parameters (`deflateInit2`'s level, window bits, memory level and strategy).
@@ -92,12 +99,14 @@ const CODE_ZLIB_RS_0_6: u8 = 2;
 const CODE_ZLIB: u8 = 3;
 const CODE_CHROMIUM_ZLIB: u8 = 4;
 const CODE_GNU_GZIP: u8 = 5;
+const CODE_BZIP2_1_0_8: u8 = 6;
 
 impl Encoder {
     /// The five bytes the recipe stores: code, level, window bits, memory level, strategy
-    /// (the last three zero for miniz).
+    /// (the last three zero for miniz; for bzip2, code and block size, then zeros).
     pub(crate) fn to_bytes(self) -> [u8; ENCODED_LEN] {
         match self {
+            Self::Bzip2 { block_size } => [CODE_BZIP2_1_0_8, block_size, 0, 0, 0],
             Self::Miniz { level } => [CODE_MINIZ_0_9, level, 0, 0, 0],
             Self::ZlibRs(p) => [
                 CODE_ZLIB_RS_0_6,
@@ -147,12 +156,14 @@ impl Encoder {
             CODE_ZLIB => port(zlib::Flavor::Zlib),
             CODE_CHROMIUM_ZLIB => port(zlib::Flavor::Chromium),
             CODE_GNU_GZIP => port(zlib::Flavor::Gnu),
+            CODE_BZIP2_1_0_8 => ((1..=9).contains(&b[1]) && b[2..] == [0, 0, 0])
+                .then_some(Self::Bzip2 { block_size: b[1] }),
             _ => return Err("an encoder this build does not have"),
         };
         found.ok_or("encoder parameters out of range")
     }
 
-    /// Compresses all of `plain` as raw deflate.
+    /// Compresses all of `plain` (as raw deflate, or a bzip2 stream for [`Self::Bzip2`]).
     pub(crate) fn compress(self, plain: &[u8]) -> Vec<u8> {
         let mut out = Vec::with_capacity(plain.len() / 3 + 64);
         if let Self::Zlib(p) = self {
@@ -218,6 +229,7 @@ impl Encoder {
         match self {
             Self::Miniz { level } => run_miniz(level, plain, sink),
             Self::ZlibRs(p) => run_zlib_rs(p, plain, sink),
+            Self::Bzip2 { block_size } => crate::bz2::run(block_size, plain, sink),
             // Handled by the port's own compare (`compress`, `agreement`).
             Self::Zlib(p) => {
                 let mut out = Vec::new();
@@ -233,6 +245,7 @@ impl std::fmt::Display for Encoder {
         match self {
             Self::Miniz { level } => write!(f, "miniz_oxide level {level}"),
             Self::ZlibRs(p) => write!(f, "zlib-rs {p}"),
+            Self::Bzip2 { block_size } => write!(f, "bzip2 -{block_size} (libbzip2 1.0.8)"),
             Self::Zlib(p) => {
                 let name = match p.flavor {
                     zlib::Flavor::Zlib => "zlib",

@@ -86,6 +86,27 @@ pub(crate) fn identify(
     by_preflate(original, plain, policy)
 }
 
+/// What rebuilds `original`, one complete bzip2 stream of block size `block_size`, from
+/// `plain`: libbzip2's compressor at that block size (the only parameter its output
+/// depends on), or it plus a fix-up when it comes close (another implementation that cuts
+/// and codes most blocks alike), or `None`. A miss costs about one block of work.
+pub(crate) fn identify_bzip2(
+    original: &[u8],
+    plain: &[u8],
+    block_size: u8,
+    policy: &Policy,
+) -> Option<Method> {
+    let encoder = Encoder::Bzip2 { block_size };
+    let (agreement, output) = encoder.attempt(plain, original, original.len() / 2);
+    if agreement.exact {
+        return Some(Method::Encoder {
+            encoder,
+            fixup: Vec::new(),
+        });
+    }
+    with_fixup(encoder, agreement, output, original, plain, policy)
+}
+
 /// The closest encoder plus a fix-up, when it reproduced at least half the stream and the
 /// fix-up is small. `output` is the encoder's whole output, when its attempt kept it.
 fn with_fixup(

@@ -37,6 +37,8 @@ pub const DEFAULT_EXTENSIONS: &[&str] = &[
     ".tar.gz",
     ".gz",
     ".tar.bz2",
+    ".tbz2",
+    ".bz2",
     ".tar.xz",
     ".jar",
     ".war",

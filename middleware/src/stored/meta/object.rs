@@ -47,6 +47,8 @@ pub enum Container {
     Gzip,
     /// A zip archive (`.zip`, `.whl`, `.jar`, ...): `dg-payload: zip`.
     Zip,
+    /// A bzip2 file (`.tar.bz2`, `.tbz2`, ...): `dg-payload: bzip2`.
+    Bzip2,
 }
 
 impl Container {
@@ -55,6 +57,7 @@ impl Container {
         match self {
             Self::Gzip => "gzip",
             Self::Zip => "zip",
+            Self::Bzip2 => "bzip2",
         }
     }
 }

@@ -151,15 +151,17 @@ impl<'a, G: Fn(&str) -> Option<&'a str>> Fields<G> {
             // Version 1 has no payload encodings: such a name there is ignored.
             _ if version < 2 => Ok(None),
             None | Some("") => Ok(None),
-            Some(name @ ("gzip" | "zip")) if kind == Kind::Delta => Ok(Some(PayloadDelta {
-                container: if name == "zip" {
-                    Container::Zip
-                } else {
-                    Container::Gzip
-                },
-                recipe_size: size(RECIPE_SIZE)?,
-                payload_size: size(PAYLOAD_SIZE)?,
-            })),
+            Some(name @ ("gzip" | "zip" | "bzip2")) if kind == Kind::Delta => {
+                Ok(Some(PayloadDelta {
+                    container: match name {
+                        "zip" => Container::Zip,
+                        "bzip2" => Container::Bzip2,
+                        _ => Container::Gzip,
+                    },
+                    recipe_size: size(RECIPE_SIZE)?,
+                    payload_size: size(PAYLOAD_SIZE)?,
+                }))
+            }
             Some(other) => Err(MetaError::Invalid {
                 name: PAYLOAD,
                 value: other.to_owned(),

@@ -1,6 +1,7 @@
-//! Deltas inside gzip through the layer, with the real `aws-sdk-s3` client over s3s-fs:
-//! consecutive `.tgz` releases are stored as payload deltas plus recipes and read back
-//! byte for byte (whole, ranged, copied, with a cold cache); damage is an error, never
+//! Deltas inside gzip, zip and bzip2 through the layer, with the real `aws-sdk-s3` client
+//! over s3s-fs: consecutive `.tgz`, `.whl` and `.tar.bz2` (`bzip2`, `pbzip2`) releases are
+//! stored as payload deltas plus recipes and read back byte for byte (whole, ranged,
+//! copied, with a cold cache); damage is an error, never
 //! wrong bytes; gzip the engine cannot reproduce, and the feature switched off, fall back
 //! to the plain rules.
 
@@ -350,4 +351,60 @@ async fn zip_releases_are_stored_as_payload_deltas_and_read_back_exactly() {
     }
     let part = get_range(&s3, "whl/v2.whl", "bytes=1000-70999").await;
     assert!(part == versions[2][1000..71_000]);
+}
+
+/// `payload` compressed by the real `command` (`bzip2 -9`, `pbzip2 -9`), reading stdin.
+fn compressed_by(command: &[&str], payload: &[u8]) -> Vec<u8> {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(command[0])
+        .args(&command[1..])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the compressor runs (.ci/run installs it)");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input = payload.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().expect("compressor output");
+    writer.join().expect("writer").expect("input written");
+    assert!(out.status.success(), "{command:?} failed");
+    out.stdout
+}
+
+#[tokio::test]
+async fn bzip2_releases_are_stored_as_payload_deltas_and_read_back_exactly() {
+    let (root, s3, _) = releases_with("bzip2-layer", DeltaConfig::default()).await;
+    let mut tree = source_tree(9, 2_000_000);
+    let mut versions = Vec::new();
+    for (v, command) in [
+        ["bzip2", "-9", "-c"],
+        ["bzip2", "-9", "-c"],
+        ["pbzip2", "-9", "-c"],
+    ]
+    .iter()
+    .enumerate()
+    {
+        versions.push(compressed_by(command, &tree));
+        tree = next_release(&tree, v as u64 + 40);
+    }
+    for (i, v) in versions.iter().enumerate() {
+        put(&s3, &format!("dump/v{i}.tar.bz2"), v).await;
+    }
+    for (i, v) in versions.iter().enumerate().skip(1) {
+        let delta = stored(&root, &format!("dump/v{i}.tar.bz2.delta")).expect("stored as a delta");
+        assert!(
+            delta * 10 < v.len() as u64,
+            "v{i}: {delta} bytes stored for a {}-byte archive",
+            v.len()
+        );
+    }
+    let (fresh, _) = layered(&root, DeltaConfig::default());
+    let cold = client(fresh);
+    for (i, v) in versions.iter().enumerate() {
+        let key = format!("dump/v{i}.tar.bz2");
+        assert!(get(&s3, &key).await == *v, "{key} warm");
+        assert!(get(&cold, &key).await == *v, "{key} cold");
+    }
+    let part = get_range(&cold, "dump/v1.tar.bz2", "bytes=5000-90999").await;
+    assert!(part == versions[1][5000..91_000]);
 }

@@ -29,7 +29,7 @@ pub(crate) fn block_size(data: &[u8]) -> Option<u8> {
     (data.starts_with(MAGIC)
         && (b'1'..=b'9').contains(&digit)
         && (next == BLOCK_MAGIC || next == END_MAGIC))
-        .then_some(digit - b'0')
+        .then(|| digit - b'0')
 }
 
 /// Decompresses the bzip2 stream `data` starts with onto `out`, which may grow to at most
@@ -152,6 +152,9 @@ mod tests {
     fn recognises_only_stream_starts() {
         assert_eq!(block_size(b"BZh9"), None);
         assert_eq!(block_size(b"BZh0\x31\x41\x59\x26\x53\x59"), None);
+        // Any byte in the digit's place, also below `'0'` (a fuzzing find).
+        assert_eq!(block_size(b"BZh\x00\x31\x41\x59\x26\x53\x59"), None);
+        assert_eq!(block_size(b"\x01\xd8\x8b\x08\0\0\0\0\0\x02"), None);
         assert_eq!(block_size(b"BZh5\x31\x41\x59\x26\x53\x58"), None);
         assert_eq!(block_size(b"BZh5\x31\x41\x59\x26\x53\x59"), Some(5));
     }

@@ -68,6 +68,8 @@ mod reference;
 mod sketch;
 mod stream;
 mod vcdiff;
+#[cfg(feature = "gzip")]
+mod xz;
 #[cfg(feature = "zip")]
 pub mod zip;
 

@@ -372,39 +372,58 @@ fn compressed_by(command: &[&str], payload: &[u8]) -> Vec<u8> {
 }
 
 #[tokio::test]
-async fn bzip2_releases_are_stored_as_payload_deltas_and_read_back_exactly() {
-    let (root, s3, _) = releases_with("bzip2-layer", DeltaConfig::default()).await;
-    let mut tree = source_tree(9, 2_000_000);
-    let mut versions = Vec::new();
-    for (v, command) in [
-        ["bzip2", "-9", "-c"],
-        ["bzip2", "-9", "-c"],
-        ["pbzip2", "-9", "-c"],
-    ]
-    .iter()
-    .enumerate()
-    {
-        versions.push(compressed_by(command, &tree));
-        tree = next_release(&tree, v as u64 + 40);
+async fn bzip2_and_xz_releases_are_stored_as_payload_deltas_and_read_back_exactly() {
+    let (root, s3, _) = releases_with("bzip2-xz-layer", DeltaConfig::default()).await;
+    let families = [
+        (
+            "tar.bz2",
+            [
+                ["bzip2", "-9", "-c"],
+                ["bzip2", "-9", "-c"],
+                ["pbzip2", "-9", "-c"],
+            ],
+        ),
+        (
+            "tar.xz",
+            [
+                ["xz", "-6", "-c"],
+                ["xz", "-9e", "-c"],
+                ["python3", "-c", LZMA],
+            ],
+        ),
+    ];
+    for (suffix, commands) in families {
+        let mut tree = source_tree(9, 2_000_000);
+        let mut versions = Vec::new();
+        for (v, command) in commands.iter().enumerate() {
+            versions.push(compressed_by(command, &tree));
+            tree = next_release(&tree, v as u64 + 40);
+        }
+        for (i, v) in versions.iter().enumerate() {
+            put(&s3, &format!("dump/v{i}.{suffix}"), v).await;
+        }
+        for (i, v) in versions.iter().enumerate().skip(1) {
+            let key = format!("dump/v{i}.{suffix}.delta");
+            let delta = stored(&root, &key).expect("stored as a delta");
+            assert!(
+                delta * 10 < v.len() as u64,
+                "{key}: {delta} bytes stored for a {}-byte archive",
+                v.len()
+            );
+        }
+        let (fresh, _) = layered(&root, DeltaConfig::default());
+        let cold = client(fresh);
+        for (i, v) in versions.iter().enumerate() {
+            let key = format!("dump/v{i}.{suffix}");
+            assert!(get(&s3, &key).await == *v, "{key} warm");
+            assert!(get(&cold, &key).await == *v, "{key} cold");
+        }
+        let key = format!("dump/v1.{suffix}");
+        let part = get_range(&cold, &key, "bytes=5000-90999").await;
+        assert!(part == versions[1][5000..91_000], "{key} range");
     }
-    for (i, v) in versions.iter().enumerate() {
-        put(&s3, &format!("dump/v{i}.tar.bz2"), v).await;
-    }
-    for (i, v) in versions.iter().enumerate().skip(1) {
-        let delta = stored(&root, &format!("dump/v{i}.tar.bz2.delta")).expect("stored as a delta");
-        assert!(
-            delta * 10 < v.len() as u64,
-            "v{i}: {delta} bytes stored for a {}-byte archive",
-            v.len()
-        );
-    }
-    let (fresh, _) = layered(&root, DeltaConfig::default());
-    let cold = client(fresh);
-    for (i, v) in versions.iter().enumerate() {
-        let key = format!("dump/v{i}.tar.bz2");
-        assert!(get(&s3, &key).await == *v, "{key} warm");
-        assert!(get(&cold, &key).await == *v, "{key} cold");
-    }
-    let part = get_range(&cold, "dump/v1.tar.bz2", "bytes=5000-90999").await;
-    assert!(part == versions[1][5000..91_000]);
 }
+
+/// Python's `lzma` at its defaults (preset 6, CRC-64), stdin to stdout.
+const LZMA: &str =
+    "import lzma, sys; sys.stdout.buffer.write(lzma.compress(sys.stdin.buffer.read()))";

@@ -1,4 +1,4 @@
-//! Deltas inside compressed containers: split a gzip, zip or bzip2 file into its
+//! Deltas inside compressed containers: split a gzip, zip, bzip2 or xz file into its
 //! decompressed *payload* and a small *recipe* that rebuilds the exact original bytes.
 //!
 //! Compression hides similarity: one changed file in a `.tgz` rewrites every compressed
@@ -21,8 +21,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! [`unpack`] returns `None` (store the file as it is) for input that is not gzip, zip or
-//! bzip2, that cannot be rebuilt byte for byte, or whose payload exceeds
+//! [`unpack`] returns `None` (store the file as it is) for input that is not gzip, zip,
+//! bzip2 or xz, that cannot be rebuilt byte for byte, or whose payload exceeds
 //! [`Limits::max_payload`]. It never returns a recipe that it has not checked.
 //!
 //! # How a deflate stream is rebuilt
@@ -38,7 +38,10 @@
 //!
 //! A bzip2 stream is rebuilt the same way by libbzip2's compressor (its pure-Rust port) at
 //! the block size its header names, which is all its output depends on: `bzip2`, Python's
-//! `bz2` and `tar cjf` are reproduced exactly, `pbzip2`'s many streams in parallel.
+//! `bz2` and `tar cjf` are reproduced exactly, `pbzip2`'s many streams in parallel. An xz
+//! stream is rebuilt by liblzma's encoder (XZ Utils 5.8 translated to Rust) at the preset
+//! and check identified among those its first block's dictionary allows: single-threaded
+//! `xz`, Python's `lzma` and `tar cJf` are reproduced exactly.
 //!
 //! # The recipe
 //!
@@ -64,6 +67,7 @@ mod parallel;
 mod rebuild;
 mod recipe;
 mod split;
+mod xz;
 mod zip;
 
 pub use describe::{Description, Stream, describe};
@@ -93,13 +97,15 @@ pub fn kind(data: &[u8]) -> Option<Container> {
         Some(Container::Zip)
     } else if bzip2::is_bzip2(data) {
         Some(Container::Bzip2)
+    } else if xz::is_xz(data) {
+        Some(Container::Xz)
     } else {
         None
     }
 }
 
 /// Splits `data` into payload and recipe, or `None` when it is not a container this
-/// module understands (gzip, zip, bzip2), cannot be rebuilt byte for byte, or decompresses to more than
+/// module understands (gzip, zip, bzip2, xz), cannot be rebuilt byte for byte, or decompresses to more than
 /// `limits.max_payload` bytes.
 ///
 /// Errors only when the recipe it just wrote does not read back into the same layout,
@@ -122,6 +128,7 @@ pub fn unpack_against(
         Some(Container::Gzip) => (Container::Gzip, gzip::split(data, limits)),
         Some(Container::Zip) => (Container::Zip, zip::split(data, reference, limits)),
         Some(Container::Bzip2) => (Container::Bzip2, bzip2::split(data, limits)),
+        Some(Container::Xz) => (Container::Xz, xz::split(data, limits)),
         None => return Ok(None),
     };
     let Some(split) = split else {
@@ -157,25 +164,27 @@ pub fn unpack_against(
 /// The payload of a container read as a reference: for gzip, its members decompressed
 /// and concatenated (what `gunzip` outputs; bytes after the last complete member
 /// ignored); for zip, the archive with each deflated member's data replaced by its
-/// decompressed bytes (members that do not inflate cleanly kept as they are); for bzip2,
-/// what `bunzip2` outputs. `None` when `data` is none of these, is corrupt, or the payload exceeds `limits.max_payload`. Unlike
+/// decompressed bytes (members that do not inflate cleanly kept as they are); for bzip2
+/// and xz, what `bunzip2` and `xz -d` output. `None` when `data` is none of these, is corrupt, or the payload exceeds `limits.max_payload`. Unlike
 /// [`unpack`], this works whatever encoder wrote the file.
 pub fn payload(data: &[u8], limits: &Limits) -> Option<Vec<u8>> {
     match kind(data)? {
         Container::Gzip => gzip::payload(data, limits.max_payload),
         Container::Zip => zip::payload(data, limits.max_payload),
         Container::Bzip2 => bzip2::payload(data, limits.max_payload),
+        Container::Xz => xz::payload(data, limits.max_payload),
     }
 }
 
 /// The payload size `data` declares before it is inflated (a gzip file's last ISIZE,
 /// which gzip records modulo 2^32; a zip archive's raw and member sizes), for bounding a
-/// cache; `None` when `data` is neither, or is bzip2, which records no size.
+/// cache; `None` when `data` is neither, or is bzip2 or xz (whose sizes are not where a
+/// cheap look finds them).
 pub fn declared_payload_size(data: &[u8]) -> Option<u64> {
     match kind(data)? {
         Container::Gzip => gzip::declared_size(data),
         Container::Zip => zip::declared_size(data),
-        Container::Bzip2 => None,
+        Container::Bzip2 | Container::Xz => None,
     }
 }
 

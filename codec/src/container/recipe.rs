@@ -6,9 +6,10 @@
 //! recipe  = "DGZ" version:u8(=2) container:u8 segment_count segment{segment_count}
 //! segment = 0x00 len bytes                      literal: bytes kept in the recipe
 //!         | 0x01 len                            copy: the next `len` payload bytes
-//!         | 0x02 plain_len deflate_len method   stream: a compressed stream (deflate, or
-//!                                               bzip2 in a bzip2 container) rebuilt
-//!                                               from the next `plain_len` payload bytes
+//!         | 0x02 plain_len deflate_len method   stream: a compressed stream (deflate;
+//!                                               bzip2 or xz in those containers)
+//!                                               rebuilt from the next `plain_len`
+//!                                               payload bytes
 //! method  = 0x01 engine:u8 chunk_count chunk{chunk_count}    preflate
 //!         | 0x02 encoder:[u8; 5] fixup_len fixup             an identified encoder
 //!         | 0x03 offset                                      the reference archive's
@@ -52,14 +53,25 @@ pub enum Container {
     Zip,
     /// bzip2: the payload is what `bunzip2` outputs.
     Bzip2,
+    /// xz: the payload is what `xz -d` outputs.
+    Xz,
 }
 
 impl Container {
+    /// What its streams are, as [`stream_kind`] names it.
+    fn stream_kind(self) -> Container {
+        match self {
+            Self::Zip => Self::Gzip,
+            other => other,
+        }
+    }
+
     fn code(self) -> u8 {
         match self {
             Self::Gzip => 1,
             Self::Zip => 2,
             Self::Bzip2 => 3,
+            Self::Xz => 4,
         }
     }
 }
@@ -188,6 +200,7 @@ fn parse_v2(r: &mut Reader<'_>) -> Result<Recipe> {
         1 => Container::Gzip,
         2 => Container::Zip,
         3 => Container::Bzip2,
+        4 => Container::Xz,
         found => {
             return Err(Error::Unsupported {
                 what: "container",
@@ -206,7 +219,7 @@ fn parse_v2(r: &mut Reader<'_>) -> Result<Recipe> {
                 let plain_len = r.varint()?;
                 let deflate_len = Some(r.varint()?);
                 let method = parse_method(r)?;
-                if is_bzip2(&method) != (container == Container::Bzip2) {
+                if stream_kind(&method) != container.stream_kind() {
                     return Err(r.malformed("a stream method that does not fit the container"));
                 }
                 Segment::Deflate {
@@ -225,16 +238,20 @@ fn parse_v2(r: &mut Reader<'_>) -> Result<Recipe> {
     })
 }
 
-/// Whether `method` makes a bzip2 stream: a bzip2 container's only method, and never one
-/// of a gzip or zip container's.
-fn is_bzip2(method: &Method) -> bool {
-    matches!(
-        method,
+/// The kind of stream `method` makes: bzip2 and xz containers' streams are made only by
+/// their own encoders, gzip's and zip's by every other method (deflate).
+fn stream_kind(method: &Method) -> Container {
+    match method {
         Method::Encoder {
             encoder: Encoder::Bzip2 { .. },
             ..
-        }
-    )
+        } => Container::Bzip2,
+        Method::Encoder {
+            encoder: Encoder::Xz(_),
+            ..
+        } => Container::Xz,
+        _ => Container::Gzip,
+    }
 }
 
 fn parse_method(r: &mut Reader<'_>) -> Result<Method> {

@@ -44,6 +44,9 @@ pub(crate) enum Encoder {
         /// 1–9, as the stream's header says.
         block_size: u8,
     },
+    /// liblzma's single-threaded xz stream encoder (`xz`, Python's `lzma`, `tar cJf`) by
+    /// `xz-core` (XZ Utils 5.8 in Rust): for an xz container's streams.
+    Xz(crate::xz::Settings),
 }
 
 /// zlib-style parameters (`deflateInit2`'s level, window bits, memory level and strategy).
@@ -100,13 +103,16 @@ const CODE_ZLIB: u8 = 3;
 const CODE_CHROMIUM_ZLIB: u8 = 4;
 const CODE_GNU_GZIP: u8 = 5;
 const CODE_BZIP2_1_0_8: u8 = 6;
+const CODE_XZ_5_8: u8 = 7;
 
 impl Encoder {
     /// The five bytes the recipe stores: code, level, window bits, memory level, strategy
-    /// (the last three zero for miniz; for bzip2, code and block size, then zeros).
+    /// (the last three zero for miniz; for bzip2, code and block size, then zeros; for xz,
+    /// code, preset, extreme (0 or 1), check ID, zero).
     pub(crate) fn to_bytes(self) -> [u8; ENCODED_LEN] {
         match self {
             Self::Bzip2 { block_size } => [CODE_BZIP2_1_0_8, block_size, 0, 0, 0],
+            Self::Xz(s) => [CODE_XZ_5_8, s.preset, u8::from(s.extreme), s.check, 0],
             Self::Miniz { level } => [CODE_MINIZ_0_9, level, 0, 0, 0],
             Self::ZlibRs(p) => [
                 CODE_ZLIB_RS_0_6,
@@ -158,6 +164,14 @@ impl Encoder {
             CODE_GNU_GZIP => port(zlib::Flavor::Gnu),
             CODE_BZIP2_1_0_8 => ((1..=9).contains(&b[1]) && b[2..] == [0, 0, 0])
                 .then_some(Self::Bzip2 { block_size: b[1] }),
+            CODE_XZ_5_8 => {
+                let s = crate::xz::Settings {
+                    preset: b[1],
+                    extreme: b[2] == 1,
+                    check: b[3],
+                };
+                (s.valid() && b[2] <= 1 && b[4] == 0).then_some(Self::Xz(s))
+            }
             _ => return Err("an encoder this build does not have"),
         };
         found.ok_or("encoder parameters out of range")
@@ -230,6 +244,7 @@ impl Encoder {
             Self::Miniz { level } => run_miniz(level, plain, sink),
             Self::ZlibRs(p) => run_zlib_rs(p, plain, sink),
             Self::Bzip2 { block_size } => crate::bz2::run(block_size, plain, sink),
+            Self::Xz(s) => crate::xz::run(s, plain, sink),
             // Handled by the port's own compare (`compress`, `agreement`).
             Self::Zlib(p) => {
                 let mut out = Vec::new();
@@ -246,6 +261,10 @@ impl std::fmt::Display for Encoder {
             Self::Miniz { level } => write!(f, "miniz_oxide level {level}"),
             Self::ZlibRs(p) => write!(f, "zlib-rs {p}"),
             Self::Bzip2 { block_size } => write!(f, "bzip2 -{block_size} (libbzip2 1.0.8)"),
+            Self::Xz(s) => {
+                let e = if s.extreme { "e" } else { "" };
+                write!(f, "xz -{}{e}, check {} (XZ Utils 5.8)", s.preset, s.check)
+            }
             Self::Zlib(p) => {
                 let name = match p.flavor {
                     zlib::Flavor::Zlib => "zlib",

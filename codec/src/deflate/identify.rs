@@ -60,30 +60,18 @@ pub(crate) fn identify(
     hint: &mut Hint,
     policy: &Policy,
 ) -> Option<Method> {
-    // Outputs reproducing at least half the stream are kept for a fix-up.
-    let keep_from = original.len() / 2;
-    let mut closest: Option<(Encoder, Agreement, Option<Vec<u8>>)> = None;
-    for encoder in hint.iter().copied().chain(candidates()) {
-        let (agreement, output) = encoder.attempt(plain, original, keep_from);
-        if agreement.exact {
-            *hint = Some(encoder);
-            return Some(Method::Encoder {
-                encoder,
-                fixup: Vec::new(),
-            });
-        }
-        if closest
-            .as_ref()
-            .is_none_or(|(_, best, _)| agreement.matched > best.matched)
-        {
-            closest = Some((encoder, agreement, output));
-        }
+    let found = by_encoders(
+        hint.iter().copied().chain(candidates()),
+        original,
+        plain,
+        policy,
+    );
+    if let Some(Method::Encoder { encoder, fixup }) = &found
+        && fixup.is_empty()
+    {
+        *hint = Some(*encoder);
     }
-    let close = closest.and_then(|(e, a, out)| with_fixup(e, a, out, original, plain, policy));
-    if let Some(found) = close {
-        return Some(found);
-    }
-    by_preflate(original, plain, policy)
+    found.or_else(|| by_preflate(original, plain, policy))
 }
 
 /// What rebuilds `original`, one complete bzip2 stream of block size `block_size`, from
@@ -97,13 +85,46 @@ pub(crate) fn identify_bzip2(
     policy: &Policy,
 ) -> Option<Method> {
     let encoder = Encoder::Bzip2 { block_size };
-    let (agreement, output) = encoder.attempt(plain, original, original.len() / 2);
-    if agreement.exact {
-        return Some(Method::Encoder {
-            encoder,
-            fixup: Vec::new(),
-        });
+    by_encoders(std::iter::once(encoder), original, plain, policy)
+}
+
+/// What rebuilds `original`, one complete xz stream, from `plain`: liblzma's encoder at
+/// the first preset (plain or extreme) among those the stream's first block allows that
+/// reproduces it; else the closest plus a fix-up, or `None`. A preset whose dictionary
+/// differs from the stream's is never tried; a miss among the others costs about one
+/// LZMA2 chunk (2 MiB of payload).
+pub(crate) fn identify_xz(original: &[u8], plain: &[u8], policy: &Policy) -> Option<Method> {
+    let encoders = crate::xz::candidates(original).into_iter().map(Encoder::Xz);
+    by_encoders(encoders, original, plain, policy)
+}
+
+/// The first of `encoders` that reproduces `original` exactly; else the closest plus a
+/// fix-up, when that is small enough.
+fn by_encoders(
+    encoders: impl Iterator<Item = Encoder>,
+    original: &[u8],
+    plain: &[u8],
+    policy: &Policy,
+) -> Option<Method> {
+    // Outputs reproducing at least half the stream are kept for a fix-up.
+    let keep_from = original.len() / 2;
+    let mut closest: Option<(Encoder, Agreement, Option<Vec<u8>>)> = None;
+    for encoder in encoders {
+        let (agreement, output) = encoder.attempt(plain, original, keep_from);
+        if agreement.exact {
+            return Some(Method::Encoder {
+                encoder,
+                fixup: Vec::new(),
+            });
+        }
+        if closest
+            .as_ref()
+            .is_none_or(|(_, best, _)| agreement.matched > best.matched)
+        {
+            closest = Some((encoder, agreement, output));
+        }
     }
+    let (encoder, agreement, output) = closest?;
     with_fixup(encoder, agreement, output, original, plain, policy)
 }
 

@@ -23,6 +23,6 @@ mod preflate;
 pub mod zlib;
 
 pub(crate) use encoder::{ENCODED_LEN, Encoder};
-pub(crate) use identify::{Hint, Policy, identify, identify_bzip2};
+pub(crate) use identify::{Hint, Policy, identify, identify_bzip2, identify_xz};
 pub(crate) use method::{Chunk, Method};
 pub(crate) use preflate::ENGINES as PREFLATE_ENGINES;

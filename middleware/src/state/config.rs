@@ -40,6 +40,8 @@ pub const DEFAULT_EXTENSIONS: &[&str] = &[
     ".tbz2",
     ".bz2",
     ".tar.xz",
+    ".txz",
+    ".xz",
     ".jar",
     ".war",
     ".ear",

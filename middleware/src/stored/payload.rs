@@ -1,5 +1,5 @@
-//! Deltas inside compressed containers (`docs/FORMAT.md`, section 13): a gzip, zip or
-//! bzip2 object is stored as a delta of its decompressed payload against its reference's
+//! Deltas inside compressed containers (`docs/FORMAT.md`, section 13): a gzip, zip, bzip2
+//! or xz object is stored as a delta of its decompressed payload against its reference's
 //! payload, preceded by the recipe that recompresses the payload into the exact original.
 //!
 //! Everything here is CPU-bound and synchronous: callers run it off the executor.
@@ -110,6 +110,7 @@ pub(crate) fn encode(
                 container::Container::Gzip => crate::stored::meta::Container::Gzip,
                 container::Container::Zip => crate::stored::meta::Container::Zip,
                 container::Container::Bzip2 => crate::stored::meta::Container::Bzip2,
+                container::Container::Xz => crate::stored::meta::Container::Xz,
             },
             recipe_size: unpacked.recipe.len() as u64,
             payload_size: unpacked.payload.len() as u64,
@@ -180,16 +181,14 @@ pub(crate) fn decode(
 }
 
 /// The payload size a container declares before it is inflated, for bounding a cache; for
-/// bzip2, which declares none, an estimate of 5× its length (about what tar archives
-/// compress by).
+/// bzip2 and xz, which declare none up front, an estimate of 5× their length (about what
+/// tar archives compress by).
 pub(crate) fn declared_payload_size(data: &[u8]) -> Option<u64> {
     #[cfg(feature = "gzip")]
     {
         use deltaglider_codec::container;
-        container::declared_payload_size(data).or_else(|| {
-            (container::kind(data) == Some(container::Container::Bzip2))
-                .then(|| data.len() as u64 * 5)
-        })
+        container::declared_payload_size(data)
+            .or_else(|| container::kind(data).map(|_| data.len() as u64 * 5))
     }
     #[cfg(not(feature = "gzip"))]
     {

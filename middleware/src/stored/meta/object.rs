@@ -49,6 +49,8 @@ pub enum Container {
     Zip,
     /// A bzip2 file (`.tar.bz2`, `.tbz2`, ...): `dg-payload: bzip2`.
     Bzip2,
+    /// An xz file (`.tar.xz`, `.txz`, ...): `dg-payload: xz`.
+    Xz,
 }
 
 impl Container {
@@ -58,6 +60,7 @@ impl Container {
             Self::Gzip => "gzip",
             Self::Zip => "zip",
             Self::Bzip2 => "bzip2",
+            Self::Xz => "xz",
         }
     }
 }

@@ -151,11 +151,12 @@ impl<'a, G: Fn(&str) -> Option<&'a str>> Fields<G> {
             // Version 1 has no payload encodings: such a name there is ignored.
             _ if version < 2 => Ok(None),
             None | Some("") => Ok(None),
-            Some(name @ ("gzip" | "zip" | "bzip2")) if kind == Kind::Delta => {
+            Some(name @ ("gzip" | "zip" | "bzip2" | "xz")) if kind == Kind::Delta => {
                 Ok(Some(PayloadDelta {
                     container: match name {
                         "zip" => Container::Zip,
                         "bzip2" => Container::Bzip2,
+                        "xz" => Container::Xz,
                         _ => Container::Gzip,
                     },
                     recipe_size: size(RECIPE_SIZE)?,

@@ -241,8 +241,8 @@ impl DeltaConfig {
     }
 
     /// Deltas inside compressed containers (default: on when the crate's `gzip` feature is;
-    /// without it this setting has no effect). A gzip file or zip archive whose compressed
-    /// bytes can be rebuilt exactly from its decompressed payload is stored as a delta of
+    /// without it this setting has no effect). A gzip, bzip2 or xz file or a zip archive whose
+    /// compressed bytes can be rebuilt exactly from its decompressed payload is stored as a delta of
     /// that payload against its reference's payload, plus the recipe that recompresses it
     /// (`docs/FORMAT.md`, section 13; format version 2). A `.tgz` or `.whl` release then
     /// costs what its changes cost, not its whole compressed size; reading it back recompresses, which is slower than a plain

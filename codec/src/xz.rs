@@ -4,10 +4,10 @@
 //! The compressor is liblzma's (XZ Utils) as the `xz-core` crate implements it: a
 //! translation of XZ Utils 5.8's C into Rust (pure Rust, wasm32 included, pinned in
 //! `codec/Cargo.toml`). Its single-threaded stream encoder, a preset (0–9, optionally
-//! "extreme") and an integrity check give the bytes of `xz -N` (single-threaded, the
-//! default before XZ Utils 5.6, and for inputs under three dictionaries since), Python's
-//! `lzma` module and `tar cJf`. Files that `xz -T0` cut into several blocks are not
-//! reproduced by it.
+//! "extreme") and an integrity check give the bytes of single-threaded `xz -N` (`-T1`,
+//! the default of XZ Utils 5.4, tested), Python's `lzma` module and `tar cJf`. The
+//! multi-threaded encoder (`xz -T0`/`-T2`) writes sizes into its block headers and cuts
+//! large inputs into several blocks: those files are not reproduced (stored whole).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 

@@ -23,6 +23,8 @@ const EXTREME: u32 = 0x8000_0000;
 const LZMA2: u8 = 0x21;
 /// Each preset's dictionary, as the LZMA2 property byte a block header records.
 const PRESET_DICT: [u8; 10] = [12, 16, 18, 20, 20, 22, 22, 24, 26, 28];
+/// Each preset's encoder memory in MiB (`xz --help` and its manual; "extreme" the same).
+const PRESET_ENCODER_MIB: [u64; 10] = [3, 9, 17, 32, 48, 94, 94, 186, 370, 674];
 /// Most memory the decoder may use: enough for any preset's dictionary (64 MiB at
 /// `-9`), not for a hostile header's 1.5 GiB.
 const DECODER_MEMORY: u64 = 256 << 20;
@@ -42,6 +44,11 @@ pub(crate) struct Settings {
 }
 
 impl Settings {
+    /// The memory liblzma's encoder needs for them, in bytes.
+    pub(crate) fn encoder_memory(self) -> u64 {
+        PRESET_ENCODER_MIB[usize::from(self.preset.min(9))] << 20
+    }
+
     /// Whether liblzma can write these settings.
     pub(crate) fn valid(self) -> bool {
         self.preset <= 9 && check(self.check).is_some()

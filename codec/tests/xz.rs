@@ -189,3 +189,16 @@ fn recipes_that_mix_containers_and_encoders_or_bad_settings_are_refused() {
         ));
     }
 }
+
+#[test]
+fn presets_over_the_encoder_memory_bound_are_not_identified() {
+    let input = mixed(200_000, 14);
+    let six = xz(&input, &["-6"]);
+    let one = xz(&input, &["-1"]);
+    let small = Limits::default().max_encoder_memory(48 << 20);
+    assert_eq!(unpack(&six, &small).expect("recipe reads back"), None);
+    assert_round_trip("-1 within the bound", &one, &input);
+    assert!(unpack(&one, &small).expect("recipe reads back").is_some());
+    // The payload of a reference does not need the encoder.
+    assert_eq!(payload(&six, &small), Some(input));
+}

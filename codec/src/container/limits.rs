@@ -16,6 +16,12 @@ pub struct Limits {
     /// Largest fix-up kept for an encoder that comes close, as a fraction of the stream's
     /// length. Default: 1/8.
     pub max_fixup_ratio: f64,
+    /// Most memory an encoder tried at [`unpack`](super::unpack) may need: an xz stream
+    /// whose preset needs more (liblzma's encoder takes 94 MiB at `-6`, 674 MiB at `-9`)
+    /// is not identified, so the file is stored as it is. The same memory is needed to
+    /// rebuild it, so a small instance (a Worker) sets this low. Default: 1 GiB (every
+    /// encoder).
+    pub max_encoder_memory: u64,
 }
 
 impl Default for Limits {
@@ -24,6 +30,7 @@ impl Default for Limits {
             max_payload: 1 << 30,
             preflate_up_to: 64 << 20,
             max_fixup_ratio: 0.125,
+            max_encoder_memory: 1 << 30,
         }
     }
 }
@@ -43,6 +50,13 @@ impl Limits {
         self
     }
 
+    /// Sets [`Limits::max_encoder_memory`].
+    #[must_use]
+    pub fn max_encoder_memory(mut self, bytes: u64) -> Self {
+        self.max_encoder_memory = bytes;
+        self
+    }
+
     /// What identification may spend on one stream; zip members get a sixteenth of the
     /// preflate allowance each, since an archive may hold many.
     pub(super) fn policy(&self, zip_member: bool) -> Policy {
@@ -53,6 +67,7 @@ impl Limits {
             } else {
                 self.preflate_up_to
             },
+            max_encoder_memory: self.max_encoder_memory,
         }
     }
 }

@@ -14,6 +14,8 @@ pub(crate) struct Policy {
     /// Largest stream (compressed bytes) preflate is tried on when no encoder fits:
     /// preflate rebuilds any stream, but at a few MB/s.
     pub(crate) preflate_up_to: usize,
+    /// Most memory an encoder tried may need (only xz's presets need much).
+    pub(crate) max_encoder_memory: u64,
 }
 
 /// The encoder that rebuilt the previous stream of the same container: tried first, since
@@ -91,10 +93,14 @@ pub(crate) fn identify_bzip2(
 /// What rebuilds `original`, one complete xz stream, from `plain`: liblzma's encoder at
 /// the first preset (plain or extreme) among those the stream's first block allows that
 /// reproduces it; else the closest plus a fix-up, or `None`. A preset whose dictionary
-/// differs from the stream's is never tried; a miss among the others costs about one
+/// differs from the stream's, or whose encoder needs more memory than `policy` allows, is
+/// never tried; a miss among the others costs about one
 /// LZMA2 chunk (2 MiB of payload).
 pub(crate) fn identify_xz(original: &[u8], plain: &[u8], policy: &Policy) -> Option<Method> {
-    let encoders = crate::xz::candidates(original).into_iter().map(Encoder::Xz);
+    let encoders = crate::xz::candidates(original)
+        .into_iter()
+        .filter(|s| s.encoder_memory() <= policy.max_encoder_memory)
+        .map(Encoder::Xz);
     by_encoders(encoders, original, plain, policy)
 }
 

@@ -10,6 +10,16 @@ use deltaglider_codec::{EncodeOptions, Sha256, Sha256Digest};
 
 use crate::stored::meta::PayloadDelta;
 
+/// Most memory an encoder identified at PUT may need, so that rebuilding the object fits
+/// where this build runs: a Worker has 128 MB for everything (xz up to `-4`), a native
+/// proxy takes every preset (`xz -9`: 674 MiB).
+#[cfg_attr(not(feature = "gzip"), allow(dead_code))]
+const MAX_ENCODER_MEMORY: u64 = if cfg!(target_arch = "wasm32") {
+    48 << 20
+} else {
+    1 << 30
+};
+
 /// The decompressed payload of `data` if it is a container, at most `max` bytes.
 pub(crate) fn inflate(data: &[u8], max: usize) -> Option<Vec<u8>> {
     #[cfg(feature = "gzip")]
@@ -72,7 +82,9 @@ pub(crate) fn encode(
     #[cfg(feature = "gzip")]
     {
         use deltaglider_codec::{Encoded, container};
-        let limits = container::Limits::default().max_payload(max_payload);
+        let limits = container::Limits::default()
+            .max_payload(max_payload)
+            .max_encoder_memory(MAX_ENCODER_MEMORY);
         let Some(unpacked) = container::unpack_against(target, Some(reference), &limits)
             .ok()
             .flatten()

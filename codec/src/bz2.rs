@@ -10,6 +10,8 @@
 
 use bzip2::{Action, Compress, Compression, Decompress, Status};
 
+use crate::coder::{self, Coder};
+
 /// A stream's first three bytes; the fourth is the block size, `'1'`–`'9'` (×100 kB).
 const MAGIC: &[u8; 3] = b"BZh";
 /// What follows the header: a block's magic (the BCD digits of π) or the end-of-stream
@@ -19,8 +21,6 @@ const END_MAGIC: [u8; 6] = [0x17, 0x72, 0x45, 0x38, 0x50, 0x90];
 /// libbzip2's default work factor (how long the main sort tries before its fallback),
 /// what the tools above use.
 const WORK_FACTOR: u32 = 30;
-/// Output buffer per compressor call.
-const OUT: usize = 64 << 10;
 
 /// The block size (1–9) of the bzip2 stream `data` starts with, if it starts one.
 pub(crate) fn block_size(data: &[u8]) -> Option<u8> {
@@ -36,54 +36,44 @@ pub(crate) fn block_size(data: &[u8]) -> Option<u8> {
 /// `max` bytes; returns the stream's compressed length, or `None` when it is corrupt,
 /// truncated, or decompresses past `max`.
 pub(crate) fn inflate_stream(data: &[u8], out: &mut Vec<u8>, max: usize) -> Option<usize> {
-    let mut state = Decompress::new(false);
-    loop {
-        if out.len() >= max {
-            // Room for one more byte proves there is none past the bound.
-            out.reserve(1);
-        } else {
-            out.reserve((max - out.len()).min(OUT));
-        }
-        let consumed = usize::try_from(state.total_in()).ok()?;
-        let before = (consumed, out.len());
-        let status = state.decompress_vec(&data[consumed..], out).ok()?;
-        if out.len() > max {
-            return None;
-        }
-        let consumed = usize::try_from(state.total_in()).ok()?;
-        match status {
-            Status::StreamEnd => return Some(consumed),
-            // No progress with input left and room to write: truncated or stuck.
-            _ if (consumed, out.len()) == before => return None,
-            _ => {}
-        }
-    }
+    coder::decompress(&mut Decompress::new(false), data, out, max)
 }
 
 /// Runs the compressor over `plain`, handing each piece of output to `sink` until it
 /// returns `false`.
 pub(crate) fn run(block_size: u8, plain: &[u8], sink: &mut dyn FnMut(&[u8]) -> bool) {
     let mut state = Compress::new(Compression::new(u32::from(block_size)), WORK_FACTOR);
-    let mut buf = vec![0u8; OUT];
-    loop {
-        let fed = usize::try_from(state.total_in()).unwrap_or(usize::MAX);
-        let rest = plain.get(fed..).unwrap_or_default();
-        let action = if rest.is_empty() {
-            Action::Finish
-        } else {
-            Action::Run
-        };
-        let before = state.total_out();
-        let Ok(status) = state.compress(rest, &mut buf, action) else {
-            return;
-        };
-        let written = usize::try_from(state.total_out() - before).unwrap_or(OUT);
-        if written > 0 && !sink(&buf[..written]) {
-            return;
-        }
-        if status == Status::StreamEnd {
-            return;
-        }
+    coder::compress(&mut state, plain, sink);
+}
+
+impl Coder for Compress {
+    fn step(&mut self, input: &[u8], output: &mut [u8], finish: bool) -> Result<bool, ()> {
+        let action = if finish { Action::Finish } else { Action::Run };
+        let status = self.compress(input, output, action).map_err(drop)?;
+        Ok(status == Status::StreamEnd)
+    }
+
+    fn total_in(&self) -> u64 {
+        Compress::total_in(self)
+    }
+
+    fn total_out(&self) -> u64 {
+        Compress::total_out(self)
+    }
+}
+
+impl Coder for Decompress {
+    fn step(&mut self, input: &[u8], output: &mut [u8], _finish: bool) -> Result<bool, ()> {
+        let status = self.decompress(input, output).map_err(drop)?;
+        Ok(status == Status::StreamEnd)
+    }
+
+    fn total_in(&self) -> u64 {
+        Decompress::total_in(self)
+    }
+
+    fn total_out(&self) -> u64 {
+        Decompress::total_out(self)
     }
 }
 

@@ -53,6 +53,8 @@
 #[cfg(feature = "gzip")]
 mod bz2;
 #[cfg(feature = "gzip")]
+mod coder;
+#[cfg(feature = "gzip")]
 pub mod container;
 #[cfg(feature = "gzip")]
 pub mod deflate;

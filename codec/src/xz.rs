@@ -13,6 +13,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use xz::stream::{Action, Check, Status, Stream};
 
+use crate::coder::{self, Coder};
+
 /// A stream's first six bytes.
 const MAGIC: &[u8; 6] = b"\xFD7zXZ\x00";
 /// Stream header: magic, two flag bytes, CRC-32.
@@ -28,8 +30,6 @@ const PRESET_ENCODER_MIB: [u64; 10] = [3, 9, 17, 32, 48, 94, 94, 186, 370, 674];
 /// Most memory the decoder may use: enough for any preset's dictionary (64 MiB at
 /// `-9`), not for a hostile header's 1.5 GiB.
 const DECODER_MEMORY: u64 = 256 << 20;
-/// Output buffer per call.
-const OUT: usize = 64 << 10;
 
 /// An xz encoder's settings: what `xz -<preset>[e] -C <check>` chooses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -128,37 +128,12 @@ pub(crate) fn inflate_stream(data: &[u8], out: &mut Vec<u8>, max: usize) -> Opti
 
 fn inflate(data: &[u8], out: &mut Vec<u8>, max: usize) -> Option<usize> {
     let mut state = Stream::new_stream_decoder(DECODER_MEMORY, 0).ok()?;
-    loop {
-        if out.len() >= max {
-            out.reserve(1);
-        } else {
-            out.reserve((max - out.len()).min(OUT));
-        }
-        let consumed = usize::try_from(state.total_in()).ok()?;
-        let before = (consumed, out.len());
-        let input = &data[consumed..];
-        let action = if input.is_empty() {
-            Action::Finish
-        } else {
-            Action::Run
-        };
-        let status = state.process_vec(input, out, action).ok()?;
-        if out.len() > max {
-            return None;
-        }
-        let consumed = usize::try_from(state.total_in()).ok()?;
-        match status {
-            Status::StreamEnd => return Some(consumed),
-            _ if (consumed, out.len()) == before => return None,
-            _ => {}
-        }
-    }
+    coder::decompress(&mut state, data, out, max)
 }
 
 /// Runs the encoder over `plain`, handing each piece of output to `sink` until it
-/// returns `false`.
-/// A panic inside the encoder ends the output early: the caller's length and byte checks
-/// then fail.
+/// returns `false`. A panic inside the encoder ends the output early: the caller's length
+/// and byte checks then fail.
 pub(crate) fn run(settings: Settings, plain: &[u8], sink: &mut dyn FnMut(&[u8]) -> bool) {
     let _ = catch_unwind(AssertUnwindSafe(|| encode(settings, plain, sink)));
 }
@@ -168,29 +143,24 @@ fn encode(settings: Settings, plain: &[u8], sink: &mut dyn FnMut(&[u8]) -> bool)
         return;
     };
     let preset = u32::from(settings.preset) | if settings.extreme { EXTREME } else { 0 };
-    let Ok(mut state) = Stream::new_easy_encoder(preset, check) else {
-        return;
-    };
-    let mut buf = vec![0u8; OUT];
-    loop {
-        let fed = usize::try_from(state.total_in()).unwrap_or(usize::MAX);
-        let rest = plain.get(fed..).unwrap_or_default();
-        let action = if rest.is_empty() {
-            Action::Finish
-        } else {
-            Action::Run
-        };
-        let before = state.total_out();
-        let Ok(status) = state.process(rest, &mut buf, action) else {
-            return;
-        };
-        let written = usize::try_from(state.total_out() - before).unwrap_or(OUT);
-        if written > 0 && !sink(&buf[..written]) {
-            return;
-        }
-        if status == Status::StreamEnd {
-            return;
-        }
+    if let Ok(mut state) = Stream::new_easy_encoder(preset, check) {
+        coder::compress(&mut state, plain, sink);
+    }
+}
+
+impl Coder for Stream {
+    fn step(&mut self, input: &[u8], output: &mut [u8], finish: bool) -> Result<bool, ()> {
+        let action = if finish { Action::Finish } else { Action::Run };
+        let status = self.process(input, output, action).map_err(drop)?;
+        Ok(status == Status::StreamEnd)
+    }
+
+    fn total_in(&self) -> u64 {
+        Stream::total_in(self)
+    }
+
+    fn total_out(&self) -> u64 {
+        Stream::total_out(self)
     }
 }
 

@@ -5,75 +5,17 @@
 
 #![cfg(feature = "gzip")]
 
-#[path = "support/inputs.rs"]
-mod inputs;
+#[path = "support/tools.rs"]
+mod tools;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use tools::{assert_round_trip, inputs, mixed, recipe, run};
 
 use deltaglider_codec::container::{
     Container, Error, Limits, describe, kind, payload, repack, unpack,
 };
 
-/// What `program args…` writes for `input` on stdin.
-fn run(program: &str, args: &[&str], input: &[u8]) -> Vec<u8> {
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{program} runs: {e}"));
-    let mut stdin = child.stdin.take().expect("stdin");
-    let input = input.to_vec();
-    let writer = std::thread::spawn(move || stdin.write_all(&input));
-    let out = child.wait_with_output().expect("output");
-    writer.join().expect("writer").expect("input written");
-    assert!(out.status.success(), "{program} {args:?} failed");
-    out.stdout
-}
-
 fn bzip2(input: &[u8], level: u8) -> Vec<u8> {
     run("bzip2", &[&format!("-{level}"), "-c"], input)
-}
-
-/// A tar-like mix: text, runs, binary and repeats, over several blocks at `-1`.
-fn mixed(len: usize, seed: u64) -> Vec<u8> {
-    let mut out = Vec::with_capacity(len);
-    let mut part = 0u64;
-    while out.len() < len {
-        part += 1;
-        match part % 4 {
-            0 => out.extend(inputs::text(70_000, seed + part)),
-            1 => out.extend(inputs::random(20_000, seed + part)),
-            2 => out.extend(std::iter::repeat_n(b'\0', 30_000)),
-            _ => {
-                let start = out.len() / 2;
-                let copy = out[start..start + 10_000.min(out.len() - start)].to_vec();
-                out.extend(copy);
-            }
-        }
-    }
-    out.truncate(len);
-    out
-}
-
-fn assert_round_trip(name: &str, file: &[u8], plain: &[u8]) -> Vec<u8> {
-    assert_eq!(kind(file), Some(Container::Bzip2), "{name}");
-    let unpacked = unpack(file, &Limits::default())
-        .expect("recipe reads back")
-        .unwrap_or_else(|| panic!("{name}: not rebuilt"));
-    assert_eq!(unpacked.container, Container::Bzip2);
-    assert_eq!(
-        unpacked.payload, plain,
-        "{name}: payload is what bunzip2 gives"
-    );
-    assert_eq!(payload(file, &Limits::default()).as_deref(), Some(plain));
-    assert_eq!(
-        repack(&unpacked.payload, &unpacked.recipe).expect("repack"),
-        file,
-        "{name}"
-    );
-    unpacked.recipe
 }
 
 #[test]
@@ -89,7 +31,8 @@ fn the_bzip2_command_is_reproduced_at_every_block_size() {
     for (name, input) in &inputs {
         for level in 1..=9 {
             let file = bzip2(input, level);
-            let recipe = assert_round_trip(&format!("{name} -{level}"), &file, input);
+            let recipe =
+                assert_round_trip(Container::Bzip2, &format!("{name} -{level}"), &file, input);
             // Container, one stream, its lengths and encoder: no fix-up.
             assert!(
                 recipe.len() < 32,
@@ -111,14 +54,14 @@ fn pbzip2_streams_and_concatenated_files_rebuild_each_stream() {
     let input = mixed(2_500_000, 7);
     // pbzip2 compresses 900 kB chunks as separate streams (on every core).
     let file = run("pbzip2", &["-9", "-c", "-p2"], &input);
-    let recipe = assert_round_trip("pbzip2", &file, &input);
+    let recipe = assert_round_trip(Container::Bzip2, "pbzip2", &file, &input);
     let streams = describe(&recipe).expect("describe").streams;
     assert_eq!(streams.len(), input.len().div_ceil(900_000));
     // `cat a.bz2 b.bz2 > c.bz2`, then a few bytes bunzip2 ignores.
     let mut file = bzip2(&input[..1_000_000], 9);
     file.extend(bzip2(&input[1_000_000..], 3));
     file.extend_from_slice(b"trailing bytes");
-    assert_round_trip("concatenated", &file, &input);
+    assert_round_trip(Container::Bzip2, "concatenated", &file, &input);
 }
 
 #[test]
@@ -127,7 +70,7 @@ fn pythons_bz2_module_is_reproduced() {
     let script =
         "import bz2, sys; sys.stdout.buffer.write(bz2.compress(sys.stdin.buffer.read(), 5))";
     let file = run("python3", &["-c", script], &input);
-    assert_round_trip("python bz2", &file, &input);
+    assert_round_trip(Container::Bzip2, "python bz2", &file, &input);
 }
 
 #[test]
@@ -172,26 +115,20 @@ fn damaged_truncated_and_oversized_files_are_refused() {
     assert_eq!(payload(&two, &limits), Some(input));
 }
 
-/// A recipe for a one-stream container: `container` code, the stream's encoder bytes.
-fn recipe(container: u8, encoder: [u8; 5]) -> Vec<u8> {
-    let mut r = b"DGZ\x02".to_vec();
-    r.extend_from_slice(&[container, 1, 2, 0, 14, 2]);
-    r.extend_from_slice(&encoder);
-    r.push(0);
-    r
-}
-
 #[test]
 fn recipes_that_mix_containers_and_encoders_are_refused() {
     let empty = bzip2(b"", 9);
     assert_eq!(empty.len(), 14);
     // The well-formed recipe for it rebuilds it.
     assert_eq!(
-        repack(b"", &recipe(3, [6, 9, 0, 0, 0])).expect("valid"),
+        repack(b"", &recipe(3, [6, 9, 0, 0, 0], 14)).expect("valid"),
         empty
     );
     // A bzip2 stream in a gzip container, a deflate encoder in a bzip2 container.
-    for bad in [recipe(1, [6, 9, 0, 0, 0]), recipe(3, [3, 6, 15, 8, 0])] {
+    for bad in [
+        recipe(1, [6, 9, 0, 0, 0], 14),
+        recipe(3, [3, 6, 15, 8, 0], 14),
+    ] {
         match repack(b"", &bad) {
             Err(Error::Malformed { reason, .. }) => assert!(reason.contains("container")),
             other => panic!("mixed recipe: {other:?}"),
@@ -200,7 +137,7 @@ fn recipes_that_mix_containers_and_encoders_are_refused() {
     // Block sizes outside 1–9, stray parameter bytes.
     for encoder in [[6, 0, 0, 0, 0], [6, 10, 0, 0, 0], [6, 9, 1, 0, 0]] {
         assert!(matches!(
-            repack(b"", &recipe(3, encoder)),
+            repack(b"", &recipe(3, encoder, 14)),
             Err(Error::Encoder { .. })
         ));
     }

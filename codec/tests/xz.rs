@@ -5,72 +5,19 @@
 
 #![cfg(feature = "gzip")]
 
-#[path = "support/inputs.rs"]
-mod inputs;
+#[path = "support/tools.rs"]
+mod tools;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use tools::{assert_round_trip, mixed, recipe, run};
 
 use deltaglider_codec::container::{
     Container, Error, Limits, describe, kind, payload, repack, unpack,
 };
 
-/// What `program args…` writes for `input` on stdin.
-fn run(program: &str, args: &[&str], input: &[u8]) -> Vec<u8> {
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{program} runs: {e}"));
-    let mut stdin = child.stdin.take().expect("stdin");
-    let input = input.to_vec();
-    let writer = std::thread::spawn(move || stdin.write_all(&input));
-    let out = child.wait_with_output().expect("output");
-    writer.join().expect("writer").expect("input written");
-    assert!(out.status.success(), "{program} {args:?} failed");
-    out.stdout
-}
-
 fn xz(input: &[u8], args: &[&str]) -> Vec<u8> {
     let mut all = vec!["-c", "-T1"];
     all.extend_from_slice(args);
     run("xz", &all, input)
-}
-
-/// Text, runs and random bytes, as a tar holds.
-fn mixed(len: usize, seed: u64) -> Vec<u8> {
-    let mut out = Vec::with_capacity(len);
-    let mut part = 0u64;
-    while out.len() < len {
-        part += 1;
-        match part % 3 {
-            0 => out.extend(inputs::text(90_000, seed + part)),
-            1 => out.extend(inputs::random(15_000, seed + part)),
-            _ => out.extend(std::iter::repeat_n(b'\0', 20_000)),
-        }
-    }
-    out.truncate(len);
-    out
-}
-
-fn assert_round_trip(name: &str, file: &[u8], plain: &[u8]) -> Vec<u8> {
-    assert_eq!(kind(file), Some(Container::Xz), "{name}");
-    let unpacked = unpack(file, &Limits::default())
-        .expect("recipe reads back")
-        .unwrap_or_else(|| panic!("{name}: not rebuilt"));
-    assert_eq!(unpacked.container, Container::Xz);
-    assert_eq!(
-        unpacked.payload, plain,
-        "{name}: payload is what xz -d gives"
-    );
-    assert_eq!(payload(file, &Limits::default()).as_deref(), Some(plain));
-    assert_eq!(
-        repack(&unpacked.payload, &unpacked.recipe).expect("repack"),
-        file,
-        "{name}"
-    );
-    unpacked.recipe
 }
 
 #[test]
@@ -80,7 +27,7 @@ fn the_xz_command_is_reproduced_at_every_preset() {
         for extreme in ["", "e"] {
             let flag = format!("-{preset}{extreme}");
             let file = xz(&input, &[&flag]);
-            let recipe = assert_round_trip(&flag, &file, &input);
+            let recipe = assert_round_trip(Container::Xz, &flag, &file, &input);
             assert!(recipe.len() < 32, "{flag}: recipe of {} B", recipe.len());
             let d = describe(&recipe).expect("describe");
             assert_eq!(d.streams.len(), 1);
@@ -97,16 +44,16 @@ fn every_check_empty_and_tiny_inputs_and_concatenated_streams() {
     let input = mixed(300_000, 6);
     for check in ["none", "crc32", "crc64", "sha256"] {
         let file = xz(&input, &["-6", &format!("--check={check}")]);
-        assert_round_trip(check, &file, &input);
+        assert_round_trip(Container::Xz, check, &file, &input);
     }
-    assert_round_trip("empty", &xz(b"", &["-6"]), b"");
-    assert_round_trip("one byte", &xz(b"x", &["-1"]), b"x");
+    assert_round_trip(Container::Xz, "empty", &xz(b"", &["-6"]), b"");
+    assert_round_trip(Container::Xz, "one byte", &xz(b"x", &["-1"]), b"x");
     // `cat a.xz b.xz`, stream padding between, a few bytes `xz -d` would reject after.
     let mut file = xz(&input[..100_000], &["-9"]);
     file.extend_from_slice(&[0; 8]);
     file.extend(xz(&input[100_000..], &["-2e"]));
     file.extend_from_slice(&[0; 4]);
-    assert_round_trip("concatenated", &file, &input);
+    assert_round_trip(Container::Xz, "concatenated", &file, &input);
 }
 
 #[test]
@@ -114,7 +61,7 @@ fn pythons_lzma_module_is_reproduced() {
     let input = mixed(500_000, 8);
     let script = "import lzma, sys; sys.stdout.buffer.write(lzma.compress(sys.stdin.buffer.read(), preset=7, check=lzma.CHECK_CRC32))";
     let file = run("python3", &["-c", script], &input);
-    assert_round_trip("python lzma", &file, &input);
+    assert_round_trip(Container::Xz, "python lzma", &file, &input);
 }
 
 #[test]
@@ -148,15 +95,6 @@ fn damaged_truncated_and_oversized_files_are_refused() {
     let small = Limits::default().max_payload(input.len() - 1);
     assert_eq!(unpack(&file, &small).ok().flatten(), None);
     assert_eq!(payload(&file, &small), None);
-}
-
-/// A recipe for a one-stream container: `container` code, the stream's encoder bytes.
-fn recipe(container: u8, encoder: [u8; 5], stream_len: u8) -> Vec<u8> {
-    let mut r = b"DGZ\x02".to_vec();
-    r.extend_from_slice(&[container, 1, 2, 0, stream_len, 2]);
-    r.extend_from_slice(&encoder);
-    r.push(0);
-    r
 }
 
 #[test]
@@ -197,7 +135,7 @@ fn presets_over_the_encoder_memory_bound_are_not_identified() {
     let one = xz(&input, &["-1"]);
     let small = Limits::default().max_encoder_memory(48 << 20);
     assert_eq!(unpack(&six, &small).expect("recipe reads back"), None);
-    assert_round_trip("-1 within the bound", &one, &input);
+    assert_round_trip(Container::Xz, "-1 within the bound", &one, &input);
     assert!(unpack(&one, &small).expect("recipe reads back").is_some());
     // The payload of a reference does not need the encoder.
     assert_eq!(payload(&six, &small), Some(input));

@@ -67,6 +67,7 @@ mod parallel;
 mod rebuild;
 mod recipe;
 mod split;
+mod streams;
 mod xz;
 mod zip;
 
@@ -127,8 +128,11 @@ pub fn unpack_against(
     let (container, split) = match kind(data) {
         Some(Container::Gzip) => (Container::Gzip, gzip::split(data, limits)),
         Some(Container::Zip) => (Container::Zip, zip::split(data, reference, limits)),
-        Some(Container::Bzip2) => (Container::Bzip2, bzip2::split(data, limits)),
-        Some(Container::Xz) => (Container::Xz, xz::split(data, limits)),
+        Some(Container::Bzip2) => (
+            Container::Bzip2,
+            streams::split(&bzip2::BZIP2, data, limits),
+        ),
+        Some(Container::Xz) => (Container::Xz, streams::split(&xz::XZ, data, limits)),
         None => return Ok(None),
     };
     let Some(split) = split else {
@@ -171,8 +175,8 @@ pub fn payload(data: &[u8], limits: &Limits) -> Option<Vec<u8>> {
     match kind(data)? {
         Container::Gzip => gzip::payload(data, limits.max_payload),
         Container::Zip => zip::payload(data, limits.max_payload),
-        Container::Bzip2 => bzip2::payload(data, limits.max_payload),
-        Container::Xz => xz::payload(data, limits.max_payload),
+        Container::Bzip2 => streams::payload(&bzip2::BZIP2, data, limits.max_payload),
+        Container::Xz => streams::payload(&xz::XZ, data, limits.max_payload),
     }
 }
 

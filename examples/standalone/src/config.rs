@@ -73,6 +73,12 @@ pub(crate) struct Args {
     /// plain delta (bzip2 ~13 MB/s, xz -6 ~4 MB/s of payload per stream).
     #[arg(long, env = "DELTAGLIDER_GZIP_PAYLOADS", value_name = "true|false")]
     pub(crate) gzip_payloads: Option<bool>,
+    /// Largest eligible object stored as a delta, in MiB (default 512): the layer holds the
+    /// object, its reference and its delta in memory while encoding or rebuilding it, so
+    /// this bounds a request's memory (about three times it); larger objects are stored
+    /// whole.
+    #[arg(long, env = "DELTAGLIDER_MAX_OBJECT_SIZE_MB")]
+    pub(crate) max_object_size_mb: Option<u64>,
     /// Largest decompressed payload of a container object handled, in MiB (default 256):
     /// bounds the memory and the time of its PUT (which runs the identified encoder once:
     /// 15–50 MB/s of payload at levels 9–6); larger ones are stored by the plain rules.
@@ -136,6 +142,7 @@ struct File {
     cache_size_mb: Option<u64>,
     references: Option<String>,
     gzip_payloads: Option<bool>,
+    max_object_size_mb: Option<u64>,
     max_payload_size_mb: Option<u64>,
     rebuilt_cache_mb: Option<u64>,
     allow_anonymous: Option<bool>,
@@ -168,6 +175,7 @@ pub(crate) struct Settings {
     pub(crate) cache_size_mb: u64,
     pub(crate) references: References,
     pub(crate) gzip_payloads: bool,
+    pub(crate) max_object_size_mb: u64,
     pub(crate) max_payload_size_mb: u64,
     pub(crate) rebuilt_cache_mb: u64,
     pub(crate) allow_anonymous: bool,
@@ -227,6 +235,10 @@ impl Settings {
                     .unwrap_or("best-3"),
             )?,
             gzip_payloads: args.gzip_payloads.or(file.gzip_payloads).unwrap_or(true),
+            max_object_size_mb: args
+                .max_object_size_mb
+                .or(file.max_object_size_mb)
+                .unwrap_or(512),
             max_payload_size_mb: args
                 .max_payload_size_mb
                 .or(file.max_payload_size_mb)
@@ -436,6 +448,9 @@ mod tests {
         assert!(parse(&["--max-header-bytes", "4096"]).is_err());
         assert!(parse(&["--max-connections", "0"]).is_err());
         assert!(parse(&["--body-idle-timeout-secs", "0"]).is_err());
+        assert_eq!(s.max_object_size_mb, 512);
+        let big = parse(&["--max-object-size-mb", "2048"]).expect("bigger objects");
+        assert_eq!(big.max_object_size_mb, 2048);
     }
 
     #[test]

@@ -78,6 +78,7 @@ async fn run(settings: Settings) -> Result<(), String> {
         .cache_bytes(settings.cache_size_mb << 20)
         .references(settings.references)
         .gzip_payloads(settings.gzip_payloads)
+        .max_object_size(settings.max_object_size_mb << 20)
         .max_payload_size(settings.max_payload_size_mb << 20)
         .rebuilt_cache_bytes(settings.rebuilt_cache_mb << 20)
         // Encoding runs on tokio's blocking pool, not on the threads serving requests.

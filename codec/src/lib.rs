@@ -70,6 +70,7 @@ mod reference;
 mod sketch;
 mod stream;
 mod vcdiff;
+mod windowed;
 #[cfg(feature = "gzip")]
 mod xz;
 #[cfg(feature = "zip")]
@@ -88,3 +89,4 @@ pub use reference::ReferenceReader;
 pub use sketch::Sketch;
 pub use stream::{Step, StreamDecoder, StreamEncoder, decode_stream};
 pub use vcdiff::MAX_WINDOW;
+pub use windowed::WindowedEncoder;

@@ -154,6 +154,12 @@ impl EncodeOptions {
         self.chunk_size
     }
 
+    /// The same options without a cap.
+    pub(crate) fn uncapped(mut self) -> Self {
+        self.max_ratio = None;
+        self
+    }
+
     /// The largest delta allowed for a target of `target_len` bytes, if capped.
     pub fn limit_for(&self, target_len: u64) -> Option<u64> {
         // f64 has 53 bits of mantissa: exact for any object size S3 allows.

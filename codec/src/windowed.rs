@@ -1,0 +1,244 @@
+//! Encoding a target against a reference too large to hold: each chunk of target is
+//! encoded against the *segment* of the reference around the place it is expected to
+//! match, and the windows of all chunks make one ordinary VCDIFF delta.
+//!
+//! Backups, dumps, disk images and model checkpoints change in place: a new version's byte
+//! at offset `t` usually matches the old version near `t + d`, where `d` (the *drift*) is
+//! what inserts and deletes before it added up to. [`WindowedEncoder`] keeps an estimate
+//! of `d`, asks for the reference bytes `[t + d - margin, t + d + chunk + margin)`, encodes
+//! the chunk against them and re-estimates `d` from where the chunk's last bytes lie in
+//! that segment. Memory is one chunk, one segment and the encoder's tables for them, not
+//! the object or the reference: the caller reads the segment however it likes (ranged
+//! GETs, a file). Matches further away than the margin are not found (`xdelta3 -B` has
+//! the same horizon, its source window).
+//!
+//! ```
+//! use deltaglider_codec::{decode, EncodeOptions, WindowedEncoder};
+//! let reference: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
+//! let mut target = reference.clone();
+//! target.splice(1_000_000..1_000_000, *b"inserted"); // everything after shifts
+//! target[2_500_000] ^= 1;
+//!
+//! let mut encoder = WindowedEncoder::new(reference.len() as u64, &EncodeOptions::default())
+//!     .chunk(1 << 20)
+//!     .margin(64 << 10);
+//! let mut delta = Vec::new();
+//! for chunk in target.chunks(1 << 20) {
+//!     let segment = encoder.segment_for(chunk.len());
+//!     let segment = &reference[segment.start as usize..segment.end as usize];
+//!     encoder.push(chunk, segment, &mut delta)?;
+//! }
+//! assert!(delta.len() < 2_000);
+//! assert_eq!(decode(&reference, &delta, target.len() as u64)?, target);
+//! # Ok::<(), deltaglider_codec::Error>(())
+//! ```
+
+use std::ops::Range;
+
+use crate::error::{Error, Result};
+use crate::memory::encode;
+use crate::options::{EncodeOptions, Encoded};
+use crate::vcdiff;
+
+/// The target bytes whose place in the reference is looked up after each chunk.
+const PROBE: usize = 64;
+
+/// Encodes a target chunk by chunk against reference segments (module docs).
+#[derive(Debug, Clone)]
+pub struct WindowedEncoder {
+    reference_len: u64,
+    options: EncodeOptions,
+    chunk: usize,
+    margin: u64,
+    /// Target bytes encoded so far.
+    position: u64,
+    /// Estimated offset of the reference match of the next target byte, minus its offset.
+    drift: i64,
+    /// The file header every chunk's delta starts with: written once.
+    header: Option<Vec<u8>>,
+}
+
+impl WindowedEncoder {
+    /// An encoder for a target read against a reference of `reference_len` bytes, with
+    /// `options`' backend and level (its `max_ratio` is not applied: the caller decides
+    /// from [`produced`](Self::produced) bytes). Chunks of 8 MiB, margins of 8 MiB.
+    pub fn new(reference_len: u64, options: &EncodeOptions) -> Self {
+        Self {
+            reference_len,
+            options: options.uncapped(),
+            chunk: 8 << 20,
+            margin: 8 << 20,
+            position: 0,
+            drift: 0,
+            header: None,
+        }
+    }
+
+    /// Sets the chunk size: how much target [`push`](Self::push) takes at a time (at
+    /// least 64 KiB, at most 16 MiB, a VCDIFF window).
+    #[must_use]
+    pub fn chunk(mut self, bytes: usize) -> Self {
+        self.chunk = bytes.clamp(64 << 10, vcdiff::MAX_WINDOW as usize);
+        self
+    }
+
+    /// Sets how far around a chunk's expected place the reference is searched, each side.
+    #[must_use]
+    pub fn margin(mut self, bytes: u64) -> Self {
+        self.margin = bytes;
+        self
+    }
+
+    /// The chunk size in use.
+    pub fn chunk_size(&self) -> usize {
+        self.chunk
+    }
+
+    /// Target bytes encoded so far.
+    pub fn position(&self) -> u64 {
+        self.position
+    }
+
+    /// The reference bytes the next chunk, of `len` bytes, is to be encoded against.
+    pub fn segment_for(&self, len: usize) -> Range<u64> {
+        let expected = i128::from(self.position) + i128::from(self.drift);
+        let clamp = |v: i128| v.clamp(0, i128::from(self.reference_len)) as u64;
+        let margin = i128::from(self.margin);
+        clamp(expected - margin)..clamp(expected + len as i128 + margin)
+    }
+
+    /// Encodes `chunk`, the next target bytes (at most [`chunk_size`](Self::chunk_size)),
+    /// against `segment`, the reference bytes [`segment_for`](Self::segment_for) named for
+    /// it, and appends its windows (the file header before the first) to `out`.
+    pub fn push(&mut self, chunk: &[u8], segment: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        let range = self.segment_for(chunk.len());
+        if segment.len() as u64 != range.end - range.start || chunk.len() > self.chunk {
+            return Err(Error::LengthMismatch {
+                expected: range.end - range.start,
+                actual: segment.len() as u64,
+            });
+        }
+        let delta = match encode(segment, chunk, &self.options)? {
+            Encoded::Delta(delta) => delta,
+            Encoded::Exceeded { .. } => return Err(uncapped_exceeded(self.options)),
+        };
+        let header = vcdiff::file_header(&delta)?
+            .ok_or(Error::Truncated {
+                len: delta.len() as u64,
+            })?
+            .len;
+        match &self.header {
+            None => {
+                out.extend_from_slice(&delta[..header]);
+                self.header = Some(delta[..header].to_vec());
+            }
+            Some(first) if first[..] == delta[..header] => {}
+            Some(_) => {
+                return Err(Error::Unsupported {
+                    feature: "chunks encoded with different VCDIFF headers",
+                });
+            }
+        }
+        rebase(&delta[header..], segment.len() as u64, range.start, out)?;
+        let chunk_end = self.position + chunk.len() as u64;
+        let expected_end = (i128::from(chunk_end) + i128::from(self.drift)
+            - i128::from(range.start))
+        .clamp(0, segment.len() as i128) as usize;
+        if let Some(found) = locate_end(chunk, segment, expected_end) {
+            self.drift = (range.start + found as u64) as i64 - chunk_end as i64;
+        }
+        self.position += chunk.len() as u64;
+        Ok(())
+    }
+
+    /// Ends the delta: for a target of no bytes at all (nothing pushed), appends the file
+    /// header that is then the whole delta.
+    pub fn finish(self, out: &mut Vec<u8>) -> Result<()> {
+        if self.header.is_some() {
+            return Ok(());
+        }
+        match encode(&[], &[], &self.options)? {
+            Encoded::Delta(delta) => {
+                out.extend_from_slice(&delta);
+                Ok(())
+            }
+            Encoded::Exceeded { .. } => Err(uncapped_exceeded(self.options)),
+        }
+    }
+}
+
+/// An encoder without a cap reported one: a bug in a backend, never an input's fault.
+fn uncapped_exceeded(options: EncodeOptions) -> Error {
+    Error::Backend {
+        backend: options.get_backend(),
+        code: -1,
+        message: "an uncapped encode reported its cap exceeded",
+    }
+}
+
+/// Copies the windows of `windows` (a delta after its file header, made against a
+/// segment of `segment_len` bytes) to `out`, their source segments moved `shift` bytes on
+/// (where the segment starts in the whole reference).
+fn rebase(windows: &[u8], segment_len: u64, shift: u64, out: &mut Vec<u8>) -> Result<()> {
+    let mut pos = 0;
+    while pos < windows.len() {
+        let window = vcdiff::window(&windows[pos..], 0, segment_len)?.ok_or(Error::Truncated {
+            len: windows.len() as u64,
+        })?;
+        let bytes = &windows[pos..pos + window.len];
+        if window.copy_len == 0 && bytes[0] & 0x01 == 0 {
+            out.extend_from_slice(bytes);
+        } else {
+            // Our encoders write minimal integers: the prefix re-encoded must be the bytes
+            // read, or the window is copied wrong.
+            let mut prefix = vec![bytes[0]];
+            put_varint(&mut prefix, window.copy_len);
+            put_varint(&mut prefix, window.copy_offset);
+            if !bytes.starts_with(&prefix) {
+                return Err(Error::Unsupported {
+                    feature: "non-minimal integers in a window header",
+                });
+            }
+            out.push(bytes[0]);
+            put_varint(out, window.copy_len);
+            put_varint(out, window.copy_offset + shift);
+            out.extend_from_slice(&bytes[prefix.len()..]);
+        }
+        pos += window.len;
+    }
+    Ok(())
+}
+
+/// Appends `v` as a VCDIFF integer (big-endian base 128).
+fn put_varint(out: &mut Vec<u8>, v: u64) {
+    let mut groups = [0u8; 10];
+    let mut n = 0;
+    let mut rest = v;
+    loop {
+        groups[n] = (rest & 0x7f) as u8;
+        n += 1;
+        rest >>= 7;
+        if rest == 0 {
+            break;
+        }
+    }
+    for i in (0..n).rev() {
+        out.push(groups[i] | if i > 0 { 0x80 } else { 0 });
+    }
+}
+
+/// Where, in `segment`, the byte after `chunk`'s match lies: found from the chunk's last
+/// bytes (the occurrence nearest `expected`, where the chunk was expected to end), or
+/// `None` when they are not there or too uniform to place.
+fn locate_end(chunk: &[u8], segment: &[u8], expected: usize) -> Option<usize> {
+    let probe = chunk.get(chunk.len().checked_sub(PROBE)?..)?;
+    if probe.iter().all(|&b| b == probe[0]) {
+        return None;
+    }
+    memchr::memmem::find_iter(segment, probe)
+        .map(|at| at + PROBE)
+        .min_by_key(|&end| end.abs_diff(expected))
+}
+
+#[cfg(test)]
+mod tests;

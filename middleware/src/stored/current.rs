@@ -4,7 +4,9 @@
 //! after; a writer that crashes in between (or a backend that assembles a multipart upload
 //! at `<key>` while a delta of it exists) leaves both. Readers then serve the one written
 //! last (`docs/FORMAT.md`, section 3): by `dg-created-at` when both carry one, else by the
-//! backend's `Last-Modified`; on a tie `<key>` wins, as the Python CLI reads it. GET, HEAD,
+//! backend's `Last-Modified`; on a tie `<key>` wins, as the Python CLI reads it. A
+//! `<key>.delta` without DeltaGlider's metadata (a crash between a backend writing its
+//! data and its metadata) never wins over a `<key>`: it was never a finished write. GET, HEAD,
 //! LIST, CopyObject and writers deciding what is stale all ask [`whole_wins`], so they agree.
 
 use std::cmp::Ordering;
@@ -26,6 +28,8 @@ pub(crate) struct Written {
     created: Option<u64>,
     /// `Last-Modified`, Unix seconds (the backend's clock).
     modified: Option<u64>,
+    /// It records the original's SHA-256 (what every finished delta carries).
+    records_original: bool,
 }
 
 impl Written {
@@ -40,7 +44,11 @@ impl Written {
             .and_then(|v| httpdate::parse_http_date(v).ok())
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
             .map(|d| d.as_secs());
-        Self { created, modified }
+        Self {
+            created,
+            modified,
+            records_original: crate::stored::meta::records_original(headers),
+        }
     }
 }
 
@@ -53,6 +61,9 @@ pub(crate) fn whole_wins(delta: &Written, whole: &Written) -> bool {
 /// when the clocks cannot tell (then readers take `<key>`, and a writer that just wrote
 /// one form still removes the other: only a strictly later write of it is kept).
 pub(crate) fn order(delta: &Written, whole: &Written) -> Ordering {
+    if !delta.records_original {
+        return Ordering::Greater;
+    }
     // Both times from writers' clocks, to the microsecond: the precise answer.
     if let (Some(d), Some(w)) = (delta.created, whole.created) {
         return w.cmp(&d);
@@ -167,6 +178,7 @@ mod tests {
 
     fn written(created: Option<&str>, modified: Option<&str>) -> Written {
         let mut headers = HeaderMap::new();
+        headers.insert("x-amz-meta-dg-file-sha256", "00".parse().expect("value"));
         if let Some(c) = created {
             headers.insert("x-amz-meta-dg-created-at", c.parse().expect("value"));
         }
@@ -210,6 +222,17 @@ mod tests {
             &written(Some(late), Some(second)),
             &written(Some("1970-01-01T00:00:00.000000Z"), Some(next_second))
         ));
+        // A delta a crash left without its metadata never wins, however new.
+        let mut bare = HeaderMap::new();
+        bare.insert(header::LAST_MODIFIED, next_second.parse().expect("value"));
+        assert!(whole_wins(
+            &Written::of(&bare),
+            &written(None, Some(second))
+        ));
+        assert_eq!(
+            order(&Written::of(&bare), &written(None, Some(second))),
+            Ordering::Greater
+        );
         // Nothing known: `<key>`, as the Python CLI reads.
         assert!(whole_wins(&written(None, None), &written(None, None)));
         assert_eq!(

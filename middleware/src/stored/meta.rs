@@ -22,6 +22,7 @@ mod tests;
 
 pub use error::MetaError;
 pub use names::is_internal_name;
+pub(crate) use names::records_original;
 pub use object::{Container, FORMAT_VERSION, Kind, ObjectMeta, PayloadDelta, RefInfo};
 pub use reserved::{ReservedMetadata, check_client_metadata, check_client_name};
 pub(crate) use write::{add_metadata, header_value};

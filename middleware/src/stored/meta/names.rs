@@ -83,3 +83,13 @@ pub fn is_internal_name(name: &str, legacy: bool) -> bool {
                 .iter()
                 .any(|names| names.contains(&lower.as_str())))
 }
+
+/// Whether stored response `headers` carry DeltaGlider's SHA-256 of an original, under any
+/// of its names: every object a DeltaGlider tool finished writing as a delta does; one a
+/// crash left without its metadata (a backend that writes data and metadata in two
+/// steps) does not.
+pub(crate) fn records_original(headers: &http::HeaderMap) -> bool {
+    FILE_SHA256
+        .iter()
+        .any(|name| headers.contains_key(format!("x-amz-meta-{name}").as_str()))
+}

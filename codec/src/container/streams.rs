@@ -5,7 +5,10 @@
 //! allows between streams becomes a literal; bytes after the last stream become one more
 //! literal (at most [`MAX_TAIL`]), as the formats' tools ignore or reject them.
 
+use std::ops::Range;
+
 use super::limits::Limits;
+use super::parallel;
 use super::recipe::Segment;
 use super::split::Split;
 use crate::deflate::{Method, Policy};
@@ -48,33 +51,47 @@ pub(super) fn payload(format: &Format, data: &[u8], max: usize) -> Option<Vec<u8
 }
 
 /// Cuts `data` into segments, or `None` when it does not start with a stream, a stream is
-/// corrupt or cannot be rebuilt, or the payload exceeds the limit.
+/// corrupt or cannot be rebuilt, or the payload exceeds the limit. Streams are found one
+/// after the other, then identified on every core (`pbzip2` writes dozens).
 pub(super) fn split(format: &Format, data: &[u8], limits: &Limits) -> Option<Split> {
     let mut out = Split::default();
+    // Each stream's bytes, its payload's range, and the padding after it.
+    let mut found: Vec<(Range<usize>, Range<usize>, usize)> = Vec::new();
     let mut pos = 0;
     while data.get(pos..).is_some_and(format.starts) {
         let plain_start = out.payload.len();
         let consumed = (format.inflate)(&data[pos..], &mut out.payload, limits.max_payload)?;
         let stream = pos..pos + consumed;
-        let plain = &out.payload[plain_start..];
-        let method = (format.identify)(&data[stream.clone()], plain, &limits.policy(false))?;
-        out.segments.push(Segment::Deflate {
-            plain_len: plain.len() as u64,
-            deflate_len: Some(consumed as u64),
-            method,
-        });
-        out.streams.push(stream);
         pos += consumed;
         let pad = (format.padding)(&data[pos..]);
-        if pad > 0 && data.get(pos + pad..).is_some_and(format.starts) {
-            out.segments
-                .push(Segment::Literal(data[pos..pos + pad].to_vec()));
-            pos += pad;
-        }
+        let pad = if pad > 0 && data.get(pos + pad..).is_some_and(format.starts) {
+            pad
+        } else {
+            0
+        };
+        found.push((stream, plain_start..out.payload.len(), pad));
+        pos += pad;
     }
     let tail = &data[pos..];
-    if out.streams.is_empty() || tail.len() > MAX_TAIL {
+    if found.is_empty() || tail.len() > MAX_TAIL {
         return None;
+    }
+    let policy = limits.policy(false);
+    let methods = parallel::map(&found, |(stream, plain, _)| {
+        (format.identify)(&data[stream.clone()], &out.payload[plain.clone()], &policy)
+    });
+    for ((stream, plain, pad), method) in found.into_iter().zip(methods) {
+        out.segments.push(Segment::Deflate {
+            plain_len: plain.len() as u64,
+            deflate_len: Some(stream.len() as u64),
+            method: method?,
+        });
+        if pad > 0 {
+            out.segments.push(Segment::Literal(
+                data[stream.end..stream.end + pad].to_vec(),
+            ));
+        }
+        out.streams.push(stream);
     }
     if !tail.is_empty() {
         out.segments.push(Segment::Literal(tail.to_vec()));

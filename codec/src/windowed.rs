@@ -60,8 +60,8 @@ pub struct WindowedEncoder {
 
 impl WindowedEncoder {
     /// An encoder for a target read against a reference of `reference_len` bytes, with
-    /// `options`' backend and level (its `max_ratio` is not applied: the caller decides
-    /// from [`produced`](Self::produced) bytes). Chunks of 8 MiB, margins of 8 MiB.
+    /// `options`' backend and level (its `max_ratio` is not applied: the caller sees the
+    /// delta grow and decides). Chunks of 8 MiB, margins of 8 MiB.
     pub fn new(reference_len: u64, options: &EncodeOptions) -> Self {
         Self {
             reference_len,

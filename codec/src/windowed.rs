@@ -112,7 +112,13 @@ impl WindowedEncoder {
     /// it, and appends its windows (the file header before the first) to `out`.
     pub fn push(&mut self, chunk: &[u8], segment: &[u8], out: &mut Vec<u8>) -> Result<()> {
         let range = self.segment_for(chunk.len());
-        if segment.len() as u64 != range.end - range.start || chunk.len() > self.chunk {
+        if chunk.len() > self.chunk {
+            return Err(Error::LengthMismatch {
+                expected: self.chunk as u64,
+                actual: chunk.len() as u64,
+            });
+        }
+        if segment.len() as u64 != range.end - range.start {
             return Err(Error::LengthMismatch {
                 expected: range.end - range.start,
                 actual: segment.len() as u64,

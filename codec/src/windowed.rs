@@ -109,8 +109,20 @@ impl WindowedEncoder {
 
     /// Encodes `chunk`, the next target bytes (at most [`chunk_size`](Self::chunk_size)),
     /// against `segment`, the reference bytes [`segment_for`](Self::segment_for) named for
-    /// it, and appends its windows (the file header before the first) to `out`.
+    /// it, and appends its windows (the file header before the first) to `out`. The same
+    /// as [`plan`](Self::plan), [`ChunkPlan::encode`] and [`append`](Self::append) in turn.
     pub fn push(&mut self, chunk: &[u8], segment: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        let plan = self.plan(chunk, segment)?;
+        let encoded = plan.encode(chunk, segment)?;
+        self.append(encoded, out)
+    }
+
+    /// Takes `chunk`, the next target bytes, and `segment`, the reference bytes
+    /// [`segment_for`](Self::segment_for) named for it, without encoding them: the drift
+    /// is re-estimated at once (the next chunk's segment can be asked for), and the
+    /// returned plan encodes the chunk later, on any thread. Plans' encodings must be
+    /// [`append`](Self::append)ed in the order the chunks were planned.
+    pub fn plan(&mut self, chunk: &[u8], segment: &[u8]) -> Result<ChunkPlan> {
         let range = self.segment_for(chunk.len());
         if chunk.len() > self.chunk {
             return Err(Error::LengthMismatch {
@@ -124,28 +136,6 @@ impl WindowedEncoder {
                 actual: segment.len() as u64,
             });
         }
-        let delta = match encode(segment, chunk, &self.options)? {
-            Encoded::Delta(delta) => delta,
-            Encoded::Exceeded { .. } => return Err(uncapped_exceeded(self.options)),
-        };
-        let header = vcdiff::file_header(&delta)?
-            .ok_or(Error::Truncated {
-                len: delta.len() as u64,
-            })?
-            .len;
-        match &self.header {
-            None => {
-                out.extend_from_slice(&delta[..header]);
-                self.header = Some(delta[..header].to_vec());
-            }
-            Some(first) if first[..] == delta[..header] => {}
-            Some(_) => {
-                return Err(Error::Unsupported {
-                    feature: "chunks encoded with different VCDIFF headers",
-                });
-            }
-        }
-        rebase(&delta[header..], segment.len() as u64, range.start, out)?;
         let chunk_end = self.position + chunk.len() as u64;
         let expected_end = (i128::from(chunk_end) + i128::from(self.drift)
             - i128::from(range.start))
@@ -154,6 +144,28 @@ impl WindowedEncoder {
             self.drift = (range.start + found as u64) as i64 - chunk_end as i64;
         }
         self.position += chunk.len() as u64;
+        Ok(ChunkPlan {
+            options: self.options,
+            chunk_len: chunk.len(),
+            segment: range,
+        })
+    }
+
+    /// Appends a planned chunk's encoding to `out` (the file header before the first).
+    pub fn append(&mut self, encoded: EncodedChunk, out: &mut Vec<u8>) -> Result<()> {
+        match &self.header {
+            None => {
+                out.extend_from_slice(&encoded.header);
+                self.header = Some(encoded.header);
+            }
+            Some(first) if *first == encoded.header => {}
+            Some(_) => {
+                return Err(Error::Unsupported {
+                    feature: "chunks encoded with different VCDIFF headers",
+                });
+            }
+        }
+        out.extend_from_slice(&encoded.windows);
         Ok(())
     }
 
@@ -170,6 +182,74 @@ impl WindowedEncoder {
             }
             Encoded::Exceeded { .. } => Err(uncapped_exceeded(self.options)),
         }
+    }
+}
+
+/// One chunk taken by [`WindowedEncoder::plan`], to be encoded on any thread.
+#[derive(Debug, Clone)]
+pub struct ChunkPlan {
+    options: EncodeOptions,
+    chunk_len: usize,
+    segment: Range<u64>,
+}
+
+impl ChunkPlan {
+    /// The reference bytes the chunk is encoded against.
+    pub fn segment(&self) -> Range<u64> {
+        self.segment.clone()
+    }
+
+    /// Encodes the planned `chunk` against its `segment` (the same bytes as planned).
+    pub fn encode(&self, chunk: &[u8], segment: &[u8]) -> Result<EncodedChunk> {
+        let expected = self.segment.end - self.segment.start;
+        for (expected, actual) in [
+            (self.chunk_len as u64, chunk.len() as u64),
+            (expected, segment.len() as u64),
+        ] {
+            if expected != actual {
+                return Err(Error::LengthMismatch { expected, actual });
+            }
+        }
+        let delta = match encode(segment, chunk, &self.options)? {
+            Encoded::Delta(delta) => delta,
+            Encoded::Exceeded { .. } => return Err(uncapped_exceeded(self.options)),
+        };
+        let header = vcdiff::file_header(&delta)?
+            .ok_or(Error::Truncated {
+                len: delta.len() as u64,
+            })?
+            .len;
+        let mut windows = Vec::with_capacity(delta.len() - header + 16);
+        rebase(
+            &delta[header..],
+            segment.len() as u64,
+            self.segment.start,
+            &mut windows,
+        )?;
+        Ok(EncodedChunk {
+            header: delta[..header].to_vec(),
+            windows,
+        })
+    }
+}
+
+/// A chunk's windows, moved to their segment's place, and the file header its encoder
+/// wrote: what [`WindowedEncoder::append`] adds to the delta.
+#[derive(Debug, Clone)]
+pub struct EncodedChunk {
+    header: Vec<u8>,
+    windows: Vec<u8>,
+}
+
+impl EncodedChunk {
+    /// Bytes this chunk adds to the delta (its windows).
+    pub fn len(&self) -> usize {
+        self.windows.len()
+    }
+
+    /// Whether the chunk adds no windows (an empty chunk).
+    pub fn is_empty(&self) -> bool {
+        self.windows.is_empty()
     }
 }
 

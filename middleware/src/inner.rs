@@ -119,7 +119,7 @@ impl<S> Inner<S> {
         key: &str,
         query: &str,
     ) -> http::request::Builder {
-        let mut path = format!("/{bucket}/{}", utf8_percent_encode(key, KEY));
+        let mut path = object_path(bucket, key);
         if !query.is_empty() {
             path.push('?');
             path.push_str(query);
@@ -139,6 +139,11 @@ impl<S> Inner<S> {
         }
         builder
     }
+}
+
+/// `/bucket/key` URL-encoded as a request path (and `x-amz-copy-source`) carries it.
+pub(crate) fn object_path(bucket: &str, key: &str) -> String {
+    format!("/{bucket}/{}", utf8_percent_encode(key, KEY))
 }
 
 impl<S> Inner<S> {

@@ -190,3 +190,66 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn chunks_planned_in_order_may_be_encoded_in_any_order() {
+    let reference = texty(3 << 20, 11);
+    let mut target = reference.clone();
+    target.splice(700_000..700_000, texty(5_000, 12));
+    target.drain(2_000_000..2_003_000);
+    let make = || {
+        WindowedEncoder::new(reference.len() as u64, &EncodeOptions::default())
+            .chunk(256 << 10)
+            .margin(64 << 10)
+    };
+    let (pushed, _) = windowed(&reference, &target, make());
+
+    let mut encoder = make();
+    let mut plans = Vec::new();
+    for chunk in target.chunks(encoder.chunk_size()) {
+        let range = encoder.segment_for(chunk.len());
+        let segment = &reference[range.start as usize..range.end as usize];
+        plans.push((encoder.plan(chunk, segment).expect("plan"), chunk));
+    }
+    // Encoded last to first, as threads may finish them.
+    let mut encoded: Vec<EncodedChunk> = plans
+        .iter()
+        .rev()
+        .map(|(plan, chunk)| {
+            let range = plan.segment();
+            plan.encode(chunk, &reference[range.start as usize..range.end as usize])
+                .expect("encode")
+        })
+        .collect();
+    encoded.reverse();
+    let mut delta = Vec::new();
+    for chunk in encoded {
+        encoder.append(chunk, &mut delta).expect("append");
+    }
+    encoder.finish(&mut delta).expect("finish");
+    assert_eq!(delta, pushed);
+    assert_eq!(
+        decode(&reference, &delta, target.len() as u64).expect("decode"),
+        target
+    );
+}
+
+#[test]
+fn a_plan_refuses_other_bytes_than_planned() {
+    let reference = texty(1 << 20, 3);
+    let mut encoder = WindowedEncoder::new(reference.len() as u64, &EncodeOptions::default())
+        .chunk(128 << 10)
+        .margin(16 << 10);
+    let chunk = &reference[..128 << 10];
+    let range = encoder.segment_for(chunk.len());
+    let segment = &reference[range.start as usize..range.end as usize];
+    let plan = encoder.plan(chunk, segment).expect("plan");
+    assert!(matches!(
+        plan.encode(&chunk[1..], segment),
+        Err(Error::LengthMismatch { .. })
+    ));
+    assert!(matches!(
+        plan.encode(chunk, &segment[1..]),
+        Err(Error::LengthMismatch { .. })
+    ));
+}

@@ -35,6 +35,8 @@ use delta::original_len;
 pub(crate) use headers::descriptive_headers;
 use headers::strip_internal_metadata;
 use response::respond;
+pub(crate) use source::{RefSource, open as open_reference};
+pub(crate) use stream::verify as verify_streamed;
 
 /// Handles GetObject and HeadObject.
 pub(crate) async fn get_or_head<T: Backend>(

@@ -1,17 +1,22 @@
 //! Multipart uploads: parts go straight to the backend; on completion an eligible object is
-//! read back and stored through the one store path, keeping its multipart ETag. No upload
-//! state is held between requests.
+//! read back and stored through the one store path, keeping its multipart ETag — or, above
+//! `max_object_size`, by the large-object path in bounded memory while the client is kept
+//! waiting with whitespace ([`padded`]). No upload state is held between requests.
+
+mod padded;
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header, request::Parts};
 
 use crate::body::{Either, RequestBody, collect_limited};
 use crate::call::{Backend, Call, Outcome, Stopped};
+use crate::inner::Fetched;
 use crate::inner::{Stop, pass_error};
 use crate::ops::copy::Source;
 use crate::ops::get::descriptive_headers;
 use crate::ops::put::admit;
 use crate::ops::put::cleanup::drop_older_delta;
+use crate::ops::put::large::{self, Whole};
 use crate::ops::put::store::{Original, store_bytes};
 use crate::s3::error::S3Error;
 use crate::s3::range::{self, Wanted};
@@ -64,18 +69,31 @@ pub(crate) async fn complete<T: Backend>(
             return Ok(reply(result));
         }
     };
-    store_completed(call, etag).await?;
+    let head = inner.head(bucket, key).await?;
+    if !head.status.is_success() {
+        // Gone already (a concurrent delete): nothing to store.
+        return Ok(reply(result));
+    }
+    let whole = Whole::from_head(&head, Some(etag.clone()));
+    if let Some(whole) = whole.filter(|w| large::applies(call, w.size)) {
+        return Ok(padded::reply(call, response_parts, &result, whole));
+    }
+    store_completed(call, &head, etag).await?;
     Ok(reply(result))
 }
 
-/// Reads the object a multipart upload with `etag` just assembled back and stores it
-/// through the store path — unless it is too large to hold: then it stays whole.
-async fn store_completed<T: Backend>(call: Call<'_, T>, etag: String) -> Result<(), Stopped<T>> {
+/// Reads the object a multipart upload with `etag` just assembled (`head` describes it)
+/// back and stores it through the store path — unless it is too large to hold: then it
+/// stays whole.
+async fn store_completed<T: Backend>(
+    call: Call<'_, T>,
+    head: &Fetched,
+    etag: String,
+) -> Result<(), Stopped<T>> {
     let Call {
         inner, bucket, key, ..
     } = call;
     let limit = call.shared.config.max_object_size;
-    let head = inner.head(bucket, key).await?;
     let size = head
         .headers
         .get(header::CONTENT_LENGTH)

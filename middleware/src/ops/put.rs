@@ -12,6 +12,7 @@
 pub(crate) mod admit;
 pub(crate) mod cleanup;
 mod encode;
+pub(crate) mod large;
 pub(crate) mod store;
 mod upload;
 mod written;
@@ -19,12 +20,13 @@ mod written;
 use http::{HeaderValue, Response, header, request::Parts};
 
 use crate::body::{Either, RequestBody};
-use crate::call::{Backend, Call, Outcome};
+use crate::call::{Backend, Call, Outcome, Stopped};
 use crate::s3::checksum;
 use crate::s3::length::content_length;
 use crate::stored::meta::header_value;
 
 use cleanup::drop_older_delta;
+use large::{Progress, Whole};
 use store::{Original, store_bytes};
 
 /// Handles PutObject.
@@ -41,8 +43,7 @@ pub(crate) async fn put<T: Backend>(
     if !eligible || declared.is_some_and(|n| n > config.max_object_size) {
         let response = admit::forward(call, parts, body).await?;
         if eligible && response.status().is_success() {
-            // Too large to encode, so stored whole.
-            drop_older_delta(call).await?;
+            stored_large(call).await?;
         }
         return Ok(response);
     }
@@ -64,4 +65,20 @@ pub(crate) async fn put<T: Backend>(
         HeaderValue::from_static(stored.storage),
     );
     Ok(response)
+}
+
+/// After a PutObject larger than `max_object_size` reached the backend whole: stored by
+/// the large-object path when its size qualifies, else left whole (an older delta of the
+/// key dropped).
+async fn stored_large<T: Backend>(call: Call<'_, T>) -> Result<(), Stopped<T>> {
+    let Call {
+        inner, bucket, key, ..
+    } = call;
+    let head = inner.head(bucket, key).await?;
+    match Whole::from_head(&head, None) {
+        Some(whole) if head.status.is_success() && large::applies(call, whole.size) => {
+            large::store(call, &whole, &Progress::default()).await
+        }
+        _ => drop_older_delta(call).await,
+    }
 }

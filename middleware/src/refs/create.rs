@@ -100,6 +100,26 @@ pub(crate) async fn ensure_after_write<T: Backend>(
     .into())
 }
 
+/// Whether reference `ref_key` exists and records SHA-256 `sha256`: after a delta encoded
+/// by ranges was written (nothing in memory to re-create the reference from). `false`
+/// when it is gone or another one sits there; a backend error is an error.
+pub(crate) async fn holds<T: Backend>(
+    call: Call<'_, T>,
+    ref_key: &str,
+    sha256: &Sha256Digest,
+) -> Result<bool, Stopped<T>> {
+    let Call { inner, bucket, .. } = call;
+    let head = inner.head(bucket, ref_key).await?;
+    match head.status {
+        s if s.is_success() => Ok(head
+            .meta("dg-file-sha256")
+            .and_then(|v| v.parse::<Sha256Digest>().ok())
+            .is_some_and(|stored| stored == *sha256)),
+        StatusCode::NOT_FOUND => Ok(false),
+        _ => Err(pass_error(head)),
+    }
+}
+
 /// The reference a PUT of `source_key` encodes against. If the deltaspace has none yet,
 /// the upload itself seeds it with a conditional create; when another writer wins that
 /// race, its reference is used.

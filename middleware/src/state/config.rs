@@ -49,6 +49,11 @@ pub const DEFAULT_EXTENSIONS: &[&str] = &[
     ".7z",
     ".dmg",
     ".iso",
+    ".img",
+    ".qcow2",
+    ".vmdk",
+    ".vhd",
+    ".vhdx",
     ".sql",
     ".dump",
     ".bak",
@@ -59,6 +64,10 @@ pub const DEFAULT_EXTENSIONS: &[&str] = &[
     ".rpm",
     ".safetensors",
     ".gguf",
+    ".pt",
+    ".pth",
+    ".ckpt",
+    ".onnx",
     ".bin",
 ];
 
@@ -83,6 +92,9 @@ pub struct DeltaConfig {
     pub(crate) max_delta_ratio: f64,
     pub(crate) eligible: Arc<dyn Eligible>,
     pub(crate) max_object_size: u64,
+    pub(crate) max_large_object_size: u64,
+    pub(crate) large_chunk: usize,
+    pub(crate) large_margin: u64,
     pub(crate) cache_bytes: u64,
     pub(crate) backend: Backend,
     pub(crate) list_page_size: u32,
@@ -117,6 +129,13 @@ impl Default for DeltaConfig {
             max_delta_ratio: 0.5,
             eligible: Arc::new(DefaultExtensions),
             max_object_size: 512 << 20,
+            max_large_object_size: if cfg!(target_arch = "wasm32") {
+                0
+            } else {
+                5 << 40
+            },
+            large_chunk: 8 << 20,
+            large_margin: 8 << 20,
             cache_bytes: 1 << 30,
             backend: Backend::preferred(),
             list_page_size: 1000,
@@ -152,6 +171,7 @@ impl fmt::Debug for DeltaConfig {
         f.debug_struct("DeltaConfig")
             .field("max_delta_ratio", &self.max_delta_ratio)
             .field("max_object_size", &self.max_object_size)
+            .field("max_large_object_size", &self.max_large_object_size)
             .field("cache_bytes", &self.cache_bytes)
             .field("backend", &self.backend)
             .field("has_clock", &self.clock.is_some())
@@ -172,11 +192,36 @@ impl DeltaConfig {
         self
     }
 
-    /// Eligible objects larger than this are stored whole (default 512 MiB). The layer holds
-    /// an eligible object, its reference and its delta in memory while encoding or
-    /// reconstructing it, so this bounds its memory per request.
+    /// Eligible objects up to this size are encoded in memory (default 512 MiB): the layer
+    /// holds the object, its reference and its delta while encoding or reconstructing it,
+    /// so this bounds its memory per request. Larger ones take the bounded-memory path up
+    /// to [`max_large_object_size`](Self::max_large_object_size), and are stored whole
+    /// above it. It also bounds any delta the layer holds.
     pub fn max_object_size(mut self, bytes: u64) -> Self {
         self.max_object_size = bytes;
+        self
+    }
+
+    /// Eligible objects above [`max_object_size`](Self::max_object_size) and up to this
+    /// size (default 5 TiB, S3's largest object; 0 on wasm32) are stored as deltas too, in
+    /// bounded memory: a completed multipart upload (or a PutObject) is read back from the
+    /// backend by ranges, chunk by chunk, each chunk encoded against the reference bytes
+    /// around its place (see [`large_window`](Self::large_window)); the delta is held in
+    /// memory, so it must come under `max_object_size` as well as the ratio, or the object
+    /// stays whole. 0 turns this off: larger objects are stored whole.
+    pub fn max_large_object_size(mut self, bytes: u64) -> Self {
+        self.max_large_object_size = bytes;
+        self
+    }
+
+    /// How large objects are encoded (defaults 8 MiB and 8 MiB): `chunk` bytes of the
+    /// object at a time (64 KiB to 16 MiB), each against the reference bytes from `margin`
+    /// before to `margin` after the place it is expected to match. Inserts or moves further
+    /// than the margin are not found; memory per encode is about `chunk + 2 × margin` and
+    /// the encoder's tables, times [`encode_threads`](Self::encode_threads).
+    pub fn large_window(mut self, chunk: usize, margin: u64) -> Self {
+        self.large_chunk = chunk.clamp(64 << 10, 16 << 20);
+        self.large_margin = margin;
         self
     }
 

@@ -20,8 +20,10 @@ use crate::stored::meta::ObjectMeta;
 /// of the reference, so one request serves several of them.
 pub(super) const READ_AHEAD: u64 = 8 << 20;
 
-/// A reference, checked against the SHA-256 the delta names, that serves byte ranges.
-pub(super) enum RefSource<T: Backend> {
+/// A reference, checked against the SHA-256 the delta names, that serves byte ranges. (The
+/// large-object store path reads its target through one too: any stored object, pinned by
+/// its ETag.)
+pub(crate) enum RefSource<T: Backend> {
     /// Held in memory (the reference cache): no backend calls.
     Memory(Bytes),
     /// Read by ranged GETs; `buffer` holds the last bytes fetched, from `buffer_start`.
@@ -37,8 +39,28 @@ pub(super) enum RefSource<T: Backend> {
 }
 
 impl<T: Backend> RefSource<T> {
+    /// Reads `key` (`len` bytes) by ranged GETs; every answer must carry `etag`, so an
+    /// object replaced meanwhile fails the read rather than mixing two versions.
+    pub(crate) fn ranged(
+        inner: Inner<T::Service>,
+        bucket: &str,
+        key: &str,
+        len: u64,
+        etag: Option<String>,
+    ) -> Self {
+        RefSource::Ranged {
+            inner,
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            len,
+            etag,
+            buffer: Bytes::new(),
+            buffer_start: 0,
+        }
+    }
+
     /// Total length of the reference.
-    pub(super) fn len(&self) -> u64 {
+    pub(crate) fn len(&self) -> u64 {
         match self {
             RefSource::Memory(bytes) => bytes.len() as u64,
             RefSource::Ranged { len, .. } => *len,
@@ -56,7 +78,7 @@ impl<T: Backend> RefSource<T> {
 /// `expected`) and its bytes are read later by ranges. A reference without a recorded
 /// SHA-256 is read whole and hashed (and then cached). Failures here happen before any byte
 /// of the response is sent, so they are S3 error responses.
-pub(super) async fn open<T: Backend>(
+pub(crate) async fn open<T: Backend>(
     call: Call<'_, T>,
     ref_key: &str,
     expected: &Sha256Digest,
@@ -86,19 +108,12 @@ pub(super) async fn open<T: Backend>(
     match (recorded, len) {
         (Some(recorded), Some(len)) => {
             check_identity(ref_key, &recorded, expected)?;
-            Ok(RefSource::Ranged {
-                inner: inner.clone(),
-                bucket: bucket.to_owned(),
-                key: ref_key.to_owned(),
-                len,
-                etag: head
-                    .headers
-                    .get(header::ETAG)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned),
-                buffer: Bytes::new(),
-                buffer_start: 0,
-            })
+            let etag = head
+                .headers
+                .get(header::ETAG)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            Ok(RefSource::ranged(inner.clone(), bucket, ref_key, len, etag))
         }
         // Nothing to check it against but its bytes: read whole, bounded by the object
         // size limit, hashed (and cached) by the whole-reference path.
@@ -124,7 +139,7 @@ fn check_identity(
 
 impl<T: Backend> RefSource<T> {
     /// The reference bytes of `range`.
-    pub(super) async fn read(&mut self, range: Range<u64>) -> Result<Bytes, BodyError> {
+    pub(crate) async fn read(&mut self, range: Range<u64>) -> Result<Bytes, BodyError> {
         match self {
             RefSource::Memory(bytes) => usize::try_from(range.start)
                 .ok()

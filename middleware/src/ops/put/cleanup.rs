@@ -59,6 +59,19 @@ pub(super) async fn after_delta<T: Backend>(
     Ok(())
 }
 
+/// Called when a delta of the key, encoded by ranges against `ref_key` (which the caller
+/// found still there), was just written: the whole object goes unless a concurrent write
+/// of it is newer, and a reference nothing names any more is released.
+pub(super) async fn after_large_delta<T: Backend>(
+    call: Call<'_, T>,
+    ref_key: &str,
+    replaced: Named,
+) -> Result<(), Stopped<T>> {
+    remove_stale(call, Kind::Delta).await?;
+    unused::after_replace(call, keys::deltaspace(call.key), &replaced, Some(ref_key)).await;
+    Ok(())
+}
+
 /// Removes the other stored form of `key` once `kept` is written — unless that other form
 /// was written strictly later (a concurrent writer's: readers pick it). Returns what a
 /// removed delta named.

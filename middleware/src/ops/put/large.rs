@@ -1,0 +1,233 @@
+//! Objects larger than memory: eligible objects above `max_object_size` (up to
+//! `max_large_object_size`) stored as deltas in bounded memory.
+//!
+//! Such an object reaches the backend whole first — a multipart upload's parts go
+//! straight there, a large PutObject is forwarded — so nothing about the upload is held in
+//! the proxy, and several proxies may serve its parts. Once it is complete, [`store`] reads
+//! it back by ranges (pinned by its ETag), chunk by chunk, and encodes each chunk against
+//! the reference bytes around its expected place (`deltaglider_codec::WindowedEncoder`;
+//! the reference read from the cache or by ranges too), on every core. The delta is then
+//! decoded back the way a GET reads it, every window and the SHA-256 checked; only then is
+//! `<key>.delta` written and the whole object removed. Any failure on the way leaves the
+//! object whole, as S3 would hold it: correct, only not smaller.
+//!
+//! Memory: the chunks and segments being encoded (`encode_threads × (chunk + 2 ×
+//! margin)` and the encoder's tables), and the delta, which must come under
+//! `max_object_size` (and the ratio) or the object stays whole.
+//!
+//! A deltaspace without a reference is seeded from the object itself ([`seed`]): its
+//! SHA-256 read by ranges, then a server-side multipart copy to `reference.bin`, completed
+//! only if none exists (`If-None-Match: *`).
+
+mod choose;
+mod encode;
+mod seed;
+
+use bytes::Bytes;
+use deltaglider_codec::{Md5Digest, Sha256Digest};
+use http::{HeaderMap, header};
+
+use super::cleanup;
+use super::written;
+use crate::call::{Backend, Call, Stopped};
+use crate::inner::{Fetched, Stop};
+use crate::ops::get::{descriptive_headers, verify_streamed};
+use crate::refs::create;
+use crate::refs::unused;
+use crate::s3::time;
+use crate::stored::keys;
+use crate::stored::meta::{Kind, ObjectMeta, RefInfo};
+
+/// An object sitting whole in the backend, as a HEAD described it.
+pub(crate) struct Whole {
+    /// Its length.
+    pub(crate) size: u64,
+    /// Its ETag as the backend sends it (quoted).
+    pub(crate) etag: String,
+    /// The multipart ETag (unquoted) when a multipart upload made it.
+    pub(crate) multipart_etag: Option<String>,
+    /// The headers S3 keeps with it (content type, user metadata…).
+    pub(crate) headers: HeaderMap,
+}
+
+impl Whole {
+    /// The object a HEAD answered for; `None` when the answer lacks a length or an ETag.
+    pub(crate) fn from_head(head: &Fetched, multipart_etag: Option<String>) -> Option<Self> {
+        let value = |name| head.headers.get(name).and_then(|v| v.to_str().ok());
+        Some(Self {
+            size: value(header::CONTENT_LENGTH)?.parse().ok()?,
+            etag: value(header::ETAG)?.to_owned(),
+            multipart_etag,
+            headers: descriptive_headers(&head.headers),
+        })
+    }
+}
+
+/// Tells a client waiting for the answer that work goes on: one tick per chunk encoded or
+/// piece hashed (see `crate::ops::multipart`, which turns ticks into whitespace).
+#[derive(Clone, Default)]
+pub(crate) struct Progress(Option<futures_channel::mpsc::UnboundedSender<()>>);
+
+impl Progress {
+    /// Progress reported to `sender`.
+    pub(crate) fn to(sender: futures_channel::mpsc::UnboundedSender<()>) -> Self {
+        Self(Some(sender))
+    }
+
+    fn tick(&self) {
+        if let Some(sender) = &self.0 {
+            // The receiver gone means nobody is waiting any more: nothing to tell.
+            let _ = sender.unbounded_send(());
+        }
+    }
+}
+
+/// A reference read by ranges: its key, SHA-256 and length.
+pub(super) struct Found {
+    pub(super) key: String,
+    pub(super) sha256: Sha256Digest,
+    pub(super) len: u64,
+}
+
+/// What encoding the object made.
+pub(super) struct Encoded {
+    pub(super) delta: Bytes,
+    pub(super) sha256: Sha256Digest,
+    pub(super) md5: Md5Digest,
+}
+
+/// Whether an object of `size` bytes takes this path.
+pub(crate) fn applies<T: Backend>(call: Call<'_, T>, size: u64) -> bool {
+    let config = &call.shared.config;
+    size > config.max_object_size && size <= config.max_large_object_size
+}
+
+/// Stores `whole`, now under `call.key` in the backend, as a delta when one pays; else
+/// leaves it whole (and drops an older delta of the key). A failure is logged and the
+/// object stays whole: the write the client made is complete either way.
+pub(crate) async fn store<T: Backend>(
+    call: Call<'_, T>,
+    whole: &Whole,
+    progress: &Progress,
+) -> Result<(), Stopped<T>> {
+    let Call { bucket, key, .. } = call;
+    match try_store(call, whole, progress).await {
+        Ok(Some(stored)) => {
+            call.shared
+                .counters
+                .stored(bucket, whole.size, stored, true);
+            tracing::info!(
+                bucket,
+                key,
+                original = whole.size,
+                stored,
+                storage = "delta",
+                "large object stored"
+            );
+            Ok(())
+        }
+        Ok(None) => {
+            call.shared
+                .counters
+                .stored(bucket, whole.size, whole.size, false);
+            tracing::info!(
+                bucket,
+                key,
+                original = whole.size,
+                storage = "direct",
+                "large object stored whole: no delta came under the limits"
+            );
+            cleanup::drop_older_delta(call).await
+        }
+        Err(stopped) => {
+            let status = match &stopped {
+                Stop::Reply(response) => response.status().to_string(),
+                Stop::Inner(_) => "the backend is unreachable".to_owned(),
+            };
+            tracing::warn!(
+                bucket,
+                key,
+                error = status,
+                "large object left whole: encoding it failed"
+            );
+            Ok(())
+        }
+    }
+}
+
+/// The delta's length when one was written.
+async fn try_store<T: Backend>(
+    call: Call<'_, T>,
+    whole: &Whole,
+    progress: &Progress,
+) -> Result<Option<u64>, Stopped<T>> {
+    let Call {
+        inner, bucket, key, ..
+    } = call;
+    let reference = match choose::reference(call, whole).await? {
+        Some(found) => found,
+        None => match seed::seed(call, whole, progress).await? {
+            Some(found) => found,
+            None => return Ok(None),
+        },
+    };
+    let Some(encoded) = encode::encode(call, whole, &reference, progress).await? else {
+        return Ok(None);
+    };
+    let object = describe(call, whole, &reference, &encoded);
+    verify_streamed(call, &object, encoded.delta.clone(), whole.size).await?;
+    let delta_key = keys::delta_key(key);
+    let replaced = unused::named_by(call, &delta_key).await;
+    let len = encoded.delta.len() as u64;
+    written::write(
+        call,
+        &delta_key,
+        &whole.headers,
+        encoded.delta,
+        Some(&object),
+    )
+    .await?;
+    if !create::holds(call, &reference.key, &reference.sha256).await? {
+        // The reference went (or changed) while this object was encoded: the delta is
+        // useless, the whole object is still there and stays.
+        tracing::warn!(
+            bucket,
+            key,
+            reference = reference.key,
+            "reference changed under a large delta; kept whole"
+        );
+        let _ = inner.delete_stored(bucket, &delta_key).await?;
+        return Ok(None);
+    }
+    cleanup::after_large_delta(call, &reference.key, replaced).await?;
+    Ok(Some(len))
+}
+
+/// DeltaGlider's metadata of the delta of `whole`.
+fn describe<T: Backend>(
+    call: Call<'_, T>,
+    whole: &Whole,
+    reference: &Found,
+    encoded: &Encoded,
+) -> ObjectMeta {
+    let Call { inner, key, .. } = call;
+    let space = keys::deltaspace(key);
+    ObjectMeta {
+        kind: Kind::Delta,
+        tool: format!("deltaglider-rs/{}", env!("CARGO_PKG_VERSION")),
+        file_sha256: encoded.sha256,
+        file_size: Some(whole.size),
+        md5: Some(encoded.md5),
+        multipart_etag: whole.multipart_etag.clone(),
+        created_at: time::rfc3339_micros(inner.now_micros()),
+        original_name: Some(key[space.len()..].to_owned()),
+        source_name: None,
+        reference: Some(RefInfo {
+            key: reference.key.clone(),
+            sha256: reference.sha256,
+        }),
+        delta_size: Some(encoded.delta.len() as u64),
+        checksums: Vec::new(),
+        payload_delta: None,
+    }
+}

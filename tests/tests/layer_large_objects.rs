@@ -1,0 +1,206 @@
+//! Objects above `max_object_size` are stored as deltas in bounded memory (the large-object
+//! path): multipart uploads and PutObject by the real `aws-sdk-s3` over s3s-fs, read back
+//! whole, by ranges and by HEAD, byte-exact; a deltaspace seeded by such an object; objects
+//! that share nothing stay whole.
+
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use deltaglider::DeltaConfig;
+use deltaglider_tests::scenario::{get, get_range, noise, put, releases_with, stored};
+
+/// Objects of 14 MiB are "large" under this configuration: encoded 1 MiB at a time against
+/// 256 KiB margins.
+fn config() -> DeltaConfig {
+    DeltaConfig::default()
+        .max_object_size(4 << 20)
+        .large_window(1 << 20, 256 << 10)
+        .encode_threads(2)
+}
+
+/// `base` with inserts, deletes and overwrites spread over it: everything after the first
+/// insert moves.
+fn drifted(base: &[u8], seed: u64) -> Vec<u8> {
+    let mut out = base.to_vec();
+    let mut at = 100_000;
+    let mut n = 0u64;
+    while at + 10_000 < out.len() {
+        match n % 3 {
+            0 => {
+                out.splice(at..at, noise(seed + n, 700));
+            }
+            1 => {
+                out.drain(at..at + 500);
+            }
+            _ => out[at..at + 200].copy_from_slice(&noise(seed + n, 200)),
+        }
+        at += 900_000;
+        n += 1;
+    }
+    out
+}
+
+/// Uploads `data` to `key` in 5 MiB parts; the multipart ETag the backend answered.
+async fn multipart(s3: &aws_sdk_s3::Client, key: &str, data: &[u8]) -> String {
+    let upload = s3
+        .create_multipart_upload()
+        .bucket("releases")
+        .key(key)
+        .content_type("application/x-disk-image")
+        .metadata("build", "nightly")
+        .send()
+        .await
+        .expect("create upload");
+    let id = upload.upload_id().expect("upload id");
+    let mut parts = Vec::new();
+    for (n, chunk) in data.chunks(5 << 20).enumerate() {
+        let number = n as i32 + 1;
+        let part = s3
+            .upload_part()
+            .bucket("releases")
+            .key(key)
+            .upload_id(id)
+            .part_number(number)
+            .body(ByteStream::from(chunk.to_vec()))
+            .send()
+            .await
+            .expect("upload part");
+        parts.push(
+            CompletedPart::builder()
+                .part_number(number)
+                .set_e_tag(part.e_tag().map(str::to_owned))
+                .build(),
+        );
+    }
+    let done = s3
+        .complete_multipart_upload()
+        .bucket("releases")
+        .key(key)
+        .upload_id(id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(parts))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("complete");
+    done.e_tag().expect("etag").to_owned()
+}
+
+#[tokio::test]
+async fn multipart_uploads_above_the_memory_bound_are_stored_as_deltas() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("deltaglider=debug")
+        .with_test_writer()
+        .try_init();
+    let (root, s3, _layer) = releases_with("layer-large-multipart", config()).await;
+    let v1 = noise(71, 14 << 20);
+    let v2 = drifted(&v1, 72);
+    let v3 = drifted(&v2, 73);
+
+    // The first seeds the deltaspace (a server-side copy) and is stored as a delta of it.
+    let etag1 = multipart(&s3, "images/v1.img", &v1).await;
+    assert!(etag1.ends_with("-3\""), "a multipart ETag: {etag1}");
+    assert_eq!(stored(&root, "images/reference.bin"), Some(v1.len() as u64));
+    assert!(
+        stored(&root, "images/v1.img").is_none(),
+        "the whole object goes"
+    );
+    assert!(stored(&root, "images/v1.img.delta").is_some_and(|n| n < 20_000));
+
+    let etag2 = multipart(&s3, "images/v2.img", &v2).await;
+    let etag3 = multipart(&s3, "images/v3.img", &v3).await;
+    for (key, data) in [("images/v2.img", &v2), ("images/v3.img", &v3)] {
+        let delta = stored(&root, &format!("{key}.delta")).expect("stored as a delta");
+        assert!(
+            delta < data.len() as u64 / 50,
+            "{key}: a {delta}-byte delta"
+        );
+        assert!(stored(&root, key).is_none());
+    }
+
+    for (key, data, etag) in [
+        ("images/v1.img", &v1, &etag1),
+        ("images/v2.img", &v2, &etag2),
+        ("images/v3.img", &v3, &etag3),
+    ] {
+        assert_eq!(&get(&s3, key).await, data, "{key}");
+        let head = s3
+            .head_object()
+            .bucket("releases")
+            .key(key)
+            .send()
+            .await
+            .expect("head");
+        assert_eq!(head.content_length(), Some(data.len() as i64));
+        assert_eq!(
+            head.e_tag(),
+            Some(etag.as_str()),
+            "the multipart ETag stays"
+        );
+        assert_eq!(head.content_type(), Some("application/x-disk-image"));
+        assert_eq!(
+            head.metadata()
+                .and_then(|m| m.get("build"))
+                .map(String::as_str),
+            Some("nightly")
+        );
+    }
+    let from = 9_000_000;
+    let range = get_range(
+        &s3,
+        "images/v3.img",
+        &format!("bytes={from}-{}", from + 99_999),
+    )
+    .await;
+    assert_eq!(range, &v3[from..from + 100_000]);
+}
+
+#[tokio::test]
+async fn a_large_put_object_is_stored_as_a_delta_and_unrelated_ones_stay_whole() {
+    let (root, s3, _layer) = releases_with("layer-large-put", config()).await;
+    let v1 = noise(81, 9 << 20);
+    let v2 = drifted(&v1, 82);
+    put(&s3, "dumps/v1.sql", &v1).await;
+    put(&s3, "dumps/v2.sql", &v2).await;
+    assert_eq!(stored(&root, "dumps/reference.bin"), Some(v1.len() as u64));
+    assert!(stored(&root, "dumps/v2.sql.delta").is_some_and(|n| n < 100_000));
+    assert!(stored(&root, "dumps/v2.sql").is_none());
+    let head = s3
+        .head_object()
+        .bucket("releases")
+        .key("dumps/v2.sql")
+        .send()
+        .await
+        .expect("head");
+    let md5 = format!("\"{}\"", deltaglider_codec::Md5::digest(&v2).to_hex());
+    assert_eq!(
+        head.e_tag(),
+        Some(md5.as_str()),
+        "the ETag is the MD5, as S3 gives"
+    );
+    assert_eq!(get(&s3, "dumps/v2.sql").await, v2);
+
+    // Nothing in common with the reference: stored whole, the delta of v2 untouched.
+    let other = noise(83, 6 << 20);
+    put(&s3, "dumps/other.sql", &other).await;
+    assert_eq!(stored(&root, "dumps/other.sql"), Some(other.len() as u64));
+    assert!(stored(&root, "dumps/other.sql.delta").is_none());
+    assert_eq!(get(&s3, "dumps/other.sql").await, other);
+    // Overwritten by a version that deltas again: the whole object goes.
+    let v3 = drifted(&v2, 84);
+    multipart(&s3, "dumps/other.sql", &v3).await;
+    assert!(stored(&root, "dumps/other.sql").is_none());
+    assert_eq!(get(&s3, "dumps/other.sql").await, v3);
+}
+
+#[tokio::test]
+async fn turned_off_large_objects_stay_whole() {
+    let config = config().max_large_object_size(0);
+    let (root, s3, _layer) = releases_with("layer-large-off", config).await;
+    let v1 = noise(91, 6 << 20);
+    multipart(&s3, "images/v1.img", &v1).await;
+    assert_eq!(stored(&root, "images/v1.img"), Some(v1.len() as u64));
+    assert!(stored(&root, "images/reference.bin").is_none());
+    assert_eq!(get(&s3, "images/v1.img").await, v1);
+}

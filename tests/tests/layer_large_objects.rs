@@ -89,10 +89,6 @@ async fn multipart(s3: &aws_sdk_s3::Client, key: &str, data: &[u8]) -> String {
 
 #[tokio::test]
 async fn multipart_uploads_above_the_memory_bound_are_stored_as_deltas() {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter("deltaglider=debug")
-        .with_test_writer()
-        .try_init();
     let (root, s3, _layer) = releases_with("layer-large-multipart", config()).await;
     let v1 = noise(71, 14 << 20);
     let v2 = drifted(&v1, 72);
@@ -180,6 +176,12 @@ async fn a_large_put_object_is_stored_as_a_delta_and_unrelated_ones_stay_whole()
         "the ETag is the MD5, as S3 gives"
     );
     assert_eq!(get(&s3, "dumps/v2.sql").await, v2);
+
+    // A small object in a deltaspace whose reference is too large to hold: stored whole.
+    let small = noise(85, 300_000);
+    put(&s3, "dumps/small.sql", &small).await;
+    assert_eq!(stored(&root, "dumps/small.sql"), Some(small.len() as u64));
+    assert_eq!(get(&s3, "dumps/small.sql").await, small);
 
     // Nothing in common with the reference: stored whole, the delta of v2 untouched.
     let other = noise(83, 6 << 20);

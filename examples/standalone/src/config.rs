@@ -73,12 +73,26 @@ pub(crate) struct Args {
     /// plain delta (bzip2 ~13 MB/s, xz -6 ~4 MB/s of payload per stream).
     #[arg(long, env = "DELTAGLIDER_GZIP_PAYLOADS", value_name = "true|false")]
     pub(crate) gzip_payloads: Option<bool>,
-    /// Largest eligible object stored as a delta, in MiB (default 512): the layer holds the
-    /// object, its reference and its delta in memory while encoding or rebuilding it, so
-    /// this bounds a request's memory (about three times it); larger objects are stored
-    /// whole.
+    /// Largest eligible object encoded in memory, in MiB (default 512): the layer holds the
+    /// object, its reference and its delta while encoding or rebuilding it, so this bounds a
+    /// request's memory (about three times it); larger objects take the bounded-memory
+    /// path (--max-large-object-size-mb). It also bounds any delta held.
     #[arg(long, env = "DELTAGLIDER_MAX_OBJECT_SIZE_MB")]
     pub(crate) max_object_size_mb: Option<u64>,
+    /// Largest object stored as a delta by the bounded-memory path, in MiB (default
+    /// 5242880, S3's 5 TiB; 0: objects above --max-object-size-mb stay whole). Such an
+    /// object is read back from the backend by ranges once complete and encoded chunk by
+    /// chunk against the reference around each chunk's place; its delta must still come
+    /// under --max-object-size-mb.
+    #[arg(long, env = "DELTAGLIDER_MAX_LARGE_OBJECT_SIZE_MB")]
+    pub(crate) max_large_object_size_mb: Option<u64>,
+    /// Large objects: MiB encoded at a time (1–16, default 8).
+    #[arg(long, env = "DELTAGLIDER_LARGE_CHUNK_MB")]
+    pub(crate) large_chunk_mb: Option<u64>,
+    /// Large objects: how far around a chunk's expected place its match is looked for, in
+    /// MiB each side (default 8). Inserts or moves further than this are not found.
+    #[arg(long, env = "DELTAGLIDER_LARGE_MARGIN_MB")]
+    pub(crate) large_margin_mb: Option<u64>,
     /// Largest decompressed payload of a container object handled, in MiB (default 256):
     /// bounds the memory and the time of its PUT (which runs the identified encoder once:
     /// 15–50 MB/s of payload at levels 9–6); larger ones are stored by the plain rules.
@@ -143,6 +157,9 @@ struct File {
     references: Option<String>,
     gzip_payloads: Option<bool>,
     max_object_size_mb: Option<u64>,
+    max_large_object_size_mb: Option<u64>,
+    large_chunk_mb: Option<u64>,
+    large_margin_mb: Option<u64>,
     max_payload_size_mb: Option<u64>,
     rebuilt_cache_mb: Option<u64>,
     allow_anonymous: Option<bool>,
@@ -176,6 +193,9 @@ pub(crate) struct Settings {
     pub(crate) references: References,
     pub(crate) gzip_payloads: bool,
     pub(crate) max_object_size_mb: u64,
+    pub(crate) max_large_object_size_mb: u64,
+    pub(crate) large_chunk_mb: u64,
+    pub(crate) large_margin_mb: u64,
     pub(crate) max_payload_size_mb: u64,
     pub(crate) rebuilt_cache_mb: u64,
     pub(crate) allow_anonymous: bool,
@@ -235,18 +255,16 @@ impl Settings {
                     .unwrap_or("best-3"),
             )?,
             gzip_payloads: args.gzip_payloads.or(file.gzip_payloads).unwrap_or(true),
-            max_object_size_mb: args
-                .max_object_size_mb
-                .or(file.max_object_size_mb)
-                .unwrap_or(512),
-            max_payload_size_mb: args
-                .max_payload_size_mb
-                .or(file.max_payload_size_mb)
-                .unwrap_or(256),
-            rebuilt_cache_mb: args
-                .rebuilt_cache_mb
-                .or(file.rebuilt_cache_mb)
-                .unwrap_or(128),
+            max_object_size_mb: pick(args.max_object_size_mb, file.max_object_size_mb, 512),
+            max_large_object_size_mb: pick(
+                args.max_large_object_size_mb,
+                file.max_large_object_size_mb,
+                5 << 20,
+            ),
+            large_chunk_mb: pick(args.large_chunk_mb, file.large_chunk_mb, 8).clamp(1, 16),
+            large_margin_mb: pick(args.large_margin_mb, file.large_margin_mb, 8),
+            max_payload_size_mb: pick(args.max_payload_size_mb, file.max_payload_size_mb, 256),
+            rebuilt_cache_mb: pick(args.rebuilt_cache_mb, file.rebuilt_cache_mb, 128),
             allow_anonymous,
             metrics_token: args
                 .metrics_token
@@ -263,6 +281,11 @@ impl Settings {
             raw: args.raw || file.raw.unwrap_or(false),
         })
     }
+}
+
+/// A flag's value (or the environment's), else the file's, else `default`.
+fn pick<T>(flag: Option<T>, file: Option<T>, default: T) -> T {
+    flag.or(file).unwrap_or(default)
 }
 
 /// The settings file, or none.
@@ -451,6 +474,11 @@ mod tests {
         assert_eq!(s.max_object_size_mb, 512);
         let big = parse(&["--max-object-size-mb", "2048"]).expect("bigger objects");
         assert_eq!(big.max_object_size_mb, 2048);
+        assert_eq!(s.max_large_object_size_mb, 5 << 20);
+        assert_eq!((s.large_chunk_mb, s.large_margin_mb), (8, 8));
+        let off = parse(&["--max-large-object-size-mb", "0", "--large-chunk-mb", "64"])
+            .expect("large objects off");
+        assert_eq!((off.max_large_object_size_mb, off.large_chunk_mb), (0, 16));
     }
 
     #[test]

@@ -79,6 +79,11 @@ async fn run(settings: Settings) -> Result<(), String> {
         .references(settings.references)
         .gzip_payloads(settings.gzip_payloads)
         .max_object_size(settings.max_object_size_mb << 20)
+        .max_large_object_size(settings.max_large_object_size_mb << 20)
+        .large_window(
+            (settings.large_chunk_mb << 20) as usize,
+            settings.large_margin_mb << 20,
+        )
         .max_payload_size(settings.max_payload_size_mb << 20)
         .rebuilt_cache_bytes(settings.rebuilt_cache_mb << 20)
         // Encoding runs on tokio's blocking pool, not on the threads serving requests.

@@ -5,7 +5,7 @@ use bytes::Bytes;
 use deltaglider_codec::Sketch;
 
 use super::create;
-use super::listing::list_references;
+use super::listing::list_references_sized;
 use super::load::{self, Reference};
 use crate::call::{Backend, Call, Stopped};
 use crate::state::config::References;
@@ -29,12 +29,18 @@ pub(crate) struct Chosen {
 
 /// The reference a PUT of `key` encodes against, per the configured policy. A deltaspace
 /// without references is seeded with `reference.bin` by this very upload.
+///
+/// `None` when every reference of the deltaspace is larger than `max_object_size` (seeded
+/// by a large object): none can be held to encode against, and the object is stored whole.
 pub(crate) async fn choose<T: Backend>(
     call: Call<'_, T>,
     data: &Bytes,
-) -> Result<Chosen, Stopped<T>> {
+) -> Result<Option<Chosen>, Stopped<T>> {
     let Call { shared, .. } = call;
     let (mut candidates, count) = candidates(call, data).await?;
+    if candidates.is_empty() {
+        return Ok(None);
+    }
     // Sketching reads every byte of the target (and, once, of each reference): off the
     // executor, like encoding.
     let references: Vec<Reference> = candidates.iter().map(|(_, r)| r.clone()).collect();
@@ -54,14 +60,14 @@ pub(crate) async fn choose<T: Backend>(
         same_bytes,
     } = scores[best];
     let (key, reference) = candidates.swap_remove(best);
-    Ok(Chosen {
+    Ok(Some(Chosen {
         key,
         reference,
         similarity,
         count,
         same_bytes,
         by_payload,
-    })
+    }))
 }
 
 /// The references a PUT of `key` is compared with, newest first, and how many the
@@ -74,22 +80,29 @@ async fn candidates<T: Backend>(
 ) -> Result<(Vec<(String, Reference)>, usize), Stopped<T>> {
     let Call { shared, key, .. } = call;
     let space = keys::deltaspace(key);
+    let limit = shared.config.max_object_size;
     let (listed, n) = match shared.config.references {
         References::First => (Vec::new(), 1),
-        References::Best(n) => (list_references(call, space).await?, usize::from(n)),
+        References::Best(n) => (list_references_sized(call, space).await?, usize::from(n)),
     };
     let count = listed.len().max(1);
     let mut candidates = Vec::with_capacity(n);
-    for ref_key in listed.into_iter().take(n) {
+    let mut too_large = false;
+    for (ref_key, size) in listed.into_iter().take(n) {
+        if size > limit {
+            too_large = true;
+            continue;
+        }
         // `None`: removed since the listing.
         if let Some(found) = load::load(call, &ref_key, None).await? {
             candidates.push((ref_key, found));
         }
     }
-    if candidates.is_empty() {
+    if candidates.is_empty() && !too_large {
         let ref_key = keys::reference_key(space);
-        let found = create::load_or_seed(call, &ref_key, key, data).await?;
-        candidates.push((ref_key, found));
+        if let Some(found) = create::load_or_seed(call, &ref_key, key, data).await? {
+            candidates.push((ref_key, found));
+        }
     }
     Ok((candidates, count))
 }

@@ -122,16 +122,20 @@ pub(crate) async fn holds<T: Backend>(
 
 /// The reference a PUT of `source_key` encodes against. If the deltaspace has none yet,
 /// the upload itself seeds it with a conditional create; when another writer wins that
-/// race, its reference is used.
+/// race, its reference is used. `None` when the reference is larger than
+/// `max_object_size` (a large object seeded it): it cannot be held to encode against.
 pub(crate) async fn load_or_seed<T: Backend>(
     call: Call<'_, T>,
     ref_key: &str,
     source_key: &str,
     data: &Bytes,
-) -> Result<Reference, Stopped<T>> {
+) -> Result<Option<Reference>, Stopped<T>> {
     let Call { shared, bucket, .. } = call;
+    if shared.cache.get(bucket, ref_key).is_none() && too_large(call, ref_key).await? {
+        return Ok(None);
+    }
     if let Some(existing) = load(call, ref_key, None).await? {
-        return Ok(existing);
+        return Ok(Some(existing));
     }
     let sha256 = &Sha256::digest(data);
     let created = create(call, ref_key, source_key, data, sha256).await?;
@@ -140,18 +144,42 @@ pub(crate) async fn load_or_seed<T: Backend>(
             let reference = Reference::new(data.clone(), *sha256);
             shared.cache.insert(bucket, ref_key, reference.clone());
             tracing::info!(bucket, ref_key, bytes = data.len(), "seeded reference");
-            Ok(reference)
+            Ok(Some(reference))
         }
         // Another writer created it first (409 is S3's answer while a racing create is in
         // flight): use theirs.
         StatusCode::PRECONDITION_FAILED | StatusCode::CONFLICT => {
-            load(call, ref_key, None).await?.ok_or_else(|| {
+            if too_large(call, ref_key).await? {
+                return Ok(None);
+            }
+            let theirs = load(call, ref_key, None).await?.ok_or_else(|| {
                 S3Error::internal(format!(
                     "reference {ref_key} exists by the backend's account but cannot be read"
                 ))
-                .into()
-            })
+            })?;
+            Ok(Some(theirs))
         }
         _ => Err(pass_error(created)),
+    }
+}
+
+/// Whether `ref_key` exists and is larger than `max_object_size` (by a HEAD).
+async fn too_large<T: Backend>(call: Call<'_, T>, ref_key: &str) -> Result<bool, Stopped<T>> {
+    let Call {
+        shared,
+        inner,
+        bucket,
+        ..
+    } = call;
+    let head = inner.head(bucket, ref_key).await?;
+    match head.status {
+        s if s.is_success() => Ok(head
+            .headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .is_some_and(|n| n > shared.config.max_object_size)),
+        StatusCode::NOT_FOUND => Ok(false),
+        _ => Err(pass_error(head)),
     }
 }

@@ -56,7 +56,16 @@ pub(crate) async fn list_references<T: Backend>(
     call: Call<'_, T>,
     space: &str,
 ) -> Result<Vec<String>, Stopped<T>> {
-    let mut found: Vec<(Option<String>, String)> = Vec::new();
+    let sized = list_references_sized(call, space).await?;
+    Ok(sized.into_iter().map(|(key, _)| key).collect())
+}
+
+/// The references of deltaspace `space` with their sizes, newest first.
+pub(crate) async fn list_references_sized<T: Backend>(
+    call: Call<'_, T>,
+    space: &str,
+) -> Result<Vec<(String, u64)>, Stopped<T>> {
+    let mut found: Vec<(Option<String>, String, u64)> = Vec::new();
     let mut token: Option<String> = None;
     let prefix = format!("{space}reference.");
     loop {
@@ -65,7 +74,7 @@ pub(crate) async fn list_references<T: Backend>(
             page.objects
                 .into_iter()
                 .filter(|o| keys::is_reference(&o.key) && keys::deltaspace(&o.key) == space)
-                .map(|o| (o.last_modified, o.key)),
+                .map(|o| (o.last_modified, o.key, o.size)),
         );
         match (page.truncated, page.next_token) {
             (true, Some(t)) => token = Some(t),
@@ -74,5 +83,8 @@ pub(crate) async fn list_references<T: Backend>(
     }
     // RFC 3339 times from one backend sort as text; ties go to the later name.
     found.sort_by(|a, b| b.cmp(a));
-    Ok(found.into_iter().map(|(_, key)| key).collect())
+    Ok(found
+        .into_iter()
+        .map(|(_, key, size)| (key, size))
+        .collect())
 }

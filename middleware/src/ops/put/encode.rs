@@ -24,8 +24,9 @@ use crate::stored::payload;
 
 /// An original encoded against its deltaspace's reference.
 pub(super) struct Encoding {
-    /// The reference it was encoded against (a renewed one holds the original itself).
-    pub(super) chosen: Chosen,
+    /// The reference it was encoded against (a renewed one holds the original itself);
+    /// `None` when the deltaspace has none small enough to hold (no delta then).
+    pub(super) chosen: Option<Chosen>,
     /// The delta, known to decode back to the original; `None` when none came under the
     /// configured ratio, and the original is stored whole.
     pub(super) delta: Option<Bytes>,
@@ -45,7 +46,17 @@ pub(super) async fn encode<T: Backend>(
 ) -> Result<Encoding, Stopped<T>> {
     let Call { shared, .. } = call;
     let config = &shared.config;
-    let chosen = choose::choose(call, data).await?;
+    let Some(chosen) = choose::choose(call, data).await? else {
+        let target = data.clone();
+        let (sha256, md5) = offloaded(shared, move || hash(&target, md5)).await?;
+        return Ok(Encoding {
+            chosen: None,
+            delta: None,
+            payload_delta: None,
+            sha256,
+            md5,
+        });
+    };
     let options = EncodeOptions::default()
         .backend(config.backend)
         .level(config.level)
@@ -75,7 +86,7 @@ pub(super) async fn encode<T: Backend>(
         shared.counters.encoded(stopwatch.micros());
     }
     Ok(Encoding {
-        chosen,
+        chosen: Some(chosen),
         delta,
         payload_delta: gzip,
         sha256,

@@ -21,80 +21,22 @@
 
 mod choose;
 mod encode;
+mod parts;
 mod seed;
 
-use bytes::Bytes;
-use deltaglider_codec::{Md5Digest, Sha256Digest};
-use http::{HeaderMap, header};
+use parts::{Encoded, Found};
+pub(crate) use parts::{Progress, Whole};
 
 use super::cleanup;
 use super::written;
 use crate::call::{Backend, Call, Stopped};
-use crate::inner::{Fetched, Stop};
-use crate::ops::get::{descriptive_headers, verify_streamed};
+use crate::inner::Stop;
+use crate::ops::get::verify_streamed;
 use crate::refs::create;
 use crate::refs::unused;
 use crate::s3::time;
 use crate::stored::keys;
 use crate::stored::meta::{Kind, ObjectMeta, RefInfo};
-
-/// An object sitting whole in the backend, as a HEAD described it.
-pub(crate) struct Whole {
-    /// Its length.
-    pub(crate) size: u64,
-    /// Its ETag as the backend sends it (quoted).
-    pub(crate) etag: String,
-    /// The multipart ETag (unquoted) when a multipart upload made it.
-    pub(crate) multipart_etag: Option<String>,
-    /// The headers S3 keeps with it (content type, user metadata…).
-    pub(crate) headers: HeaderMap,
-}
-
-impl Whole {
-    /// The object a HEAD answered for; `None` when the answer lacks a length or an ETag.
-    pub(crate) fn from_head(head: &Fetched, multipart_etag: Option<String>) -> Option<Self> {
-        let value = |name| head.headers.get(name).and_then(|v| v.to_str().ok());
-        Some(Self {
-            size: value(header::CONTENT_LENGTH)?.parse().ok()?,
-            etag: value(header::ETAG)?.to_owned(),
-            multipart_etag,
-            headers: descriptive_headers(&head.headers),
-        })
-    }
-}
-
-/// Tells a client waiting for the answer that work goes on: one tick per chunk encoded or
-/// piece hashed (see `crate::ops::multipart`, which turns ticks into whitespace).
-#[derive(Clone, Default)]
-pub(crate) struct Progress(Option<futures_channel::mpsc::UnboundedSender<()>>);
-
-impl Progress {
-    /// Progress reported to `sender`.
-    pub(crate) fn to(sender: futures_channel::mpsc::UnboundedSender<()>) -> Self {
-        Self(Some(sender))
-    }
-
-    fn tick(&self) {
-        if let Some(sender) = &self.0 {
-            // The receiver gone means nobody is waiting any more: nothing to tell.
-            let _ = sender.unbounded_send(());
-        }
-    }
-}
-
-/// A reference read by ranges: its key, SHA-256 and length.
-pub(super) struct Found {
-    pub(super) key: String,
-    pub(super) sha256: Sha256Digest,
-    pub(super) len: u64,
-}
-
-/// What encoding the object made.
-pub(super) struct Encoded {
-    pub(super) delta: Bytes,
-    pub(super) sha256: Sha256Digest,
-    pub(super) md5: Md5Digest,
-}
 
 /// Whether an object of `size` bytes takes this path.
 pub(crate) fn applies<T: Backend>(call: Call<'_, T>, size: u64) -> bool {

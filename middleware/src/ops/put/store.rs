@@ -97,7 +97,9 @@ pub(crate) async fn store_bytes<T: Backend>(
     written::write(call, &stored_key, client, body, Some(&object)).await?;
     let storage = match object.kind {
         Kind::Delta => {
-            cleanup::after_delta(call, &stored_key, &encoding.chosen, replaced).await?;
+            if let Some(chosen) = &encoding.chosen {
+                cleanup::after_delta(call, &stored_key, chosen, replaced).await?;
+            }
             "delta"
         }
         _ => {
@@ -130,7 +132,8 @@ pub(crate) async fn store_bytes<T: Backend>(
 fn describe<T: Backend>(call: Call<'_, T>, original: &Original, encoding: &Encoding) -> ObjectMeta {
     let Call { inner, key, .. } = call;
     let space = keys::deltaspace(key);
-    let delta = encoding.delta.as_ref();
+    // A delta always has its reference.
+    let delta = encoding.delta.as_ref().zip(encoding.chosen.as_ref());
     ObjectMeta {
         kind: if delta.is_some() {
             Kind::Delta
@@ -145,11 +148,11 @@ fn describe<T: Backend>(call: Call<'_, T>, original: &Original, encoding: &Encod
         created_at: time::rfc3339_micros(inner.now_micros()),
         original_name: Some(key[space.len()..].to_owned()),
         source_name: None,
-        reference: delta.map(|_| RefInfo {
-            key: encoding.chosen.key.clone(),
-            sha256: encoding.chosen.reference.sha256,
+        reference: delta.map(|(_, chosen)| RefInfo {
+            key: chosen.key.clone(),
+            sha256: chosen.reference.sha256,
         }),
-        delta_size: delta.map(|delta| delta.len() as u64),
+        delta_size: delta.map(|(delta, _)| delta.len() as u64),
         checksums: original
             .checksums
             .iter()

@@ -4,7 +4,7 @@
 use deltaglider_codec::Sha256Digest;
 use http::{StatusCode, header};
 
-use super::{Found, Whole};
+use super::parts::{Found, Whole};
 use crate::call::{Backend, Call, Stopped};
 use crate::inner::pass_error;
 use crate::refs::listing::list_references;

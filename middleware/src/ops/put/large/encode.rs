@@ -7,7 +7,7 @@ use deltaglider_codec::{EncodeOptions, EncodedChunk, Md5, Sha256, WindowedEncode
 use futures_util::StreamExt;
 use futures_util::stream::FuturesOrdered;
 
-use super::{Encoded, Found, Progress, Whole};
+use super::parts::{Encoded, Found, Progress, Whole};
 use crate::call::{Backend, Call, Stopped};
 use crate::ops::get::{RefSource, open_reference};
 use crate::s3::error::S3Error;

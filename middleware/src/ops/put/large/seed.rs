@@ -7,7 +7,8 @@ use bytes::Bytes;
 use deltaglider_codec::{Sha256, Sha256Digest};
 use http::{Method, StatusCode};
 
-use super::{Found, Progress, Whole, choose};
+use super::choose;
+use super::parts::{Found, Progress, Whole};
 use crate::call::{Backend, Call, Stopped};
 use crate::inner::{Fetched, object_path, pass_error};
 use crate::ops::get::RefSource;

@@ -1,0 +1,67 @@
+//! What the large-object path passes between its steps: the object as the backend holds
+//! it, the reference found for it, the encoding, and the progress a waiting client hears of.
+
+use bytes::Bytes;
+use deltaglider_codec::{Md5Digest, Sha256Digest};
+use http::{HeaderMap, header};
+
+use crate::inner::Fetched;
+use crate::ops::get::descriptive_headers;
+
+/// An object sitting whole in the backend, as a HEAD described it.
+pub(crate) struct Whole {
+    /// Its length.
+    pub(crate) size: u64,
+    /// Its ETag as the backend sends it (quoted).
+    pub(crate) etag: String,
+    /// The multipart ETag (unquoted) when a multipart upload made it.
+    pub(crate) multipart_etag: Option<String>,
+    /// The headers S3 keeps with it (content type, user metadata…).
+    pub(crate) headers: HeaderMap,
+}
+
+impl Whole {
+    /// The object a HEAD answered for; `None` when the answer lacks a length or an ETag.
+    pub(crate) fn from_head(head: &Fetched, multipart_etag: Option<String>) -> Option<Self> {
+        let value = |name| head.headers.get(name).and_then(|v| v.to_str().ok());
+        Some(Self {
+            size: value(header::CONTENT_LENGTH)?.parse().ok()?,
+            etag: value(header::ETAG)?.to_owned(),
+            multipart_etag,
+            headers: descriptive_headers(&head.headers),
+        })
+    }
+}
+
+/// Tells a client waiting for the answer that work goes on: one tick per chunk encoded or
+/// piece hashed (see `crate::ops::multipart`, which turns ticks into whitespace).
+#[derive(Clone, Default)]
+pub(crate) struct Progress(Option<futures_channel::mpsc::UnboundedSender<()>>);
+
+impl Progress {
+    /// Progress reported to `sender`.
+    pub(crate) fn to(sender: futures_channel::mpsc::UnboundedSender<()>) -> Self {
+        Self(Some(sender))
+    }
+
+    pub(crate) fn tick(&self) {
+        if let Some(sender) = &self.0 {
+            // The receiver gone means nobody is waiting any more: nothing to tell.
+            let _ = sender.unbounded_send(());
+        }
+    }
+}
+
+/// A reference read by ranges: its key, SHA-256 and length.
+pub(crate) struct Found {
+    pub(crate) key: String,
+    pub(crate) sha256: Sha256Digest,
+    pub(crate) len: u64,
+}
+
+/// What encoding the object made.
+pub(crate) struct Encoded {
+    pub(crate) delta: Bytes,
+    pub(crate) sha256: Sha256Digest,
+    pub(crate) md5: Md5Digest,
+}

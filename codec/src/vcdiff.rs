@@ -411,6 +411,24 @@ impl<'a> Iterator for Windows<'a> {
     }
 }
 
+/// Appends `v` as a VCDIFF integer (big-endian base 128).
+pub(crate) fn put_varint(out: &mut Vec<u8>, v: u64) {
+    let mut groups = [0u8; 10];
+    let mut n = 0;
+    let mut rest = v;
+    loop {
+        groups[n] = (rest & 0x7f) as u8;
+        n += 1;
+        rest >>= 7;
+        if rest == 0 {
+            break;
+        }
+    }
+    for i in (0..n).rev() {
+        out.push(groups[i] | if i > 0 { 0x80 } else { 0 });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

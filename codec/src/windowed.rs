@@ -38,10 +38,14 @@ use std::ops::Range;
 use crate::error::{Error, Result};
 use crate::memory::encode;
 use crate::options::{EncodeOptions, Encoded};
+use crate::stream::StreamDecoder;
 use crate::vcdiff;
 
-/// The target bytes whose place in the reference is looked up after each chunk.
-const PROBE: usize = 64;
+use aligned::{PROBE, Piece};
+use vcdiff::put_varint;
+
+/// The largest chunk: a window of at most 8 MiB of target (`docs/FORMAT.md`, section 7).
+const MAX_CHUNK: usize = 8 << 20;
 
 /// Encodes a target chunk by chunk against reference segments (module docs).
 #[derive(Debug, Clone)]
@@ -75,10 +79,11 @@ impl WindowedEncoder {
     }
 
     /// Sets the chunk size: how much target [`push`](Self::push) takes at a time (at
-    /// least 64 KiB, at most 16 MiB, a VCDIFF window).
+    /// least 64 KiB, at most 8 MiB, the largest window `docs/FORMAT.md` lets writers
+    /// produce).
     #[must_use]
     pub fn chunk(mut self, bytes: usize) -> Self {
-        self.chunk = bytes.clamp(64 << 10, vcdiff::MAX_WINDOW as usize);
+        self.chunk = bytes.clamp(64 << 10, MAX_CHUNK);
         self
     }
 
@@ -136,6 +141,8 @@ impl WindowedEncoder {
                 actual: segment.len() as u64,
             });
         }
+        let expected = (i128::from(self.position) + i128::from(self.drift))
+            .clamp(0, i128::from(self.reference_len)) as u64;
         let chunk_end = self.position + chunk.len() as u64;
         let expected_end = (i128::from(chunk_end) + i128::from(self.drift)
             - i128::from(range.start))
@@ -148,6 +155,8 @@ impl WindowedEncoder {
             options: self.options,
             chunk_len: chunk.len(),
             segment: range,
+            expected,
+            reference_len: self.reference_len,
         })
     }
 
@@ -191,6 +200,9 @@ pub struct ChunkPlan {
     options: EncodeOptions,
     chunk_len: usize,
     segment: Range<u64>,
+    /// Where in the reference the chunk is expected to start.
+    expected: u64,
+    reference_len: u64,
 }
 
 impl ChunkPlan {
@@ -210,27 +222,115 @@ impl ChunkPlan {
                 return Err(Error::LengthMismatch { expected, actual });
             }
         }
-        let delta = match encode(segment, chunk, &self.options)? {
-            Encoded::Delta(delta) => delta,
-            Encoded::Exceeded { .. } => return Err(uncapped_exceeded(self.options)),
+        let offset = self.expected.saturating_sub(self.segment.start) as usize;
+        let mut windows = Vec::new();
+        let mut header: Option<Vec<u8>> = None;
+        for piece in aligned::split(chunk, segment, offset) {
+            match piece {
+                Piece::Copy { target, source } => {
+                    let at = self.segment.start + source as u64;
+                    aligned::copy_window(&mut windows, at, &chunk[target]);
+                }
+                Piece::Edit { target, source } => {
+                    // The edited bytes against the reference around their place.
+                    let mut hi = (source.end.max(source.start + target.len()) + EDIT_MARGIN)
+                        .min(segment.len());
+                    let mut lo = source
+                        .start
+                        .min(source.end)
+                        .saturating_sub(EDIT_MARGIN)
+                        .min(hi);
+                    let edited = &chunk[target];
+                    let (mut delta, mut len) =
+                        encode_whole(&segment[lo..hi], edited, self.options)?;
+                    if delta.len() > edited.len() / 8 && (lo, hi) != (0, segment.len()) {
+                        // Much of it unmatched nearby: maybe moved from further away.
+                        let wide = encode_whole(segment, edited, self.options)?;
+                        if wide.0.len() < delta.len() {
+                            (delta, len, lo, hi) = (wide.0, wide.1, 0, segment.len());
+                        }
+                    }
+                    match &header {
+                        None => header = Some(delta[..len].to_vec()),
+                        Some(first) if first[..] == delta[..len] => {}
+                        Some(_) => {
+                            return Err(Error::Unsupported {
+                                feature: "pieces encoded with different VCDIFF headers",
+                            });
+                        }
+                    }
+                    let shift = self.segment.start + lo as u64;
+                    rebase(&delta[len..], (hi - lo) as u64, shift, &mut windows)?;
+                }
+            }
+        }
+        let header = match header {
+            Some(header) => header,
+            None => {
+                let (delta, len) = encode_whole(&[], &[], self.options)?;
+                delta[..len].to_vec()
+            }
         };
-        let header = vcdiff::file_header(&delta)?
-            .ok_or(Error::Truncated {
-                len: delta.len() as u64,
-            })?
-            .len;
-        let mut windows = Vec::with_capacity(delta.len() - header + 16);
-        rebase(
-            &delta[header..],
-            segment.len() as u64,
-            self.segment.start,
-            &mut windows,
-        )?;
-        Ok(EncodedChunk {
-            header: delta[..header].to_vec(),
-            windows,
-        })
+        Ok(EncodedChunk { header, windows })
     }
+}
+
+impl ChunkPlan {
+    /// Checks that `encoded` (this plan's encoding) decodes, window by window with each
+    /// window's Adler-32, to exactly `chunk` against `segment` — the bytes it was encoded
+    /// from, so no reference needs reading again. The windows of a delta are independent,
+    /// so a delta whose every chunk passes decodes to the whole target.
+    pub fn verify(&self, encoded: &EncodedChunk, chunk: &[u8], segment: &[u8]) -> Result<()> {
+        let mut decoder = StreamDecoder::new(self.reference_len, chunk.len() as u64);
+        decoder.push(&encoded.header)?;
+        decoder.push(&encoded.windows)?;
+        let (mut at, mut index) = (0, 0);
+        while let Some(range) = decoder.ready()? {
+            let (start, end) = (
+                range.start.wrapping_sub(self.segment.start) as usize,
+                range.end.wrapping_sub(self.segment.start) as usize,
+            );
+            let outside = range.start < self.segment.start || range.end > self.segment.end;
+            if outside && range.start != range.end {
+                return Err(Error::Unsupported {
+                    feature: "a chunk's window reading outside its segment",
+                });
+            }
+            let source = if range.start == range.end {
+                &[][..]
+            } else {
+                &segment[start..end]
+            };
+            let window = decoder.decode_ready(source)?;
+            if chunk.get(at..at + window.len()) != Some(&window[..]) {
+                return Err(Error::Corrupt {
+                    window: index,
+                    detail: "it decodes to other bytes than the chunk's".into(),
+                });
+            }
+            at += window.len();
+            index += 1;
+        }
+        decoder.finish()?;
+        Ok(())
+    }
+}
+
+/// The reference bytes an edited stretch is encoded against, each side of its place.
+const EDIT_MARGIN: usize = 256 << 10;
+
+/// A whole delta of `target` against `source` and the length of its file header.
+fn encode_whole(source: &[u8], target: &[u8], options: EncodeOptions) -> Result<(Vec<u8>, usize)> {
+    let delta = match encode(source, target, &options)? {
+        Encoded::Delta(delta) => delta,
+        Encoded::Exceeded { .. } => return Err(uncapped_exceeded(options)),
+    };
+    let header = vcdiff::file_header(&delta)?
+        .ok_or(Error::Truncated {
+            len: delta.len() as u64,
+        })?
+        .len;
+    Ok((delta, header))
 }
 
 /// A chunk's windows, moved to their segment's place, and the file header its encoder
@@ -295,24 +395,6 @@ fn rebase(windows: &[u8], segment_len: u64, shift: u64, out: &mut Vec<u8>) -> Re
     Ok(())
 }
 
-/// Appends `v` as a VCDIFF integer (big-endian base 128).
-fn put_varint(out: &mut Vec<u8>, v: u64) {
-    let mut groups = [0u8; 10];
-    let mut n = 0;
-    let mut rest = v;
-    loop {
-        groups[n] = (rest & 0x7f) as u8;
-        n += 1;
-        rest >>= 7;
-        if rest == 0 {
-            break;
-        }
-    }
-    for i in (0..n).rev() {
-        out.push(groups[i] | if i > 0 { 0x80 } else { 0 });
-    }
-}
-
 /// Where, in `segment`, the byte after `chunk`'s match lies: found from the chunk's last
 /// bytes (the occurrence nearest `expected`, where the chunk was expected to end), or
 /// `None` when they are not there or too uniform to place.
@@ -326,5 +408,6 @@ fn locate_end(chunk: &[u8], segment: &[u8], expected: usize) -> Option<usize> {
         .min_by_key(|&end| end.abs_diff(expected))
 }
 
+mod aligned;
 #[cfg(test)]
 mod tests;

@@ -253,3 +253,53 @@ fn a_plan_refuses_other_bytes_than_planned() {
         Err(Error::LengthMismatch { .. })
     ));
 }
+
+#[test]
+fn a_block_moved_beyond_the_edit_margin_is_still_found_within_the_segment() {
+    let reference = texty(8 << 20, 21);
+    let mut target = reference.clone();
+    // 100 KiB from 3 MiB further on pasted over bytes at 1 MiB (as a moved block would be).
+    let moved = reference[4 << 20..(4 << 20) + 100_000].to_vec();
+    target[1 << 20..(1 << 20) + 100_000].copy_from_slice(&moved);
+    let encoder = WindowedEncoder::new(reference.len() as u64, &EncodeOptions::default());
+    let (delta, _) = windowed(&reference, &target, encoder);
+    assert!(delta.len() < 5_000, "{} bytes", delta.len());
+    assert_eq!(
+        decode(&reference, &delta, target.len() as u64).expect("decode"),
+        target
+    );
+}
+
+#[test]
+fn an_unchanged_target_is_copies_only() {
+    let reference = texty(6 << 20, 22);
+    let encoder =
+        WindowedEncoder::new(reference.len() as u64, &EncodeOptions::default()).chunk(1 << 20);
+    let (delta, _) = windowed(&reference, &reference, encoder);
+    // A file header and six windows of one COPY each.
+    assert!(delta.len() < 6 * 32 + 32, "{} bytes", delta.len());
+    assert_eq!(
+        decode(&reference, &delta, reference.len() as u64).expect("decode"),
+        reference
+    );
+}
+
+#[test]
+fn a_chunk_verifies_against_its_own_bytes_and_not_others() {
+    let reference = texty(2 << 20, 31);
+    let mut target = reference.clone();
+    target.splice(300_000..300_000, texty(3_000, 32));
+    let mut encoder = WindowedEncoder::new(reference.len() as u64, &EncodeOptions::default())
+        .chunk(1 << 20)
+        .margin(128 << 10);
+    for chunk in target.chunks(1 << 20) {
+        let range = encoder.segment_for(chunk.len());
+        let segment = &reference[range.start as usize..range.end as usize];
+        let plan = encoder.plan(chunk, segment).expect("plan");
+        let encoded = plan.encode(chunk, segment).expect("encode");
+        plan.verify(&encoded, chunk, segment).expect("verifies");
+        let mut other = chunk.to_vec();
+        other[chunk.len() / 2] ^= 1;
+        assert!(plan.verify(&encoded, &other, segment).is_err());
+    }
+}

@@ -86,7 +86,7 @@ pub(crate) struct Args {
     /// under --max-object-size-mb.
     #[arg(long, env = "DELTAGLIDER_MAX_LARGE_OBJECT_SIZE_MB")]
     pub(crate) max_large_object_size_mb: Option<u64>,
-    /// Large objects: MiB encoded at a time (1–16, default 8).
+    /// Large objects: MiB encoded at a time (1–8, default 8).
     #[arg(long, env = "DELTAGLIDER_LARGE_CHUNK_MB")]
     pub(crate) large_chunk_mb: Option<u64>,
     /// Large objects: how far around a chunk's expected place its match is looked for, in
@@ -261,7 +261,7 @@ impl Settings {
                 file.max_large_object_size_mb,
                 5 << 20,
             ),
-            large_chunk_mb: pick(args.large_chunk_mb, file.large_chunk_mb, 8).clamp(1, 16),
+            large_chunk_mb: pick(args.large_chunk_mb, file.large_chunk_mb, 8).clamp(1, 8),
             large_margin_mb: pick(args.large_margin_mb, file.large_margin_mb, 8),
             max_payload_size_mb: pick(args.max_payload_size_mb, file.max_payload_size_mb, 256),
             rebuilt_cache_mb: pick(args.rebuilt_cache_mb, file.rebuilt_cache_mb, 128),
@@ -478,7 +478,7 @@ mod tests {
         assert_eq!((s.large_chunk_mb, s.large_margin_mb), (8, 8));
         let off = parse(&["--max-large-object-size-mb", "0", "--large-chunk-mb", "64"])
             .expect("large objects off");
-        assert_eq!((off.max_large_object_size_mb, off.large_chunk_mb), (0, 16));
+        assert_eq!((off.max_large_object_size_mb, off.large_chunk_mb), (0, 8));
     }
 
     #[test]

@@ -215,12 +215,14 @@ impl DeltaConfig {
     }
 
     /// How large objects are encoded (defaults 8 MiB and 8 MiB): `chunk` bytes of the
-    /// object at a time (64 KiB to 16 MiB), each against the reference bytes from `margin`
-    /// before to `margin` after the place it is expected to match. Inserts or moves further
-    /// than the margin are not found; memory per encode is about `chunk + 2 × margin` and
-    /// the encoder's tables, times [`encode_threads`](Self::encode_threads).
+    /// object at a time (64 KiB to 8 MiB), each against the reference bytes from `margin`
+    /// before to `margin` after the place it is expected to match (stretches equal to the
+    /// reference there are copied without encoding; edited ones are encoded against the
+    /// 256 KiB around them). Inserts or moves further than the margin are not found; memory
+    /// per encode is about `chunk + 2 × margin` and the encoder's tables, times
+    /// [`encode_threads`](Self::encode_threads).
     pub fn large_window(mut self, chunk: usize, margin: u64) -> Self {
-        self.large_chunk = chunk.clamp(64 << 10, 16 << 20);
+        self.large_chunk = chunk.clamp(64 << 10, 8 << 20);
         self.large_margin = margin;
         self
     }

@@ -199,7 +199,7 @@ impl<T: Backend> RefSource<T> {
 /// One ranged GET of `want` from the reference. A backend that ignores `Range` answers 200
 /// with the whole object: then only the wanted bytes are kept, the rest skipped as it
 /// arrives, so memory stays at the range whatever the reference's size.
-async fn fetch_range<T: Backend>(
+pub(crate) async fn fetch_range<T: Backend>(
     inner: &Inner<T::Service>,
     bucket: &str,
     key: &str,

@@ -88,31 +88,6 @@ pub(super) async fn whole<T: Backend>(
     Ok(state.into_body(total))
 }
 
-/// Decodes `delta` of `call.key` as [`whole`] would send it, window by window with every
-/// check, and discards the output: `Ok` only when all of it came out right, SHA-256
-/// included. The large-object store path checks a delta so before it is kept.
-pub(crate) async fn verify<T: Backend>(
-    call: Call<'_, T>,
-    meta: &ObjectMeta,
-    delta: Bytes,
-    total: u64,
-) -> Result<(), Stopped<T>> {
-    let body = whole(call, meta, delta, total).await?;
-    let mut body = std::pin::pin!(body);
-    let mut sent = 0u64;
-    while let Some(frame) = http_body_util::BodyExt::frame(&mut body).await {
-        let frame = frame.map_err(|e| cannot_reconstruct(call.key, e))?;
-        if let Ok(data) = frame.into_data() {
-            sent += data.len() as u64;
-        }
-    }
-    if sent != total {
-        let short = format!("the delta decoded to {sent} bytes, not {total}");
-        return Err(cannot_reconstruct(call.key, short).into());
-    }
-    Ok(())
-}
-
 impl<T: Backend> State<T> {
     /// The rest of the output, `len` bytes in all, as a body that ends with an error at
     /// the first failure.

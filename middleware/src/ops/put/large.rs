@@ -6,8 +6,9 @@
 //! the proxy, and several proxies may serve its parts. Once it is complete, [`store`] reads
 //! it back by ranges (pinned by its ETag), chunk by chunk, and encodes each chunk against
 //! the reference bytes around its expected place (`deltaglider_codec::WindowedEncoder`;
-//! the reference read from the cache or by ranges too), on every core. The delta is then
-//! decoded back the way a GET reads it, every window and the SHA-256 checked; only then is
+//! the reference read from the cache or by ranges too), on every core; each chunk's
+//! windows are decoded back against the same reference bytes and compared with the chunk
+//! (each window's Adler-32 checked too) before they join the delta. Only then is
 //! `<key>.delta` written and the whole object removed. Any failure on the way leaves the
 //! object whole, as S3 would hold it: correct, only not smaller.
 //!
@@ -31,7 +32,6 @@ use super::cleanup;
 use super::written;
 use crate::call::{Backend, Call, Stopped};
 use crate::inner::Stop;
-use crate::ops::get::verify_streamed;
 use crate::refs::create;
 use crate::refs::unused;
 use crate::s3::time;
@@ -116,8 +116,8 @@ async fn try_store<T: Backend>(
     let Some(encoded) = encode::encode(call, whole, &reference, progress).await? else {
         return Ok(None);
     };
+    // Every chunk's windows were decoded back to its bytes as they were encoded.
     let object = describe(call, whole, &reference, &encoded);
-    verify_streamed(call, &object, encoded.delta.clone(), whole.size).await?;
     let delta_key = keys::delta_key(key);
     let replaced = unused::named_by(call, &delta_key).await;
     let len = encoded.delta.len() as u64;

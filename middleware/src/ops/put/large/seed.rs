@@ -5,6 +5,7 @@
 
 use bytes::Bytes;
 use deltaglider_codec::{Sha256, Sha256Digest};
+use futures_util::future::join;
 use http::{Method, StatusCode};
 
 use super::choose;
@@ -79,22 +80,27 @@ async fn sha256_by_ranges<T: Backend>(
         whole.size,
         Some(whole.etag.clone()),
     );
+    let read_failed = |e: crate::body::BodyError| S3Error::internal(e.to_string());
     let mut hasher = Sha256::new();
     let mut at = 0;
-    while at < whole.size {
+    let mut piece = Bytes::new();
+    // Each piece is hashed while the next is read.
+    while at < whole.size || !piece.is_empty() {
         let end = (at + READ).min(whole.size);
-        let piece = source
-            .read(at..end)
-            .await
-            .map_err(|e| S3Error::internal(e.to_string()))?;
-        hasher = shared
-            .config
-            .offload
-            .run_or_fail(move || {
-                hasher.update(&piece);
-                hasher
-            })
-            .await?;
+        let hashing = shared.config.offload.run_or_fail(move || {
+            hasher.update(&piece);
+            hasher
+        });
+        let (hashed, next) = join(hashing, async {
+            if at < end {
+                source.read(at..end).await.map(Some)
+            } else {
+                Ok(None)
+            }
+        })
+        .await;
+        hasher = hashed?;
+        piece = next.map_err(read_failed)?.unwrap_or_default();
         progress.tick();
         at = end;
     }

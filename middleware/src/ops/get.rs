@@ -35,7 +35,7 @@ use delta::original_len;
 pub(crate) use headers::descriptive_headers;
 use headers::strip_internal_metadata;
 use response::respond;
-pub(crate) use source::{RefSource, fetch_range, open as open_reference};
+pub(crate) use source::{fetch_range, open as open_reference};
 
 /// Handles GetObject and HeadObject.
 pub(crate) async fn get_or_head<T: Backend>(

@@ -20,9 +20,8 @@ use crate::stored::meta::ObjectMeta;
 /// of the reference, so one request serves several of them.
 pub(super) const READ_AHEAD: u64 = 8 << 20;
 
-/// A reference, checked against the SHA-256 the delta names, that serves byte ranges. (The
-/// large-object store path reads its target through one too: any stored object, pinned by
-/// its ETag.)
+/// A reference, checked against the SHA-256 the delta names, that serves byte ranges (to
+/// GETs, and to the large-object store path).
 pub(crate) enum RefSource<T: Backend> {
     /// Held in memory (the reference cache): no backend calls.
     Memory(Bytes),
@@ -41,7 +40,7 @@ pub(crate) enum RefSource<T: Backend> {
 impl<T: Backend> RefSource<T> {
     /// Reads `key` (`len` bytes) by ranged GETs; every answer must carry `etag`, so an
     /// object replaced meanwhile fails the read rather than mixing two versions.
-    pub(crate) fn ranged(
+    fn ranged(
         inner: Inner<T::Service>,
         bucket: &str,
         key: &str,

@@ -27,6 +27,7 @@ mod seed;
 
 use parts::{Encoded, Found};
 pub(crate) use parts::{Progress, Whole};
+use seed::Seeded;
 
 use super::cleanup;
 use super::written;
@@ -106,15 +107,20 @@ async fn try_store<T: Backend>(
     let Call {
         inner, bucket, key, ..
     } = call;
-    let reference = match choose::reference(call, whole).await? {
-        Some(found) => found,
+    let (reference, encoded) = match choose::reference(call, whole).await? {
+        Some(found) => (found, None),
         None => match seed::seed(call, whole, progress).await? {
-            Some(found) => found,
-            None => return Ok(None),
+            Seeded::Ours(found, encoded) => (found, Some(encoded)),
+            Seeded::Theirs(found) => (found, None),
+            Seeded::Unknown => return Ok(None),
         },
     };
-    let Some(encoded) = encode::encode(call, whole, &reference, progress).await? else {
-        return Ok(None);
+    let encoded = match encoded {
+        Some(encoded) => encoded,
+        None => match encode::encode(call, whole, Some(&reference), progress).await? {
+            Some(encoded) => encoded,
+            None => return Ok(None),
+        },
     };
     // Every chunk's windows were decoded back to its bytes as they were encoded.
     let object = describe(call, whole, &reference, &encoded);

@@ -22,12 +22,14 @@ use crate::state::metrics::Stopwatch;
 /// Chunks of the object requested ahead of the one being planned.
 const READ_AHEAD: usize = 4;
 
-/// Encodes `whole` against `reference`. `None` when the delta grows past the limit
-/// (`max_delta_ratio` of the object, and `max_object_size`): the object stays whole.
+/// Encodes `whole` against `reference` — or, with `None`, against itself (for a reference
+/// about to be copied from it: every chunk a copy of the same place, read once). `None`
+/// when the delta grows past the limit (`max_delta_ratio` of the object, and
+/// `max_object_size`): the object stays whole.
 pub(super) async fn encode<T: Backend>(
     call: Call<'_, T>,
     whole: &Whole,
-    reference: &Found,
+    reference: Option<&Found>,
     progress: &Progress,
 ) -> Result<Option<Encoded>, Stopped<T>> {
     let Call {
@@ -41,11 +43,16 @@ pub(super) async fn encode<T: Backend>(
     let options = EncodeOptions::default()
         .backend(config.backend)
         .level(config.level);
-    let mut encoder = WindowedEncoder::new(reference.len, &options)
+    let (reference_len, margin) =
+        reference.map_or((whole.size, 0), |r| (r.len, config.large_margin));
+    let mut encoder = WindowedEncoder::new(reference_len, &options)
         .chunk(config.large_chunk)
-        .margin(config.large_margin);
+        .margin(margin);
     let mut chunks = Chunks::new(call, whole, encoder.chunk_size() as u64);
-    let mut source = open_reference(call, &reference.key, &reference.sha256).await?;
+    let mut source = match reference {
+        Some(r) => Some(open_reference(call, &r.key, &r.sha256).await?),
+        None => None,
+    };
     let (mut sha256, mut md5) = (Sha256::new(), Md5::new());
     let mut delta = Vec::new();
     let mut pending = FuturesOrdered::new();
@@ -56,8 +63,17 @@ pub(super) async fn encode<T: Backend>(
             let len = chunks.chunk.min(whole.size - at);
             // The chunk and its segment (which the previous plan placed) read at once.
             let range = encoder.segment_for(len as usize);
-            let (piece, segment) = join(chunks.next(), source.read(range)).await;
-            let (piece, segment) = (piece.map_err(failed)?, segment.map_err(failed)?);
+            let (piece, segment) = match source.as_mut() {
+                Some(source) => {
+                    let (piece, segment) = join(chunks.next(), source.read(range)).await;
+                    (piece.map_err(failed)?, segment.map_err(failed)?)
+                }
+                // Against itself without margins: the segment is the chunk.
+                None => {
+                    let piece = chunks.next().await.map_err(failed)?;
+                    (piece.clone(), piece)
+                }
+            };
             sha256.update(&piece);
             md5.update(&piece);
             let plan = encoder.plan(&piece, &segment).map_err(failed)?;

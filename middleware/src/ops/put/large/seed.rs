@@ -1,18 +1,16 @@
-//! Seeding a deltaspace from a large object: the object's SHA-256 read by ranges, then a
-//! server-side multipart copy of it to `reference.bin` (parts pinned to the object's ETag
+//! Seeding a deltaspace from a large object: the object read once by ranges (its SHA-256,
+//! and its delta against itself), then a server-side multipart copy of it to `reference.bin` (parts pinned to the object's ETag
 //! by `x-amz-copy-source-if-match`), completed only if no reference exists
 //! (`If-None-Match: *`). A writer that loses that race uses the winner's reference.
 
 use bytes::Bytes;
-use deltaglider_codec::{Sha256, Sha256Digest};
-use futures_util::future::join;
+use deltaglider_codec::Sha256Digest;
 use http::{Method, StatusCode};
 
-use super::choose;
-use super::parts::{Found, Progress, Whole};
+use super::parts::{Encoded, Found, Progress, Whole};
+use super::{choose, encode};
 use crate::call::{Backend, Call, Stopped};
 use crate::inner::{Fetched, object_path, pass_error};
-use crate::ops::get::RefSource;
 use crate::s3::error::S3Error;
 use crate::s3::query::query_value;
 use crate::s3::time;
@@ -20,22 +18,33 @@ use crate::s3::xml::{self, Completion};
 use crate::stored::keys;
 use crate::stored::meta::{Kind, ObjectMeta, add_metadata};
 
-/// Bytes read and hashed at a time.
-const READ: u64 = 16 << 20;
 /// The least a copied part holds (S3 allows 5 GiB; 10 000 parts at most).
 const PART: u64 = 1 << 30;
 
+/// What seeding found.
+pub(super) enum Seeded {
+    /// This object is the reference now; its delta against it (copies only).
+    Ours(Found, Encoded),
+    /// A concurrent writer's reference won the race.
+    Theirs(Found),
+    /// Neither could be told (or this object cannot be stored as a delta).
+    Unknown,
+}
+
 /// Makes `whole` (under `call.key`) the deltaspace's `reference.bin`, or finds the one a
-/// concurrent writer made first. `None` when the backend cannot tell.
+/// concurrent writer made first. The object is read once: its SHA-256 (which the
+/// reference's metadata records) and its delta against itself come from the same pass.
 pub(super) async fn seed<T: Backend>(
     call: Call<'_, T>,
     whole: &Whole,
     progress: &Progress,
-) -> Result<Option<Found>, Stopped<T>> {
+) -> Result<Seeded, Stopped<T>> {
     let Call { bucket, key, .. } = call;
     let ref_key = keys::reference_key(keys::deltaspace(key));
-    let sha256 = sha256_by_ranges(call, whole, progress).await?;
-    let upload = create_upload(call, &ref_key, whole, &sha256).await?;
+    let Some(encoded) = encode::encode(call, whole, None, progress).await? else {
+        return Ok(Seeded::Unknown);
+    };
+    let upload = create_upload(call, &ref_key, whole, &encoded.sha256).await?;
     match copy_and_complete(call, &ref_key, &upload, whole, progress).await {
         Ok(true) => {
             tracing::info!(
@@ -44,67 +53,24 @@ pub(super) async fn seed<T: Backend>(
                 bytes = whole.size,
                 "seeded a large reference"
             );
-            Ok(Some(Found {
+            let found = Found {
                 key: ref_key,
-                sha256,
+                sha256: encoded.sha256,
                 len: whole.size,
-            }))
+            };
+            Ok(Seeded::Ours(found, encoded))
         }
         Ok(false) => {
             abort(call, &ref_key, &upload).await;
-            choose::reference(call, whole).await
+            Ok(choose::reference(call, whole)
+                .await?
+                .map_or(Seeded::Unknown, Seeded::Theirs))
         }
         Err(stopped) => {
             abort(call, &ref_key, &upload).await;
             Err(stopped)
         }
     }
-}
-
-/// The SHA-256 of `whole`, read by ranges (each answer must carry its ETag).
-async fn sha256_by_ranges<T: Backend>(
-    call: Call<'_, T>,
-    whole: &Whole,
-    progress: &Progress,
-) -> Result<Sha256Digest, Stopped<T>> {
-    let Call {
-        shared,
-        inner,
-        bucket,
-        key,
-    } = call;
-    let mut source = RefSource::<T>::ranged(
-        inner.clone(),
-        bucket,
-        key,
-        whole.size,
-        Some(whole.etag.clone()),
-    );
-    let read_failed = |e: crate::body::BodyError| S3Error::internal(e.to_string());
-    let mut hasher = Sha256::new();
-    let mut at = 0;
-    let mut piece = Bytes::new();
-    // Each piece is hashed while the next is read.
-    while at < whole.size || !piece.is_empty() {
-        let end = (at + READ).min(whole.size);
-        let hashing = shared.config.offload.run_or_fail(move || {
-            hasher.update(&piece);
-            hasher
-        });
-        let (hashed, next) = join(hashing, async {
-            if at < end {
-                source.read(at..end).await.map(Some)
-            } else {
-                Ok(None)
-            }
-        })
-        .await;
-        hasher = hashed?;
-        piece = next.map_err(read_failed)?.unwrap_or_default();
-        progress.tick();
-        at = end;
-    }
-    Ok(hasher.finish())
 }
 
 /// Starts the multipart upload of the reference, with its metadata; its upload ID.

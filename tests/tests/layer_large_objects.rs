@@ -206,3 +206,78 @@ async fn turned_off_large_objects_stay_whole() {
     assert!(stored(&root, "images/reference.bin").is_none());
     assert_eq!(get(&s3, "images/v1.img").await, v1);
 }
+
+#[tokio::test]
+async fn large_delta_objects_are_copied_by_part_copies_in_ranges() {
+    // Parts of 5 MiB (S3's least) are rebuilt in memory: the bound must allow them.
+    let config = config().max_object_size(6 << 20);
+    let (root, s3, _layer) = releases_with("layer-large-copy", config).await;
+    let v1 = noise(101, 14 << 20);
+    let v2 = drifted(&v1, 102);
+    multipart(&s3, "images/v1.img", &v1).await;
+    multipart(&s3, "images/v2.img", &v2).await;
+    assert!(stored(&root, "images/v2.img.delta").is_some());
+
+    // A whole-object copy would be rebuilt in memory: refused, with a clear error.
+    let refused = s3
+        .copy_object()
+        .bucket("releases")
+        .key("copies/v2.img")
+        .copy_source("releases/images/v2.img")
+        .send()
+        .await
+        .expect_err("too large to copy whole");
+    let refused = refused.into_service_error();
+    assert_eq!(refused.meta().code(), Some("InvalidRequest"), "{refused:?}");
+    assert!(stored(&root, "copies/v2.img").is_none());
+
+    // Part copies by ranges rebuild only the windows of each range.
+    let upload = s3
+        .create_multipart_upload()
+        .bucket("releases")
+        .key("copies/v2.img")
+        .send()
+        .await
+        .expect("create upload");
+    let id = upload.upload_id().expect("upload id");
+    let mut parts = Vec::new();
+    let part = 5 << 20;
+    for (n, start) in (0..v2.len()).step_by(part).enumerate() {
+        let end = (start + part).min(v2.len()) - 1;
+        let number = n as i32 + 1;
+        let copied = s3
+            .upload_part_copy()
+            .bucket("releases")
+            .key("copies/v2.img")
+            .upload_id(id)
+            .part_number(number)
+            .copy_source("releases/images/v2.img")
+            .copy_source_range(format!("bytes={start}-{end}"))
+            .send()
+            .await
+            .expect("part copy");
+        let etag = copied
+            .copy_part_result()
+            .and_then(|r| r.e_tag())
+            .map(str::to_owned);
+        parts.push(
+            CompletedPart::builder()
+                .part_number(number)
+                .set_e_tag(etag)
+                .build(),
+        );
+    }
+    s3.complete_multipart_upload()
+        .bucket("releases")
+        .key("copies/v2.img")
+        .upload_id(id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(parts))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("complete");
+    assert_eq!(get(&s3, "copies/v2.img").await, v2);
+}

@@ -154,6 +154,10 @@ pub(crate) async fn read_original<T: Backend>(
         let delta_key = keys::delta_key(key);
         let meta = ObjectMeta::parse(&delta_key, |name| delta.meta(name))
             .map_err(|e| S3Error::internal(format!("{delta_key}: {e}")))?;
+        let total = original_len(key, &meta, &delta.body)?;
+        if total > shared.config.max_object_size {
+            return Err(too_large_to_copy(total, shared.config.max_object_size).into());
+        }
         let original = memory::decode(call, &meta, &delta.body, None).await?;
         return Ok(Some((original, descriptive_headers(&delta.headers))));
     }
@@ -162,4 +166,55 @@ pub(crate) async fn read_original<T: Backend>(
         .fetch(request, Bytes::new(), shared.config.max_object_size)
         .await?;
     Ok(found(whole)?.map(|whole| (whole.body, descriptive_headers(&whole.headers))))
+}
+
+/// The part of the original of `key` that `copy_range` (`x-amz-copy-source-range`) names,
+/// all of it without one, when `key` is stored as a delta; `None` when it is not. A range
+/// decodes only the windows covering it, so UploadPartCopy of any object stored by the
+/// large-object path runs in memory bounded by the part.
+pub(crate) async fn read_delta_part<T: Backend>(
+    call: Call<'_, T>,
+    copy_range: Option<&str>,
+) -> Result<Option<Bytes>, Stopped<T>> {
+    let Call { shared, key, .. } = call;
+    let Some(delta) = current_delta(call, Method::GET).await? else {
+        return Ok(None);
+    };
+    let delta_key = keys::delta_key(key);
+    let meta = ObjectMeta::parse(&delta_key, |name| delta.meta(name))
+        .map_err(|e| S3Error::internal(format!("{delta_key}: {e}")))?;
+    let total = original_len(key, &meta, &delta.body)?;
+    let wanted = match range::parse(copy_range, total) {
+        Wanted::All if copy_range.is_none() => 0..total,
+        Wanted::Part(r) => r,
+        _ => {
+            return Err(S3Error::new(
+                "InvalidRange",
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                "The x-amz-copy-source-range value is not satisfiable",
+            )
+            .into());
+        }
+    };
+    let limit = shared.config.max_object_size;
+    if wanted.end - wanted.start > limit {
+        return Err(too_large_to_copy(wanted.end - wanted.start, limit).into());
+    }
+    if wanted.end - wanted.start == total {
+        return Ok(Some(memory::decode(call, &meta, &delta.body, None).await?));
+    }
+    Ok(Some(part::read(call, &meta, &delta.body, wanted).await?))
+}
+
+/// A copy source (or part of one) larger than the layer rebuilds in memory.
+fn too_large_to_copy(len: u64, limit: u64) -> S3Error {
+    S3Error::new(
+        "InvalidRequest",
+        StatusCode::BAD_REQUEST,
+        format!(
+            "The copy source is stored as a delta and is {len} bytes, more than this \
+             deployment rebuilds in memory ({limit} bytes, max_object_size): copy it with \
+             UploadPartCopy in ranges of at most that size"
+        ),
+    )
 }

@@ -6,20 +6,19 @@
 mod padded;
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header, request::Parts};
+use http::{HeaderValue, Method, Request, Response, StatusCode, header, request::Parts};
 
 use crate::body::{Either, RequestBody, collect_limited};
 use crate::call::{Backend, Call, Outcome, Stopped};
 use crate::inner::Fetched;
 use crate::inner::{Stop, pass_error};
 use crate::ops::copy::Source;
-use crate::ops::get::descriptive_headers;
+use crate::ops::get::{self, descriptive_headers};
 use crate::ops::put::admit;
 use crate::ops::put::cleanup::drop_older_delta;
 use crate::ops::put::large::{self, Whole};
 use crate::ops::put::store::{Original, store_bytes};
 use crate::s3::error::S3Error;
-use crate::s3::range::{self, Wanted};
 use crate::s3::time;
 use crate::s3::xml::{self, Completion};
 use crate::stored::keys;
@@ -145,8 +144,15 @@ pub(crate) async fn upload_part_copy<T: Backend>(
     if !source.stored_as_delta(call).await? {
         return checked_forward(call, parts, body).await;
     }
-    let (data, _) = source.read(call).await?;
-    let slice = copy_range(&parts.headers, data)?;
+    let range = parts
+        .headers
+        .get("x-amz-copy-source-range")
+        .and_then(|v| v.to_str().ok());
+    let from = call.at(&source.bucket, &source.key);
+    let Some(slice) = get::read_delta_part(from, range).await? else {
+        // No longer a delta (rewritten meanwhile): the backend copies it itself.
+        return checked_forward(call, parts, body).await;
+    };
     let Call {
         inner, bucket, key, ..
     } = call;
@@ -167,20 +173,4 @@ pub(crate) async fn upload_part_copy<T: Backend>(
         HeaderValue::from_static("application/xml"),
     );
     Ok(response)
-}
-
-/// The part of `data` that `x-amz-copy-source-range` names (all of it without one).
-fn copy_range(headers: &HeaderMap, data: Bytes) -> Result<Bytes, S3Error> {
-    let range = headers
-        .get("x-amz-copy-source-range")
-        .and_then(|v| v.to_str().ok());
-    match range::parse(range, data.len() as u64) {
-        Wanted::All if range.is_none() => Ok(data),
-        Wanted::Part(r) => Ok(data.slice(r.start as usize..r.end as usize)),
-        _ => Err(S3Error::new(
-            "InvalidRange",
-            StatusCode::RANGE_NOT_SATISFIABLE,
-            "The x-amz-copy-source-range value is not satisfiable",
-        )),
-    }
 }

@@ -26,7 +26,7 @@ use crate::s3::length::content_length;
 use crate::stored::meta::header_value;
 
 use cleanup::drop_older_delta;
-use large::{Progress, Whole};
+use large::Whole;
 use store::{Original, store_bytes};
 
 /// Handles PutObject.
@@ -77,7 +77,7 @@ async fn stored_large<T: Backend>(call: Call<'_, T>) -> Result<(), Stopped<T>> {
     let head = inner.head(bucket, key).await?;
     match Whole::from_head(&head, None) {
         Some(whole) if head.status.is_success() && large::applies(call, whole.size) => {
-            large::store(call, &whole, &Progress::default()).await
+            large::store(call, &whole).await
         }
         _ => drop_older_delta(call).await,
     }

@@ -1,11 +1,17 @@
 //! The answer to a CompleteMultipartUpload whose object takes the large-object path:
-//! encoding it takes longer than clients wait on a silent connection, so — as S3 itself
-//! answers a long completion — the 200 goes out at once and whitespace follows, one space
-//! per tick of progress, then the backend's completion document. Its length is fixed up
-//! front: the spaces not sent on the way are sent before the document. The document goes
-//! without its XML declaration, which may not follow whitespace; the root element may.
+//! encoding it takes longer than clients wait on a silent connection (aws-cli: 60 s), so —
+//! as S3 itself answers a long completion — the 200 goes out at once and a space follows
+//! every [`HEARTBEAT`] while the work goes on, then the backend's completion document. Its
+//! length is fixed up front: the spaces not sent on the way are sent before the document.
+//! The document goes without its XML declaration, which may not follow whitespace; the
+//! root element may.
+//!
+//! The heartbeat is a thread of its own (the layer has no timer of its own: it runs under
+//! any executor), which ends when the response does. On wasm32, where there are no
+//! threads, the spaces all come at the end (the Worker stores large objects whole).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::future::{self, Either as Which};
@@ -14,14 +20,15 @@ use http::{HeaderValue, Response, header, response};
 
 use crate::body::{BodyError, Either, ResponseBody, Streamed};
 use crate::call::{Backend, Call};
-use crate::ops::put::large::{self, Progress, Whole};
+use crate::ops::put::large::{self, Whole};
 
-/// Ticks of progress expected per byte of the object: one per 4 MiB (chunks are 8 MiB at
-/// most, the seeding hash reads 16 MiB pieces); more are not shown.
-const BYTES_PER_SPACE: u64 = 4 << 20;
+/// How often a space is sent while the object is encoded.
+const HEARTBEAT: Duration = Duration::from_secs(5);
+/// The most spaces sent: about 11 hours of heartbeats.
+const BUDGET: usize = 8192;
 
-/// The response: `parts` of the backend's answer, whitespace while `whole` is stored by
-/// the large-object path, then `document`.
+/// The response: `parts` of the backend's answer, a space every [`HEARTBEAT`] while
+/// `whole` is stored by the large-object path, then `document`.
 pub(super) fn reply<T: Backend>(
     call: Call<'_, T>,
     mut parts: response::Parts,
@@ -29,41 +36,39 @@ pub(super) fn reply<T: Backend>(
     whole: Whole,
 ) -> Response<ResponseBody<T::Reply>> {
     let document = without_declaration(document);
-    let budget = usize::try_from(whole.size / BYTES_PER_SPACE + 64).unwrap_or(usize::MAX);
-    let len = (budget + document.len()) as u64;
+    let len = (BUDGET + document.len()) as u64;
     let (sender, ticks) = futures_channel::mpsc::unbounded();
+    heartbeat(sender);
     let (shared, inner) = (Arc::clone(call.shared), call.inner.clone());
     let (bucket, key) = (call.bucket.to_owned(), call.key.to_owned());
     let work = Box::pin(async move {
         let call = Call::<T>::new(&shared, &inner, &bucket, &key);
         // Failures are logged by the path itself; the object is complete either way.
-        let _ = large::store(call, &whole, &Progress::to(sender)).await;
+        let _ = large::store(call, &whole).await;
     });
     let state = (Some(work), ticks, 0usize);
     let pieces = stream::unfold(state, move |(work, mut ticks, mut sent)| {
         let document = document.clone();
         async move {
             let mut work = work?;
+            let last = |sent: usize| {
+                let mut rest = vec![b' '; BUDGET - sent];
+                rest.extend_from_slice(&document);
+                Ok::<_, BodyError>(Bytes::from(rest))
+            };
             loop {
                 match future::select(work.as_mut(), ticks.next()).await {
-                    Which::Left(((), _)) => {
-                        let mut rest = vec![b' '; budget - sent];
-                        rest.extend_from_slice(&document);
-                        let piece = Ok::<_, BodyError>(Bytes::from(rest));
-                        return Some((piece, (None, ticks, budget)));
-                    }
-                    Which::Right((Some(()), _)) if sent < budget => {
+                    Which::Left(((), _)) => return Some((last(sent), (None, ticks, BUDGET))),
+                    Which::Right((Some(()), _)) if sent < BUDGET => {
                         sent += 1;
                         let piece = Ok(Bytes::from_static(b" "));
                         return Some((piece, (Some(work), ticks, sent)));
                     }
                     Which::Right((Some(()), _)) => {}
                     Which::Right((None, _)) => {
-                        // Nothing more will tick: wait for the work alone.
+                        // No heartbeat (no threads here): wait for the work alone.
                         work.as_mut().await;
-                        let mut rest = vec![b' '; budget - sent];
-                        rest.extend_from_slice(&document);
-                        return Some((Ok(Bytes::from(rest)), (None, ticks, budget)));
+                        return Some((last(sent), (None, ticks, BUDGET)));
                     }
                 }
             }
@@ -75,6 +80,21 @@ pub(super) fn reply<T: Backend>(
     parts.headers.remove(header::TRANSFER_ENCODING);
     let body = Streamed::new(Box::pin(pieces), len);
     Response::from_parts(parts, Either::streamed(body))
+}
+
+/// Ticks `sender` every [`HEARTBEAT`] until its receiver is gone (the response ended).
+fn heartbeat(sender: futures_channel::mpsc::UnboundedSender<()>) {
+    #[cfg(not(target_arch = "wasm32"))]
+    std::thread::spawn(move || {
+        loop {
+            std::thread::sleep(HEARTBEAT);
+            if sender.unbounded_send(()).is_err() {
+                break;
+            }
+        }
+    });
+    #[cfg(target_arch = "wasm32")]
+    drop(sender);
 }
 
 /// `document` without a leading `<?xml …?>` declaration.

@@ -25,8 +25,8 @@ mod encode;
 mod parts;
 mod seed;
 
+pub(crate) use parts::Whole;
 use parts::{Encoded, Found};
-pub(crate) use parts::{Progress, Whole};
 use seed::Seeded;
 
 use super::cleanup;
@@ -48,13 +48,9 @@ pub(crate) fn applies<T: Backend>(call: Call<'_, T>, size: u64) -> bool {
 /// Stores `whole`, now under `call.key` in the backend, as a delta when one pays; else
 /// leaves it whole (and drops an older delta of the key). A failure is logged and the
 /// object stays whole: the write the client made is complete either way.
-pub(crate) async fn store<T: Backend>(
-    call: Call<'_, T>,
-    whole: &Whole,
-    progress: &Progress,
-) -> Result<(), Stopped<T>> {
+pub(crate) async fn store<T: Backend>(call: Call<'_, T>, whole: &Whole) -> Result<(), Stopped<T>> {
     let Call { bucket, key, .. } = call;
-    match try_store(call, whole, progress).await {
+    match try_store(call, whole).await {
         Ok(Some(stored)) => {
             call.shared
                 .counters
@@ -102,14 +98,13 @@ pub(crate) async fn store<T: Backend>(
 async fn try_store<T: Backend>(
     call: Call<'_, T>,
     whole: &Whole,
-    progress: &Progress,
 ) -> Result<Option<u64>, Stopped<T>> {
     let Call {
         inner, bucket, key, ..
     } = call;
     let (reference, encoded) = match choose::reference(call, whole).await? {
         Some(found) => (found, None),
-        None => match seed::seed(call, whole, progress).await? {
+        None => match seed::seed(call, whole).await? {
             Seeded::Ours(found, encoded) => (found, Some(encoded)),
             Seeded::Theirs(found) => (found, None),
             Seeded::Unknown => return Ok(None),
@@ -117,7 +112,7 @@ async fn try_store<T: Backend>(
     };
     let encoded = match encoded {
         Some(encoded) => encoded,
-        None => match encode::encode(call, whole, Some(&reference), progress).await? {
+        None => match encode::encode(call, whole, Some(&reference)).await? {
             Some(encoded) => encoded,
             None => return Ok(None),
         },

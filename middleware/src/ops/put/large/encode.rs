@@ -11,7 +11,7 @@ use futures_util::StreamExt;
 use futures_util::future::join;
 use futures_util::stream::FuturesOrdered;
 
-use super::parts::{Encoded, Found, Progress, Whole};
+use super::parts::{Encoded, Found, Whole};
 use crate::body::BodyError;
 use crate::call::{Backend, Call, Stopped};
 use crate::compat::BoxFuture;
@@ -30,7 +30,6 @@ pub(super) async fn encode<T: Backend>(
     call: Call<'_, T>,
     whole: &Whole,
     reference: Option<&Found>,
-    progress: &Progress,
 ) -> Result<Option<Encoded>, Stopped<T>> {
     let Call {
         shared,
@@ -86,7 +85,6 @@ pub(super) async fn encode<T: Backend>(
         encoder
             .append(done?.map_err(failed)?, &mut delta)
             .map_err(failed)?;
-        progress.tick();
         if delta.len() as u64 > limit {
             tracing::debug!(bucket, key, limit, "large delta over its limit");
             return Ok(None);

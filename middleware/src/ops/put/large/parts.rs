@@ -1,5 +1,5 @@
 //! What the large-object path passes between its steps: the object as the backend holds
-//! it, the reference found for it, the encoding, and the progress a waiting client hears of.
+//! it, the reference found for it, the encoding.
 
 use bytes::Bytes;
 use deltaglider_codec::{Md5Digest, Sha256Digest};
@@ -30,25 +30,6 @@ impl Whole {
             multipart_etag,
             headers: descriptive_headers(&head.headers),
         })
-    }
-}
-
-/// Tells a client waiting for the answer that work goes on: one tick per chunk encoded or
-/// piece hashed (see `crate::ops::multipart`, which turns ticks into whitespace).
-#[derive(Clone, Default)]
-pub(crate) struct Progress(Option<futures_channel::mpsc::UnboundedSender<()>>);
-
-impl Progress {
-    /// Progress reported to `sender`.
-    pub(crate) fn to(sender: futures_channel::mpsc::UnboundedSender<()>) -> Self {
-        Self(Some(sender))
-    }
-
-    pub(crate) fn tick(&self) {
-        if let Some(sender) = &self.0 {
-            // The receiver gone means nobody is waiting any more: nothing to tell.
-            let _ = sender.unbounded_send(());
-        }
     }
 }
 

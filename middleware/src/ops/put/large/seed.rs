@@ -7,7 +7,7 @@ use bytes::Bytes;
 use deltaglider_codec::Sha256Digest;
 use http::{Method, StatusCode};
 
-use super::parts::{Encoded, Found, Progress, Whole};
+use super::parts::{Encoded, Found, Whole};
 use super::{choose, encode};
 use crate::call::{Backend, Call, Stopped};
 use crate::inner::{Fetched, object_path, pass_error};
@@ -37,15 +37,14 @@ pub(super) enum Seeded {
 pub(super) async fn seed<T: Backend>(
     call: Call<'_, T>,
     whole: &Whole,
-    progress: &Progress,
 ) -> Result<Seeded, Stopped<T>> {
     let Call { bucket, key, .. } = call;
     let ref_key = keys::reference_key(keys::deltaspace(key));
-    let Some(encoded) = encode::encode(call, whole, None, progress).await? else {
+    let Some(encoded) = encode::encode(call, whole, None).await? else {
         return Ok(Seeded::Unknown);
     };
     let upload = create_upload(call, &ref_key, whole, &encoded.sha256).await?;
-    match copy_and_complete(call, &ref_key, &upload, whole, progress).await {
+    match copy_and_complete(call, &ref_key, &upload, whole).await {
         Ok(true) => {
             tracing::info!(
                 bucket,
@@ -119,7 +118,6 @@ async fn copy_and_complete<T: Backend>(
     ref_key: &str,
     upload: &str,
     whole: &Whole,
-    progress: &Progress,
 ) -> Result<bool, Stopped<T>> {
     let Call {
         inner, bucket, key, ..
@@ -136,7 +134,6 @@ async fn copy_and_complete<T: Backend>(
             .header("x-amz-copy-source-range", format!("bytes={at}-{}", end - 1))
             .header("x-amz-copy-source-if-match", whole.etag.as_str());
         let copied = ok(inner.fetch(request, Bytes::new(), 64 << 10).await?)?;
-        progress.tick();
         let etag = text_of(&copied.body, &["CopyPartResult", "ETag"])
             .ok_or_else(|| S3Error::internal("the backend's part copy has no ETag"))?;
         completion.push_str(&format!(

@@ -110,6 +110,71 @@ pub async fn put(
         .unwrap_or_else(|e| panic!("PUT {key}: {e:?}"))
 }
 
+/// Uploads `releases/<key>` as a multipart upload of `part`-byte parts, as `application/zip`
+/// with metadata `build: 1234`; the multipart ETag the answer carries.
+pub async fn put_multipart(s3: &aws_sdk_s3::Client, key: &str, body: &[u8], part: usize) -> String {
+    let upload = s3
+        .create_multipart_upload()
+        .bucket("releases")
+        .key(key)
+        .content_type("application/zip")
+        .metadata("build", "1234")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create upload {key}: {e:?}"));
+    let id = upload.upload_id().expect("upload id");
+    let mut parts = Vec::new();
+    for (n, chunk) in body.chunks(part).enumerate() {
+        let number = n as i32 + 1;
+        let uploaded = s3
+            .upload_part()
+            .bucket("releases")
+            .key(key)
+            .upload_id(id)
+            .part_number(number)
+            .body(ByteStream::from(chunk.to_vec()))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("part {number} of {key}: {e:?}"));
+        parts.push((number, uploaded.e_tag().map(str::to_owned)));
+    }
+    complete(s3, key, id, parts).await
+}
+
+/// Completes upload `id` of `releases/<key>` with `parts` (number, ETag); the ETag the
+/// answer carries.
+pub async fn complete(
+    s3: &aws_sdk_s3::Client,
+    key: &str,
+    id: &str,
+    parts: Vec<(i32, Option<String>)>,
+) -> String {
+    use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+    let parts = parts
+        .into_iter()
+        .map(|(number, etag)| {
+            CompletedPart::builder()
+                .part_number(number)
+                .set_e_tag(etag)
+                .build()
+        })
+        .collect();
+    let done = s3
+        .complete_multipart_upload()
+        .bucket("releases")
+        .key(key)
+        .upload_id(id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(parts))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("complete {key}: {e:?}"));
+    done.e_tag().expect("etag").to_owned()
+}
+
 /// Size of the stored object `releases/<key>` in the backend directory `root`, if any.
 pub fn stored(root: &Path, key: &str) -> Option<u64> {
     std::fs::metadata(root.join("releases").join(key))

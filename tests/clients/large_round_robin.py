@@ -47,8 +47,8 @@ while len(v1) < 23 << 20:
     v1 += b" ".join(rng.choice(words) for _ in range(12)) + b"%d\n" % rng.randrange(10**9)
 v1 = bytes(v1)
 v2 = bytearray(v1)
-for at in range(1 << 20, len(v2) - (1 << 20), 3 << 20):  # inserts, deletes, overwrites
-    kind = (at >> 20) % 3
+for n, at in enumerate(range(1 << 20, len(v2) - (1 << 20), 3 << 20)):
+    kind = n % 3  # inserts, deletes, overwrites
     if kind == 0:
         v2[at:at] = os.urandom(700)
     elif kind == 1:

@@ -1,7 +1,7 @@
 //! The answer to a CompleteMultipartUpload whose object takes the large-object path:
 //! encoding it takes longer than clients wait on a silent connection (aws-cli: 60 s), so —
 //! as S3 itself answers a long completion — the 200 goes out at once and a space follows
-//! every [`HEARTBEAT`] while the work goes on, then the backend's completion document. Its
+//! every 5 s while the work goes on, then the backend's completion document. Its
 //! length is fixed up front: the spaces not sent on the way are sent before the document.
 //! The document goes without its XML declaration, which may not follow whitespace; the
 //! root element may.
@@ -11,6 +11,7 @@
 //! threads, the spaces all come at the end (the Worker stores large objects whole).
 
 use std::sync::Arc;
+#[cfg(not(target_arch = "wasm32"))]
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -23,11 +24,12 @@ use crate::call::{Backend, Call};
 use crate::ops::put::large::{self, Whole};
 
 /// How often a space is sent while the object is encoded.
+#[cfg(not(target_arch = "wasm32"))]
 const HEARTBEAT: Duration = Duration::from_secs(5);
 /// The most spaces sent: about 11 hours of heartbeats.
 const BUDGET: usize = 8192;
 
-/// The response: `parts` of the backend's answer, a space every [`HEARTBEAT`] while
+/// The response: `parts` of the backend's answer, a space every 5 s while
 /// `whole` is stored by the large-object path, then `document`.
 pub(super) fn reply<T: Backend>(
     call: Call<'_, T>,
@@ -82,7 +84,7 @@ pub(super) fn reply<T: Backend>(
     Response::from_parts(parts, Either::streamed(body))
 }
 
-/// Ticks `sender` every [`HEARTBEAT`] until its receiver is gone (the response ended).
+/// Ticks `sender` every 5 s until its receiver is gone (the response ended).
 fn heartbeat(sender: futures_channel::mpsc::UnboundedSender<()>) {
     #[cfg(not(target_arch = "wasm32"))]
     std::thread::spawn(move || {

@@ -12,6 +12,12 @@
 //! GETs, a file). Matches further away than the margin are not found (`xdelta3 -B` has
 //! the same horizon, its source window).
 //!
+//! Inside a chunk, 64 KiB blocks equal to the reference at the tracked place become
+//! windows of a single COPY, written here without the encoder; only edited blocks are
+//! encoded, against the 256 KiB around them (the whole segment when that leaves much of
+//! them unmatched). A chunk with a few edits costs a few small encodes. Every chunk's
+//! encoding can be checked against the bytes it came from ([`ChunkPlan::verify`]).
+//!
 //! ```
 //! use deltaglider_codec::{decode, EncodeOptions, WindowedEncoder};
 //! let reference: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 % 251) as u8).collect();

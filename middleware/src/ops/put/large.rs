@@ -89,6 +89,9 @@ pub(crate) async fn store<T: Backend>(call: Call<'_, T>, whole: &Whole) -> Resul
                 error = status,
                 "large object left whole: encoding it failed"
             );
+            // Whole it is: an older delta of the key must not stay beside it. Best effort:
+            // readers pick the newer form meanwhile.
+            let _ = cleanup::drop_older_delta(call).await;
             Ok(())
         }
     }

@@ -152,6 +152,9 @@ impl Settings {
         DeltaConfig::default()
             .max_delta_ratio(self.max_delta_ratio)
             .max_object_size(self.max_object_size)
+            // Larger objects are stored whole: the large-object path needs minutes of
+            // work per completion and a thread for its heartbeat, which a Worker has not.
+            .max_large_object_size(0)
             .cache_bytes(self.cache_bytes)
             .gzip_payloads(self.gzip_payloads)
             .max_payload_size(self.max_payload_size)

@@ -86,6 +86,9 @@ async fn candidates<T: Backend>(
         References::Best(n) => (list_references_sized(call, space).await?, usize::from(n)),
     };
     let count = listed.len().max(1);
+    // Under `Best` the listing covers `reference.bin` too.
+    let listed_absent =
+        matches!(shared.config.references, References::Best(_)) && listed.is_empty();
     let mut candidates = Vec::with_capacity(n);
     let mut too_large = false;
     for (ref_key, size) in listed.into_iter().take(n) {
@@ -100,7 +103,7 @@ async fn candidates<T: Backend>(
     }
     if candidates.is_empty() && !too_large {
         let ref_key = keys::reference_key(space);
-        if let Some(found) = create::load_or_seed(call, &ref_key, key, data).await? {
+        if let Some(found) = create::load_or_seed(call, &ref_key, key, data, listed_absent).await? {
             candidates.push((ref_key, found));
         }
     }

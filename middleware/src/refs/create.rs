@@ -124,14 +124,19 @@ pub(crate) async fn holds<T: Backend>(
 /// the upload itself seeds it with a conditional create; when another writer wins that
 /// race, its reference is used. `None` when the reference is larger than
 /// `max_object_size` (a large object seeded it): it cannot be held to encode against.
+/// `listed_absent`: a listing just found no reference, so its size need not be asked.
 pub(crate) async fn load_or_seed<T: Backend>(
     call: Call<'_, T>,
     ref_key: &str,
     source_key: &str,
     data: &Bytes,
+    listed_absent: bool,
 ) -> Result<Option<Reference>, Stopped<T>> {
     let Call { shared, bucket, .. } = call;
-    if shared.cache.get(bucket, ref_key).is_none() && too_large(call, ref_key).await? {
+    if !listed_absent
+        && shared.cache.get(bucket, ref_key).is_none()
+        && too_large(call, ref_key).await?
+    {
         return Ok(None);
     }
     if let Some(existing) = load(call, ref_key, None).await? {

@@ -98,9 +98,6 @@ async fn store_completed<T: Backend>(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if !head.status.is_success() {
-        return Ok(());
-    }
     if size.is_none_or(|n| n > limit) {
         // Too large to encode: it stays whole.
         return drop_older_delta(call).await;

@@ -59,7 +59,7 @@ impl<T: Backend> RefSource<T> {
     }
 
     /// Total length of the reference.
-    pub(crate) fn len(&self) -> u64 {
+    pub(super) fn len(&self) -> u64 {
         match self {
             RefSource::Memory(bytes) => bytes.len() as u64,
             RefSource::Ranged { len, .. } => *len,

@@ -156,6 +156,10 @@ fn evaluate(reference: &str, target: &str, chunk_mib: usize, margin_mib: u64) ->
     out.flush()?;
     let encode_secs = started.elapsed().as_secs_f64();
     let rss = peak_rss_mib();
+    eprintln!(
+        "windowed: {delta_len} bytes in {encode_secs:.1} s ({:.1} MB/s); checking with xdelta3",
+        target_len as f64 / 1e6 / encode_secs
+    );
 
     let decoded = format!("{target}.windowed.decoded");
     let ok = Command::new("xdelta3")

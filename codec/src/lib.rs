@@ -59,6 +59,7 @@ pub mod container;
 #[cfg(feature = "gzip")]
 pub mod deflate;
 mod error;
+mod index;
 mod integrity;
 mod memory;
 #[cfg(all(feature = "native", not(target_arch = "wasm32")))]
@@ -77,6 +78,7 @@ mod xz;
 pub mod zip;
 
 pub use error::{Error, Result};
+pub use index::{IndexBuilder, IndexedWindow, WindowIndex};
 pub use integrity::{Md5, Md5Digest, ParseDigestError, Sha256, Sha256Digest};
 pub use memory::{
     declared_target_len, decode, decode_verified, decode_verified_with, decode_with, encode,

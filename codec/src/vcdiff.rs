@@ -257,9 +257,16 @@ pub(crate) fn file_header(buf: &[u8]) -> Result<Option<FileHeader>> {
 
 /// Parses the window at the start of `buf` (which sits at offset `base` of the delta).
 /// Returns `None` when `buf` does not yet hold the whole window.
+pub(crate) fn window(buf: &[u8], base: u64, reference_len: u64) -> Result<Option<Window>> {
+    Ok(window_frame(buf, base, reference_len)?.filter(|w| w.len <= buf.len()))
+}
+
+/// Parses the header of the window at the start of `buf` (at offset `base` of the delta):
+/// its framing and where its sections lie, which may be past the end of `buf`. Returns
+/// `None` when `buf` ends inside the header.
 // Long: RFC 3284's window header, field after field, each bounded as it is read; split,
 // the checks would be further from the fields they bound.
-pub(crate) fn window(buf: &[u8], base: u64, reference_len: u64) -> Result<Option<Window>> {
+pub(crate) fn window_frame(buf: &[u8], base: u64, reference_len: u64) -> Result<Option<Window>> {
     let mut c = Cursor::new(buf, base);
     let win_ind = need!(c.byte());
     if win_ind & !(VCD_SOURCE | VCD_TARGET | VCD_ADLER32) != 0 {
@@ -329,12 +336,11 @@ pub(crate) fn window(buf: &[u8], base: u64, reference_len: u64) -> Result<Option
         return Err(c.malformed("window length fields disagree"));
     }
     let data_start = c.pos;
-    if !c.skip(enc_len - header_len) {
-        return Ok(None);
-    }
-    // All three fit: their sum was skipped within `buf`.
+    // All three fit in a usize: their sum is at most `enc_len`, bounded above by twice
+    // the 16 MiB window plus 1 KiB.
     let inst_start = data_start + data_len as usize;
     let addr_start = inst_start + inst_len as usize;
+    let end = addr_start + addr_len as usize;
     Ok(Some(Window {
         win_ind,
         enc_len,
@@ -345,8 +351,8 @@ pub(crate) fn window(buf: &[u8], base: u64, reference_len: u64) -> Result<Option
         data_len,
         data: data_start..inst_start,
         inst: inst_start..addr_start,
-        addr: addr_start..c.pos,
-        len: c.pos,
+        addr: addr_start..end,
+        len: end,
     }))
 }
 

@@ -249,8 +249,12 @@ impl ChunkPlan {
                     let edited = &chunk[target];
                     let (mut delta, mut len) =
                         encode_whole(&segment[lo..hi], edited, self.options)?;
-                    if delta.len() > edited.len() / 8 && (lo, hi) != (0, segment.len()) {
-                        // Much of it unmatched nearby: maybe moved from further away.
+                    if delta.len() > edited.len() / 8
+                        && (lo, hi) != (0, segment.len())
+                        && aligned::found_elsewhere(edited, segment, lo..hi)
+                    {
+                        // Much of it unmatched nearby, and some of it found further away:
+                        // maybe moved from there.
                         let wide = encode_whole(segment, edited, self.options)?;
                         if wide.0.len() < delta.len() {
                             (delta, len, lo, hi) = (wide.0, wide.1, 0, segment.len());

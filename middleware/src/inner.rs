@@ -189,6 +189,42 @@ impl<S> Inner<S> {
 }
 
 impl<S> Inner<S> {
+    /// Sends `method` for one stored key and leaves the body unread (to stream it, or to
+    /// read it by its length): the answer's head and body; `None` when the key does not
+    /// exist; the backend's error passed on.
+    pub(crate) async fn open<B, RB>(
+        &self,
+        method: Method,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Option<(http::response::Parts, RB)>, Stop<S::Error, RB>>
+    where
+        S: InnerS3<B, RB>,
+        RB: ByteBody,
+    {
+        let request = self
+            .request(method, bucket, key, "")
+            .header(header::CONTENT_LENGTH, 0)
+            .body(Either::empty())
+            .map_err(|e| S3Error::internal(format!("building an inner request: {e}")))?;
+        let response = self.send(request).await.map_err(Stop::Inner)?;
+        let (parts, body) = response.into_parts();
+        if parts.status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !parts.status.is_success() {
+            let body = collect_limited(body, 64 << 10)
+                .await
+                .map_err(|e| S3Error::internal(format!("reading the backend's response: {e}")))?;
+            return Err(pass_error(Fetched {
+                status: parts.status,
+                headers: parts.headers,
+                body,
+            }));
+        }
+        Ok(Some((parts, body)))
+    }
+
     /// HEADs one stored key (the backend's answer, whatever its status).
     pub(crate) async fn head<B, RB>(
         &self,

@@ -5,7 +5,8 @@ these objects take the large-object path (read back by ranges, encoded chunk by 
 first seeds its deltaspace's reference by a server-side copy, the next is stored as a small
 delta. Every object reads back exactly through either instance (whole and by ranges); the
 backend holds no whole copy of a delta-stored object and no leftover upload; an upload
-aborted through the other instance leaves nothing.
+aborted through the other instance leaves nothing; boto3's copy_object of such an object
+makes an exact copy, stored as a delta too.
 
 Usage: large_round_robin.py PROXY_A PROXY_B BACKEND BACKEND_KEY BACKEND_SECRET"""
 import hashlib
@@ -103,6 +104,18 @@ for name, body in (("v1", v1), ("v2", v2)):
     ranged = proxies[1].get_object(Bucket=bucket, Key=f"images/{name}.img",
                                    Range=f"bytes={start}-{start + 99_999}")["Body"].read()
     assert ranged == body[start:start + 100_000], name
+
+# boto3's low-level copy_object (one CopyObject, as rclone's server-side copies and moves
+# send below 4.6 GiB) of a large delta-stored object: the copy is streamed, checked, written
+# whole, then stored as a delta; its ETag is the MD5, as S3 gives a copy.
+copied = proxies[1].copy_object(Bucket=bucket, Key="copies/v2.img",
+                                CopySource={"Bucket": bucket, "Key": "images/v2.img"})
+md5 = '"%s"' % hashlib.md5(v2).hexdigest()
+assert copied["CopyObjectResult"]["ETag"] == md5, copied["CopyObjectResult"]
+got = proxies[0].get_object(Bucket=bucket, Key="copies/v2.img")
+assert got["ETag"] == md5, got["ETag"]
+assert hashlib.sha256(got["Body"].read()).digest() == hashlib.sha256(v2).digest()
+assert raw_size("copies/v2.img") is None and raw_size("copies/v2.img.delta") is not None
 
 # An upload aborted through the other instance leaves nothing behind.
 upload_id = proxies[0].create_multipart_upload(Bucket=bucket, Key="images/v3.img")["UploadId"]

@@ -85,6 +85,27 @@ fn resync(block: &[u8], segment: &[u8], expected: usize) -> Option<usize> {
         .min_by_key(|&end| end.abs_diff(expected))
 }
 
+/// Whether any of a few short probes of `edited` occurs in `segment` outside `near` (the
+/// part it was already encoded against): the sign of bytes moved from further away, worth
+/// encoding against the whole segment. Densely edited bytes (every word changed, as a
+/// fine-tuned tensor) match nowhere, and then the costly whole-segment encode is skipped.
+pub(super) fn found_elsewhere(edited: &[u8], segment: &[u8], near: Range<usize>) -> bool {
+    const PROBES: usize = 8;
+    const LEN: usize = 32;
+    if edited.len() < LEN {
+        return false;
+    }
+    let step = (edited.len() - LEN) / PROBES + 1;
+    (0..edited.len() - LEN + 1)
+        .step_by(step)
+        .map(|at| &edited[at..at + LEN])
+        .filter(|probe| probe.iter().any(|&b| b != probe[0]))
+        .any(|probe| {
+            memchr::memmem::find_iter(segment, probe)
+                .any(|at| at + LEN <= near.start || at >= near.end)
+        })
+}
+
 /// Appends a window that copies `target` (the bytes themselves, for the checksum) from
 /// reference offset `source`: one COPY instruction, with the target's Adler-32.
 pub(super) fn copy_window(out: &mut Vec<u8>, source: u64, target: &[u8]) {
@@ -169,6 +190,24 @@ mod tests {
             })
             .sum();
         assert_eq!(covered, chunk.len());
+    }
+
+    #[test]
+    fn only_bytes_found_away_from_their_place_are_worth_a_wide_encode() {
+        let segment = bytes(4 << 20, 6);
+        // Moved: bytes from 3 MiB in, edited at 1 MiB.
+        let moved = &segment[3 << 20..(3 << 20) + 100_000];
+        assert!(found_elsewhere(moved, &segment, 900_000..1_300_000));
+        // Found only where they were already encoded against: no wider encode.
+        assert!(!found_elsewhere(moved, &segment, 3_000_000..3_300_000));
+        // Densely edited (the low half of every 32-bit word changed): found nowhere.
+        let mut dense = segment[1 << 20..(1 << 20) + 100_000].to_vec();
+        for word in dense.chunks_mut(4) {
+            word[0] ^= 0xA5;
+            word[1] ^= 0x5A;
+        }
+        assert!(!found_elsewhere(&dense, &segment, 900_000..1_300_000));
+        assert!(!found_elsewhere(&dense[..20], &segment, 0..0));
     }
 
     #[test]

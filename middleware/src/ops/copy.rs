@@ -6,15 +6,18 @@ use http::{HeaderMap, HeaderValue, Method, Response, StatusCode, header, request
 
 use crate::body::{Either, RequestBody, ResponseBody};
 use crate::call::{Backend, Call, Outcome, Stopped};
-use crate::ops::get;
-use crate::ops::put::admit;
+use crate::ops::get::{self, Readback};
 use crate::ops::put::store::{Original, store_bytes};
+use crate::ops::put::{self, admit};
 use crate::s3::copy_source;
 use crate::s3::error::S3Error;
 use crate::s3::time;
 use crate::s3::xml::escape_into;
 use crate::stored::keys;
 use crate::stored::meta;
+
+/// The largest source S3 copies in one CopyObject (larger ones take UploadPartCopy).
+const MAX_COPY_SOURCE: u64 = 5 << 30;
 
 /// Handles CopyObject.
 pub(crate) async fn copy<T: Backend>(
@@ -36,7 +39,29 @@ pub(crate) async fn copy<T: Backend>(
         // Whole object to whole object: the backend copies it itself.
         return admit::forward(call, parts, body).await;
     }
-    let (data, source_headers) = source.read(call).await?;
+    let (data, source_headers) = match source.read(call).await? {
+        Readback::Held(data, headers) => (data, headers),
+        Readback::Streamed(_, len, _) if len > MAX_COPY_SOURCE => {
+            return Err(S3Error::new(
+                "InvalidRequest",
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "The specified copy source is larger than the maximum allowable size \
+                     for a copy source: {MAX_COPY_SOURCE}"
+                ),
+            )
+            .into());
+        }
+        Readback::Streamed(body, len, source_headers) => {
+            let headers = if replace {
+                &parts.headers
+            } else {
+                &source_headers
+            };
+            let etag = put::put_streamed(call, headers, body, len).await?;
+            return Ok(copy_result(inner.now_micros(), &etag));
+        }
+    };
     let headers = if replace {
         &parts.headers
     } else {
@@ -97,10 +122,7 @@ impl Source {
 
     /// Its original bytes and the headers that describe them, whichever way it is stored;
     /// `NoSuchKey` when it does not exist.
-    pub(crate) async fn read<T: Backend>(
-        &self,
-        call: Call<'_, T>,
-    ) -> Result<(Bytes, HeaderMap), Stopped<T>> {
+    pub(crate) async fn read<T: Backend>(&self, call: Call<'_, T>) -> Result<Readback, Stopped<T>> {
         get::read_original(call.at(&self.bucket, &self.key))
             .await?
             .ok_or_else(|| S3Error::no_such_key(&self.key).into())

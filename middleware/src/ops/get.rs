@@ -11,8 +11,11 @@
 mod current;
 mod delta;
 pub(crate) mod headers;
+mod indexed;
 mod memory;
+mod original;
 mod part;
+mod pieces;
 mod rebuild;
 mod response;
 mod source;
@@ -22,18 +25,20 @@ use bytes::Bytes;
 use http::header;
 use http::{HeaderMap, Method, Request, Response, StatusCode, request::Parts};
 
-use crate::body::{Either, RequestBody};
+use crate::body::{Either, RequestBody, collect_limited};
 use crate::call::{Backend, Call, Outcome, Stopped};
-use crate::inner::{Fetched, Stop};
+use crate::inner::Stop;
 use crate::s3::error::S3Error;
 use crate::s3::range::{self, Wanted};
 use crate::stored::keys;
 use crate::stored::meta::{MetaError, ObjectMeta, header_value};
 
-use current::{current_delta, found};
-use delta::original_len;
+use current::{DeltaBytes, StoredDelta, current_delta, held_at_most};
+use delta::{original_len, too_large_to_copy};
 pub(crate) use headers::descriptive_headers;
 use headers::strip_internal_metadata;
+pub(crate) use original::{Readback, read_original};
+use pieces::DeltaPieces;
 use response::respond;
 pub(crate) use source::{fetch_range, open as open_reference};
 
@@ -71,7 +76,7 @@ pub(crate) async fn get_or_head<T: Backend>(
 async fn reconstruct<T: Backend>(
     call: Call<'_, T>,
     client: &Parts,
-    delta: Fetched,
+    delta: StoredDelta<T>,
     head: bool,
 ) -> Outcome<T> {
     let delta_key = keys::delta_key(call.key);
@@ -88,7 +93,7 @@ async fn reconstruct<T: Backend>(
         let size = meta.file_size.unwrap_or(0);
         return Ok(respond::<T>(StatusCode::OK, headers, size, Either::empty()));
     }
-    get_body(call, client, &meta, delta.body, headers).await
+    get_body(call, client, &meta, delta, headers).await
 }
 
 /// The answer to a GET of a delta: the range asked for, or the whole object — streamed
@@ -98,10 +103,18 @@ async fn get_body<T: Backend>(
     call: Call<'_, T>,
     client: &Parts,
     meta: &ObjectMeta,
-    delta: Bytes,
+    mut delta: StoredDelta<T>,
     mut headers: HeaderMap,
 ) -> Outcome<T> {
-    let total = original_len(call.key, meta, &delta)?;
+    let Call { shared, key, .. } = call;
+    if meta.file_size.is_none() || meta.payload_delta.is_some() {
+        // Its length from the delta's header, or a gzip rebuild: the delta is needed whole.
+        delta.hold(key, shared.config.max_object_size).await?;
+    }
+    let total = match (&delta.bytes, meta.file_size) {
+        (DeltaBytes::Held(bytes), _) => original_len(key, meta, bytes)?,
+        (DeltaBytes::Arriving { .. }, size) => size.unwrap_or_default(),
+    };
     let range = client
         .headers
         .get(header::RANGE)
@@ -118,54 +131,31 @@ async fn get_body<T: Backend>(
         Wanted::Part(r) if r.end - r.start < total => {
             let content_range = format!("bytes {}-{}/{total}", r.start, r.end - 1);
             headers.insert(header::CONTENT_RANGE, header_value(&content_range)?);
-            let part = part::read(call, meta, &delta, r).await?;
-            (
-                StatusCode::PARTIAL_CONTENT,
-                part.len() as u64,
-                Either::full(part),
-            )
+            let len = r.end - r.start;
+            // Small ranges of held deltas are decoded in memory; larger ones, and any
+            // range of a delta still arriving, stream.
+            let body = match &delta.bytes {
+                DeltaBytes::Held(bytes)
+                    if len <= held_at_most(shared) || meta.payload_delta.is_some() =>
+                {
+                    Either::full(part::read(call, meta, bytes, r).await?)
+                }
+                _ => Either::streamed(indexed::range(call, meta, delta, total, r).await?),
+            };
+            (StatusCode::PARTIAL_CONTENT, len, body)
         }
-        Wanted::All | Wanted::Part(_) if meta.payload_delta.is_some() => {
-            let whole = memory::decode(call, meta, &delta, None).await?;
-            (StatusCode::OK, whole.len() as u64, Either::full(whole))
-        }
-        Wanted::All | Wanted::Part(_) => {
-            let body = stream::whole(call, meta, delta, total).await?;
-            (StatusCode::OK, total, Either::streamed(body))
-        }
+        Wanted::All | Wanted::Part(_) => match delta.bytes {
+            DeltaBytes::Held(bytes) if meta.payload_delta.is_some() => {
+                let whole = memory::decode(call, meta, &bytes, None).await?;
+                (StatusCode::OK, whole.len() as u64, Either::full(whole))
+            }
+            bytes => {
+                let body = stream::whole(call, meta, DeltaPieces::from(bytes), total).await?;
+                (StatusCode::OK, total, Either::streamed(body))
+            }
+        },
     };
     Ok(respond::<T>(status, headers, len, body))
-}
-
-/// The original bytes of `key` and the headers that describe it, whichever way it is
-/// stored; `None` when it does not exist. For CopyObject and multipart completion.
-pub(crate) async fn read_original<T: Backend>(
-    call: Call<'_, T>,
-) -> Result<Option<(Bytes, HeaderMap)>, Stopped<T>> {
-    let Call {
-        shared,
-        inner,
-        bucket,
-        key,
-    } = call;
-    if shared.config.is_eligible(key)
-        && let Some(delta) = current_delta(call, Method::GET).await?
-    {
-        let delta_key = keys::delta_key(key);
-        let meta = ObjectMeta::parse(&delta_key, |name| delta.meta(name))
-            .map_err(|e| S3Error::internal(format!("{delta_key}: {e}")))?;
-        let total = original_len(key, &meta, &delta.body)?;
-        if total > shared.config.max_object_size {
-            return Err(too_large_to_copy(total, shared.config.max_object_size).into());
-        }
-        let original = memory::decode(call, &meta, &delta.body, None).await?;
-        return Ok(Some((original, descriptive_headers(&delta.headers))));
-    }
-    let request = inner.request(Method::GET, bucket, key, "");
-    let whole = inner
-        .fetch(request, Bytes::new(), shared.config.max_object_size)
-        .await?;
-    Ok(found(whole)?.map(|whole| (whole.body, descriptive_headers(&whole.headers))))
 }
 
 /// The part of the original of `key` that `copy_range` (`x-amz-copy-source-range`) names,
@@ -177,13 +167,20 @@ pub(crate) async fn read_delta_part<T: Backend>(
     copy_range: Option<&str>,
 ) -> Result<Option<Bytes>, Stopped<T>> {
     let Call { shared, key, .. } = call;
-    let Some(delta) = current_delta(call, Method::GET).await? else {
+    let Some(mut delta) = current_delta(call, Method::GET).await? else {
         return Ok(None);
     };
     let delta_key = keys::delta_key(key);
     let meta = ObjectMeta::parse(&delta_key, |name| delta.meta(name))
         .map_err(|e| S3Error::internal(format!("{delta_key}: {e}")))?;
-    let total = original_len(key, &meta, &delta.body)?;
+    let limit = shared.config.max_object_size;
+    if meta.file_size.is_none() {
+        delta.hold(key, limit).await?;
+    }
+    let total = match (&delta.bytes, meta.file_size) {
+        (DeltaBytes::Held(bytes), _) => original_len(key, &meta, bytes)?,
+        (DeltaBytes::Arriving { .. }, size) => size.unwrap_or_default(),
+    };
     let wanted = match range::parse(copy_range, total) {
         Wanted::All if copy_range.is_none() => 0..total,
         Wanted::Part(r) => r,
@@ -196,25 +193,20 @@ pub(crate) async fn read_delta_part<T: Backend>(
             .into());
         }
     };
-    let limit = shared.config.max_object_size;
     if wanted.end - wanted.start > limit {
         return Err(too_large_to_copy(wanted.end - wanted.start, limit).into());
     }
-    if wanted.end - wanted.start == total {
-        return Ok(Some(memory::decode(call, &meta, &delta.body, None).await?));
-    }
-    Ok(Some(part::read(call, &meta, &delta.body, wanted).await?))
-}
-
-/// A copy source (or part of one) larger than the layer rebuilds in memory.
-fn too_large_to_copy(len: u64, limit: u64) -> S3Error {
-    S3Error::new(
-        "InvalidRequest",
-        StatusCode::BAD_REQUEST,
-        format!(
-            "The copy source is stored as a delta and is {len} bytes, more than this \
-             deployment rebuilds in memory ({limit} bytes, max_object_size): copy it with \
-             UploadPartCopy in ranges of at most that size"
-        ),
-    )
+    let bytes = match delta.bytes {
+        DeltaBytes::Held(bytes) if wanted.end - wanted.start == total => {
+            memory::decode(call, &meta, &bytes, None).await?
+        }
+        DeltaBytes::Held(bytes) => part::read(call, &meta, &bytes, wanted).await?,
+        DeltaBytes::Arriving { .. } => {
+            let part = indexed::range(call, &meta, delta, total, wanted).await?;
+            collect_limited(part, limit)
+                .await
+                .map_err(|e| S3Error::internal(format!("cannot reconstruct {key}: {e}")))?
+        }
+    };
+    Ok(Some(bytes))
 }

@@ -17,9 +17,9 @@ pub(crate) mod store;
 mod upload;
 mod written;
 
-use http::{HeaderValue, Response, header, request::Parts};
+use http::{HeaderMap, HeaderValue, Response, header, request::Parts};
 
-use crate::body::{Either, RequestBody};
+use crate::body::{Either, RequestBody, Streamed};
 use crate::call::{Backend, Call, Outcome, Stopped};
 use crate::s3::checksum;
 use crate::s3::length::content_length;
@@ -65,6 +65,23 @@ pub(crate) async fn put<T: Backend>(
         HeaderValue::from_static(stored.storage),
     );
     Ok(response)
+}
+
+/// CopyObject of a source larger than `max_object_size`: `body` (`len` bytes, produced
+/// while it is read) written whole under `call.key` with the headers S3 keeps of
+/// `headers`, then stored as a large PutObject is. The ETag clients see: the MD5 the
+/// backend gives a single PUT, as S3 gives a copy.
+pub(crate) async fn put_streamed<T: Backend>(
+    call: Call<'_, T>,
+    headers: &HeaderMap,
+    body: Streamed,
+    len: u64,
+) -> Result<String, Stopped<T>> {
+    let etag = written::write_streamed(call, call.key, headers, body, len).await?;
+    if call.shared.config.is_eligible(call.key) {
+        stored_large(call).await?;
+    }
+    Ok(etag)
 }
 
 /// After a PutObject larger than `max_object_size` reached the backend whole: stored by

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use bytes::Bytes;
-use deltaglider_codec::{Sha256Digest, Sketch};
+use deltaglider_codec::{Sha256Digest, Sketch, WindowIndex};
 
 /// A reference body and its verified SHA-256.
 #[derive(Debug, Clone)]
@@ -93,6 +93,20 @@ impl Weigh for Rebuilt {
     }
 }
 
+/// The window index of a large stored delta, with the ETag of the stored delta it was
+/// built from (an entry for another ETag is stale).
+#[derive(Debug, Clone)]
+pub(crate) struct Indexed {
+    pub(crate) etag: String,
+    pub(crate) index: Arc<WindowIndex>,
+}
+
+impl Weigh for Indexed {
+    fn weight(&self) -> u64 {
+        (self.index.memory() + self.etag.len()) as u64
+    }
+}
+
 #[derive(Debug)]
 struct Entries<V> {
     map: HashMap<(String, String), (V, u64)>,
@@ -135,6 +149,9 @@ pub(crate) type RefCache = Lru<CachedRef>;
 
 /// Archives rebuilt from payload deltas.
 pub(crate) type RebuiltCache = Lru<Rebuilt>;
+
+/// Window indexes of large stored deltas, keyed by the stored delta's key.
+pub(crate) type IndexCache = Lru<Indexed>;
 
 impl<V: Weigh> Lru<V> {
     pub(crate) fn new(max_bytes: u64) -> Self {

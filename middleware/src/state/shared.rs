@@ -1,9 +1,13 @@
 //! The state every clone of the layer and its services shares.
 
-use super::cache::{OriginalsCache, RebuiltCache, RefCache};
+use super::cache::{IndexCache, OriginalsCache, RebuiltCache, RefCache};
 use super::config::DeltaConfig;
 use super::hints::Hints;
 use super::metrics::Counters;
+
+/// Memory the window indexes of large deltas may hold: about 24 bytes per window, so
+/// thousands of multi-GiB objects' indexes.
+const INDEX_CACHE_BYTES: u64 = 32 << 20;
 
 /// State shared by every clone of the layer and its services: configuration and caches.
 #[derive(Debug)]
@@ -11,6 +15,8 @@ pub(crate) struct Shared {
     pub(crate) config: DeltaConfig,
     pub(crate) cache: RefCache,
     pub(crate) rebuilt: RebuiltCache,
+    /// Window indexes of large deltas, so a range GET reads only its windows.
+    pub(crate) indexes: IndexCache,
     pub(crate) originals: OriginalsCache,
     pub(crate) counters: Counters,
     pub(crate) hints: Hints,
@@ -25,6 +31,7 @@ impl Shared {
             config,
             cache,
             rebuilt,
+            indexes: IndexCache::new(INDEX_CACHE_BYTES),
             originals: OriginalsCache::default(),
             counters: Counters::default(),
             hints: Hints::default(),

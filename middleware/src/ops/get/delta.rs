@@ -1,6 +1,8 @@
 //! What every way of reading a stored delta needs: the reference it names, the length of
 //! the original it encodes, and the failure that says which object could not be rebuilt.
 
+use http::StatusCode;
+
 use crate::call::{Backend, Call, Stopped};
 use crate::refs::load::{self, Reference};
 use crate::s3::error::S3Error;
@@ -51,4 +53,17 @@ pub(super) async fn load_reference<T: Backend>(
             ))
             .into()
         })
+}
+
+/// A copy source (or part of one) larger than the layer rebuilds in memory.
+pub(super) fn too_large_to_copy(len: u64, limit: u64) -> S3Error {
+    S3Error::new(
+        "InvalidRequest",
+        StatusCode::BAD_REQUEST,
+        format!(
+            "The copy source is stored as a delta and is {len} bytes, more than this \
+             deployment rebuilds in memory ({limit} bytes, max_object_size): copy it with \
+             UploadPartCopy in ranges of at most that size"
+        ),
+    )
 }

@@ -66,9 +66,9 @@ impl<T: Backend> RefSource<T> {
         }
     }
 
-    /// A decoder for this reference.
-    pub(super) fn decoder(&self, expected_len: u64, sha256: Sha256Digest) -> StreamDecoder {
-        StreamDecoder::new(self.len(), expected_len).expect_sha256(sha256)
+    /// A decoder for this reference, of a delta producing `expected_len` bytes.
+    pub(super) fn decoder(&self, expected_len: u64) -> StreamDecoder {
+        StreamDecoder::new(self.len(), expected_len)
     }
 }
 
@@ -206,11 +206,30 @@ pub(crate) async fn fetch_range<T: Backend>(
     etag: Option<&str>,
     want: Range<u64>,
 ) -> Result<Bytes, BodyError> {
-    let failed = |what: String| BodyError::new(format!("reading reference {key}: {what}"));
     let wanted_len = want.end - want.start;
     if wanted_len == 0 {
         return Ok(Bytes::new());
     }
+    let (body, skip) = open_range::<T>(inner, bucket, key, len, etag, want).await?;
+    read_slice(body, skip, wanted_len)
+        .await
+        .map_err(|e| BodyError::new(format!("reading {key}: {e}")))
+}
+
+/// Sends one ranged GET of `want` (not empty) from `key`, `len` bytes long, and checks the
+/// answer: its ETag must be `etag` (an object replaced meanwhile fails the read rather
+/// than mixing two versions), and its Content-Range the one asked for. Returns the body
+/// and how many of its leading bytes precede `want`: none, or `want.start` when the
+/// backend ignored `Range` and sent the whole object.
+pub(crate) async fn open_range<T: Backend>(
+    inner: &Inner<T::Service>,
+    bucket: &str,
+    key: &str,
+    len: u64,
+    etag: Option<&str>,
+    want: Range<u64>,
+) -> Result<(T::Reply, u64), BodyError> {
+    let failed = |what: String| BodyError::new(format!("reading {key}: {what}"));
     let request = inner
         .request(Method::GET, bucket, key, "")
         .header(
@@ -261,9 +280,7 @@ pub(crate) async fn fetch_range<T: Backend>(
         }
         status => return Err(failed(format!("the backend answered {status}"))),
     };
-    read_slice(body, skip, wanted_len)
-        .await
-        .map_err(|e| failed(e.to_string()))
+    Ok((body, skip))
 }
 
 /// Bytes `skip..skip + len` of `body`, reading no further and holding no more than them.

@@ -24,10 +24,12 @@ mod choose;
 mod encode;
 mod parts;
 mod seed;
+mod upload;
 
 pub(crate) use parts::Whole;
 use parts::{Encoded, Found};
 use seed::Seeded;
+use upload::Upload;
 
 use super::cleanup;
 use super::written;
@@ -36,6 +38,7 @@ use crate::inner::Stop;
 use crate::refs::create;
 use crate::refs::unused;
 use crate::s3::time;
+use crate::state::metrics::Stopwatch;
 use crate::stored::keys;
 use crate::stored::meta::{Kind, ObjectMeta, RefInfo};
 
@@ -50,7 +53,10 @@ pub(crate) fn applies<T: Backend>(call: Call<'_, T>, size: u64) -> bool {
 /// object stays whole: the write the client made is complete either way.
 pub(crate) async fn store<T: Backend>(call: Call<'_, T>, whole: &Whole) -> Result<(), Stopped<T>> {
     let Call { bucket, key, .. } = call;
-    match try_store(call, whole).await {
+    let stopwatch = Stopwatch::start();
+    let result = try_store(call, whole).await;
+    let seconds = stopwatch.micros() as f64 / 1e6;
+    match result {
         Ok(Some(stored)) => {
             call.shared
                 .counters
@@ -61,6 +67,7 @@ pub(crate) async fn store<T: Backend>(call: Call<'_, T>, whole: &Whole) -> Resul
                 original = whole.size,
                 stored,
                 storage = "delta",
+                seconds,
                 "large object stored"
             );
             Ok(())
@@ -74,6 +81,7 @@ pub(crate) async fn store<T: Backend>(call: Call<'_, T>, whole: &Whole) -> Resul
                 key,
                 original = whole.size,
                 storage = "direct",
+                seconds,
                 "large object stored whole: no delta came under the limits"
             );
             cleanup::drop_older_delta(call).await
@@ -87,6 +95,7 @@ pub(crate) async fn store<T: Backend>(call: Call<'_, T>, whole: &Whole) -> Resul
                 bucket,
                 key,
                 error = status,
+                seconds,
                 "large object left whole: encoding it failed"
             );
             // Whole it is: an older delta of the key must not stay beside it. Best effort:
@@ -124,15 +133,19 @@ async fn try_store<T: Backend>(
     let object = describe(call, whole, &reference, &encoded);
     let delta_key = keys::delta_key(key);
     let replaced = unused::named_by(call, &delta_key).await;
-    let len = encoded.delta.len() as u64;
-    written::write(
-        call,
-        &delta_key,
-        &whole.headers,
-        encoded.delta,
-        Some(&object),
-    )
-    .await?;
+    let len = encoded.len;
+    match &encoded.delta {
+        Some(delta) => {
+            let delta = delta.clone();
+            written::write(call, &delta_key, &whole.headers, delta, Some(&object)).await?;
+        }
+        None => {
+            // Too large to hold: encoded again, streamed to the backend part by part.
+            let headers = written::stored_headers(&whole.headers, Some(&object))?;
+            let upload = Upload::create(call, &delta_key, headers).await?;
+            encode::stream_to(call, whole, &reference, upload, &encoded).await?;
+        }
+    }
     if !create::holds(call, &reference.key, &reference.sha256).await? {
         // The reference went (or changed) while this object was encoded: the delta is
         // useless, the whole object is still there and stays.
@@ -172,7 +185,7 @@ fn describe<T: Backend>(
             key: reference.key.clone(),
             sha256: reference.sha256,
         }),
-        delta_size: Some(encoded.delta.len() as u64),
+        delta_size: Some(encoded.len),
         checksums: Vec::new(),
         payload_delta: None,
     }

@@ -42,7 +42,11 @@ pub(crate) struct Found {
 
 /// What encoding the object made.
 pub(crate) struct Encoded {
-    pub(crate) delta: Bytes,
+    /// The delta, held when it fits in `max_object_size`; `None` when it is larger: then
+    /// it is written by a second pass, which streams it to the backend.
+    pub(crate) delta: Option<Bytes>,
+    /// The delta's length.
+    pub(crate) len: u64,
     pub(crate) sha256: Sha256Digest,
     pub(crate) md5: Md5Digest,
 }

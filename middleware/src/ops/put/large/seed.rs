@@ -3,18 +3,15 @@
 //! by `x-amz-copy-source-if-match`), completed only if no reference exists
 //! (`If-None-Match: *`). A writer that loses that race uses the winner's reference.
 
-use bytes::Bytes;
 use deltaglider_codec::Sha256Digest;
-use http::{Method, StatusCode};
+use http::{HeaderMap, HeaderValue, header};
 
 use super::parts::{Encoded, Found, Whole};
+use super::upload::Upload;
 use super::{choose, encode};
 use crate::call::{Backend, Call, Stopped};
-use crate::inner::{Fetched, object_path, pass_error};
 use crate::s3::error::S3Error;
-use crate::s3::query::query_value;
 use crate::s3::time;
-use crate::s3::xml::{self, Completion};
 use crate::stored::keys;
 use crate::stored::meta::{Kind, ObjectMeta, add_metadata};
 
@@ -43,8 +40,9 @@ pub(super) async fn seed<T: Backend>(
     let Some(encoded) = encode::encode(call, whole, None).await? else {
         return Ok(Seeded::Unknown);
     };
-    let upload = create_upload(call, &ref_key, whole, &encoded.sha256).await?;
-    match copy_and_complete(call, &ref_key, &upload, whole).await {
+    let headers = reference_headers(call, whole, &encoded.sha256)?;
+    let mut upload = Upload::create(call, &ref_key, headers).await?;
+    match copy_and_complete(call, &mut upload, whole).await {
         Ok(true) => {
             tracing::info!(
                 bucket,
@@ -60,28 +58,25 @@ pub(super) async fn seed<T: Backend>(
             Ok(Seeded::Ours(found, encoded))
         }
         Ok(false) => {
-            abort(call, &ref_key, &upload).await;
+            upload.abort(call).await;
             Ok(choose::reference(call, whole)
                 .await?
                 .map_or(Seeded::Unknown, Seeded::Theirs))
         }
         Err(stopped) => {
-            abort(call, &ref_key, &upload).await;
+            upload.abort(call).await;
             Err(stopped)
         }
     }
 }
 
-/// Starts the multipart upload of the reference, with its metadata; its upload ID.
-async fn create_upload<T: Backend>(
+/// The headers of the reference made from `whole`: its metadata.
+fn reference_headers<T: Backend>(
     call: Call<'_, T>,
-    ref_key: &str,
     whole: &Whole,
     sha256: &Sha256Digest,
-) -> Result<String, Stopped<T>> {
-    let Call {
-        inner, bucket, key, ..
-    } = call;
+) -> Result<HeaderMap, S3Error> {
+    let Call { inner, key, .. } = call;
     let meta = ObjectMeta {
         kind: Kind::Reference,
         tool: format!("deltaglider-rs/{}", env!("CARGO_PKG_VERSION")),
@@ -97,115 +92,28 @@ async fn create_upload<T: Backend>(
         checksums: Vec::new(),
         payload_delta: None,
     };
-    let mut request = inner
-        .request(Method::POST, bucket, ref_key, "uploads")
-        .header("content-type", "application/octet-stream");
-    if let Some(headers) = request.headers_mut() {
-        add_metadata(headers, &meta)?;
-    }
-    let created = ok(inner.fetch(request, Bytes::new(), 64 << 10).await?)?;
-    text_of(
-        &created.body,
-        &["InitiateMultipartUploadResult", "UploadId"],
-    )
-    .ok_or_else(|| S3Error::internal("the backend's multipart upload has no UploadId").into())
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    add_metadata(&mut headers, &meta)?;
+    Ok(headers)
 }
 
 /// Copies `whole` into the upload part by part and completes it unless the reference
 /// exists: `Ok(false)` then.
 async fn copy_and_complete<T: Backend>(
     call: Call<'_, T>,
-    ref_key: &str,
-    upload: &str,
+    upload: &mut Upload,
     whole: &Whole,
 ) -> Result<bool, Stopped<T>> {
-    let Call {
-        inner, bucket, key, ..
-    } = call;
     let part = PART.max(whole.size.div_ceil(10_000));
-    let mut completion = String::from("<CompleteMultipartUpload>");
-    let (mut at, mut number) = (0, 1);
+    let mut at = 0;
     while at < whole.size {
         let end = (at + part).min(whole.size);
-        let query = format!("partNumber={number}&uploadId={}", query_value(upload));
-        let request = inner
-            .request(Method::PUT, bucket, ref_key, &query)
-            .header("x-amz-copy-source", object_path(bucket, key))
-            .header("x-amz-copy-source-range", format!("bytes={at}-{}", end - 1))
-            .header("x-amz-copy-source-if-match", whole.etag.as_str());
-        let copied = ok(inner.fetch(request, Bytes::new(), 64 << 10).await?)?;
-        let etag = text_of(&copied.body, &["CopyPartResult", "ETag"])
-            .ok_or_else(|| S3Error::internal("the backend's part copy has no ETag"))?;
-        completion.push_str(&format!(
-            "<Part><PartNumber>{number}</PartNumber><ETag>{}</ETag></Part>",
-            xml::escape(&etag)
-        ));
+        upload.copy(call, call.key, at..end, &whole.etag).await?;
         at = end;
-        number += 1;
     }
-    completion.push_str("</CompleteMultipartUpload>");
-    let request = inner
-        .request(
-            Method::POST,
-            bucket,
-            ref_key,
-            &format!("uploadId={}", query_value(upload)),
-        )
-        .header("if-none-match", "*")
-        .header("content-type", "application/xml");
-    let completed = inner
-        .fetch(request, Bytes::from(completion), 1 << 20)
-        .await?;
-    let exists = |code: &str| code == "PreconditionFailed" || code == "ConditionalRequestConflict";
-    match completed.status {
-        StatusCode::PRECONDITION_FAILED | StatusCode::CONFLICT => Ok(false),
-        s if !s.is_success() => Err(pass_error(completed)),
-        _ => match xml::parse_completion(&completed.body) {
-            Ok(Completion::Completed { .. }) => Ok(true),
-            Ok(Completion::Failed { code }) if exists(&code) => Ok(false),
-            Ok(Completion::Failed { code }) => Err(S3Error::internal(format!(
-                "completing the reference upload failed: {code}"
-            ))
-            .into()),
-            Err(e) => Err(S3Error::internal(e.to_string()).into()),
-        },
-    }
-}
-
-/// Aborts the reference upload (its parts removed); a failure is only logged.
-async fn abort<T: Backend>(call: Call<'_, T>, ref_key: &str, upload: &str) {
-    let Call { inner, bucket, .. } = call;
-    let request = inner.request(
-        Method::DELETE,
-        bucket,
-        ref_key,
-        &format!("uploadId={}", query_value(upload)),
-    );
-    let aborted = inner.fetch(request, Bytes::new(), 64 << 10).await;
-    if !aborted.is_ok_and(|a| a.status.is_success() || a.status == StatusCode::NOT_FOUND) {
-        tracing::warn!(
-            bucket,
-            ref_key,
-            upload,
-            "aborting a reference upload failed"
-        );
-    }
-}
-
-/// The backend's answer when it is a success; its error passed on otherwise.
-fn ok<E, RB>(fetched: Fetched) -> Result<Fetched, crate::inner::Stop<E, RB>> {
-    if fetched.status.is_success() {
-        Ok(fetched)
-    } else {
-        Err(pass_error(fetched))
-    }
-}
-
-/// The text of the element at `path` in an XML answer.
-fn text_of(body: &[u8], path: &[&str]) -> Option<String> {
-    xml::elements(body)
-        .ok()?
-        .into_iter()
-        .find(|e| e.is(path))
-        .map(|e| e.text)
+    upload.complete(call, true).await
 }

@@ -11,7 +11,7 @@ use crate::call::{Backend, Call, Stopped};
 use crate::inner::{Fetched, pass_error};
 use crate::s3::error::S3Error;
 use crate::s3::time;
-use crate::stored::meta::{Kind, ObjectMeta, add_metadata};
+use crate::stored::meta::{Kind, ObjectMeta, RefInfo, add_metadata};
 
 /// Creates `ref_key` with `data` unless it exists (`If-None-Match: *`); the backend's answer.
 pub(crate) async fn create<T: Backend>(
@@ -21,30 +21,70 @@ pub(crate) async fn create<T: Backend>(
     data: &Bytes,
     sha256: &Sha256Digest,
 ) -> Result<Fetched, Stopped<T>> {
-    let Call { inner, bucket, .. } = call;
-    let meta = ObjectMeta {
+    let meta = reference_meta(call, source_key, data.len() as u64, sha256);
+    put_new(call, ref_key, &meta, data.clone()).await
+}
+
+/// Creates `ref_key` as `delta`, a delta of reference `base` (format version 3), holding
+/// `len` bytes with SHA-256 `sha256` once decoded; `seq` is its place in the chain. Unless
+/// it exists (`If-None-Match: *`); the backend's answer.
+pub(crate) async fn create_chained<T: Backend>(
+    call: Call<'_, T>,
+    ref_key: &str,
+    source_key: &str,
+    delta: &Bytes,
+    (len, sha256): (u64, &Sha256Digest),
+    base: RefInfo,
+    seq: u64,
+) -> Result<Fetched, Stopped<T>> {
+    let mut meta = reference_meta(call, source_key, len, sha256);
+    meta.reference = Some(base);
+    meta.ref_seq = seq;
+    meta.delta_size = Some(delta.len() as u64);
+    put_new(call, ref_key, &meta, delta.clone()).await
+}
+
+/// The metadata of a reference seeded or renewed by the upload of `source_key`.
+fn reference_meta<T: Backend>(
+    call: Call<'_, T>,
+    source_key: &str,
+    len: u64,
+    sha256: &Sha256Digest,
+) -> ObjectMeta {
+    ObjectMeta {
         kind: Kind::Reference,
         tool: format!("deltaglider-rs/{}", env!("CARGO_PKG_VERSION")),
         file_sha256: *sha256,
-        file_size: Some(data.len() as u64),
+        file_size: Some(len),
         md5: None,
         multipart_etag: None,
-        created_at: time::rfc3339_micros(inner.now_micros()),
+        created_at: time::rfc3339_micros(call.inner.now_micros()),
         original_name: None,
         source_name: Some(source_key.to_owned()),
         reference: None,
         delta_size: None,
+        ref_seq: 0,
         checksums: Vec::new(),
         payload_delta: None,
-    };
+    }
+}
+
+/// PUTs `body` to `ref_key` with `meta`, only if nothing is there.
+async fn put_new<T: Backend>(
+    call: Call<'_, T>,
+    ref_key: &str,
+    meta: &ObjectMeta,
+    body: Bytes,
+) -> Result<Fetched, Stopped<T>> {
+    let Call { inner, bucket, .. } = call;
     let mut request = inner
         .request(Method::PUT, bucket, ref_key, "")
         .header("if-none-match", "*")
         .header("content-type", "application/octet-stream");
     if let Some(headers) = request.headers_mut() {
-        add_metadata(headers, &meta)?;
+        add_metadata(headers, meta)?;
     }
-    inner.fetch(request, data.clone(), 64 << 10).await
+    inner.fetch(request, body, 64 << 10).await
 }
 
 /// Called after a delta naming `reference` was written: makes sure that reference still

@@ -6,6 +6,7 @@ use bytes::Bytes;
 use deltaglider_codec::Sha256Digest;
 use http::StatusCode;
 
+use super::chain;
 use super::choose::Chosen;
 use super::create::create;
 use super::listing::list_references;
@@ -14,7 +15,6 @@ use super::unused::withdraw;
 use crate::call::{Backend, Call, Stopped};
 use crate::inner::pass_error;
 use crate::state::config::References;
-use crate::state::shared::Shared;
 use crate::stored::keys;
 
 /// A deltaspace stops gaining references for objects that resemble none of its references
@@ -24,70 +24,114 @@ pub(crate) const MAX_REFERENCES: usize = 16;
 /// Smaller objects never become references: the saving could not pay for the extra object.
 const MIN_REFERENCE_SIZE: usize = 64 << 10;
 
-/// Whether the object just encoded against `chosen` (delta/original `ratio`, `None` when
-/// no delta came under the limit) should become a reference itself.
+/// A delta under this share of its object is no drift worth a new link of a chain.
+const MIN_DRIFT: f64 = 0.002;
+
+/// What to do about the references after an object was encoded against `chosen`.
+pub(crate) enum Renewal {
+    /// Nothing: the object stays a delta of `chosen` (or whole).
+    Keep,
+    /// The object, resembling no reference, becomes a whole reference (under the cap).
+    Whole,
+    /// The object becomes a reference stored as a delta of `base`. `budget`: the largest
+    /// share of the object that delta may take for the renewal to pay; `None` when the
+    /// object's own delta against `chosen` (which is `base`) serves as it is.
+    Chained {
+        base: chain::Base,
+        budget: Option<f64>,
+    },
+}
+
+/// Whether, and how, the object just encoded against `chosen` (delta/original `ratio`,
+/// `None` when no delta came under the limit; `bytes_delta`: the delta is of the bytes,
+/// not of a container's payload) should become a reference itself.
 ///
-/// Cost model (`docs/DESIGN.md`, "Choosing and renewing references"): a new reference costs
-/// one object size now; what it buys is that the versions after it delta against it
-/// instead of the old one. The `n` ratios seen against the current reference, `r₁ … rₙ`,
-/// are the evidence. Over a horizon of `h = n/2` further versions (a stream is assumed to
-/// go on for half as long again as it has with this reference), the old reference would
-/// keep drifting at the recent slope `s = (rₙ − rₙ₋ₕ)/h`, while a new one would drift as
-/// this one did from its start; renewing now pays when
-/// `Σⱼ₌₁..ₕ (rₙ + s·j − rⱼ) > 1`. Steady drift `rⱼ = a·j` gives `n·rₙ ≥ 2`, the optimum
-/// of the steady-state model (renew after `√(2/a)` versions); drift that levels off (the
-/// new reference would soon be as far from later versions) or steps that are rare never
-/// repay a whole object, and are left alone. An object that resembles no reference is
-/// stored whole anyway, so making it a reference costs nothing and gives later versions a
-/// base (up to [`MAX_REFERENCES`] per deltaspace).
-pub(crate) fn rebaseline_due(
-    shared: &Shared,
-    bucket: &str,
+/// Cost model (`docs/DESIGN.md`, "Choosing and renewing references"): a reference chained
+/// onto `chosen` costs nothing over the object's own delta — it *is* that delta — so every
+/// object that drifted measurably becomes one, and the next version is encoded against it.
+/// Where the chain's rule puts the base further back (skip-deltas), or the object's delta
+/// was of a container's payload, the link costs more than the object's delta; it is made
+/// only if what the drift seen so far says it saves ([`drift_gain`]) pays for the
+/// difference. An object that resembles no reference is stored whole anyway, so making it
+/// a reference costs nothing and gives later versions a base (up to [`MAX_REFERENCES`]
+/// per deltaspace).
+pub(crate) async fn plan<T: Backend>(
+    call: Call<'_, T>,
     chosen: &Chosen,
     len: usize,
     ratio: Option<f64>,
-) -> bool {
+    bytes_delta: bool,
+) -> Result<Renewal, Stopped<T>> {
+    let Call { shared, bucket, .. } = call;
     if shared.config.references == References::First
         || len < MIN_REFERENCE_SIZE
         || chosen.same_bytes
     {
-        return false;
+        return Ok(Renewal::Keep);
     }
     let Some(ratio) = ratio else {
-        return chosen.count < MAX_REFERENCES;
+        return Ok(if chosen.count < MAX_REFERENCES {
+            Renewal::Whole
+        } else {
+            Renewal::Keep
+        });
     };
     let history = shared.hints.observe(bucket, &chosen.key, ratio);
-    let due = renewal_pays(&history);
-    if due {
-        tracing::debug!(
-            ratio,
-            versions = history.len(),
-            ref_key = chosen.key,
-            "re-baselining"
-        );
+    let Some(base) = chain::base_for(call, &chosen.key, &chosen.reference).await? else {
+        return Ok(Renewal::Keep);
+    };
+    if base.key == chosen.key && bytes_delta {
+        return Ok(if ratio >= MIN_DRIFT {
+            Renewal::Chained { base, budget: None }
+        } else {
+            Renewal::Keep
+        });
     }
-    due
+    let gain = drift_gain(&history);
+    if gain <= 0.0 {
+        return Ok(Renewal::Keep);
+    }
+    tracing::debug!(
+        ratio,
+        gain,
+        versions = history.len(),
+        ref_key = chosen.key,
+        base = base.key,
+        "a chained reference may pay"
+    );
+    Ok(Renewal::Chained {
+        base,
+        budget: Some(ratio + gain),
+    })
 }
 
-/// The cost model's rule over the ratios seen against one reference, in order.
-fn renewal_pays(ratios: &[f64]) -> bool {
+/// What renewing now saves over the next versions, as a share of one object: the cost
+/// model's sum over the ratios seen against one reference, in order. With one ratio only,
+/// the drift is measured from the reference itself (ratio 0).
+fn drift_gain(ratios: &[f64]) -> f64 {
     let n = ratios.len();
     let (Some(&first), Some(&now)) = (ratios.first(), ratios.last()) else {
-        return false;
+        return 0.0;
     };
     let horizon = (n / 2).max(1);
     // The recent slope: over as many versions as the horizon looks ahead.
     let slope = match n.checked_sub(horizon + 1).map(|i| ratios[i]) {
         Some(then) => ((now - then) / horizon as f64).max(0.0),
         None if n > 1 => ((now - first) / (n - 1) as f64).max(0.0),
-        None => 0.0,
+        None => now,
     };
-    let gain: f64 = ratios[..horizon]
+    ratios[..horizon]
         .iter()
         .enumerate()
         .map(|(j, r)| now + slope * (j + 1) as f64 - r)
-        .sum();
-    gain > 1.0
+        .sum()
+}
+
+/// The cost model's rule for a whole new reference: renewing pays when it saves more than
+/// one object over the next versions.
+#[cfg(test)]
+fn renewal_pays(ratios: &[f64]) -> bool {
+    drift_gain(ratios) > 1.0
 }
 
 /// Makes `data` a content-named reference of `key`'s deltaspace (`reference.<h>.bin`).

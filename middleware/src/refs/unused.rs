@@ -4,12 +4,15 @@
 //! After a delta is deleted, or replaced by a whole object or by a delta naming another
 //! reference, its deltaspace is checked: with no delta left, every reference goes;
 //! otherwise each reference (`reference.bin` included) that no remaining delta names (by
-//! `dg-ref-key`) goes.
+//! `dg-ref-key`), and that is not the base of a reference kept (a reference stored as a
+//! delta names its base the same way), goes — references before their bases.
 //!
 //! The remover reads a reference into memory, deletes it, then checks again and restores
 //! it if a delta naming it appeared meanwhile; an upload that wrote such a delta after that
 //! second check finds the reference gone and restores it itself
 //! (`create::ensure_after_write`). Either way no delta outlives its reference.
+
+use std::collections::HashMap;
 
 use http::StatusCode;
 
@@ -48,24 +51,83 @@ pub(crate) async fn remove_unused_references<T: Backend>(call: Call<'_, T>, spac
 
 async fn sweep<T: Backend>(call: Call<'_, T>, space: &str) -> Result<(), Stopped<T>> {
     let listed = list_space(call, space).await?;
-    if listed.deltas.is_empty() {
-        for ref_key in &listed.references {
-            remove_one(call, space, ref_key).await?;
-        }
+    if listed.references.is_empty()
+        || listed.deltas.len() > MAX_DELTAS_CHECKED
+        || listed.references.len() > MAX_DELTAS_CHECKED
+    {
         return Ok(());
     }
-    if listed.references.is_empty() || listed.deltas.len() > MAX_DELTAS_CHECKED {
-        return Ok(());
-    }
-    let Some(named) = named_references(call, &listed.deltas, &listed.references).await? else {
+    let Some(bases) = bases_of(call, &listed.references).await? else {
         return Ok(());
     };
-    for ref_key in &listed.references {
-        if !named.contains(ref_key) {
+    let mut kept = if listed.deltas.is_empty() {
+        Vec::new()
+    } else {
+        match named_references(call, &listed.deltas, &listed.references).await? {
+            Some(named) => named,
+            None => return Ok(()),
+        }
+    };
+    // A kept reference keeps its base, and that one its own, down the chain.
+    let mut i = 0;
+    while let Some(key) = kept.get(i) {
+        if let Some(Some(base)) = bases.get(key)
+            && !kept.contains(base)
+        {
+            kept.push(base.clone());
+        }
+        i += 1;
+    }
+    let mut unused: Vec<&String> = listed
+        .references
+        .iter()
+        .filter(|r| !kept.contains(r))
+        .collect();
+    // References chained onto others go before their bases: a base is needed while one
+    // stands.
+    while !unused.is_empty() {
+        let (now, later): (Vec<&String>, Vec<&String>) = unused.iter().partition(|r| {
+            !unused
+                .iter()
+                .any(|other| bases.get(*other).is_some_and(|b| b.as_ref() == Some(**r)))
+        });
+        if now.is_empty() {
+            // A cycle of bases can only be damage: left for a person to look at.
+            break;
+        }
+        for ref_key in now {
             remove_one(call, space, ref_key).await?;
         }
+        unused = later;
     }
     Ok(())
+}
+
+/// The base of each reference stored as a delta of another (`None` for whole ones); `None`
+/// altogether when one of them cannot be told. References deleted since the listing have
+/// none.
+async fn bases_of<T: Backend>(
+    call: Call<'_, T>,
+    references: &[String],
+) -> Result<Option<HashMap<String, Option<String>>>, Stopped<T>> {
+    let Call { inner, bucket, .. } = call;
+    let mut bases = HashMap::with_capacity(references.len());
+    for ref_key in references {
+        let head = inner.head(bucket, ref_key).await?;
+        match head.status {
+            StatusCode::NOT_FOUND => continue,
+            s if s.is_success() => {}
+            _ => return Err(pass_error(head)),
+        }
+        let base = match ObjectMeta::parse(ref_key, |name| head.meta(name)) {
+            Ok(meta) => meta.reference.map(|r| r.key),
+            // Legacy and foreign references are whole; one that names a base must be read.
+            Err(_) if head.meta("dg-ref-key").is_none() => None,
+            Err(_) => return Ok(None),
+        };
+        bases.insert(ref_key.clone(), base);
+    }
+    Ok(Some(bases))
 }
 
 /// Withdraws reference `ref_key` that its writer just created but must not keep (the
@@ -129,19 +191,34 @@ async fn remove_one<T: Backend>(
     Ok(())
 }
 
-/// Whether a delta of `space` (still) needs `ref_key`: one that names it — or one whose
-/// reference cannot be told, or too many deltas to look: then it is kept.
+/// Whether `space` (still) needs `ref_key`: a delta names it, or a reference is stored as
+/// a delta of it — or what they name cannot be told, or there are too many to look: then
+/// it is kept.
 async fn is_needed<T: Backend>(
     call: Call<'_, T>,
     space: &str,
     ref_key: &str,
 ) -> Result<bool, Stopped<T>> {
     let listed = list_space(call, space).await?;
+    if listed.deltas.len() > MAX_DELTAS_CHECKED || listed.references.len() > MAX_DELTAS_CHECKED
+    {
+        return Ok(true);
+    }
+    let others: Vec<String> = listed
+        .references
+        .into_iter()
+        .filter(|r| r != ref_key)
+        .collect();
+    let chained_onto = bases_of(call, &others).await?.is_none_or(|bases| {
+        bases
+            .values()
+            .any(|base| base.as_deref() == Some(ref_key))
+    });
+    if chained_onto {
+        return Ok(true);
+    }
     if listed.deltas.is_empty() {
         return Ok(false);
-    }
-    if listed.deltas.len() > MAX_DELTAS_CHECKED {
-        return Ok(true);
     }
     let wanted = [ref_key.to_owned()];
     Ok(named_references(call, &listed.deltas, &wanted)

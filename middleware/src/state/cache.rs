@@ -10,11 +10,14 @@ use std::sync::{Arc, Mutex, OnceLock};
 use bytes::Bytes;
 use deltaglider_codec::{Sha256Digest, Sketch, WindowIndex};
 
-/// A reference body and its verified SHA-256.
+/// A reference body (materialised, when it is stored as a delta of an older reference)
+/// and its verified SHA-256.
 #[derive(Debug, Clone)]
 pub(crate) struct CachedRef {
     pub(crate) bytes: Bytes,
     pub(crate) sha256: Sha256Digest,
+    /// Where it sits in its chain of references.
+    pub(crate) link: Link,
     /// Computed on first use, shared by every copy of this entry.
     sketch: Arc<OnceLock<Sketch>>,
     /// The decompressed payload of a container reference, inflated on first use (`None`: not
@@ -24,11 +27,30 @@ pub(crate) struct CachedRef {
     payload_sketch: Arc<OnceLock<Option<Sketch>>>,
 }
 
+/// A reference's place in its chain (FORMAT.md section 14): stored whole, or as a delta of
+/// an older reference of its deltaspace.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Link {
+    /// The reference it is stored as a delta of (`None`: stored whole).
+    pub(crate) base: Option<String>,
+    /// Its `dg-ref-seq`: 0 when whole; picks the base of a reference chained onto it.
+    pub(crate) seq: u64,
+    /// How many deltas lie between it and a whole reference.
+    pub(crate) depth: u32,
+}
+
 impl CachedRef {
+    /// A reference stored whole.
     pub(crate) fn new(bytes: Bytes, sha256: Sha256Digest) -> Self {
+        Self::linked(bytes, sha256, Link::default())
+    }
+
+    /// A reference with its place in a chain.
+    pub(crate) fn linked(bytes: Bytes, sha256: Sha256Digest, link: Link) -> Self {
         Self {
             bytes,
             sha256,
+            link,
             sketch: Arc::default(),
             payload: Arc::default(),
             payload_sketch: Arc::default(),

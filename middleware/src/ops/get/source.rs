@@ -96,8 +96,10 @@ pub(crate) async fn open<T: Backend>(
     let Some(head) = found(inner.head(bucket, ref_key).await?)? else {
         return Err(missing().into());
     };
-    let recorded = ObjectMeta::parse(ref_key, |name| head.meta(name))
-        .ok()
+    let meta = ObjectMeta::parse(ref_key, |name| head.meta(name)).ok();
+    // A reference stored as a delta of an older one is materialised, not read by ranges.
+    let recorded = meta
+        .filter(|meta| meta.reference.is_none())
         .map(|meta| meta.file_sha256);
     let len = head
         .headers
@@ -114,8 +116,8 @@ pub(crate) async fn open<T: Backend>(
                 .map(str::to_owned);
             Ok(RefSource::ranged(inner.clone(), bucket, ref_key, len, etag))
         }
-        // Nothing to check it against but its bytes: read whole, bounded by the object
-        // size limit, hashed (and cached) by the whole-reference path.
+        // Nothing to check it against but its bytes, or stored as a delta: read whole,
+        // bounded by the object size limit, hashed (and cached) by the reference loader.
         _ => load::load(call, ref_key, Some(expected))
             .await?
             .map(|r| RefSource::Memory(r.bytes))

@@ -14,19 +14,22 @@ use crate::call::{Backend, Call, Stopped};
 use crate::inner::Stop;
 use crate::refs::choose::{self, Chosen};
 use crate::refs::load::Reference;
-use crate::refs::renew;
+use crate::refs::chain;
+use crate::refs::renew::{self, Renewal};
 use crate::s3::error::S3Error;
 use crate::state::config::DeltaConfig;
 use crate::state::metrics::Stopwatch;
 use crate::state::shared::Shared;
 use crate::stored::meta::PayloadDelta;
-use crate::stored::payload;
+use crate::stored::{keys, payload};
 
 /// An original encoded against its deltaspace's reference.
 pub(super) struct Encoding {
     /// The reference it was encoded against (a renewed one holds the original itself);
     /// `None` when the deltaspace has none small enough to hold (no delta then).
     pub(super) chosen: Option<Chosen>,
+    /// The reference this upload wrote beside its delta (a renewal), if any.
+    pub(super) new_reference: Option<NewReference>,
     /// The delta, known to decode back to the original; `None` when none came under the
     /// configured ratio, and the original is stored whole.
     pub(super) delta: Option<Bytes>,
@@ -51,6 +54,7 @@ pub(super) async fn encode<T: Backend>(
         let (sha256, md5) = offloaded(shared, move || hash(&target, md5)).await?;
         return Ok(Encoding {
             chosen: None,
+            new_reference: None,
             delta: None,
             payload_delta: None,
             sha256,
@@ -68,7 +72,7 @@ pub(super) async fn encode<T: Backend>(
         Way::Payload => by_payload(shared, &chosen, data, md5, options).await?,
         Way::Bytes => by_bytes(shared, &chosen.reference, data, md5, options).await?,
     };
-    let (chosen, attempt) = renewed(call, chosen, data, first, options).await?;
+    let (chosen, attempt, new_reference) = renewed(call, chosen, data, first, options).await?;
     let Attempt {
         encoded,
         payload_delta: gzip,
@@ -87,6 +91,7 @@ pub(super) async fn encode<T: Backend>(
     }
     Ok(Encoding {
         chosen: Some(chosen),
+        new_reference,
         delta,
         payload_delta: gzip,
         sha256,
@@ -228,31 +233,44 @@ async fn by_bytes<E, RB>(
     })
 }
 
-/// Makes the original a reference itself when the cost model says so, and encodes it
-/// again against that one; otherwise `chosen` and `attempt` as they were.
+/// Makes the original a reference itself when the cost model says so (`crate::refs::renew`)
+/// — whole, or as a delta of an older reference — and encodes it again against that one;
+/// otherwise `chosen` and `attempt` as they were.
 async fn renewed<T: Backend>(
     call: Call<'_, T>,
     chosen: Chosen,
     data: &Bytes,
     attempt: Attempt,
     options: EncodeOptions,
-) -> Result<(Chosen, Attempt), Stopped<T>> {
-    let Call { shared, bucket, .. } = call;
+) -> Result<(Chosen, Attempt, Option<NewReference>), Stopped<T>> {
+    let Call { shared, .. } = call;
     let ratio = match &attempt.encoded {
         Ok(Encoded::Delta(delta)) => Some(delta.len() as f64 / data.len().max(1) as f64),
         _ => None,
     };
-    if attempt.encoded.is_err()
-        || !renew::rebaseline_due(shared, bucket, &chosen, data.len(), ratio)
-    {
-        return Ok((chosen, attempt));
+    if attempt.encoded.is_err() {
+        return Ok((chosen, attempt, None));
     }
-    // Renewals follow the cost model; an object resembling nothing is under the cap.
-    let capped = ratio.is_none();
-    let Some(renewed) =
-        renew::new_reference(call, data, &attempt.sha256, chosen.count, capped).await?
-    else {
-        return Ok((chosen, attempt));
+    let bytes_delta = attempt.payload_delta.is_none();
+    let made = match renew::plan(call, &chosen, data.len(), ratio, bytes_delta).await? {
+        Renewal::Keep => None,
+        // An object resembling nothing is under the cap.
+        Renewal::Whole => renew::new_reference(call, data, &attempt.sha256, chosen.count, true)
+            .await?
+            .map(|renewed| {
+                let written = NewReference {
+                    key: renewed.key.clone(),
+                    bytes: data.len() as u64,
+                    chained: false,
+                };
+                (renewed, written)
+            }),
+        Renewal::Chained { base, budget } => {
+            chained(call, &chosen, data, &attempt, options, base, budget).await?
+        }
+    };
+    let Some((renewed, written)) = made else {
+        return Ok((chosen, attempt, None));
     };
     let (reference, target) = (renewed.reference.bytes.clone(), data.clone());
     let encoded = offloaded(shared, move || {
@@ -264,7 +282,76 @@ async fn renewed<T: Backend>(
         payload_delta: None,
         ..attempt
     };
-    Ok((renewed, attempt))
+    Ok((renewed, attempt, Some(written)))
+}
+
+/// A reference written by an upload beside its own delta.
+pub(super) struct NewReference {
+    /// Its key.
+    pub(super) key: String,
+    /// The bytes stored for it.
+    pub(super) bytes: u64,
+    /// Stored as a delta of an older reference (else whole).
+    pub(super) chained: bool,
+}
+
+/// [`Renewal::Chained`]: the original made a reference stored as a delta of `base` — the
+/// delta it was just encoded into when `base` is the chosen reference, else one encoded
+/// against `base` within `budget` of its size. `None` when that delta does not fit or
+/// the reference cannot be made.
+async fn chained<T: Backend>(
+    call: Call<'_, T>,
+    chosen: &Chosen,
+    data: &Bytes,
+    attempt: &Attempt,
+    options: EncodeOptions,
+    base: chain::Base,
+    budget: Option<f64>,
+) -> Result<Option<(Chosen, NewReference)>, Stopped<T>> {
+    let Call { shared, key, .. } = call;
+    let delta = match (budget, &attempt.encoded) {
+        (None, Ok(Encoded::Delta(delta))) => delta.clone(),
+        (Some(budget), _) => {
+            let ratio = budget.min(shared.config.max_delta_ratio);
+            let (source, target) = (base.reference.bytes.clone(), data.clone());
+            let options = options.max_ratio(ratio);
+            match offloaded(shared, move || {
+                deltaglider_codec::encode(&source, &target, &options)
+            })
+            .await?
+            {
+                Ok(Encoded::Delta(delta)) => delta,
+                _ => return Ok(None),
+            }
+        }
+        _ => return Ok(None),
+    };
+    let delta = verified(shared, &base.reference, delta, data).await?;
+    let ref_key = keys::content_reference_key(keys::deltaspace(key), &attempt.sha256);
+    let link = chain::NewLink {
+        key: &ref_key,
+        source_key: key,
+        data,
+        sha256: &attempt.sha256,
+        delta: &delta,
+    };
+    let Some(reference) = chain::create_link(call, &link, &base).await? else {
+        return Ok(None);
+    };
+    let written = NewReference {
+        key: ref_key.clone(),
+        bytes: delta.len() as u64,
+        chained: true,
+    };
+    let renewed = Chosen {
+        key: ref_key,
+        reference,
+        similarity: Some(1.0),
+        count: chosen.count + 1,
+        same_bytes: true,
+        by_payload: false,
+    };
+    Ok(Some((renewed, written)))
 }
 
 /// Never store what cannot be read back: a codec bug must not lose data. The original is

@@ -80,7 +80,7 @@ pub(crate) async fn store<T: Backend>(call: Call<'_, T>, whole: &Whole) -> Resul
                 bucket,
                 key,
                 original = whole.size,
-                storage = "direct",
+                storage = "whole",
                 seconds,
                 "large object stored whole: no delta came under the limits"
             );
@@ -186,6 +186,7 @@ fn describe<T: Backend>(
             sha256: reference.sha256,
         }),
         delta_size: Some(encoded.len),
+        ref_seq: 0,
         checksums: Vec::new(),
         payload_delta: None,
     }

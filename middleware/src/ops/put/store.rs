@@ -109,15 +109,27 @@ pub(crate) async fn store_bytes<T: Backend>(
     };
     let len = original.data.len();
     let delta = object.kind == Kind::Delta;
-    shared
-        .counters
-        .stored(bucket, len as u64, stored_len as u64, delta);
+    let (reference, reference_bytes) = match &encoding.new_reference {
+        Some(r) if r.chained => ("delta", r.bytes),
+        Some(r) => ("whole", r.bytes),
+        None => ("none", 0),
+    };
+    shared.counters.stored(
+        bucket,
+        len as u64,
+        (stored_len as u64).saturating_add(reference_bytes),
+        delta,
+    );
+    // What was written, all of it: the object's own form, and a new reference beside it.
     tracing::info!(
         bucket,
         key,
         original = len,
         stored = stored_len,
-        storage,
+        storage = if delta { "delta" } else { "whole" },
+        new_reference = reference,
+        reference_bytes,
+        reference_key = encoding.new_reference.as_ref().map(|r| r.key.as_str()),
         gzip_payload = object.payload_delta.is_some(),
         "stored"
     );
@@ -153,6 +165,7 @@ fn describe<T: Backend>(call: Call<'_, T>, original: &Original, encoding: &Encod
             sha256: chosen.reference.sha256,
         }),
         delta_size: delta.map(|(delta, _)| delta.len() as u64),
+        ref_seq: 0,
         checksums: original
             .checksums
             .iter()

@@ -43,6 +43,7 @@ pub(super) const COMPRESSION: &[&str] = &["dg-compression", "dg_compression", "c
 pub(super) const MD5: &str = "dg-md5";
 pub(super) const MULTIPART_ETAG: &str = "dg-multipart-etag";
 pub(super) const FORMAT: &str = "dg-format";
+pub(super) const REF_SEQ: &str = "dg-ref-seq";
 pub(super) const PAYLOAD: &str = "dg-payload";
 pub(super) const RECIPE_SIZE: &str = "dg-recipe-size";
 pub(super) const PAYLOAD_SIZE: &str = "dg-payload-size";

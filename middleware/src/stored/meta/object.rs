@@ -3,9 +3,10 @@
 use deltaglider_codec::{Md5Digest, Sha256Digest};
 
 /// The highest storage format version this crate writes and reads. Objects are written
-/// as version 1 unless they need version 2 (a delta of a gzip payload, [`PayloadDelta`]);
-/// every version from 1 up to this one is read.
-pub const FORMAT_VERSION: u32 = 2;
+/// as version 1 unless they need version 2 (a delta of a gzip payload, [`PayloadDelta`])
+/// or 3 (a reference stored as a delta of an older reference, [`ObjectMeta::reference`]
+/// on a reference); every version from 1 up to this one is read.
+pub const FORMAT_VERSION: u32 = 3;
 
 /// What a stored object is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,8 +87,12 @@ pub struct ObjectMeta {
     pub original_name: Option<String>,
     /// Full key of the upload that seeded a reference.
     pub source_name: Option<String>,
-    /// The reference of a delta.
+    /// The reference of a delta; on a reference stored as a delta (format version 3), the
+    /// older reference it was encoded against (its base).
     pub reference: Option<RefInfo>,
+    /// On a reference stored as a delta: its place in its chain (`dg-ref-seq`), which
+    /// picks its base (FORMAT.md section 14). 0 on every other object.
+    pub ref_seq: u64,
     /// Length of the delta body.
     pub delta_size: Option<u64>,
     /// The client's `x-amz-checksum-<algorithm>` values of the original (algorithm, base64).

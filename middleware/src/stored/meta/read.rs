@@ -8,7 +8,8 @@ use deltaglider_codec::Sha256Digest;
 use super::error::MetaError;
 use super::names::{
     CHECKSUM_NAMES, CREATED_AT, DELTA_SIZE, FILE_SHA256, FILE_SIZE, FORMAT, MD5, MULTIPART_ETAG,
-    ORIGINAL_NAME, PAYLOAD, PAYLOAD_SIZE, RECIPE_SIZE, REF_KEY, REF_SHA256, SOURCE_NAME, TOOL,
+    ORIGINAL_NAME, PAYLOAD, PAYLOAD_SIZE, RECIPE_SIZE, REF_KEY, REF_SEQ, REF_SHA256, SOURCE_NAME,
+    TOOL,
 };
 use super::object::{Container, FORMAT_VERSION, Kind, ObjectMeta, PayloadDelta, RefInfo};
 use crate::stored::keys;
@@ -28,7 +29,20 @@ impl ObjectMeta {
         let kind = kind_of(stored_key);
         let reference = match kind {
             Kind::Delta => Some(fields.reference(stored_key)?),
+            // A reference stored as a delta of an older one (version 3 only: legacy
+            // references never name one).
+            Kind::Reference if version >= Some(3) && fields.exact(REF_KEY[0]).is_some() => {
+                Some(fields.reference(stored_key)?)
+            }
             _ => None,
+        };
+        let ref_seq = match &reference {
+            Some(_) if kind == Kind::Reference => fields
+                .exact(REF_SEQ)
+                .map(|v| value(REF_SEQ, v))
+                .transpose()?
+                .unwrap_or(0),
+            _ => 0,
         };
         let md5 = fields.exact(MD5).map(|v| value(MD5, v)).transpose()?;
         let file_size = fields.number(FILE_SIZE)?;
@@ -49,6 +63,7 @@ impl ObjectMeta {
             original_name: fields.field(ORIGINAL_NAME).map(str::to_owned),
             source_name: fields.field(SOURCE_NAME).map(str::to_owned),
             reference,
+            ref_seq,
             delta_size: fields.number(DELTA_SIZE)?,
             checksums: fields.checksums(),
             payload_delta: gzip,

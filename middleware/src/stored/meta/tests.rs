@@ -29,6 +29,7 @@ fn delta_meta() -> ObjectMeta {
             sha256: Sha256::digest(b"v1"),
         }),
         delta_size: Some(81),
+        ref_seq: 0,
         checksums: vec![("crc32".into(), "DUoRhQ==".into())],
         payload_delta: None,
     }
@@ -47,6 +48,53 @@ fn written_metadata_reads_back_and_fits() {
     assert!(size < 1024, "{size} bytes of metadata");
     assert_eq!(map["dg-compression"], "vcdiff");
     assert_eq!(meta.etag(), format!("\"{}\"", Md5::digest(b"v2")));
+}
+
+#[test]
+fn a_reference_stored_as_a_delta_names_its_base_in_format_3() {
+    let meta = ObjectMeta {
+        kind: Kind::Reference,
+        md5: None,
+        original_name: None,
+        source_name: Some("releases/v5.bin".into()),
+        reference: Some(RefInfo {
+            key: "releases/reference.0123456789abcdef.bin".into(),
+            sha256: Sha256::digest(b"v4"),
+        }),
+        ref_seq: 5,
+        checksums: Vec::new(),
+        ..delta_meta()
+    };
+    let map: HashMap<String, String> = meta
+        .to_pairs()
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+    assert_eq!(map["dg-format"], "3");
+    assert_eq!(map["dg-ref-seq"], "5");
+    let key = "releases/reference.fedcba9876543210.bin";
+    assert_eq!(parse(key, &map), Ok(meta.clone()));
+    // Its base must be a reference of its own deltaspace.
+    let mut foreign = map.clone();
+    foreign.insert("dg-ref-key".into(), "other/reference.bin".into());
+    assert!(matches!(
+        parse(key, &foreign),
+        Err(MetaError::ForeignReference { .. })
+    ));
+    // Before format 3 a reference names no base, whatever its metadata holds.
+    let mut older = map.clone();
+    older.insert("dg-format".into(), "1".into());
+    assert_eq!(parse(key, &older).map(|m| m.reference), Ok(None));
+    // A whole reference writes neither, and stays version 1.
+    let whole = ObjectMeta {
+        reference: None,
+        ref_seq: 0,
+        delta_size: None,
+        ..meta
+    };
+    let pairs = whole.to_pairs();
+    assert!(pairs.iter().all(|(k, _)| *k != "dg-ref-key" && *k != "dg-ref-seq"));
+    assert!(pairs.contains(&("dg-format", "1".to_owned())));
 }
 
 #[test]
@@ -119,7 +167,7 @@ fn bad_metadata_is_refused() {
             name: "dg-file-size"
         })
     );
-    map.insert("dg-format".into(), "3".into());
+    map.insert("dg-format".into(), "4".into());
     assert!(matches!(
         parse_v2(&map),
         Err(MetaError::UnsupportedVersion { .. })

@@ -6,7 +6,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use super::names::{
     CHECKSUM_NAMES, COMPRESSION, CREATED_AT, DELTA_CMD, DELTA_SIZE, FILE_SHA256, FILE_SIZE, FORMAT,
     MD5, MULTIPART_ETAG, NOTE, ORIGINAL_NAME, PAYLOAD, PAYLOAD_SIZE, RECIPE_SIZE, REF_KEY,
-    REF_SHA256, SOURCE_NAME, TOOL,
+    REF_SEQ, REF_SHA256, SOURCE_NAME, TOOL,
 };
 use super::object::{Kind, ObjectMeta};
 use crate::s3::error::S3Error;
@@ -19,7 +19,9 @@ impl ObjectMeta {
             (TOOL[0], self.tool.clone()),
             (
                 FORMAT,
-                if self.payload_delta.is_some() {
+                if self.kind == Kind::Reference && self.reference.is_some() {
+                    "3"
+                } else if self.payload_delta.is_some() {
                     "2"
                 } else {
                     "1"
@@ -45,6 +47,7 @@ impl ObjectMeta {
             push(REF_SHA256[0], Some(reference.sha256.to_hex()));
         }
         push(DELTA_SIZE[0], self.delta_size.map(|n| n.to_string()));
+        push(REF_SEQ, (self.ref_seq > 0).then(|| self.ref_seq.to_string()));
         if let Some(gzip) = self.payload_delta {
             push(PAYLOAD, Some(gzip.container.name().into()));
             push(RECIPE_SIZE, Some(gzip.recipe_size.to_string()));
@@ -74,6 +77,9 @@ impl ObjectMeta {
                 push(COMPRESSION[0], Some("vcdiff".into()));
             }
             Kind::Whole => push(COMPRESSION[0], Some("none".into())),
+            Kind::Reference if self.reference.is_some() => {
+                push(COMPRESSION[0], Some("vcdiff".into()));
+            }
             Kind::Reference => {}
         }
         out

@@ -50,7 +50,9 @@ pub(super) async fn reference<T: Backend>(
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
-        let (Some(sha256), Some(len)) = (sha256, len) else {
+        // A reference stored as a delta of an older one cannot be read by ranges.
+        let chained = head.meta("dg-ref-key").is_some();
+        let (Some(sha256), Some(len), false) = (sha256, len, chained) else {
             continue;
         };
         let closer = best

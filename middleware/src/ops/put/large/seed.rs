@@ -89,6 +89,7 @@ fn reference_headers<T: Backend>(
         source_name: Some(key.to_owned()),
         reference: None,
         delta_size: None,
+        ref_seq: 0,
         checksums: Vec::new(),
         payload_delta: None,
     };

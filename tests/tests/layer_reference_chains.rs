@@ -10,7 +10,7 @@ use std::path::Path;
 
 use deltaglider::{DeltaConfig, References};
 use deltaglider_tests::s3::{client, layered, plain};
-use deltaglider_tests::scenario::{delete, get, noise, put, releases_with};
+use deltaglider_tests::scenario::{delete, edit, get, noise, put, releases_with};
 
 /// Version `i` of a 1 MiB artifact: version `i - 1` with 2 % of it rewritten (a different
 /// region each time), so deltas against a fixed reference grow by ~2 % per version.
@@ -174,4 +174,42 @@ async fn a_damaged_link_is_an_error_never_wrong_bytes() {
         }
     }
     assert!(refused >= 1, "no version depended on the damaged {link}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_uploads_of_a_new_family_converge_on_one_reference() {
+    let (root, s3, _) = releases_with("chains-concurrent", DeltaConfig::default()).await;
+    // reference.bin holds something else: the family resembles no reference yet.
+    put(&s3, "app/unrelated.bin", &noise(9, 300_000)).await;
+    let base = noise(1, 400_000);
+    let family: Vec<Vec<u8>> = (0..6).map(|i| edit(&base, 10 + i)).collect();
+    let uploads: Vec<_> = family
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let (s3, v) = (s3.clone(), v.clone());
+            tokio::spawn(async move { put(&s3, &format!("app/f{i}.bin"), &v).await })
+        })
+        .collect();
+    for upload in uploads {
+        upload.await.expect("upload");
+    }
+    // Sequentially: one whole reference for the family, deltas for the rest. Racing
+    // uploads each found no base; they converge on the earliest reference made (two only
+    // when two were made within one timestamp and neither listing saw the other).
+    let bases = bases(&root).await;
+    let whole: Vec<&String> = bases
+        .iter()
+        .filter(|(k, b)| b.is_none() && *k != "reference.bin")
+        .map(|(k, _)| k)
+        .collect();
+    assert!(
+        (1..=2).contains(&whole.len()),
+        "whole references: {whole:?} of {bases:?}"
+    );
+    let (fresh, _) = layered(&root, DeltaConfig::default());
+    let fresh = client(fresh);
+    for (i, v) in family.iter().enumerate() {
+        assert!(get(&fresh, &format!("app/f{i}.bin")).await == *v, "f{i}");
+    }
 }

@@ -110,6 +110,72 @@ async fn candidates<T: Backend>(
     Ok((candidates, count))
 }
 
+/// After this upload made `mine` a whole reference (it resembled none it was compared
+/// with), the oldest reference of the deltaspace made *before* it — by a concurrent upload,
+/// unseen when this one chose — that the target shares at least `min_similarity` with.
+/// Concurrent uploads of one family that all found no base converge on the earliest of
+/// their references this way: each sees every one created before its own.
+pub(crate) async fn earlier_similar<T: Backend>(
+    call: Call<'_, T>,
+    data: &Bytes,
+    mine: &str,
+    compared: &str,
+    min_similarity: f64,
+) -> Result<Option<Chosen>, Stopped<T>> {
+    let Call { shared, key, .. } = call;
+    let listed = list_references_sized(call, keys::deltaspace(key)).await?;
+    let Some(at) = listed.iter().position(|(k, _)| k == mine) else {
+        return Ok(None);
+    };
+    let count = listed.len();
+    let mut older = Vec::new();
+    for (ref_key, size) in listed.into_iter().skip(at + 1).take(MAX_REJOIN) {
+        if ref_key == compared || size > shared.config.max_object_size {
+            continue;
+        }
+        if let Some(found) = load::load(call, &ref_key, None).await? {
+            older.push((ref_key, found));
+        }
+    }
+    if older.is_empty() {
+        return Ok(None);
+    }
+    let references: Vec<Reference> = older.iter().map(|(_, r)| r.clone()).collect();
+    let target = data.clone();
+    let gzip_bound = shared
+        .config
+        .gzip_payloads
+        .then_some(shared.config.max_payload_size);
+    let (scores, by_payload) = shared
+        .config
+        .offload
+        .run_or_fail(move || score(&target, &references, gzip_bound))
+        .await?;
+    // Listed newest first: the last that qualifies is the oldest.
+    let Some(pick) = scores
+        .iter()
+        .rposition(|s| s.similarity.is_some_and(|v| v >= min_similarity))
+    else {
+        return Ok(None);
+    };
+    let Score {
+        similarity,
+        same_bytes,
+    } = scores[pick];
+    let (key, reference) = older.swap_remove(pick);
+    Ok(Some(Chosen {
+        key,
+        reference,
+        similarity,
+        count,
+        same_bytes,
+        by_payload,
+    }))
+}
+
+/// How many older references [`earlier_similar`] looks at.
+const MAX_REJOIN: usize = 8;
+
 /// How a target compares with one reference.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Score {

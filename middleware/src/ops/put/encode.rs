@@ -16,6 +16,7 @@ use crate::refs::choose::{self, Chosen};
 use crate::refs::load::Reference;
 use crate::refs::chain;
 use crate::refs::renew::{self, Renewal};
+use crate::refs::unused;
 use crate::s3::error::S3Error;
 use crate::state::config::DeltaConfig;
 use crate::state::metrics::Stopwatch;
@@ -67,11 +68,7 @@ pub(super) async fn encode<T: Backend>(
         .threads(config.encode_threads)
         .max_ratio(config.max_delta_ratio);
     let stopwatch = Stopwatch::start();
-    let first = match Way::of(config, &chosen) {
-        Way::Skip => skip(shared, &chosen, data, md5).await?,
-        Way::Payload => by_payload(shared, &chosen, data, md5, options).await?,
-        Way::Bytes => by_bytes(shared, &chosen.reference, data, md5, options).await?,
-    };
+    let first = attempt(shared, &chosen, data, md5, options).await?;
     let (chosen, attempt, new_reference) = renewed(call, chosen, data, first, options).await?;
     let Attempt {
         encoded,
@@ -114,7 +111,12 @@ enum Way {
 /// a delta of about `1 - s` of the target's size. Far below the bar (four times more
 /// lenient than that estimate), encoding is skipped.
 fn hopeless(config: &DeltaConfig, similarity: Option<f64>) -> bool {
-    similarity.is_some_and(|s| s < (1.0 - config.max_delta_ratio) / 4.0)
+    similarity.is_some_and(|s| s < min_similarity(config))
+}
+
+/// The similarity below which [`hopeless`] gives up.
+fn min_similarity(config: &DeltaConfig) -> f64 {
+    (1.0 - config.max_delta_ratio) / 4.0
 }
 
 impl Way {
@@ -126,6 +128,21 @@ impl Way {
         } else {
             Way::Bytes
         }
+    }
+}
+
+/// Encodes `data` against `chosen` the way [`Way::of`] says.
+async fn attempt<E, RB>(
+    shared: &Shared,
+    chosen: &Chosen,
+    data: &Bytes,
+    md5: Option<Md5Digest>,
+    options: EncodeOptions,
+) -> Result<Attempt, Stop<E, RB>> {
+    match Way::of(&shared.config, chosen) {
+        Way::Skip => skip(shared, chosen, data, md5).await,
+        Way::Payload => by_payload(shared, chosen, data, md5, options).await,
+        Way::Bytes => by_bytes(shared, &chosen.reference, data, md5, options).await,
     }
 }
 
@@ -255,16 +272,21 @@ async fn renewed<T: Backend>(
     let made = match renew::plan(call, &chosen, data.len(), ratio, bytes_delta).await? {
         Renewal::Keep => None,
         // An object resembling nothing is under the cap.
-        Renewal::Whole => renew::new_reference(call, data, &attempt.sha256, chosen.count, true)
-            .await?
-            .map(|renewed| {
-                let written = NewReference {
-                    key: renewed.key.clone(),
-                    bytes: data.len() as u64,
-                    chained: false,
-                };
-                (renewed, written)
-            }),
+        Renewal::Whole => {
+            let made = renew::new_reference(call, data, &attempt.sha256, chosen.count, true).await?;
+            let Some(renewed) = made else {
+                return Ok((chosen, attempt, None));
+            };
+            if let Some(rejoined) = rejoin(call, &chosen, &renewed, data, &attempt, options).await? {
+                return Ok(rejoined);
+            }
+            let written = NewReference {
+                key: renewed.key.clone(),
+                bytes: data.len() as u64,
+                chained: false,
+            };
+            Some((renewed, written))
+        }
         Renewal::Chained { base, budget } => {
             chained(call, &chosen, data, &attempt, options, base, budget).await?
         }
@@ -283,6 +305,39 @@ async fn renewed<T: Backend>(
         ..attempt
     };
     Ok((renewed, attempt, Some(written)))
+}
+
+/// After the original became a whole reference, `mine`: if a concurrent upload made a
+/// similar reference before it (`choose::earlier_similar`), the original is encoded against
+/// that one instead and its own reference withdrawn (restored if someone named it
+/// meanwhile). `None` when there is none, or no delta came under the limit against it.
+async fn rejoin<T: Backend>(
+    call: Call<'_, T>,
+    chosen: &Chosen,
+    mine: &Chosen,
+    data: &Bytes,
+    first: &Attempt,
+    options: EncodeOptions,
+) -> Result<Option<(Chosen, Attempt, Option<NewReference>)>, Stopped<T>> {
+    let Call { shared, .. } = call;
+    let floor = min_similarity(&shared.config);
+    let Some(earlier) = choose::earlier_similar(call, data, &mine.key, &chosen.key, floor).await?
+    else {
+        return Ok(None);
+    };
+    let again = attempt(shared, &earlier, data, Some(first.md5), options).await?;
+    if !matches!(again.encoded, Ok(Encoded::Delta(_))) {
+        return Ok(None);
+    }
+    tracing::info!(
+        bucket = call.bucket,
+        key = call.key,
+        ours = mine.key,
+        earlier = earlier.key,
+        "a concurrent upload made a similar reference first: encoding against it instead"
+    );
+    unused::withdraw(call, &mine.key).await;
+    Ok(Some((earlier, again, None)))
 }
 
 /// A reference written by an upload beside its own delta.

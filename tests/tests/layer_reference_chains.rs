@@ -43,7 +43,10 @@ fn stored(root: &Path) -> HashMap<String, u64> {
 async fn bases(root: &Path) -> HashMap<String, Option<String>> {
     let raw = client(plain(root.to_path_buf()));
     let mut out = HashMap::new();
-    for name in stored(root).into_keys().filter(|n| n.starts_with("reference")) {
+    for name in stored(root)
+        .into_keys()
+        .filter(|n| n.starts_with("reference"))
+    {
         let head = raw
             .head_object()
             .bucket("releases")
@@ -52,9 +55,15 @@ async fn bases(root: &Path) -> HashMap<String, Option<String>> {
             .await
             .expect("HEAD reference");
         let meta = head.metadata().cloned().unwrap_or_default();
-        let base = meta.get("dg-ref-key").map(|k| k.trim_start_matches("app/").to_owned());
+        let base = meta
+            .get("dg-ref-key")
+            .map(|k| k.trim_start_matches("app/").to_owned());
         if base.is_some() {
-            assert_eq!(meta.get("dg-format").map(String::as_str), Some("3"), "{name}");
+            assert_eq!(
+                meta.get("dg-format").map(String::as_str),
+                Some("3"),
+                "{name}"
+            );
         }
         out.insert(name, base);
     }
@@ -103,12 +112,18 @@ async fn a_drifting_family_follows_its_drift_with_shallow_chains() {
         assert!(sizes[*name] < 400_000, "{name} is {} bytes", sizes[*name]);
     }
     let deepest = bases.keys().map(|k| depth(&bases, k)).max().unwrap_or(0);
-    assert!(deepest <= 5, "chains of {deepest} over 24 versions: {bases:?}");
+    assert!(
+        deepest <= 5,
+        "chains of {deepest} over 24 versions: {bases:?}"
+    );
     // A fresh instance, nothing cached, materialises every chain.
     let (fresh, _) = layered(&root, DeltaConfig::default());
     let fresh = client(fresh);
     for (i, v) in versions.iter().enumerate() {
-        assert!(get(&fresh, &format!("app/v{i:02}.bin")).await == *v, "v{i:02}");
+        assert!(
+            get(&fresh, &format!("app/v{i:02}.bin")).await == *v,
+            "v{i:02}"
+        );
     }
 }
 

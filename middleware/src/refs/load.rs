@@ -161,7 +161,9 @@ async fn decode_link<T: Backend>(
     link: Pending,
 ) -> Result<Reference, Stopped<T>> {
     let Call { shared, bucket, .. } = call;
-    let Pending { key, delta, meta, .. } = link;
+    let Pending {
+        key, delta, meta, ..
+    } = link;
     let len = meta.file_size.unwrap_or(0);
     if len > shared.config.max_object_size {
         return Err(S3Error::internal(format!(
@@ -182,8 +184,8 @@ async fn decode_link<T: Backend>(
                 .map_err(|e| e.to_string())
         })
         .await?;
-    let (bytes, sha256) = decoded
-        .map_err(|e| S3Error::internal(format!("reference {key} does not decode: {e}")))?;
+    let (bytes, sha256) =
+        decoded.map_err(|e| S3Error::internal(format!("reference {key} does not decode: {e}")))?;
     if sha256 != meta.file_sha256 || bytes.len() as u64 != len {
         return Err(S3Error::internal(format!(
             "reference {key} is corrupt: it decodes to SHA-256 {sha256}, its metadata says {}",
@@ -202,11 +204,7 @@ async fn decode_link<T: Backend>(
 }
 
 /// A base must be what the reference chained onto it was made against.
-fn check_base(
-    key: &str,
-    found: &Reference,
-    wanted: Option<&Sha256Digest>,
-) -> Result<(), S3Error> {
+fn check_base(key: &str, found: &Reference, wanted: Option<&Sha256Digest>) -> Result<(), S3Error> {
     match wanted {
         Some(wanted) if *wanted != found.sha256 => Err(S3Error::internal(format!(
             "reference {key} has SHA-256 {}, the reference chained onto it was made against {wanted}",

@@ -200,8 +200,7 @@ async fn is_needed<T: Backend>(
     ref_key: &str,
 ) -> Result<bool, Stopped<T>> {
     let listed = list_space(call, space).await?;
-    if listed.deltas.len() > MAX_DELTAS_CHECKED || listed.references.len() > MAX_DELTAS_CHECKED
-    {
+    if listed.deltas.len() > MAX_DELTAS_CHECKED || listed.references.len() > MAX_DELTAS_CHECKED {
         return Ok(true);
     }
     let others: Vec<String> = listed
@@ -209,11 +208,9 @@ async fn is_needed<T: Backend>(
         .into_iter()
         .filter(|r| r != ref_key)
         .collect();
-    let chained_onto = bases_of(call, &others).await?.is_none_or(|bases| {
-        bases
-            .values()
-            .any(|base| base.as_deref() == Some(ref_key))
-    });
+    let chained_onto = bases_of(call, &others)
+        .await?
+        .is_none_or(|bases| bases.values().any(|base| base.as_deref() == Some(ref_key)));
     if chained_onto {
         return Ok(true);
     }

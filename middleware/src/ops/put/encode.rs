@@ -12,9 +12,9 @@ use deltaglider_codec::{EncodeOptions, Encoded, Md5, Md5Digest, Sha256, Sha256Di
 
 use crate::call::{Backend, Call, Stopped};
 use crate::inner::Stop;
+use crate::refs::chain;
 use crate::refs::choose::{self, Chosen};
 use crate::refs::load::Reference;
-use crate::refs::chain;
 use crate::refs::renew::{self, Renewal};
 use crate::refs::unused;
 use crate::s3::error::S3Error;
@@ -273,11 +273,13 @@ async fn renewed<T: Backend>(
         Renewal::Keep => None,
         // An object resembling nothing is under the cap.
         Renewal::Whole => {
-            let made = renew::new_reference(call, data, &attempt.sha256, chosen.count, true).await?;
+            let made =
+                renew::new_reference(call, data, &attempt.sha256, chosen.count, true).await?;
             let Some(renewed) = made else {
                 return Ok((chosen, attempt, None));
             };
-            if let Some(rejoined) = rejoin(call, &chosen, &renewed, data, &attempt, options).await? {
+            if let Some(rejoined) = rejoin(call, &chosen, &renewed, data, &attempt, options).await?
+            {
                 return Ok(rejoined);
             }
             let written = NewReference {

@@ -93,7 +93,11 @@ fn a_reference_stored_as_a_delta_names_its_base_in_format_3() {
         ..meta
     };
     let pairs = whole.to_pairs();
-    assert!(pairs.iter().all(|(k, _)| *k != "dg-ref-key" && *k != "dg-ref-seq"));
+    assert!(
+        pairs
+            .iter()
+            .all(|(k, _)| *k != "dg-ref-key" && *k != "dg-ref-seq")
+    );
     assert!(pairs.contains(&("dg-format", "1".to_owned())));
 }
 

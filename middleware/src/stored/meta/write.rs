@@ -5,8 +5,8 @@ use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 
 use super::names::{
     CHECKSUM_NAMES, COMPRESSION, CREATED_AT, DELTA_CMD, DELTA_SIZE, FILE_SHA256, FILE_SIZE, FORMAT,
-    MD5, MULTIPART_ETAG, NOTE, ORIGINAL_NAME, PAYLOAD, PAYLOAD_SIZE, RECIPE_SIZE, REF_KEY,
-    REF_SEQ, REF_SHA256, SOURCE_NAME, TOOL,
+    MD5, MULTIPART_ETAG, NOTE, ORIGINAL_NAME, PAYLOAD, PAYLOAD_SIZE, RECIPE_SIZE, REF_KEY, REF_SEQ,
+    REF_SHA256, SOURCE_NAME, TOOL,
 };
 use super::object::{Kind, ObjectMeta};
 use crate::s3::error::S3Error;
@@ -47,7 +47,10 @@ impl ObjectMeta {
             push(REF_SHA256[0], Some(reference.sha256.to_hex()));
         }
         push(DELTA_SIZE[0], self.delta_size.map(|n| n.to_string()));
-        push(REF_SEQ, (self.ref_seq > 0).then(|| self.ref_seq.to_string()));
+        push(
+            REF_SEQ,
+            (self.ref_seq > 0).then(|| self.ref_seq.to_string()),
+        );
         if let Some(gzip) = self.payload_delta {
             push(PAYLOAD, Some(gzip.container.name().into()));
             push(RECIPE_SIZE, Some(gzip.recipe_size.to_string()));

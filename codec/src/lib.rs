@@ -91,4 +91,4 @@ pub use reference::ReferenceReader;
 pub use sketch::Sketch;
 pub use stream::{Step, StreamDecoder, StreamEncoder, decode_stream};
 pub use vcdiff::MAX_WINDOW;
-pub use windowed::{ChunkPlan, EncodedChunk, WindowedEncoder};
+pub use windowed::{ChunkPlan, EncodedChunk, WindowedEncoder, identity_delta};

@@ -418,6 +418,27 @@ fn locate_end(chunk: &[u8], segment: &[u8], expected: usize) -> Option<usize> {
         .min_by_key(|&end| end.abs_diff(expected))
 }
 
+/// A delta that rebuilds `target` from a reference holding exactly the same bytes: one
+/// COPY window per [`vcdiff::MAX_WINDOW`] bytes, each with the Adler-32 of its bytes — what
+/// an encoder would find, without searching (a new reference's own delta against itself).
+///
+/// ```
+/// let data = vec![7u8; 100_000];
+/// let delta = deltaglider_codec::identity_delta(&data);
+/// assert!(delta.len() < 64);
+/// let back = deltaglider_codec::decode(&data, &delta, data.len() as u64).unwrap();
+/// assert_eq!(back, data);
+/// ```
+pub fn identity_delta(target: &[u8]) -> Vec<u8> {
+    let mut out = vcdiff::MAGIC.to_vec();
+    out.push(0);
+    let window = vcdiff::MAX_WINDOW as usize;
+    for (i, piece) in target.chunks(window).enumerate() {
+        aligned::copy_window(&mut out, (i * window) as u64, piece);
+    }
+    out
+}
+
 mod aligned;
 #[cfg(test)]
 mod tests;

@@ -113,9 +113,9 @@ async fn main() {
         policies = vec!["first".into(), "best-1".into(), "best-3".into()];
     }
     println!(
-        "| family | scheme | versions | original bytes | stored bytes | stored / original | v2..N | PUT MB/s | GET MB/s | re-GET MB/s |"
+        "| family | scheme | versions | original bytes | stored bytes | stored / original | v2..N | PUT MB/s | GET MB/s | re-GET MB/s | cold GET MB/s | direct GET MB/s | worst cold / direct |"
     );
-    println!("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|");
+    println!("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
     let mut families: Vec<PathBuf> = std::fs::read_dir(&corpus)
         .expect("corpus directory")
         .flatten()
@@ -163,7 +163,7 @@ async fn main() {
             if let Some(deltas) = external(cmd, pairs, &scratch) {
                 let stored = sizes[0] + deltas;
                 println!(
-                    "| {name} | {label} | {} | {original} | {stored} | {:.2} % | {:.2} % | | | |",
+                    "| {name} | {label} | {} | {original} | {stored} | {:.2} % | {:.2} % | | | | | | |",
                     files.len(),
                     100.0 * stored as f64 / original as f64,
                     100.0 * deltas as f64 / later,
@@ -171,6 +171,60 @@ async fn main() {
             }
         }
     }
+}
+
+/// Every version read through a fresh layer (nothing cached: chains of references are
+/// materialised from the backend), and straight from the backend (each file stored whole in
+/// another bucket of the same s3s-fs); the seconds of each, and the worst ratio of one
+/// version's cold rate to its direct rate.
+async fn cold_and_direct(
+    root: &Path,
+    name: &str,
+    files: &[PathBuf],
+    config: DeltaConfig,
+) -> (f64, f64, f64) {
+    let plain = client(deltaglider_tests::s3::plain(root.to_path_buf()));
+    plain
+        .create_bucket()
+        .bucket("direct")
+        .send()
+        .await
+        .expect("bucket");
+    let (mut cold_secs, mut direct_secs, mut worst) = (0f64, 0f64, f64::MAX);
+    for file in files {
+        let key = key_of(name, file);
+        let bytes = std::fs::read(file).expect("corpus file");
+        plain
+            .put_object()
+            .bucket("direct")
+            .key(&key)
+            .body(ByteStream::from(bytes))
+            .send()
+            .await
+            .expect("direct PUT");
+        let started = Instant::now();
+        let direct = plain
+            .get_object()
+            .bucket("direct")
+            .key(&key)
+            .send()
+            .await
+            .expect("direct GET")
+            .body
+            .collect()
+            .await
+            .expect("body");
+        let direct_one = started.elapsed().as_secs_f64();
+        let (fresh, _) = layered(root, config.clone());
+        let started = Instant::now();
+        let back = get_bytes(&client(fresh), &key).await;
+        let cold_one = started.elapsed().as_secs_f64();
+        assert!(back == direct.into_bytes(), "{key} read cold");
+        cold_secs += cold_one;
+        direct_secs += direct_one;
+        worst = worst.min(direct_one / cold_one);
+    }
+    (cold_secs, direct_secs, worst)
 }
 
 async fn run_layer(
@@ -186,7 +240,7 @@ async fn run_layer(
     let config = DeltaConfig::default()
         .max_object_size(1 << 30)
         .references(policy(scheme));
-    let (service, _) = layered(&root, config);
+    let (service, _) = layered(&root, config.clone());
     let s3 = client(service);
     s3.create_bucket()
         .bucket("corpus")
@@ -227,14 +281,17 @@ async fn run_layer(
     }
     let reget_secs = started.elapsed().as_secs_f64();
     let stored = stored_bytes(&root.join("corpus").join(name));
+    let (cold_secs, direct_secs, worst) = cold_and_direct(&root, name, files, config).await;
     println!(
-        "| {name} | layer, {scheme} | {} | {original} | {stored} | {:.2} % | {:.2} % | {:.1} | {:.1} | {:.1} |",
+        "| {name} | layer, {scheme} | {} | {original} | {stored} | {:.2} % | {:.2} % | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {worst:.2} |",
         files.len(),
         100.0 * stored as f64 / original as f64,
         100.0 * stored.saturating_sub(first) as f64 / later,
         original as f64 / 1e6 / put_secs,
         original as f64 / 1e6 / get_secs,
         original as f64 / 1e6 / reget_secs,
+        original as f64 / 1e6 / cold_secs,
+        original as f64 / 1e6 / direct_secs,
     );
     if std::env::var_os("CORPUS_LIST").is_some() {
         // What the layer stored, for a look at the references it chose to keep.

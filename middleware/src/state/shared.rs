@@ -2,7 +2,6 @@
 
 use super::cache::{IndexCache, OriginalsCache, RebuiltCache, RefCache};
 use super::config::DeltaConfig;
-use super::hints::Hints;
 use super::metrics::Counters;
 
 /// Memory the window indexes of large deltas may hold: about 24 bytes per window, so
@@ -19,7 +18,6 @@ pub(crate) struct Shared {
     pub(crate) indexes: IndexCache,
     pub(crate) originals: OriginalsCache,
     pub(crate) counters: Counters,
-    pub(crate) hints: Hints,
 }
 
 impl Shared {
@@ -34,7 +32,6 @@ impl Shared {
             indexes: IndexCache::new(INDEX_CACHE_BYTES),
             originals: OriginalsCache::default(),
             counters: Counters::default(),
-            hints: Hints::default(),
         }
     }
 }

@@ -296,13 +296,11 @@ async fn renewed<T: Backend>(
     let Some((renewed, written)) = made else {
         return Ok((chosen, attempt, None));
     };
-    let (reference, target) = (renewed.reference.bytes.clone(), data.clone());
-    let encoded = offloaded(shared, move || {
-        deltaglider_codec::encode(&reference, &target, &options)
-    })
-    .await?;
+    // The new reference holds exactly these bytes: its delta is one COPY per window.
+    let target = data.clone();
+    let delta = offloaded(shared, move || deltaglider_codec::identity_delta(&target)).await?;
     let attempt = Attempt {
-        encoded,
+        encoded: Ok(Encoded::Delta(delta)),
         payload_delta: None,
         ..attempt
     };
@@ -370,14 +368,21 @@ async fn chained<T: Backend>(
         (None, Ok(Encoded::Delta(delta))) => delta.clone(),
         (Some(budget), _) => {
             let ratio = budget.min(shared.config.max_delta_ratio);
-            let (source, target) = (base.reference.bytes.clone(), data.clone());
+            let (reference, target) = (base.reference.clone(), data.clone());
             let options = options.max_ratio(ratio);
-            match offloaded(shared, move || {
-                deltaglider_codec::encode(&source, &target, &options)
+            let floor = min_similarity(&shared.config);
+            let encoded = offloaded(shared, move || {
+                // Compressed containers share little as bytes: a sketch says so at
+                // memory speed, before an encode would find out.
+                let similarity = Sketch::of(&target).similarity(reference.sketch());
+                if similarity.is_some_and(|s| s < floor) {
+                    return None;
+                }
+                deltaglider_codec::encode(&reference.bytes, &target, &options).ok()
             })
-            .await?
-            {
-                Ok(Encoded::Delta(delta)) => delta,
+            .await?;
+            match encoded {
+                Some(Encoded::Delta(delta)) => delta,
                 _ => return Ok(None),
             }
         }

@@ -10,9 +10,11 @@
 //! and `upload` (reading the body).
 
 pub(crate) mod admit;
+mod attempt;
 pub(crate) mod cleanup;
 mod encode;
 pub(crate) mod large;
+mod renewal;
 pub(crate) mod store;
 mod upload;
 mod written;

@@ -1,0 +1,182 @@
+//! Making an original a reference itself after it was encoded (`crate::refs::renew` says
+//! when): whole, or as a link of a chain (`crate::refs::chain`); and, for an original
+//! that became a whole reference while a concurrent upload made a similar one first,
+//! encoding it against that one instead.
+
+use bytes::Bytes;
+use deltaglider_codec::{EncodeOptions, Encoded, Sketch};
+
+use super::attempt::{Attempt, attempt, min_similarity, offloaded, verified};
+use crate::call::{Backend, Call, Stopped};
+use crate::refs::chain;
+use crate::refs::choose::{self, Chosen};
+use crate::refs::renew::{self, Renewal};
+use crate::refs::unused;
+use crate::stored::keys;
+
+/// Makes the original a reference itself when the cost model says so (`crate::refs::renew`)
+/// — whole, or as a delta of an older reference — and encodes it again against that one;
+/// otherwise `chosen` and `attempt` as they were.
+pub(super) async fn renewed<T: Backend>(
+    call: Call<'_, T>,
+    chosen: Chosen,
+    data: &Bytes,
+    attempt: Attempt,
+    options: EncodeOptions,
+) -> Result<(Chosen, Attempt, Option<NewReference>), Stopped<T>> {
+    let Call { shared, .. } = call;
+    let ratio = match &attempt.encoded {
+        Ok(Encoded::Delta(delta)) => Some(delta.len() as f64 / data.len().max(1) as f64),
+        _ => None,
+    };
+    if attempt.encoded.is_err() {
+        return Ok((chosen, attempt, None));
+    }
+    let bytes_delta = attempt.payload_delta.is_none();
+    let made = match renew::plan(call, &chosen, data.len(), ratio, bytes_delta).await? {
+        Renewal::Keep => None,
+        // An object resembling nothing is under the cap.
+        Renewal::Whole => {
+            let made =
+                renew::new_reference(call, data, &attempt.sha256, chosen.count, true).await?;
+            let Some(renewed) = made else {
+                return Ok((chosen, attempt, None));
+            };
+            if let Some(rejoined) = rejoin(call, &chosen, &renewed, data, &attempt, options).await?
+            {
+                return Ok(rejoined);
+            }
+            let written = NewReference {
+                key: renewed.key.clone(),
+                bytes: data.len() as u64,
+                chained: false,
+            };
+            Some((renewed, written))
+        }
+        Renewal::Chained { base, budget } => {
+            chained(call, &chosen, data, &attempt, options, base, budget).await?
+        }
+    };
+    let Some((renewed, written)) = made else {
+        return Ok((chosen, attempt, None));
+    };
+    // The new reference holds exactly these bytes: its delta is one COPY per window.
+    let target = data.clone();
+    let delta = offloaded(shared, move || deltaglider_codec::identity_delta(&target)).await?;
+    let attempt = Attempt {
+        encoded: Ok(Encoded::Delta(delta)),
+        payload_delta: None,
+        ..attempt
+    };
+    Ok((renewed, attempt, Some(written)))
+}
+
+/// After the original became a whole reference, `mine`: if a concurrent upload made a
+/// similar reference before it (`choose::earlier_similar`), the original is encoded against
+/// that one instead and its own reference withdrawn (restored if someone named it
+/// meanwhile). `None` when there is none, or no delta came under the limit against it.
+async fn rejoin<T: Backend>(
+    call: Call<'_, T>,
+    chosen: &Chosen,
+    mine: &Chosen,
+    data: &Bytes,
+    first: &Attempt,
+    options: EncodeOptions,
+) -> Result<Option<(Chosen, Attempt, Option<NewReference>)>, Stopped<T>> {
+    let Call { shared, .. } = call;
+    let floor = min_similarity(&shared.config);
+    let Some(earlier) = choose::earlier_similar(call, data, &mine.key, &chosen.key, floor).await?
+    else {
+        return Ok(None);
+    };
+    let again = attempt(shared, &earlier, data, Some(first.md5), options).await?;
+    if !matches!(again.encoded, Ok(Encoded::Delta(_))) {
+        return Ok(None);
+    }
+    tracing::info!(
+        bucket = call.bucket,
+        key = call.key,
+        ours = mine.key,
+        earlier = earlier.key,
+        "a concurrent upload made a similar reference first: encoding against it instead"
+    );
+    unused::withdraw(call, &mine.key).await;
+    Ok(Some((earlier, again, None)))
+}
+
+/// A reference written by an upload beside its own delta.
+pub(super) struct NewReference {
+    /// Its key.
+    pub(super) key: String,
+    /// The bytes stored for it.
+    pub(super) bytes: u64,
+    /// Stored as a delta of an older reference (else whole).
+    pub(super) chained: bool,
+}
+
+/// [`Renewal::Chained`]: the original made a reference stored as a delta of `base` — the
+/// delta it was just encoded into when `base` is the chosen reference, else one encoded
+/// against `base` within `budget` of its size. `None` when that delta does not fit or
+/// the reference cannot be made.
+async fn chained<T: Backend>(
+    call: Call<'_, T>,
+    chosen: &Chosen,
+    data: &Bytes,
+    attempt: &Attempt,
+    options: EncodeOptions,
+    base: chain::Base,
+    budget: Option<f64>,
+) -> Result<Option<(Chosen, NewReference)>, Stopped<T>> {
+    let Call { shared, key, .. } = call;
+    let delta = match (budget, &attempt.encoded) {
+        (None, Ok(Encoded::Delta(delta))) => delta.clone(),
+        (Some(budget), _) => {
+            let ratio = budget.min(shared.config.max_delta_ratio);
+            let (reference, target) = (base.reference.clone(), data.clone());
+            let options = options.max_ratio(ratio);
+            let floor = min_similarity(&shared.config);
+            let encoded = offloaded(shared, move || {
+                // Compressed containers share little as bytes: a sketch says so at
+                // memory speed, before an encode would find out.
+                let similarity = Sketch::of(&target).similarity(reference.sketch());
+                if similarity.is_some_and(|s| s < floor) {
+                    return None;
+                }
+                deltaglider_codec::encode(&reference.bytes, &target, &options).ok()
+            })
+            .await?;
+            match encoded {
+                Some(Encoded::Delta(delta)) => delta,
+                _ => return Ok(None),
+            }
+        }
+        _ => return Ok(None),
+    };
+    let delta = verified(shared, &base.reference, delta, data).await?;
+    let ref_key = keys::content_reference_key(keys::deltaspace(key), &attempt.sha256);
+    let link = chain::NewLink {
+        key: &ref_key,
+        source_key: key,
+        data,
+        sha256: &attempt.sha256,
+        delta: &delta,
+    };
+    let Some(reference) = chain::create_link(call, &link, &base).await? else {
+        return Ok(None);
+    };
+    let written = NewReference {
+        key: ref_key.clone(),
+        bytes: delta.len() as u64,
+        chained: true,
+    };
+    let renewed = Chosen {
+        key: ref_key,
+        reference,
+        similarity: Some(1.0),
+        count: chosen.count + 1,
+        same_bytes: true,
+        by_payload: false,
+    };
+    Ok(Some((renewed, written)))
+}
+

@@ -310,7 +310,11 @@ fn an_identity_delta_rebuilds_the_bytes_on_both_backends_and_with_xdelta3_framin
     for len in [(1 << 24) * 2 + 12_345, 70_000] {
         let data = texty(len, len as u64);
         let delta = crate::identity_delta(&data);
-        assert!(delta.len() < 64 * (len / (1 << 24) + 1), "{} bytes", delta.len());
+        assert!(
+            delta.len() < 64 * (len / (1 << 24) + 1),
+            "{} bytes",
+            delta.len()
+        );
         for backend in [Backend::Native, Backend::Pure] {
             let back = crate::decode_with(backend, &data, &delta, len as u64).expect("decodes");
             assert!(back == data, "{backend:?}");

@@ -12,6 +12,7 @@ use crate::state::config::References;
 use crate::stored::{keys, payload};
 
 /// The reference chosen for a PUT.
+#[derive(Clone)]
 pub(crate) struct Chosen {
     pub(crate) key: String,
     pub(crate) reference: Reference,

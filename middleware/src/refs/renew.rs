@@ -15,6 +15,7 @@ use super::unused::withdraw;
 use crate::call::{Backend, Call, Stopped};
 use crate::inner::pass_error;
 use crate::state::config::References;
+use crate::state::shared::Shared;
 use crate::stored::keys;
 
 /// A deltaspace stops gaining references for objects that resemble none of its references
@@ -25,7 +26,7 @@ pub(crate) const MAX_REFERENCES: usize = 16;
 const MIN_REFERENCE_SIZE: usize = 64 << 10;
 
 /// A delta under this share of its object is no drift worth a new link of a chain.
-const MIN_DRIFT: f64 = 0.002;
+pub(crate) const MIN_DRIFT: f64 = 0.002;
 
 /// What to do about the references after an object was encoded against `chosen`.
 pub(crate) enum Renewal {
@@ -63,10 +64,7 @@ pub(crate) async fn plan<T: Backend>(
     bytes_delta: bool,
 ) -> Result<Renewal, Stopped<T>> {
     let Call { shared, .. } = call;
-    if shared.config.references == References::First
-        || len < MIN_REFERENCE_SIZE
-        || chosen.same_bytes
-    {
+    if !eligible(shared, chosen, len) {
         return Ok(Renewal::Keep);
     }
     let Some(ratio) = ratio else {
@@ -94,6 +92,11 @@ pub(crate) async fn plan<T: Backend>(
         base,
         budget: Some(budget),
     })
+}
+
+/// Whether an object of `len` bytes encoded against `chosen` may become a reference at all.
+pub(crate) fn eligible(shared: &Shared, chosen: &Chosen, len: usize) -> bool {
+    shared.config.references != References::First && len >= MIN_REFERENCE_SIZE && !chosen.same_bytes
 }
 
 /// The largest share of its object a link spanning `span` versions may take: drift adds

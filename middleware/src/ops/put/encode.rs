@@ -6,7 +6,7 @@ use bytes::Bytes;
 use deltaglider_codec::{EncodeOptions, Encoded, Md5Digest, Sha256Digest};
 
 use super::attempt::{Attempt, attempt, hash, offloaded, verified};
-use super::renewal::{NewReference, renewed};
+use super::renewal::{NewReference, linked_first, renewed};
 use crate::call::{Backend, Call, Stopped};
 use crate::refs::choose::{self, Chosen};
 use crate::s3::error::S3Error;
@@ -57,8 +57,14 @@ pub(super) async fn encode<T: Backend>(
         .threads(config.encode_threads)
         .max_ratio(config.max_delta_ratio);
     let stopwatch = Stopwatch::start();
-    let first = attempt(shared, &chosen, data, md5, options).await?;
-    let (chosen, attempt, new_reference) = renewed(call, chosen, data, first, options).await?;
+    let linked = linked_first(call, &chosen, data, md5, options).await?;
+    let (chosen, attempt, new_reference) = match linked {
+        Some(done) => done,
+        None => {
+            let first = attempt(shared, &chosen, data, md5, options).await?;
+            renewed(call, chosen, data, first, options).await?
+        }
+    };
     let Attempt {
         encoded,
         payload_delta: gzip,
@@ -84,4 +90,3 @@ pub(super) async fn encode<T: Backend>(
         md5,
     })
 }
-

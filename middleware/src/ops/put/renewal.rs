@@ -6,13 +6,118 @@
 use bytes::Bytes;
 use deltaglider_codec::{EncodeOptions, Encoded, Sketch};
 
-use super::attempt::{Attempt, attempt, min_similarity, offloaded, verified};
+use deltaglider_codec::Md5Digest;
+
+use super::attempt::{Attempt, attempt, encode_and_hash, min_similarity, offloaded, verified};
 use crate::call::{Backend, Call, Stopped};
 use crate::refs::chain;
 use crate::refs::choose::{self, Chosen};
 use crate::refs::renew::{self, Renewal};
 use crate::refs::unused;
 use crate::stored::keys;
+
+/// Before any other encoding: when the chosen reference would itself be the base of a
+/// reference made from the original (`chain::base_for`), the original's delta of the bytes
+/// against it is what both need — the link if the original becomes a reference, its own
+/// delta if it does not. Encoded once, here (a container's payload delta is not tried:
+/// the link must be of the bytes). `None` when this does not apply or no delta of the
+/// bytes comes under the limit; the caller then encodes as usual.
+pub(super) async fn linked_first<T: Backend>(
+    call: Call<'_, T>,
+    chosen: &Chosen,
+    data: &Bytes,
+    md5: Option<Md5Digest>,
+    options: EncodeOptions,
+) -> Result<Option<(Chosen, Attempt, Option<NewReference>)>, Stopped<T>> {
+    let Call { shared, key, .. } = call;
+    if !renew::eligible(shared, chosen, data.len()) {
+        return Ok(None);
+    }
+    let Some(base) = chain::base_for(call, &chosen.key, &chosen.reference).await? else {
+        return Ok(None);
+    };
+    if base.key != chosen.key {
+        return Ok(None);
+    }
+    let floor = min_similarity(&shared.config);
+    let by_payload = chosen.by_payload;
+    if !by_payload && chosen.similarity.is_some_and(|s| s < floor) {
+        return Ok(None);
+    }
+    let (reference, target) = (chosen.reference.clone(), data.clone());
+    let options = options.max_ratio(shared.config.max_delta_ratio);
+    let encoded = offloaded(shared, move || {
+        // A container compared by its payload may share little as bytes: the sketch
+        // says so at memory speed.
+        if by_payload
+            && Sketch::of(&target)
+                .similarity(reference.sketch())
+                .is_some_and(|s| s < floor)
+        {
+            return None;
+        }
+        Some(encode_and_hash(&reference.bytes, &target, &options, md5))
+    })
+    .await?;
+    let Some((Ok(Encoded::Delta(delta)), sha256, md5)) = encoded else {
+        return Ok(None);
+    };
+    let ratio = delta.len() as f64 / data.len().max(1) as f64;
+    let own = |delta: Vec<u8>| Attempt {
+        encoded: Ok(Encoded::Delta(delta)),
+        payload_delta: None,
+        sha256,
+        md5,
+    };
+    if ratio < renew::MIN_DRIFT {
+        return Ok(Some((chosen.clone(), own(delta), None)));
+    }
+    let link = verified(shared, &chosen.reference, delta, data).await?;
+    let ref_key = keys::content_reference_key(keys::deltaspace(key), &sha256);
+    let new = chain::NewLink {
+        key: &ref_key,
+        source_key: key,
+        data,
+        sha256: &sha256,
+        delta: &link,
+    };
+    let Some(reference) = chain::create_link(call, &new, &base).await? else {
+        return Ok(Some((chosen.clone(), own(link.to_vec()), None)));
+    };
+    let written = NewReference {
+        key: ref_key.clone(),
+        bytes: link.len() as u64,
+        chained: true,
+    };
+    let renewed = Chosen {
+        key: ref_key,
+        reference,
+        similarity: Some(1.0),
+        count: chosen.count + 1,
+        same_bytes: true,
+        by_payload: false,
+    };
+    Ok(Some((
+        renewed,
+        identity(shared, data, own(Vec::new())).await?,
+        Some(written),
+    )))
+}
+
+/// `attempt` with the original's delta against a reference holding exactly its bytes.
+async fn identity<E, RB>(
+    shared: &crate::state::shared::Shared,
+    data: &Bytes,
+    attempt: Attempt,
+) -> Result<Attempt, crate::inner::Stop<E, RB>> {
+    let target = data.clone();
+    let delta = offloaded(shared, move || deltaglider_codec::identity_delta(&target)).await?;
+    Ok(Attempt {
+        encoded: Ok(Encoded::Delta(delta)),
+        payload_delta: None,
+        ..attempt
+    })
+}
 
 /// Makes the original a reference itself when the cost model says so (`crate::refs::renew`)
 /// — whole, or as a delta of an older reference — and encodes it again against that one;
@@ -61,13 +166,7 @@ pub(super) async fn renewed<T: Backend>(
         return Ok((chosen, attempt, None));
     };
     // The new reference holds exactly these bytes: its delta is one COPY per window.
-    let target = data.clone();
-    let delta = offloaded(shared, move || deltaglider_codec::identity_delta(&target)).await?;
-    let attempt = Attempt {
-        encoded: Ok(Encoded::Delta(delta)),
-        payload_delta: None,
-        ..attempt
-    };
+    let attempt = identity(shared, data, attempt).await?;
     Ok((renewed, attempt, Some(written)))
 }
 
@@ -179,4 +278,3 @@ async fn chained<T: Backend>(
     };
     Ok(Some((renewed, written)))
 }
-

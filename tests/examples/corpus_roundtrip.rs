@@ -12,6 +12,10 @@
 //!
 //! "v2..N" is what the issue tracker's table measures: bytes stored for versions 2 to N
 //! (everything stored minus the first version's size) over their original bytes.
+//! "cold GET": every version read once more, each through a fresh layer (nothing cached,
+//! chains of references materialised from the backend); "direct GET": the same files
+//! stored whole in another bucket of the same s3s-fs and read without the layer; "worst
+//! cold / direct": the lowest ratio of one version's two rates.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;

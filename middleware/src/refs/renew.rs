@@ -52,8 +52,8 @@ pub(crate) enum Renewal {
 /// object that drifted measurably ([`MIN_DRIFT`]) becomes one, and the next version is
 /// encoded against it. Where the chain's rule puts the base further back (skip-deltas), or
 /// the object's delta was of a container's payload, the link costs more than the object's
-/// delta; it is made unless it exceeds [`link_budget`]. Putting it off would not make it
-/// cheaper: the next version gets the same base, further away. An object that resembles no
+/// delta; it is made anyway (within `max_delta_ratio`): putting it off would not make it
+/// cheaper, as the next version gets the same base, further away. An object that resembles no
 /// reference is stored whole anyway, so making it a reference costs nothing and gives later
 /// versions a base (up to [`MAX_REFERENCES`] per deltaspace).
 pub(crate) async fn plan<T: Backend>(
@@ -83,27 +83,17 @@ pub(crate) async fn plan<T: Backend>(
     if base.key == chosen.key && bytes_delta {
         return Ok(Renewal::Chained { base, budget: None });
     }
-    let budget = link_budget(
-        ratio,
-        base.seq.saturating_sub(base.reference.link.seq),
-        shared.config.max_delta_ratio,
-    );
+    // Putting the link off would not make it cheaper: the next version gets the same
+    // base, further away. It is bounded only as any delta is.
     Ok(Renewal::Chained {
         base,
-        budget: Some(budget),
+        budget: Some(shared.config.max_delta_ratio),
     })
 }
 
 /// Whether an object of `len` bytes encoded against `chosen` may become a reference at all.
 pub(crate) fn eligible(shared: &Shared, chosen: &Chosen, len: usize) -> bool {
     shared.config.references != References::First && len >= MIN_REFERENCE_SIZE && !chosen.same_bytes
-}
-
-/// The largest share of its object a link spanning `span` versions may take: drift adds
-/// up over the versions between base and new reference, at about the object's own `ratio`
-/// each; twice that allows for uneven steps. Never more than a delta may be (`max_ratio`).
-fn link_budget(ratio: f64, span: u64, max_ratio: f64) -> f64 {
-    (2.0 * span.max(1) as f64 * ratio + MIN_DRIFT).min(max_ratio)
 }
 
 /// Makes `data` a content-named reference of `key`'s deltaspace (`reference.<h>.bin`).
@@ -168,17 +158,4 @@ pub(crate) async fn new_reference<T: Backend>(
         same_bytes: true,
         by_payload: false,
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_link_may_cost_the_drift_it_spans_twice_over_within_the_ratio() {
-        assert!((link_budget(0.01, 1, 0.5) - 0.022).abs() < 1e-9);
-        assert!((link_budget(0.01, 4, 0.5) - 0.082).abs() < 1e-9);
-        assert!((link_budget(0.2, 8, 0.5) - 0.5).abs() < 1e-9);
-        assert!((link_budget(0.01, 0, 0.5) - 0.022).abs() < 1e-9);
-    }
 }

@@ -156,7 +156,8 @@ def check(name, old, new, acknowledged):
 
 
 def references_intact():
-    """Every stored delta names a reference that exists and has the recorded SHA-256."""
+    """Every stored delta names a reference that exists and has the recorded SHA-256, and so
+    does every link of that reference's chain."""
     token = None
     while True:
         page = raw.list_objects_v2(Bucket=bucket, **({"ContinuationToken": token} if token else {}))
@@ -164,8 +165,13 @@ def references_intact():
             if not o["Key"].endswith(".delta"):
                 continue
             meta = raw.head_object(Bucket=bucket, Key=o["Key"])["Metadata"]
-            ref = raw.head_object(Bucket=bucket, Key=meta["dg-ref-key"])["Metadata"]
-            assert ref["dg-file-sha256"] == meta["dg-ref-sha256"], o["Key"]
+            # Down the chain: a reference stored as a delta names its base the same way.
+            for _ in range(64):
+                ref = raw.head_object(Bucket=bucket, Key=meta["dg-ref-key"])["Metadata"]
+                assert ref["dg-file-sha256"] == meta["dg-ref-sha256"], o["Key"]
+                if "dg-ref-key" not in ref:
+                    break
+                meta = ref
         if not page.get("IsTruncated"):
             return
         token = page["NextContinuationToken"]

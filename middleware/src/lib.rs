@@ -34,7 +34,7 @@
 //! | `refs/` | the reference lifecycle: `load` (cache, then backend, SHA-256 checked), `listing`, `create` (conditional, never overwriting), `choose` (most similar), `renew` (the cost model), `unused` (removal once nothing names one) |
 //! | `call` | one request's context — shared state, inner service, bucket, key — with the bounds on the inner service written once (`Backend`) |
 //! | `inner` | the S3 requests the layer itself sends to the inner service |
-//! | `state/` | configuration ([`DeltaConfig`]), caches, counters ([`MetricsSnapshot`]), where CPU-heavy work runs |
+//! | `state/` | configuration ([`DeltaConfig`]), caches, counters ([`MetricsSnapshot`]), renewal hints, where CPU-heavy work runs |
 //! | [`keys`], [`meta`] (`stored/`) | the stored form (`docs/FORMAT.md`): key layout, metadata, gzip payload recipes, which stored form is current |
 //! | [`ingest`] | [`IngestLayer`]: every request body decoded (`aws-chunked`) and verified once |
 //! | [`sigv4`] | [`SigV4Layer`](sigv4::SigV4Layer): SigV4/SigV2/POST-policy verification |

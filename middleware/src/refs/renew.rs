@@ -1,6 +1,6 @@
 //! Renewing references (re-baselining): when an object just stored should become a
-//! reference itself — whole, or as a link of a chain (`super::chain`) — and making a whole
-//! one. The rule is in `docs/DESIGN.md`, "Choosing and renewing references".
+//! reference itself, and making it one. The cost model is in `docs/DESIGN.md`, "Choosing
+//! and renewing references".
 
 use bytes::Bytes;
 use deltaglider_codec::Sha256Digest;
@@ -49,13 +49,13 @@ pub(crate) enum Renewal {
 ///
 /// Cost model (`docs/DESIGN.md`, "Choosing and renewing references"): a reference chained
 /// onto `chosen` costs nothing over the object's own delta — it *is* that delta — so every
-/// object that drifted measurably ([`MIN_DRIFT`]) becomes one, and the next version is
-/// encoded against it. Where the chain's rule puts the base further back (skip-deltas), or
-/// the object's delta was of a container's payload, the link costs more than the object's
-/// delta; it is made anyway (within `max_delta_ratio`): putting it off would not make it
-/// cheaper, as the next version gets the same base, further away. An object that resembles no
-/// reference is stored whole anyway, so making it a reference costs nothing and gives later
-/// versions a base (up to [`MAX_REFERENCES`] per deltaspace).
+/// object that drifted measurably becomes one, and the next version is encoded against it.
+/// Where the chain's rule puts the base further back (skip-deltas), or the object's delta
+/// was of a container's payload, the link costs more than the object's delta; it is made
+/// only if what the drift seen so far says it saves ([`drift_gain`]) pays for the
+/// difference. An object that resembles no reference is stored whole anyway, so making it
+/// a reference costs nothing and gives later versions a base (up to [`MAX_REFERENCES`]
+/// per deltaspace).
 pub(crate) async fn plan<T: Backend>(
     call: Call<'_, T>,
     chosen: &Chosen,
@@ -63,7 +63,7 @@ pub(crate) async fn plan<T: Backend>(
     ratio: Option<f64>,
     bytes_delta: bool,
 ) -> Result<Renewal, Stopped<T>> {
-    let Call { shared, .. } = call;
+    let Call { shared, bucket, .. } = call;
     if !eligible(shared, chosen, len) {
         return Ok(Renewal::Keep);
     }
@@ -74,26 +74,67 @@ pub(crate) async fn plan<T: Backend>(
             Renewal::Keep
         });
     };
-    if ratio < MIN_DRIFT {
-        return Ok(Renewal::Keep);
-    }
+    let history = shared.hints.observe(bucket, &chosen.key, ratio);
     let Some(base) = chain::base_for(call, &chosen.key, &chosen.reference).await? else {
         return Ok(Renewal::Keep);
     };
     if base.key == chosen.key && bytes_delta {
-        return Ok(Renewal::Chained { base, budget: None });
+        return Ok(if ratio >= MIN_DRIFT {
+            Renewal::Chained { base, budget: None }
+        } else {
+            Renewal::Keep
+        });
     }
-    // Putting the link off would not make it cheaper: the next version gets the same
-    // base, further away. It is bounded only as any delta is.
+    let gain = drift_gain(&history);
+    if gain <= 0.0 {
+        return Ok(Renewal::Keep);
+    }
+    tracing::debug!(
+        ratio,
+        gain,
+        versions = history.len(),
+        ref_key = chosen.key,
+        base = base.key,
+        "a chained reference may pay"
+    );
     Ok(Renewal::Chained {
         base,
-        budget: Some(shared.config.max_delta_ratio),
+        budget: Some(ratio + gain),
     })
 }
 
 /// Whether an object of `len` bytes encoded against `chosen` may become a reference at all.
 pub(crate) fn eligible(shared: &Shared, chosen: &Chosen, len: usize) -> bool {
     shared.config.references != References::First && len >= MIN_REFERENCE_SIZE && !chosen.same_bytes
+}
+
+/// What renewing now saves over the next versions, as a share of one object: the cost
+/// model's sum over the ratios seen against one reference, in order. With one ratio only,
+/// the drift is measured from the reference itself (ratio 0).
+fn drift_gain(ratios: &[f64]) -> f64 {
+    let n = ratios.len();
+    let (Some(&first), Some(&now)) = (ratios.first(), ratios.last()) else {
+        return 0.0;
+    };
+    let horizon = (n / 2).max(1);
+    // The recent slope: over as many versions as the horizon looks ahead.
+    let slope = match n.checked_sub(horizon + 1).map(|i| ratios[i]) {
+        Some(then) => ((now - then) / horizon as f64).max(0.0),
+        None if n > 1 => ((now - first) / (n - 1) as f64).max(0.0),
+        None => now,
+    };
+    ratios[..horizon]
+        .iter()
+        .enumerate()
+        .map(|(j, r)| now + slope * (j + 1) as f64 - r)
+        .sum()
+}
+
+/// The cost model's rule for a whole new reference: renewing pays when it saves more than
+/// one object over the next versions.
+#[cfg(test)]
+fn renewal_pays(ratios: &[f64]) -> bool {
+    drift_gain(ratios) > 1.0
 }
 
 /// Makes `data` a content-named reference of `key`'s deltaspace (`reference.<h>.bin`).
@@ -158,4 +199,44 @@ pub(crate) async fn new_reference<T: Backend>(
         same_bytes: true,
         by_payload: false,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Ratios `r(1) … r(n)` of a family drifting as `r`.
+    fn drift(n: usize, r: impl Fn(f64) -> f64) -> Vec<f64> {
+        (1..=n).map(|j| r(j as f64)).collect()
+    }
+
+    #[test]
+    fn steady_drift_renews_at_the_optimum() {
+        // Daily dumps drifting 0.5 % a day: the optimum is √(2/a) = 20 versions.
+        let daily = |j: f64| 0.005 * j;
+        assert!(!renewal_pays(&drift(19, daily)));
+        assert!(renewal_pays(&drift(21, daily)));
+        // Faster drift, earlier renewal: 2 % a version → 10 versions.
+        let fast = |j: f64| 0.02 * j;
+        assert!(!renewal_pays(&drift(9, fast)));
+        assert!(renewal_pays(&drift(11, fast)));
+    }
+
+    #[test]
+    fn drift_that_levels_off_or_rare_steps_never_pay() {
+        // Wheels-like: 9 % at once, levelling off near 30 %.
+        let level = |j: f64| 0.3 - 0.21 * (-(j - 1.0) / 3.0).exp();
+        for n in 1..=15 {
+            assert!(!renewal_pays(&drift(n, level)), "{n}");
+        }
+        // npm-like: patch releases ~0, a 5 % step every third version — 1.7 % a
+        // version on average, whose optimum is about 11 versions: not before ten.
+        let steps = |j: f64| 0.05 * (j / 3.0).floor() + 0.0005;
+        for n in 1..=10 {
+            assert!(!renewal_pays(&drift(n, steps)), "{n}");
+        }
+        assert!(renewal_pays(&drift(15, steps)));
+        assert!(!renewal_pays(&[]));
+        assert!(!renewal_pays(&[0.45]));
+    }
 }

@@ -2,6 +2,7 @@
 
 use super::cache::{IndexCache, OriginalsCache, RebuiltCache, RefCache};
 use super::config::DeltaConfig;
+use super::hints::Hints;
 use super::metrics::Counters;
 
 /// Memory the window indexes of large deltas may hold: about 24 bytes per window, so
@@ -18,6 +19,7 @@ pub(crate) struct Shared {
     pub(crate) indexes: IndexCache,
     pub(crate) originals: OriginalsCache,
     pub(crate) counters: Counters,
+    pub(crate) hints: Hints,
 }
 
 impl Shared {
@@ -32,6 +34,7 @@ impl Shared {
             indexes: IndexCache::new(INDEX_CACHE_BYTES),
             originals: OriginalsCache::default(),
             counters: Counters::default(),
+            hints: Hints::default(),
         }
     }
 }

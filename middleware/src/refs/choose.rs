@@ -37,24 +37,11 @@ pub(crate) async fn choose<T: Backend>(
     call: Call<'_, T>,
     data: &Bytes,
 ) -> Result<Option<Chosen>, Stopped<T>> {
-    let Call { shared, .. } = call;
     let (mut candidates, count) = candidates(call, data).await?;
     if candidates.is_empty() {
         return Ok(None);
     }
-    // Sketching reads every byte of the target (and, once, of each reference): off the
-    // executor, like encoding.
-    let references: Vec<Reference> = candidates.iter().map(|(_, r)| r.clone()).collect();
-    let target = data.clone();
-    let gzip_bound = shared
-        .config
-        .gzip_payloads
-        .then_some(shared.config.max_payload_size);
-    let (scores, by_payload) = shared
-        .config
-        .offload
-        .run_or_fail(move || score(&target, &references, gzip_bound))
-        .await?;
+    let (scores, by_payload) = scored(call, data, &candidates).await?;
     let best = most_similar(&scores);
     let Score {
         similarity,
@@ -141,17 +128,7 @@ pub(crate) async fn earlier_similar<T: Backend>(
     if older.is_empty() {
         return Ok(None);
     }
-    let references: Vec<Reference> = older.iter().map(|(_, r)| r.clone()).collect();
-    let target = data.clone();
-    let gzip_bound = shared
-        .config
-        .gzip_payloads
-        .then_some(shared.config.max_payload_size);
-    let (scores, by_payload) = shared
-        .config
-        .offload
-        .run_or_fail(move || score(&target, &references, gzip_bound))
-        .await?;
+    let (scores, by_payload) = scored(call, data, &older).await?;
     // Listed newest first: the last that qualifies is the oldest.
     let Some(pick) = scores
         .iter()
@@ -172,6 +149,27 @@ pub(crate) async fn earlier_similar<T: Backend>(
         same_bytes,
         by_payload,
     }))
+}
+
+/// [`score`] of `data` against each of `candidates`. Sketching reads every byte of the
+/// target (and, once, of each reference): off the executor, like encoding.
+async fn scored<T: Backend>(
+    call: Call<'_, T>,
+    data: &Bytes,
+    candidates: &[(String, Reference)],
+) -> Result<(Vec<Score>, bool), Stopped<T>> {
+    let Call { shared, .. } = call;
+    let references: Vec<Reference> = candidates.iter().map(|(_, r)| r.clone()).collect();
+    let target = data.clone();
+    let gzip_bound = shared
+        .config
+        .gzip_payloads
+        .then_some(shared.config.max_payload_size);
+    Ok(shared
+        .config
+        .offload
+        .run_or_fail(move || score(&target, &references, gzip_bound))
+        .await?)
 }
 
 /// How many older references [`earlier_similar`] looks at.

@@ -29,7 +29,7 @@ pub(super) async fn linked_first<T: Backend>(
     md5: Option<Md5Digest>,
     options: EncodeOptions,
 ) -> Result<Option<(Chosen, Attempt, Option<NewReference>)>, Stopped<T>> {
-    let Call { shared, key, .. } = call;
+    let Call { shared, .. } = call;
     if !renew::eligible(shared, chosen, data.len()) {
         return Ok(None);
     }
@@ -73,20 +73,42 @@ pub(super) async fn linked_first<T: Backend>(
         return Ok(Some((chosen.clone(), own(delta), None)));
     }
     let link = verified(shared, &chosen.reference, delta, data).await?;
-    let ref_key = keys::content_reference_key(keys::deltaspace(key), &sha256);
+    let Some((renewed, written)) = link_to(call, chosen, data, &sha256, &link, &base).await? else {
+        return Ok(Some((chosen.clone(), own(link.to_vec()), None)));
+    };
+    Ok(Some((
+        renewed,
+        identity(shared, data, own(Vec::new())).await?,
+        Some(written),
+    )))
+}
+
+/// Makes `data` (SHA-256 `sha256`) a reference stored as `delta`, a verified delta of
+/// `base`; the reference to encode `data` against now, and what was written. `None` when
+/// a different object holds its name.
+async fn link_to<T: Backend>(
+    call: Call<'_, T>,
+    chosen: &Chosen,
+    data: &Bytes,
+    sha256: &deltaglider_codec::Sha256Digest,
+    delta: &Bytes,
+    base: &chain::Base,
+) -> Result<Option<(Chosen, NewReference)>, Stopped<T>> {
+    let Call { key, .. } = call;
+    let ref_key = keys::content_reference_key(keys::deltaspace(key), sha256);
     let new = chain::NewLink {
         key: &ref_key,
         source_key: key,
         data,
-        sha256: &sha256,
-        delta: &link,
+        sha256,
+        delta,
     };
-    let Some(reference) = chain::create_link(call, &new, &base).await? else {
-        return Ok(Some((chosen.clone(), own(link.to_vec()), None)));
+    let Some(reference) = chain::create_link(call, &new, base).await? else {
+        return Ok(None);
     };
     let written = NewReference {
         key: ref_key.clone(),
-        bytes: link.len() as u64,
+        bytes: delta.len() as u64,
         chained: true,
     };
     let renewed = Chosen {
@@ -97,11 +119,7 @@ pub(super) async fn linked_first<T: Backend>(
         same_bytes: true,
         by_payload: false,
     };
-    Ok(Some((
-        renewed,
-        identity(shared, data, own(Vec::new())).await?,
-        Some(written),
-    )))
+    Ok(Some((renewed, written)))
 }
 
 /// `attempt` with the original's delta against a reference holding exactly its bytes.
@@ -226,7 +244,7 @@ async fn chained<T: Backend>(
     base: chain::Base,
     budget: Option<f64>,
 ) -> Result<Option<(Chosen, NewReference)>, Stopped<T>> {
-    let Call { shared, key, .. } = call;
+    let Call { shared, .. } = call;
     let delta = match (budget, &attempt.encoded) {
         (None, Ok(Encoded::Delta(delta))) => delta.clone(),
         (Some(budget), _) => {
@@ -252,29 +270,5 @@ async fn chained<T: Backend>(
         _ => return Ok(None),
     };
     let delta = verified(shared, &base.reference, delta, data).await?;
-    let ref_key = keys::content_reference_key(keys::deltaspace(key), &attempt.sha256);
-    let link = chain::NewLink {
-        key: &ref_key,
-        source_key: key,
-        data,
-        sha256: &attempt.sha256,
-        delta: &delta,
-    };
-    let Some(reference) = chain::create_link(call, &link, &base).await? else {
-        return Ok(None);
-    };
-    let written = NewReference {
-        key: ref_key.clone(),
-        bytes: delta.len() as u64,
-        chained: true,
-    };
-    let renewed = Chosen {
-        key: ref_key,
-        reference,
-        similarity: Some(1.0),
-        count: chosen.count + 1,
-        same_bytes: true,
-        by_payload: false,
-    };
-    Ok(Some((renewed, written)))
+    link_to(call, chosen, data, &attempt.sha256, &delta, &base).await
 }

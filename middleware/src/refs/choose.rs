@@ -37,25 +37,38 @@ pub(crate) async fn choose<T: Backend>(
     call: Call<'_, T>,
     data: &Bytes,
 ) -> Result<Option<Chosen>, Stopped<T>> {
-    let (mut candidates, count) = candidates(call, data).await?;
+    let (candidates, count) = candidates(call, data).await?;
     if candidates.is_empty() {
         return Ok(None);
     }
     let (scores, by_payload) = scored(call, data, &candidates).await?;
     let best = most_similar(&scores);
-    let Score {
-        similarity,
-        same_bytes,
-    } = scores[best];
-    let (key, reference) = candidates.swap_remove(best);
-    Ok(Some(Chosen {
+    Ok(Some(taken(
+        candidates,
+        &scores[best],
+        best,
+        count,
+        by_payload,
+    )))
+}
+
+/// Candidate `i`, scored `score`, as the reference chosen.
+fn taken(
+    mut candidates: Vec<(String, Reference)>,
+    score: &Score,
+    i: usize,
+    count: usize,
+    by_payload: bool,
+) -> Chosen {
+    let (key, reference) = candidates.swap_remove(i);
+    Chosen {
         key,
         reference,
-        similarity,
+        similarity: score.similarity,
         count,
-        same_bytes,
+        same_bytes: score.same_bytes,
         by_payload,
-    }))
+    }
 }
 
 /// The references a PUT of `key` is compared with, newest first, and how many the
@@ -136,19 +149,7 @@ pub(crate) async fn earlier_similar<T: Backend>(
     else {
         return Ok(None);
     };
-    let Score {
-        similarity,
-        same_bytes,
-    } = scores[pick];
-    let (key, reference) = older.swap_remove(pick);
-    Ok(Some(Chosen {
-        key,
-        reference,
-        similarity,
-        count,
-        same_bytes,
-        by_payload,
-    }))
+    Ok(Some(taken(older, &scores[pick], pick, count, by_payload)))
 }
 
 /// [`score`] of `data` against each of `candidates`. Sketching reads every byte of the

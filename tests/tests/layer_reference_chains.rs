@@ -228,3 +228,62 @@ async fn concurrent_uploads_of_a_new_family_converge_on_one_reference() {
         assert!(get(&fresh, &format!("app/f{i}.bin")).await == *v, "f{i}");
     }
 }
+
+#[tokio::test]
+async fn a_base_removed_while_a_link_is_made_onto_it_is_restored() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use tower::{Layer, ServiceExt};
+
+    let (root, s3, _) = releases_with("chains-gc-race", DeltaConfig::default()).await;
+    put(&s3, "app/seed.bin", &noise(1, 300_000)).await;
+    // Resembles nothing: a whole reference of its own, named only by this object's delta.
+    let other = noise(3, 300_000);
+    put(&s3, "app/other.bin", &other).await;
+    let mut next = other.clone();
+    next[100_000..102_000].copy_from_slice(&noise(77, 2_000));
+
+    // The deleting instance's backend: just before it deletes that reference, another
+    // instance stores the next version of `other` — a reference chained onto it, and a
+    // delta naming the new one. Nothing but the chain names the old reference then.
+    let backend = deltaglider_tests::s3::fs_backend(&root);
+    let raced = Arc::new(AtomicBool::new(false));
+    let racing_root = root.clone();
+    let racing_next = next.clone();
+    let intercept = tower::service_fn(
+        move |request: http::Request<deltaglider::RequestBody<aws_smithy_types::body::SdkBody>>| {
+            let (backend, raced) = (backend.clone(), raced.clone());
+            let (root, next) = (racing_root.clone(), racing_next.clone());
+            async move {
+                let path = request.uri().path().to_owned();
+                if request.method() == http::Method::DELETE
+                    && path.contains("/app/reference.")
+                    && path != "/releases/app/reference.bin"
+                    && !raced.swap(true, Ordering::SeqCst)
+                {
+                    // A task of its own: another instance, and a future too deep to nest.
+                    tokio::spawn(async move {
+                        let (other_layer, _) = layered(&root, DeltaConfig::default());
+                        put(&client(other_layer), "app/next.bin", &next).await;
+                    })
+                    .await
+                    .expect("racing upload");
+                }
+                backend.oneshot(request).await
+            }
+        },
+    );
+    let deleting = client(deltaglider::DeltaLayer::new(DeltaConfig::default()).layer(intercept));
+    delete(&deleting, "app/other.bin").await;
+    let bases = bases(&root).await;
+    assert!(
+        bases.values().flatten().count() >= 1,
+        "the racing upload made a chained reference: {bases:?}"
+    );
+    // Every base named is there, and the new version reads from a fresh instance.
+    for base in bases.values().flatten() {
+        assert!(bases.contains_key(base), "{base} is gone: {bases:?}");
+    }
+    let (fresh, _) = layered(&root, DeltaConfig::default());
+    assert!(get(&client(fresh), "app/next.bin").await == next);
+}

@@ -305,7 +305,7 @@ fn a_chunk_verifies_against_its_own_bytes_and_not_others() {
 }
 
 #[test]
-fn an_identity_delta_rebuilds_the_bytes_on_both_backends_and_with_xdelta3_framing() {
+fn an_identity_delta_rebuilds_the_bytes_on_every_backend_built() {
     // Over several windows, the last one short; and a single-window one.
     for len in [(1 << 24) * 2 + 12_345, 70_000] {
         let data = texty(len, len as u64);
@@ -315,7 +315,12 @@ fn an_identity_delta_rebuilds_the_bytes_on_both_backends_and_with_xdelta3_framin
             "{} bytes",
             delta.len()
         );
-        for backend in [Backend::Native, Backend::Pure] {
+        let backends: &[Backend] = if cfg!(feature = "native") {
+            &[Backend::Native, Backend::Pure]
+        } else {
+            &[Backend::Pure]
+        };
+        for &backend in backends {
             let back = crate::decode_with(backend, &data, &delta, len as u64).expect("decodes");
             assert!(back == data, "{backend:?}");
         }

@@ -12,6 +12,7 @@ use super::attempt::{Attempt, attempt, encode_and_hash, min_similarity, offloade
 use crate::call::{Backend, Call, Stopped};
 use crate::refs::chain;
 use crate::refs::choose::{self, Chosen};
+use crate::refs::load::Reference;
 use crate::refs::renew::{self, Renewal};
 use crate::refs::unused;
 use crate::stored::keys;
@@ -47,13 +48,8 @@ pub(super) async fn linked_first<T: Backend>(
     let (reference, target) = (chosen.reference.clone(), data.clone());
     let options = options.max_ratio(shared.config.max_delta_ratio);
     let encoded = offloaded(shared, move || {
-        // A container compared by its payload may share little as bytes: the sketch
-        // says so at memory speed.
-        if by_payload
-            && Sketch::of(&target)
-                .similarity(reference.sketch())
-                .is_some_and(|s| s < floor)
-        {
+        // A container compared by its payload may share little as bytes.
+        if by_payload && shares_too_little(&target, &reference, floor) {
             return None;
         }
         Some(encode_and_hash(&reference.bytes, &target, &options, md5))
@@ -253,10 +249,7 @@ async fn chained<T: Backend>(
             let options = options.max_ratio(ratio);
             let floor = min_similarity(&shared.config);
             let encoded = offloaded(shared, move || {
-                // Compressed containers share little as bytes: a sketch says so at
-                // memory speed, before an encode would find out.
-                let similarity = Sketch::of(&target).similarity(reference.sketch());
-                if similarity.is_some_and(|s| s < floor) {
+                if shares_too_little(&target, &reference, floor) {
                     return None;
                 }
                 deltaglider_codec::encode(&reference.bytes, &target, &options).ok()
@@ -271,4 +264,13 @@ async fn chained<T: Backend>(
     };
     let delta = verified(shared, &base.reference, delta, data).await?;
     link_to(call, chosen, data, &attempt.sha256, &delta, &base).await
+}
+
+/// Whether `target` shares less than `floor` of its bytes' sketch with `reference`: no
+/// delta of the bytes could come under the limit (compressed containers, say). Known at
+/// memory speed, before an encode would find out.
+fn shares_too_little(target: &[u8], reference: &Reference, floor: f64) -> bool {
+    Sketch::of(target)
+        .similarity(reference.sketch())
+        .is_some_and(|s| s < floor)
 }

@@ -8,7 +8,8 @@
 //! where `DIR` was built by `shared/corpus/build_corpus.sh` (files `NN_name` in version
 //! order) and each POLICY is `first` or `best-N` (default: `first best-1 best-3`).
 //!
-//! `CORPUS_LIST=1` lists what the layer stored for each family and policy (on stderr).
+//! `CORPUS_LIST=1` lists what the layer stored for each family and policy (on stderr);
+//! `CORPUS_TIMES=1` prints each version's cold and direct GET seconds (on stderr).
 //!
 //! "v2..N" is what the issue tracker's table measures: bytes stored for versions 2 to N
 //! (everything stored minus the first version's size) over their original bytes.
@@ -224,6 +225,9 @@ async fn cold_and_direct(
         let back = get_bytes(&client(fresh), &key).await;
         let cold_one = started.elapsed().as_secs_f64();
         assert!(back == direct.into_bytes(), "{key} read cold");
+        if std::env::var_os("CORPUS_TIMES").is_some() {
+            eprintln!("    {key}: cold {cold_one:.3} s, direct {direct_one:.3} s");
+        }
         cold_secs += cold_one;
         direct_secs += direct_one;
         worst = worst.min(direct_one / cold_one);

@@ -68,6 +68,7 @@ mod options;
 mod pure;
 mod range;
 mod reference;
+mod secondary;
 mod sketch;
 mod stream;
 mod vcdiff;

@@ -3,7 +3,7 @@
 use crate::error::{Error, Result};
 use crate::integrity::{Sha256, Sha256Digest};
 use crate::options::{Backend, EncodeOptions, Encoded};
-use crate::{pure, vcdiff};
+use crate::{pure, secondary, vcdiff};
 
 /// Encodes `target` as a VCDIFF delta against `reference`.
 ///
@@ -41,6 +41,7 @@ pub fn decode_with(
     delta: &[u8],
     expected_len: u64,
 ) -> Result<Vec<u8>> {
+    let delta = &*secondary::plain(delta, reference.len() as u64, expected_len)?;
     check_declared(reference, delta, expected_len)?;
     match backend {
         Backend::Pure => pure::decode(reference, delta, expected_len, None),
@@ -51,7 +52,7 @@ pub fn decode_with(
 /// The length of the target `delta` describes, after checking its framing (for stored
 /// objects whose metadata does not record their size).
 pub fn declared_target_len(delta: &[u8]) -> Result<u64> {
-    vcdiff::Windows::new(delta, u64::MAX)?.declared_len()
+    secondary::declared_len(delta)
 }
 
 /// Checks the framing of the whole delta and that it declares `expected_len` bytes.
@@ -103,6 +104,7 @@ pub fn decode_verified_with(
     let (out, actual) = match backend {
         Backend::Pure => {
             // Hash each window right after decoding it, while it is still in cache.
+            let delta = &*secondary::plain(delta, reference.len() as u64, expected_len)?;
             check_declared(reference, delta, expected_len)?;
             let mut hasher = Sha256::new();
             let out = pure::decode(reference, delta, expected_len, Some(&mut hasher))?;

@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::memory::check_declared_len;
 use crate::pure::{self, Segment};
 use crate::reference::ReferenceReader;
+use crate::secondary;
 use crate::vcdiff::{self, Window};
 
 /// Decodes only the windows of `delta` that cover `range` of the target and returns those
@@ -93,6 +94,9 @@ fn for_covering(
     range: Range<u64>,
     mut each: impl FnMut(&Window, &[u8], (u64, u64)) -> Result<()>,
 ) -> Result<()> {
+    // A delta with secondary compression is expanded whole: its sections decode only in
+    // order, each after the same section of every earlier window.
+    let delta = &*secondary::plain(delta, reference_len, expected_len)?;
     check_declared_len(reference_len, delta, expected_len)?;
     if range.start > range.end || range.end > expected_len {
         return Err(Error::LengthMismatch {

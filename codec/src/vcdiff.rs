@@ -25,11 +25,16 @@ const VCD_APPHEADER: u8 = 0x04;
 const VCD_SOURCE: u8 = 0x01;
 const VCD_TARGET: u8 = 0x02;
 const VCD_ADLER32: u8 = 0x04;
+/// Delta-indicator bits: the window's data, instruction and address sections are
+/// compressed by the secondary compressor the file header names (xdelta3's `-S`).
+pub(crate) const SECTION_BITS: [u8; 3] = [0x01, 0x02, 0x04];
 
 /// One window's framing, with section positions relative to the window's first byte.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Window {
     win_ind: u8,
+    /// Which sections are compressed by the secondary compressor (`SECTION_BITS`).
+    pub(crate) del_ind: u8,
     enc_len: u64,
     /// Where the window's source segment starts in the reference.
     pub(crate) copy_offset: u64,
@@ -55,6 +60,59 @@ impl Window {
     /// The reference bytes this window reads.
     pub(crate) fn reference_range(&self) -> Range<u64> {
         self.copy_offset..self.copy_offset + self.copy_len
+    }
+
+    /// Its data, instruction and address sections as stored (compressed or not).
+    pub(crate) fn stored_sections<'a>(&self, bytes: &'a [u8]) -> [&'a [u8]; 3] {
+        let (data, inst, addr) = self.sections(bytes);
+        [data, inst, addr]
+    }
+
+    /// The same window with `sections` (data, instruction, address) stored plainly: its
+    /// framing (written by [`write_plain`](Self::write_plain) before the sections) and
+    /// where the sections lie in `sections`' concatenation.
+    pub(crate) fn with_plain_sections(&self, sections: [usize; 3]) -> Window {
+        let [data, inst, addr] = sections;
+        let mut lengths = Vec::with_capacity(32);
+        put_varint(&mut lengths, self.target_len);
+        lengths.push(0);
+        for len in sections {
+            put_varint(&mut lengths, len as u64);
+        }
+        let checksum = if self.adler32.is_some() { 4 } else { 0 };
+        Window {
+            win_ind: self.win_ind,
+            del_ind: 0,
+            enc_len: (lengths.len() + checksum + data + inst + addr) as u64,
+            copy_offset: self.copy_offset,
+            copy_len: self.copy_len,
+            target_len: self.target_len,
+            adler32: self.adler32,
+            data_len: data as u64,
+            data: 0..data,
+            inst: data..data + inst,
+            addr: data + inst..data + inst + addr,
+            len: data + inst + addr,
+        }
+    }
+
+    /// Appends this window's framing (RFC 3284 §4.2, no secondary compression) to `out`;
+    /// its sections follow.
+    pub(crate) fn write_plain(&self, out: &mut Vec<u8>) {
+        out.push(self.win_ind);
+        if self.win_ind & VCD_SOURCE != 0 {
+            put_varint(out, self.copy_len);
+            put_varint(out, self.copy_offset);
+        }
+        put_varint(out, self.enc_len);
+        put_varint(out, self.target_len);
+        out.push(0);
+        put_varint(out, self.data_len);
+        put_varint(out, self.inst.len() as u64);
+        put_varint(out, self.addr.len() as u64);
+        if let Some(adler32) = self.adler32 {
+            out.extend_from_slice(&adler32.to_be_bytes());
+        }
     }
 
     /// oxidelta's view of the same header.
@@ -212,8 +270,10 @@ macro_rules! need {
 pub(crate) struct FileHeader {
     /// Its length in bytes.
     pub(crate) len: usize,
-    /// Whether it names a secondary compressor (which no window may then use).
+    /// Whether it names a secondary compressor.
     pub(crate) secondary: bool,
+    /// The secondary compressor's ID, when it names one (xdelta3: 1 DJW, 2 LZMA, 16 FGK).
+    pub(crate) compressor: Option<u8>,
 }
 
 /// Parses the file header at the start of `buf`, or `None` when `buf` ends inside it.
@@ -230,11 +290,13 @@ pub(crate) fn file_header(buf: &[u8]) -> Result<Option<FileHeader>> {
         c.pos -= 1;
         return Err(c.malformed("reserved bits set in the header indicator"));
     }
-    if indicator & VCD_SECONDARY != 0 {
+    let compressor = if indicator & VCD_SECONDARY != 0 {
         // xdelta3 announces its compressor even when no window ends up using it (as for
         // the near-identical files the Python CLI writes); each window says whether it does.
-        need!(c.byte());
-    }
+        Some(need!(c.byte()))
+    } else {
+        None
+    };
     if indicator & VCD_CODETABLE != 0 {
         return Err(Error::Unsupported {
             feature: "application-defined code table",
@@ -251,7 +313,8 @@ pub(crate) fn file_header(buf: &[u8]) -> Result<Option<FileHeader>> {
     }
     Ok(Some(FileHeader {
         len: c.pos,
-        secondary: indicator & VCD_SECONDARY != 0,
+        secondary: compressor.is_some(),
+        compressor,
     }))
 }
 
@@ -263,10 +326,25 @@ pub(crate) fn window(buf: &[u8], base: u64, reference_len: u64) -> Result<Option
 
 /// Parses the header of the window at the start of `buf` (at offset `base` of the delta):
 /// its framing and where its sections lie, which may be past the end of `buf`. Returns
-/// `None` when `buf` ends inside the header.
+/// `None` when `buf` ends inside the header. Windows using secondary compression are
+/// refused.
+pub(crate) fn window_frame(buf: &[u8], base: u64, reference_len: u64) -> Result<Option<Window>> {
+    frame(buf, base, reference_len, false)
+}
+
+/// [`window`] for a delta whose file header names a secondary compressor: its sections may
+/// be compressed (`Window::del_ind`), and are then bounded only by the window's length.
+pub(crate) fn compressed_window(
+    buf: &[u8],
+    base: u64,
+    reference_len: u64,
+) -> Result<Option<Window>> {
+    Ok(frame(buf, base, reference_len, true)?.filter(|w| w.len <= buf.len()))
+}
+
 // Long: RFC 3284's window header, field after field, each bounded as it is read; split,
 // the checks would be further from the fields they bound.
-pub(crate) fn window_frame(buf: &[u8], base: u64, reference_len: u64) -> Result<Option<Window>> {
+fn frame(buf: &[u8], base: u64, reference_len: u64, compressed: bool) -> Result<Option<Window>> {
     let mut c = Cursor::new(buf, base);
     let win_ind = need!(c.byte());
     if win_ind & !(VCD_SOURCE | VCD_TARGET | VCD_ADLER32) != 0 {
@@ -308,7 +386,7 @@ pub(crate) fn window_frame(buf: &[u8], base: u64, reference_len: u64) -> Result<
     if delta_indicator & !0x07 != 0 {
         return Err(c.malformed("reserved bits set in the delta indicator"));
     }
-    if delta_indicator != 0 {
+    if delta_indicator != 0 && !compressed {
         return Err(Error::Unsupported {
             feature: "secondary compression (xdelta3 -S lzma/djw/fgk); encode with -S none",
         });
@@ -316,7 +394,7 @@ pub(crate) fn window_frame(buf: &[u8], base: u64, reference_len: u64) -> Result<
     let data_len = need!(c.varint()?);
     let inst_len = need!(c.varint()?);
     let addr_len = need!(c.varint()?);
-    if data_len > target_len {
+    if data_len > target_len && delta_indicator & SECTION_BITS[0] == 0 {
         return Err(c.malformed("data section longer than the target window"));
     }
     let adler32 = if win_ind & VCD_ADLER32 != 0 {
@@ -343,6 +421,7 @@ pub(crate) fn window_frame(buf: &[u8], base: u64, reference_len: u64) -> Result<
     let end = addr_start + addr_len as usize;
     Ok(Some(Window {
         win_ind,
+        del_ind: delta_indicator,
         enc_len,
         copy_offset,
         copy_len,

@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::integrity::{Sha256, Sha256Digest};
 use crate::pure::{self, Segment};
 use crate::reference::ReferenceReader;
+use crate::secondary::Expander;
 use crate::vcdiff::{self, Window};
 
 /// Decodes a delta pushed in arbitrary pieces, one target window at a time.
@@ -50,7 +51,11 @@ pub struct StreamDecoder {
     /// Delta offset of `buf[0]`, for error positions.
     buf_offset: u64,
     header_done: bool,
+    /// Set when the header names a secondary compressor (xdelta3 `-S`).
+    expander: Option<Expander>,
     ready: Option<Window>,
+    /// The ready window with its compressed sections expanded, when it has any.
+    expanded: Option<(Window, Vec<u8>)>,
     windows: u64,
     produced: u64,
     sha256: Sha256,
@@ -70,7 +75,9 @@ impl StreamDecoder {
             start: 0,
             buf_offset: 0,
             header_done: false,
+            expander: None,
             ready: None,
+            expanded: None,
             windows: 0,
             produced: 0,
             sha256: Sha256::new(),
@@ -118,6 +125,7 @@ impl StreamDecoder {
         if !self.header_done {
             match vcdiff::file_header(&self.buf[self.start..])? {
                 Some(header) => {
+                    self.expander = header.compressor.map(Expander::new).transpose()?;
                     self.start += header.len;
                     self.header_done = true;
                 }
@@ -125,8 +133,12 @@ impl StreamDecoder {
             }
         }
         let offset = self.buf_offset + self.start as u64;
-        let Some(window) = vcdiff::window(&self.buf[self.start..], offset, self.reference_len)?
-        else {
+        let rest = &self.buf[self.start..];
+        let window = match self.expander {
+            Some(_) => vcdiff::compressed_window(rest, offset, self.reference_len)?,
+            None => vcdiff::window(rest, offset, self.reference_len)?,
+        };
+        let Some(window) = window else {
             return Ok(None);
         };
         if self.produced + window.target_len > self.expected_len {
@@ -134,6 +146,10 @@ impl StreamDecoder {
                 expected: self.expected_len,
                 actual: self.produced + window.target_len,
             });
+        }
+        if let Some(expander) = self.expander.as_mut().filter(|_| window.del_ind != 0) {
+            let bytes = &self.buf[self.start..self.start + window.len];
+            self.expanded = Some(expander.expand(&window, bytes, self.windows)?);
         }
         let range = window.reference_range();
         self.ready = Some(window);
@@ -159,13 +175,20 @@ impl StreamDecoder {
                 available: segment.len() as u64,
             });
         }
-        let bytes = &self.buf[self.start..self.start + window.len];
         let mut out = Vec::with_capacity(window.target_len as usize);
         let mut source = Segment {
             offset: window.copy_offset,
             bytes: segment,
         };
-        pure::decode_window(&window, bytes, &mut source, &mut out, self.windows)?;
+        match self.expanded.take() {
+            Some((plain, sections)) => {
+                pure::decode_window(&plain, &sections, &mut source, &mut out, self.windows)?;
+            }
+            None => {
+                let bytes = &self.buf[self.start..self.start + window.len];
+                pure::decode_window(&window, bytes, &mut source, &mut out, self.windows)?;
+            }
+        }
         self.start += window.len;
         self.windows += 1;
         self.produced += out.len() as u64;

@@ -8,6 +8,7 @@
 //! expanded in order, each exactly once. Every decompressed size is bounded by the
 //! window's target length before anything is allocated for it.
 
+mod djw;
 #[cfg(feature = "lzma")]
 mod lzma;
 
@@ -24,6 +25,8 @@ const FGK: u8 = 16;
 
 /// One section kind's decompressor, carried from window to window.
 enum SectionDecoder {
+    /// DJW keeps nothing between sections.
+    Djw,
     #[cfg(feature = "lzma")]
     Lzma(lzma::Section),
 }
@@ -31,6 +34,7 @@ enum SectionDecoder {
 impl SectionDecoder {
     fn new(compressor: u8) -> Result<Self> {
         match compressor {
+            DJW => Ok(SectionDecoder::Djw),
             #[cfg(feature = "lzma")]
             LZMA => lzma::Section::new()
                 .map(SectionDecoder::Lzma)
@@ -42,28 +46,22 @@ impl SectionDecoder {
             LZMA => Err(Error::Unsupported {
                 feature: "LZMA secondary compression (this build has no `lzma` feature)",
             }),
-            DJW => Err(Error::Unsupported {
-                feature: "DJW secondary compression (xdelta3 -S djw)",
-            }),
             _ => Err(Error::Unsupported {
                 feature: "FGK secondary compression (xdelta3 -S fgk)",
             }),
         }
     }
 
-    #[cfg_attr(not(feature = "lzma"), allow(unused_variables))]
     fn decompress(
         &mut self,
         input: &[u8],
         out: &mut [u8],
     ) -> std::result::Result<(), &'static str> {
-        #[cfg(feature = "lzma")]
         match self {
+            SectionDecoder::Djw => djw::decompress(input, out),
+            #[cfg(feature = "lzma")]
             SectionDecoder::Lzma(section) => section.decompress(input, out),
         }
-        // No decoder is built without a compressor: nothing reaches here.
-        #[cfg(not(feature = "lzma"))]
-        match *self {}
     }
 }
 

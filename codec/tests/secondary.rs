@@ -66,7 +66,7 @@ fn stream_decode(reference: &[u8], delta: &[u8], len: u64, piece: usize) -> Resu
 }
 
 #[test]
-fn lzma_fixtures_from_the_xdelta3_command_decode() {
+fn fixtures_from_the_xdelta3_command_decode() {
     let (reference, target) = (fixture("reference.txt"), fixture("target.txt"));
     for name in [
         "lzma.vcdiff",
@@ -79,37 +79,26 @@ fn lzma_fixtures_from_the_xdelta3_command_decode() {
 }
 
 #[test]
-fn djw_is_refused_as_unsupported_not_misread() {
-    let (reference, target) = (fixture("reference.txt"), fixture("target.txt"));
-    let delta = fixture("djw.vcdiff");
-    let got = decode(&reference, &delta, target.len() as u64);
-    assert!(
-        matches!(got, Err(Error::Unsupported { .. })),
-        "DJW: {got:?}"
-    );
-    let streamed = stream_decode(&reference, &delta, target.len() as u64, 100);
-    assert!(
-        matches!(streamed, Err(Error::Unsupported { .. })),
-        "{streamed:?}"
-    );
-}
-
-#[test]
 fn every_damaged_byte_fails_or_decodes_right() {
     let (reference, target) = (fixture("reference.txt"), fixture("target.txt"));
-    let delta = fixture("lzma.vcdiff");
+    for name in ["lzma.vcdiff", "djw.vcdiff", "djw9.vcdiff"] {
+        damaged_bytes_fail_or_decode_right(&reference, &fixture(name), &target);
+    }
+}
+
+fn damaged_bytes_fail_or_decode_right(reference: &[u8], delta: &[u8], target: &[u8]) {
     let len = target.len() as u64;
     let mut refused = 0;
     for at in 0..delta.len() {
         for flip in [0x01u8, 0x80, 0xFF] {
-            let mut damaged = delta.clone();
+            let mut damaged = delta.to_vec();
             damaged[at] ^= flip;
             // An Adler-32 per window stands between a damaged section and wrong bytes.
-            match decode(&reference, &damaged, len) {
+            match decode(reference, &damaged, len) {
                 Ok(out) => assert_eq!(out, target, "byte {at} ^ {flip:#x} decoded wrong"),
                 Err(_) => refused += 1,
             }
-            if let Ok(out) = stream_decode(&reference, &damaged, len, 333) {
+            if let Ok(out) = stream_decode(reference, &damaged, len, 333) {
                 assert_eq!(out, target, "byte {at} ^ {flip:#x} streamed wrong");
             }
         }
@@ -154,7 +143,7 @@ fn xdelta3(args: &[&str], reference: &Path, target: &Path) -> Vec<u8> {
 }
 
 #[test]
-fn fresh_lzma_deltas_from_the_command_decode_at_every_level_and_window() {
+fn fresh_deltas_from_the_command_decode_at_every_level_and_window() {
     let reference = mixed(1_500_000, 11);
     let mut target = reference.clone();
     // Edits spread through: changed bytes, an insertion, a deletion, new material.
@@ -162,10 +151,17 @@ fn fresh_lzma_deltas_from_the_command_decode_at_every_level_and_window() {
     target.splice(700_000..700_000, mixed(30_000, 13));
     target.drain(1_200_000..1_210_000);
     target.extend(mixed(50_000, 14));
+    // New text: data sections the secondary compressors shrink (DJW skips random bytes).
+    target.splice(300_000..300_000, tools::inputs::text(200_000, 15));
     let (ref_path, target_path) = (scratch("reference", &reference), scratch("target", &target));
-    for window in ["16384", "65536", "8388608"] {
-        for level in ["-1", "-3", "-6", "-9"] {
-            let args = ["-S", "lzma", "-W", window, level];
+    // `djw9`: DJW with several code groups per section (plain `djw` uses one).
+    for (secondary, window, level) in ["lzma", "djw", "djw9"]
+        .into_iter()
+        .flat_map(|s| ["16384", "65536", "8388608"].map(|w| (s, w)))
+        .flat_map(|(s, w)| ["-1", "-3", "-6", "-9"].map(|l| (s, w, l)))
+    {
+        {
+            let args = ["-S", secondary, "-W", window, level];
             let delta = xdelta3(&args, &ref_path, &target_path);
             let name = format!("xdelta3 {}", args.join(" "));
             assert_decodes_every_way(&name, &reference, &delta, &target);

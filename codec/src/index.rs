@@ -78,6 +78,7 @@ pub struct WindowIndex {
     header: Vec<u8>,
     windows: Vec<IndexedWindow>,
     delta_len: u64,
+    sequential: bool,
 }
 
 impl WindowIndex {
@@ -101,6 +102,14 @@ impl WindowIndex {
     /// Bytes of the delta.
     pub fn delta_len(&self) -> u64 {
         self.delta_len
+    }
+
+    /// Whether the windows decode only in order from the first: their sections use a
+    /// secondary compressor whose state runs from window to window (xdelta3 `-S lzma`).
+    /// A range of such a delta is decoded from the whole delta
+    /// ([`decode_range`](crate::decode_range)), not from its covering windows alone.
+    pub fn sequential(&self) -> bool {
+        self.sequential
     }
 
     /// The windows that produce any byte of `range` of the target, in order (none for an
@@ -137,6 +146,8 @@ pub struct IndexBuilder {
     /// Bytes of the current window's body still to pass.
     skip: u64,
     header: Option<Vec<u8>>,
+    /// The header names a secondary compressor (see [`WindowIndex::sequential`]).
+    sequential: bool,
     windows: Vec<IndexedWindow>,
     target: u64,
 }
@@ -150,6 +161,7 @@ impl IndexBuilder {
             offset: 0,
             skip: 0,
             header: None,
+            sequential: false,
             windows: Vec::new(),
             target: 0,
         }
@@ -187,12 +199,18 @@ impl IndexBuilder {
                 return Ok(0);
             };
             self.header = Some(self.pending[..header.len].to_vec());
+            self.sequential = header.secondary;
             pos = header.len;
             self.offset += header.len as u64;
         }
         while pos < self.pending.len() {
             let rest = &self.pending[pos..];
-            let Some(window) = vcdiff::window_frame(rest, self.offset, self.reference_len)? else {
+            let window = if self.sequential {
+                vcdiff::compressed_frame(rest, self.offset, self.reference_len)?
+            } else {
+                vcdiff::window_frame(rest, self.offset, self.reference_len)?
+            };
+            let Some(window) = window else {
                 if rest.len() >= MAX_WINDOW_HEADER {
                     return Err(Error::Malformed {
                         offset: self.offset,
@@ -229,6 +247,7 @@ impl IndexBuilder {
                 header,
                 windows: self.windows,
                 delta_len,
+                sequential: self.sequential,
             }),
             _ => Err(Error::Truncated { len: delta_len }),
         }
@@ -305,6 +324,7 @@ mod tests {
                 })
                 .collect(),
             delta_len: 12,
+            sequential: false,
         };
         let starts = |r: Range<u64>| -> Vec<u64> {
             index.covering(r).iter().map(|w| w.target_start).collect()

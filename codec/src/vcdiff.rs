@@ -332,6 +332,15 @@ pub(crate) fn window_frame(buf: &[u8], base: u64, reference_len: u64) -> Result<
     frame(buf, base, reference_len, false)
 }
 
+/// [`window_frame`] for a delta whose file header names a secondary compressor.
+pub(crate) fn compressed_frame(
+    buf: &[u8],
+    base: u64,
+    reference_len: u64,
+) -> Result<Option<Window>> {
+    frame(buf, base, reference_len, true)
+}
+
 /// [`window`] for a delta whose file header names a secondary compressor: its sections may
 /// be compressed (`Window::del_ind`), and are then bounded only by the window's length.
 pub(crate) fn compressed_window(

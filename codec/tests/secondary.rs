@@ -169,3 +169,21 @@ fn fresh_deltas_from_the_command_decode_at_every_level_and_window() {
     }
     let _ = std::fs::remove_dir_all(ref_path.parent().expect("scratch dir"));
 }
+
+#[test]
+fn the_window_index_marks_secondary_deltas_sequential() {
+    let target = fixture("target.txt");
+    for (name, sequential) in [
+        ("lzma.vcdiff", true),
+        ("djw.vcdiff", true),
+        ("none.vcdiff", false),
+    ] {
+        let mut builder = deltaglider_codec::IndexBuilder::new(u64::MAX);
+        for piece in fixture(name).chunks(100) {
+            builder.push(piece).expect(name);
+        }
+        let index = builder.finish().expect(name);
+        assert_eq!(index.target_len(), target.len() as u64, "{name}");
+        assert_eq!(index.sequential(), sequential, "{name}");
+    }
+}

@@ -14,18 +14,19 @@ use crate::server::Limits;
 ///
 /// Every flag can also be set as an environment variable `DELTAGLIDER_<FLAG>` (for example
 /// `DELTAGLIDER_LISTEN=0.0.0.0:9000`) or in the TOML file given with `--config` (keys are
-/// the flag names with `-` replaced by `_`). Flags win over the environment, the environment
-/// over the file.
+/// the flag names, `data-dir = "/srv/dg"`; `data_dir` is read too). Flags win over the
+/// environment, the environment over the file.
 #[derive(Debug, Clone, Parser)]
 #[command(version, about, long_about = None)]
 pub(crate) struct Args {
     /// TOML file with any of the settings below.
     #[arg(long, env = "DELTAGLIDER_CONFIG")]
     pub(crate) config: Option<PathBuf>,
-    /// Address to serve S3 on.
+    /// Address to serve S3 on (default 127.0.0.1:9000).
     #[arg(long, env = "DELTAGLIDER_LISTEN")]
     pub(crate) listen: Option<SocketAddr>,
-    /// Directory of the embedded filesystem backend (one subdirectory per bucket).
+    /// Directory of the embedded filesystem backend, one subdirectory per bucket (default
+    /// ./data).
     #[arg(long, env = "DELTAGLIDER_DATA_DIR")]
     pub(crate) data_dir: Option<PathBuf>,
     /// S3 endpoint to store into instead of the embedded backend: `http(s)://host[:port]`,
@@ -57,7 +58,7 @@ pub(crate) struct Args {
         hide_env_values = true
     )]
     pub(crate) more_credentials: Vec<String>,
-    /// Store an object as a delta only when delta / original is below this.
+    /// Store an object as a delta only when delta / original is below this (default 0.5).
     #[arg(long, env = "DELTAGLIDER_MAX_DELTA_RATIO")]
     pub(crate) max_delta_ratio: Option<f64>,
     /// Which reference a new object is encoded against: `first` (the deltaspace's first
@@ -102,7 +103,7 @@ pub(crate) struct Args {
     /// release downloaded again and again is recompressed once.
     #[arg(long, env = "DELTAGLIDER_REBUILT_CACHE_MB")]
     pub(crate) rebuilt_cache_mb: Option<u64>,
-    /// Memory for cached references, in MiB.
+    /// Memory for cached references, in MiB (default 1024).
     #[arg(long, env = "DELTAGLIDER_CACHE_SIZE_MB")]
     pub(crate) cache_size_mb: Option<u64>,
     /// Bearer token that grants access to `/_deltaglider/metrics` (`Authorization: Bearer
@@ -295,7 +296,21 @@ fn read_file(path: Option<&Path>) -> Result<File, String> {
     };
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    parse_file(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The settings in `text`: keys spelt as the flags (`data-dir`) or with `_` (`data_dir`),
+/// not both.
+fn parse_file(text: &str) -> Result<File, String> {
+    let table: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
+    let mut keys = toml::Table::new();
+    for (key, value) in table {
+        let name = key.replace('-', "_");
+        if keys.insert(name, value).is_some() {
+            return Err(format!("`{key}` is set twice (as `-` and `_`)"));
+        }
+    }
+    File::deserialize(keys).map_err(|e| e.to_string())
 }
 
 /// The client key pairs: the main one (both halves or neither), then `more`.
@@ -505,5 +520,19 @@ mod tests {
         for bad in ["c", "c:", ":d", ""] {
             assert!(parse(&["--credentials", bad]).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn file_keys_are_the_flag_names() {
+        let file =
+            parse_file("data-dir = \"/srv/dg\"\nmax-delta-ratio = 0.4\ncache_size_mb = 64\n")
+                .expect("both spellings");
+        assert_eq!(file.data_dir, Some(PathBuf::from("/srv/dg")));
+        assert_eq!(
+            (file.max_delta_ratio, file.cache_size_mb),
+            (Some(0.4), Some(64))
+        );
+        assert!(parse_file("data-dir = \"a\"\ndata_dir = \"b\"\n").is_err());
+        assert!(parse_file("data-directory = \"a\"\n").is_err());
     }
 }

@@ -176,6 +176,14 @@ where
         "deltaglider-proxy serving"
     );
     if anonymous {
+        tracing::info!(
+            "no client credentials set: any keys work (AWS_ACCESS_KEY_ID=any \
+             AWS_SECRET_ACCESS_KEY=any), and so does --no-sign-request; create a bucket \
+             before uploading (aws --endpoint-url {} s3 mb s3://NAME)",
+            server::describe(settings.listen)
+        );
+    }
+    if anonymous {
         let service = ServiceBuilder::new()
             .layer(CompleteErrorsLayer)
             .map_result(answer_internal_failure)

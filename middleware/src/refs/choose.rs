@@ -26,6 +26,8 @@ pub(crate) struct Chosen {
     /// Target and reference are gzip and were compared by their decompressed payloads:
     /// the target is a candidate for a payload delta (`crate::stored::payload`).
     pub(crate) by_payload: bool,
+    /// This upload created the reference, seeding its deltaspace (so it wrote it).
+    pub(crate) seeded: bool,
 }
 
 /// The reference a PUT of `key` encodes against, per the configured policy. A deltaspace
@@ -37,19 +39,15 @@ pub(crate) async fn choose<T: Backend>(
     call: Call<'_, T>,
     data: &Bytes,
 ) -> Result<Option<Chosen>, Stopped<T>> {
-    let (candidates, count) = candidates(call, data).await?;
+    let (candidates, count, seeded) = candidates(call, data).await?;
     if candidates.is_empty() {
         return Ok(None);
     }
     let (scores, by_payload) = scored(call, data, &candidates).await?;
     let best = most_similar(&scores);
-    Ok(Some(taken(
-        candidates,
-        &scores[best],
-        best,
-        count,
-        by_payload,
-    )))
+    let mut chosen = taken(candidates, &scores[best], best, count, by_payload);
+    chosen.seeded = seeded;
+    Ok(Some(chosen))
 }
 
 /// Candidate `i`, scored `score`, as the reference chosen.
@@ -68,17 +66,19 @@ fn taken(
         count,
         same_bytes: score.same_bytes,
         by_payload,
+        seeded: false,
     }
 }
 
 /// The references a PUT of `key` is compared with, newest first, and how many the
 /// deltaspace holds: under [`References::Best`] the newest few listed, under
 /// [`References::First`] (or when none is listed) `reference.bin`, seeded by this upload
-/// if the deltaspace has none.
+/// if the deltaspace has none (then the last value is true: the only candidate is the
+/// reference this upload wrote).
 async fn candidates<T: Backend>(
     call: Call<'_, T>,
     data: &Bytes,
-) -> Result<(Vec<(String, Reference)>, usize), Stopped<T>> {
+) -> Result<(Vec<(String, Reference)>, usize, bool), Stopped<T>> {
     let Call { shared, key, .. } = call;
     let space = keys::deltaspace(key);
     let limit = shared.config.max_object_size;
@@ -102,13 +102,17 @@ async fn candidates<T: Backend>(
             candidates.push((ref_key, found));
         }
     }
+    let mut seeded = false;
     if candidates.is_empty() && !too_large {
         let ref_key = keys::reference_key(space);
-        if let Some(found) = create::load_or_seed(call, &ref_key, key, data, listed_absent).await? {
+        if let Some((found, created)) =
+            create::load_or_seed(call, &ref_key, key, data, listed_absent).await?
+        {
             candidates.push((ref_key, found));
+            seeded = created;
         }
     }
-    Ok((candidates, count))
+    Ok((candidates, count, seeded))
 }
 
 /// After this upload made `mine` a whole reference (it resembled none it was compared

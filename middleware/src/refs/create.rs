@@ -165,13 +165,14 @@ pub(crate) async fn holds<T: Backend>(
 /// race, its reference is used. `None` when the reference is larger than
 /// `max_object_size` (a large object seeded it): it cannot be held to encode against.
 /// `listed_absent`: a listing just found no reference, so its size need not be asked.
+/// With the reference, whether this call created it.
 pub(crate) async fn load_or_seed<T: Backend>(
     call: Call<'_, T>,
     ref_key: &str,
     source_key: &str,
     data: &Bytes,
     listed_absent: bool,
-) -> Result<Option<Reference>, Stopped<T>> {
+) -> Result<Option<(Reference, bool)>, Stopped<T>> {
     let Call { shared, bucket, .. } = call;
     if !listed_absent
         && shared.cache.get(bucket, ref_key).is_none()
@@ -180,7 +181,7 @@ pub(crate) async fn load_or_seed<T: Backend>(
         return Ok(None);
     }
     if let Some(existing) = load(call, ref_key, None).await? {
-        return Ok(Some(existing));
+        return Ok(Some((existing, false)));
     }
     let sha256 = &Sha256::digest(data);
     let created = create(call, ref_key, source_key, data, sha256).await?;
@@ -189,7 +190,7 @@ pub(crate) async fn load_or_seed<T: Backend>(
             let reference = Reference::new(data.clone(), *sha256);
             shared.cache.insert(bucket, ref_key, reference.clone());
             tracing::info!(bucket, ref_key, bytes = data.len(), "seeded reference");
-            Ok(Some(reference))
+            Ok(Some((reference, true)))
         }
         // Another writer created it first (409 is S3's answer while a racing create is in
         // flight): use theirs.
@@ -202,7 +203,7 @@ pub(crate) async fn load_or_seed<T: Backend>(
                     "reference {ref_key} exists by the backend's account but cannot be read"
                 ))
             })?;
-            Ok(Some(theirs))
+            Ok(Some((theirs, false)))
         }
         _ => Err(pass_error(created)),
     }

@@ -198,6 +198,7 @@ pub(crate) async fn new_reference<T: Backend>(
         count: count + 1,
         same_bytes: true,
         by_payload: false,
+        seeded: false,
     }))
 }
 

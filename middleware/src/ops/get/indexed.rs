@@ -26,8 +26,9 @@ use crate::stored::meta::ObjectMeta;
 
 /// `range` of the original of `call.key` (`total` bytes), stored as `delta`, as a body
 /// produced while it is sent. Each covering window is checked by its Adler-32 before it
-/// is sent (the windows of a large delta always carry one; a delta whose windows do not
-/// is read whole, within `max_object_size`, and decoded in memory).
+/// is sent (the windows of a large delta always carry one; a delta whose windows do not,
+/// or whose windows decode only in order, is read whole, within `max_object_size`, and
+/// decoded in memory).
 pub(super) async fn range<T: Backend>(
     call: Call<'_, T>,
     meta: &ObjectMeta,
@@ -60,7 +61,15 @@ pub(super) async fn range<T: Backend>(
         return Err(cannot_reconstruct(key, "no window covers the range").into());
     };
     let want = first.delta_start..last.delta_range().end;
-    if !covering.iter().all(|w| w.checksummed) {
+    if index.sequential() || !covering.iter().all(|w| w.checksummed) {
+        // Windows that decode only in order (secondary compression, as the DeltaGlider
+        // CLI's deltas use) or carry no checksum: the whole delta, within the limit.
+        let limit = call.shared.config.max_object_size;
+        if len > limit {
+            let why =
+                format!("its {len}-byte delta must be read whole, over the {limit}-byte limit");
+            return Err(cannot_reconstruct(key, why).into());
+        }
         let whole = match held {
             Some(bytes) => bytes,
             None => {

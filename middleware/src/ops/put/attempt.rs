@@ -257,6 +257,7 @@ mod tests {
             count: 1,
             same_bytes,
             by_payload,
+            seeded: false,
         }
     }
 

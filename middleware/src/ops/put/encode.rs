@@ -58,6 +58,11 @@ pub(super) async fn encode<T: Backend>(
         .max_ratio(config.max_delta_ratio);
     let stopwatch = Stopwatch::start();
     let linked = linked_first(call, &chosen, data, md5, options).await?;
+    let seeded = chosen.seeded.then(|| NewReference {
+        key: chosen.key.clone(),
+        bytes: chosen.reference.bytes.len() as u64,
+        chained: false,
+    });
     let (chosen, attempt, new_reference) = match linked {
         Some(done) => done,
         None => {
@@ -65,6 +70,8 @@ pub(super) async fn encode<T: Backend>(
             renewed(call, chosen, data, first, options).await?
         }
     };
+    // The reference this upload seeded its deltaspace with is written beside the delta.
+    let new_reference = new_reference.or(seeded);
     let Attempt {
         encoded,
         payload_delta: gzip,

@@ -114,6 +114,7 @@ async fn link_to<T: Backend>(
         count: chosen.count + 1,
         same_bytes: true,
         by_payload: false,
+        seeded: false,
     };
     Ok(Some((renewed, written)))
 }

@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 
 mod admin;
+mod cli;
 mod config;
 mod errors;
 mod guard;
@@ -48,6 +49,20 @@ use crate::upstream::Upstream;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    if args
+        .get(1)
+        .is_some_and(|a| cli::COMMANDS.contains(&a.as_str()))
+    {
+        // Commands log only errors: their output is the report.
+        tracing_subscriber::fmt()
+            .with_env_filter(
+                EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("error")),
+            )
+            .with_writer(std::io::stderr)
+            .init();
+        return cli::main(args).await;
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),

@@ -1,0 +1,206 @@
+//! A bucket as the commands see it: through the DeltaLayer (objects as clients see them,
+//! rebuilt and checked) and as stored (the layout in the backend), both over the same
+//! signed connection to the endpoint.
+
+use bytes::Bytes;
+use deltaglider::s3::listing::{self, Object};
+use deltaglider::{DeltaConfig, DeltaLayer, Either, xml};
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Incoming;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use tower::{Layer, ServiceExt};
+
+use crate::config;
+use crate::upstream::Upstream;
+
+/// What may stay unescaped in a query value or key path (RFC 3986 unreserved).
+const QUERY: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+const PATH: &AsciiSet = &QUERY.remove(b'/');
+
+type Body = UnsyncBoxBody<Bytes, deltaglider::BoxError>;
+
+/// `s3://bucket/prefix`, split.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Target {
+    pub(crate) bucket: String,
+    pub(crate) prefix: String,
+}
+
+impl std::str::FromStr for Target {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let rest = s
+            .strip_prefix("s3://")
+            .ok_or_else(|| format!("{s}: give s3://BUCKET[/PREFIX]"))?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(format!("{s}: no bucket"));
+        }
+        Ok(Target {
+            bucket: bucket.to_owned(),
+            prefix: prefix.to_owned(),
+        })
+    }
+}
+
+/// The two views of one endpoint.
+pub(crate) struct Store {
+    raw: Upstream,
+    layer: DeltaLayer,
+}
+
+/// How a read of one object ended.
+pub(crate) enum Read {
+    /// Every byte arrived and every check passed.
+    Whole(u64),
+    /// Why not.
+    Failed(String),
+}
+
+impl Store {
+    /// Connects to `endpoint` (nothing is sent yet).
+    pub(crate) fn new(endpoint: &config::Upstream) -> Result<Self, String> {
+        Ok(Self {
+            raw: Upstream::new(endpoint, true)?,
+            layer: DeltaLayer::new(DeltaConfig::default()),
+        })
+    }
+
+    /// Every object under `target`, as clients see them (`layered`) or as stored.
+    pub(crate) async fn list(&self, target: &Target, layered: bool) -> Result<Vec<Object>, String> {
+        let mut objects = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut query = format!(
+                "list-type=2&prefix={}",
+                utf8_percent_encode(&target.prefix, QUERY)
+            );
+            if let Some(token) = &token {
+                query.push_str("&continuation-token=");
+                query.extend(utf8_percent_encode(token, QUERY));
+            }
+            let path = format!("/{}?{query}", target.bucket);
+            let response = self.send(Method::GET, &path, layered).await?;
+            let (status, body) = collect(response).await?;
+            if !status.is_success() {
+                return Err(format!(
+                    "listing s3://{}: {}",
+                    target.bucket,
+                    failure(status, &body)
+                ));
+            }
+            let page = listing::parse(&body).map_err(|e| format!("listing: {e}"))?;
+            objects.extend(page.objects);
+            token = page.next_token.filter(|_| page.truncated);
+            if token.is_none() {
+                return Ok(objects);
+            }
+        }
+    }
+
+    /// Reads `key` through the layer to its last byte, every check included (a delta's
+    /// SHA-256, a whole object's recorded one); memory stays at one piece of the body.
+    pub(crate) async fn read(&self, bucket: &str, key: &str) -> Result<Read, String> {
+        let path = format!("/{bucket}/{}", utf8_percent_encode(key, PATH));
+        let response = self.send(Method::GET, &path, true).await?;
+        let status = response.status();
+        let mut body = response.into_body();
+        if !status.is_success() {
+            let bytes = body
+                .collect()
+                .await
+                .map(|b| b.to_bytes())
+                .unwrap_or_default();
+            return Ok(Read::Failed(failure(status, &bytes)));
+        }
+        let mut read = 0u64;
+        while let Some(frame) = body.frame().await {
+            match frame {
+                Ok(frame) => read += frame.data_ref().map_or(0, |d| d.len() as u64),
+                Err(e) => {
+                    return Ok(Read::Failed(format!(
+                        "the body broke off after {read} bytes: {e}"
+                    )));
+                }
+            }
+        }
+        Ok(Read::Whole(read))
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        layered: bool,
+    ) -> Result<Response<Either<Either<Incoming>>>, String> {
+        let empty: Body = Empty::new().map_err(|never| match never {}).boxed_unsync();
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(http::header::HOST, "deltaglider")
+            .body(empty)
+            .map_err(|e| e.to_string())?;
+        let response = if layered {
+            self.layer.layer(self.raw.clone()).oneshot(request).await
+        } else {
+            let answer = self.raw.clone().oneshot(request).await;
+            answer.map(|r| r.map(Either::passthrough))
+        };
+        response.map_err(|e| format!("{path}: {e:?}"))
+    }
+}
+
+async fn collect<B>(response: Response<B>) -> Result<(StatusCode, Bytes), String>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: std::fmt::Display,
+{
+    let status = response.status();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| format!("reading the answer: {e}"))?;
+    Ok((status, body.to_bytes()))
+}
+
+/// An S3 error answer as one line: its status, code and message.
+fn failure(status: StatusCode, body: &[u8]) -> String {
+    let message = xml::elements(body)
+        .ok()
+        .and_then(|elements| {
+            elements
+                .into_iter()
+                .find(|e| e.is(&["Error", "Message"]))
+                .map(|e| e.text)
+        })
+        .unwrap_or_default();
+    let code = xml::error_code(body).unwrap_or_else(|| status.to_string());
+    if message.is_empty() {
+        format!("{} {code}", status.as_u16())
+    } else {
+        format!("{} {code}: {message}", status.as_u16())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets() {
+        let t: Target = "s3://b/p/q/".parse().expect("target");
+        assert_eq!((t.bucket.as_str(), t.prefix.as_str()), ("b", "p/q/"));
+        let t: Target = "s3://b".parse().expect("bucket");
+        assert_eq!(t.prefix, "");
+        assert!("b/p".parse::<Target>().is_err());
+        assert!("s3:///p".parse::<Target>().is_err());
+    }
+}

@@ -64,25 +64,7 @@ pub(super) async fn range<T: Backend>(
     if index.sequential() || !covering.iter().all(|w| w.checksummed) {
         // Windows that decode only in order (secondary compression, as the DeltaGlider
         // CLI's deltas use) or carry no checksum: the whole delta, within the limit.
-        let limit = call.shared.config.max_object_size;
-        if len > limit {
-            let why =
-                format!("its {len}-byte delta must be read whole, over the {limit}-byte limit");
-            return Err(cannot_reconstruct(key, why).into());
-        }
-        let whole = match held {
-            Some(bytes) => bytes,
-            None => {
-                let all = 0..len;
-                source::fetch_range::<T>(inner, bucket, &delta_key, len, etag.as_deref(), all)
-                    .await
-                    .map_err(|e| cannot_reconstruct(key, e))?
-            }
-        };
-        let part = memory::decode(call, meta, &whole, Some(range)).await?;
-        let part_len = part.len() as u64;
-        let once = futures_util::stream::once(async move { Ok::<_, BodyError>(part) });
-        return Ok(Streamed::new(Box::pin(once), part_len));
+        return from_whole(call, meta, held, (len, etag.as_deref()), range).await;
     }
     let pieces = match held {
         Some(bytes) => {
@@ -115,6 +97,41 @@ pub(super) async fn range<T: Backend>(
         sent: range.start - first.target_start..range.end - first.target_start,
     };
     stream::decoded(call, meta, pieces, output).await
+}
+
+/// `range` decoded in memory from the whole delta (`held`, else read: `len` bytes with
+/// ETag `etag`), which must fit in `max_object_size`.
+async fn from_whole<T: Backend>(
+    call: Call<'_, T>,
+    meta: &ObjectMeta,
+    held: Option<Bytes>,
+    (len, etag): (u64, Option<&str>),
+    range: Range<u64>,
+) -> Result<Streamed, Stopped<T>> {
+    let Call {
+        shared,
+        inner,
+        bucket,
+        key,
+    } = call;
+    let limit = shared.config.max_object_size;
+    if len > limit {
+        let why = format!("its {len}-byte delta must be read whole, over the {limit}-byte limit");
+        return Err(cannot_reconstruct(key, why).into());
+    }
+    let whole = match held {
+        Some(bytes) => bytes,
+        None => {
+            let delta_key = keys::delta_key(key);
+            source::fetch_range::<T>(inner, bucket, &delta_key, len, etag, 0..len)
+                .await
+                .map_err(|e| cannot_reconstruct(key, e))?
+        }
+    };
+    let part = memory::decode(call, meta, &whole, Some(range)).await?;
+    let part_len = part.len() as u64;
+    let once = futures_util::stream::once(async move { Ok::<_, BodyError>(part) });
+    Ok(Streamed::new(Box::pin(once), part_len))
 }
 
 /// The window index of the stored delta `delta_key` (ETag `etag`): cached, or built from

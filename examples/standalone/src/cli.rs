@@ -1,8 +1,9 @@
-//! The commands beside the proxy, `deltaglider-proxy verify|stats s3://bucket[/prefix]`:
+//! The commands beside the proxy, `deltaglider-proxy verify|stats|migrate s3://…`:
 //! they speak to any S3 endpoint with the usual AWS settings (`cli::aws`) and run the same
 //! DeltaLayer in-process, so they read exactly what the proxy serves.
 
 mod aws;
+mod migrate;
 mod progress;
 mod stats;
 mod store;
@@ -15,7 +16,7 @@ use clap::{Parser, Subcommand};
 use store::{Store, Target};
 
 /// The commands, their names as the first argument.
-pub(crate) const COMMANDS: [&str; 2] = ["verify", "stats"];
+pub(crate) const COMMANDS: [&str; 3] = ["verify", "stats", "migrate"];
 
 #[derive(Debug, Parser)]
 #[command(name = "deltaglider-proxy", version)]
@@ -44,6 +45,26 @@ enum Command {
         /// s3://BUCKET[/PREFIX]
         target: Target,
         /// One JSON document on standard output instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Copies every object under SOURCE to DESTINATION through the layer (a plain bucket,
+    /// or a legacy DeltaGlider layout, becomes this layer's delta storage), keeping content
+    /// types and user metadata; each object is read back and compared by SHA-256 before it
+    /// counts. Objects already at DESTINATION (same size and ETag) are skipped, so an
+    /// interrupted run resumes. Exits 1 on any failure.
+    Migrate {
+        /// s3://BUCKET[/PREFIX] to read
+        source: Target,
+        /// s3://BUCKET[/PREFIX] to write (may be the same: objects are rewritten in place)
+        destination: Target,
+        /// List what would be copied; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Leave out keys (relative to SOURCE) matching this pattern (`*`, `?`); repeatable.
+        #[arg(long)]
+        exclude: Vec<String>,
+        /// One JSON document on standard output instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -87,6 +108,22 @@ async fn run(store: &Store, command: Command) -> Result<bool, String> {
                 println!("{}", report.json(&target));
             } else {
                 print!("{}", report.text(&target));
+            }
+            Ok(report.failures.is_empty())
+        }
+        Command::Migrate {
+            source,
+            destination,
+            dry_run,
+            exclude,
+            json,
+        } => {
+            let options = migrate::Options { dry_run, exclude };
+            let report = migrate::run(store, &source, &destination, &options).await?;
+            if json {
+                println!("{}", report.json(dry_run));
+            } else {
+                print!("{}", report.text(dry_run));
             }
             Ok(report.failures.is_empty())
         }

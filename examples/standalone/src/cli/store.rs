@@ -2,9 +2,12 @@
 //! rebuilt and checked) and as stored (the layout in the backend), both over the same
 //! signed connection to the endpoint.
 
+use std::sync::{Arc, Mutex};
+
 use bytes::Bytes;
 use deltaglider::s3::listing::{self, Object};
 use deltaglider::{DeltaConfig, DeltaLayer, Either, xml};
+use deltaglider_codec::{Sha256, Sha256Digest};
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Empty};
@@ -58,11 +61,21 @@ pub(crate) struct Store {
 
 /// How a read of one object ended.
 pub(crate) enum Read {
-    /// Every byte arrived and every check passed.
-    Whole(u64),
+    /// Every byte arrived and every check passed: how many, and their SHA-256.
+    Whole(u64, Sha256Digest),
     /// Why not.
     Failed(String),
 }
+
+/// Headers a copy keeps: what describes the object, not how it was sent.
+const KEPT: [&str; 6] = [
+    "content-type",
+    "content-encoding",
+    "content-disposition",
+    "content-language",
+    "cache-control",
+    "expires",
+];
 
 impl Store {
     /// Connects to `endpoint` (nothing is sent yet).
@@ -121,9 +134,15 @@ impl Store {
             return Ok(Read::Failed(failure(status, &bytes)));
         }
         let mut read = 0u64;
+        let mut sha256 = Sha256::new();
         while let Some(frame) = body.frame().await {
             match frame {
-                Ok(frame) => read += frame.data_ref().map_or(0, |d| d.len() as u64),
+                Ok(frame) => {
+                    if let Some(data) = frame.data_ref() {
+                        read += data.len() as u64;
+                        sha256.update(data);
+                    }
+                }
                 Err(e) => {
                     return Ok(Read::Failed(format!(
                         "the body broke off after {read} bytes: {e}"
@@ -131,7 +150,90 @@ impl Store {
                 }
             }
         }
-        Ok(Read::Whole(read))
+        Ok(Read::Whole(read, sha256.finish()))
+    }
+
+    /// The size and ETag of `key` through the layer; `None` when it does not exist.
+    pub(crate) async fn head(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Option<(u64, String)>, String> {
+        let path = format!("/{bucket}/{}", utf8_percent_encode(key, PATH));
+        let response = self.send(Method::HEAD, &path, true).await?;
+        let status = response.status();
+        if status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !status.is_success() {
+            return Err(format!("HEAD s3://{bucket}/{key}: {}", status.as_u16()));
+        }
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let size = header(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        Ok(Some((size, header(http::header::ETAG).unwrap_or_default())))
+    }
+
+    /// Copies `from` (bucket, key) to `to` through the layer, streaming: the source is
+    /// read (rebuilt if stored as a delta) while it is written (stored as the layer
+    /// decides), with its content type, user metadata and the like. Returns the bytes
+    /// copied and their SHA-256.
+    pub(crate) async fn copy(
+        &self,
+        from: (&str, &str),
+        to: (&str, &str),
+    ) -> Result<(u64, Sha256Digest), String> {
+        let source = format!("/{}/{}", from.0, utf8_percent_encode(from.1, PATH));
+        let response = self.send(Method::GET, &source, true).await?;
+        let (parts, body) = response.into_parts();
+        if !parts.status.is_success() {
+            let bytes = body
+                .collect()
+                .await
+                .map(|b| b.to_bytes())
+                .unwrap_or_default();
+            return Err(format!("reading: {}", failure(parts.status, &bytes)));
+        }
+        let mut put = Request::builder()
+            .method(Method::PUT)
+            .uri(format!("/{}/{}", to.0, utf8_percent_encode(to.1, PATH)))
+            .header(http::header::HOST, "deltaglider");
+        for (name, value) in &parts.headers {
+            let name_str = name.as_str();
+            let user =
+                name_str.starts_with("x-amz-meta-") && !name_str.starts_with("x-amz-meta-dg-");
+            if user || KEPT.contains(&name_str) || name == http::header::CONTENT_LENGTH {
+                put = put.header(name, value);
+            }
+        }
+        let hashed = Arc::new(Mutex::new((Sha256::new(), 0u64)));
+        let tap = Arc::clone(&hashed);
+        let body: Body = body
+            .map_frame(move |frame| {
+                if let (Some(data), Ok(mut tap)) = (frame.data_ref(), tap.lock()) {
+                    tap.0.update(data);
+                    tap.1 += data.len() as u64;
+                }
+                frame
+            })
+            .map_err(|e| -> deltaglider::BoxError { e.to_string().into() })
+            .boxed_unsync();
+        let request = put.body(body).map_err(|e| e.to_string())?;
+        let answer = self.layer.layer(self.raw.clone()).oneshot(request).await;
+        let answer = answer.map_err(|e| format!("writing: {e:?}"))?;
+        let (status, bytes) = collect(answer).await?;
+        if !status.is_success() {
+            return Err(format!("writing: {}", failure(status, &bytes)));
+        }
+        let (sha256, len) = std::mem::take(&mut *hashed.lock().map_err(|e| e.to_string())?);
+        Ok((len, sha256.finish()))
     }
 
     async fn send(

@@ -27,8 +27,8 @@ pub(crate) async fn run(store: &Store, target: &Target) -> Result<Report, String
     let mut progress = Progress::new("verified", objects.len() as u64, total);
     for object in &objects {
         match store.read(&target.bucket, &object.key).await? {
-            Read::Whole(n) if n == object.size => report.bytes += n,
-            Read::Whole(n) => report.failures.push((
+            Read::Whole(n, _) if n == object.size => report.bytes += n,
+            Read::Whole(n, _) => report.failures.push((
                 object.key.clone(),
                 format!("{n} bytes read, the listing says {}", object.size),
             )),

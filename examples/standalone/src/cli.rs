@@ -1,7 +1,8 @@
-//! The commands beside the proxy, `deltaglider-proxy verify|stats|migrate s3://…`:
+//! The commands beside the proxy, `deltaglider-proxy analyze|verify|stats|migrate s3://…`:
 //! they speak to any S3 endpoint with the usual AWS settings (`cli::aws`) and run the same
 //! DeltaLayer in-process, so they read exactly what the proxy serves.
 
+mod analyze;
 mod aws;
 mod migrate;
 mod progress;
@@ -16,7 +17,7 @@ use clap::{Parser, Subcommand};
 use store::{Store, Target};
 
 /// The commands, their names as the first argument.
-pub(crate) const COMMANDS: [&str; 3] = ["verify", "stats", "migrate"];
+pub(crate) const COMMANDS: [&str; 4] = ["analyze", "verify", "stats", "migrate"];
 
 #[derive(Debug, Parser)]
 #[command(name = "deltaglider-proxy", version)]
@@ -29,6 +30,26 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Estimates what delta storage would save on s3://BUCKET[/PREFIX] as it is (read
+    /// only): the largest deltaspaces are sampled, a few objects each, and the samples
+    /// really stored through the layer in a scratch backend; prints the estimate, its
+    /// range, and what was read.
+    Analyze {
+        /// s3://BUCKET[/PREFIX]
+        target: Target,
+        /// Deltaspaces sampled, largest first.
+        #[arg(long, default_value_t = 10)]
+        groups: usize,
+        /// Objects read from each sampled deltaspace, in key order.
+        #[arg(long, default_value_t = 4)]
+        per_group: usize,
+        /// Most MiB read in all.
+        #[arg(long, default_value_t = 1024)]
+        max_read_mb: u64,
+        /// One JSON document on standard output instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Reads every object under s3://BUCKET[/PREFIX] through the layer to its last byte:
     /// deltas rebuilt and checked by their SHA-256, references materialised. Lists what
     /// fails and why; exits 1 on any failure.
@@ -51,8 +72,8 @@ enum Command {
     /// Copies every object under SOURCE to DESTINATION through the layer (a plain bucket,
     /// or a legacy DeltaGlider layout, becomes this layer's delta storage), keeping content
     /// types and user metadata; each object is read back and compared by SHA-256 before it
-    /// counts. Objects already at DESTINATION (same size and ETag) are skipped, so an
-    /// interrupted run resumes. Exits 1 on any failure.
+    /// counts. Objects already at DESTINATION (same size, and same ETag or SHA-256) are
+    /// skipped, so an interrupted run resumes. Exits 1 on any failure.
     Migrate {
         /// s3://BUCKET[/PREFIX] to read
         source: Target,
@@ -110,6 +131,26 @@ async fn run(store: &Store, command: Command) -> Result<bool, String> {
                 print!("{}", report.text(&target));
             }
             Ok(report.failures.is_empty())
+        }
+        Command::Analyze {
+            target,
+            groups,
+            per_group,
+            max_read_mb,
+            json,
+        } => {
+            let options = analyze::Options {
+                groups,
+                per_group: per_group.max(2),
+                max_read: max_read_mb << 20,
+            };
+            let report = analyze::run(store, &target, &options).await?;
+            if json {
+                println!("{}", report.json(&target));
+            } else {
+                print!("{}", report.text());
+            }
+            Ok(true)
         }
         Command::Migrate {
             source,

@@ -3,10 +3,13 @@
 //! objects) ends up stored as deltas. Each object is read (rebuilt if it is a delta) while
 //! it is written, keeps its content type and user metadata, and is read back through the
 //! layer and compared by SHA-256 before it counts as done. Resumable: an object DST already
-//! holds with the same size and ETag is skipped. The source is never changed (to migrate
+//! holds (same size and ETag, or the same SHA-256 where the ETags are not comparable) is
+//! skipped. The source is never changed (to migrate
 //! in place, give the same location twice: each object is rewritten over itself).
 
 use serde_json::json;
+
+use deltaglider::s3::listing::Object;
 
 use super::progress::Progress;
 use super::store::{Read, Store, Target};
@@ -49,16 +52,9 @@ pub(crate) async fn run(
             continue;
         }
         let destination = format!("{}{relative}", to.prefix);
-        if let Some((size, etag)) = store.head(&to.bucket, &destination).await? {
-            // Some backends list no ETag: then the source's own HEAD says it.
-            let source_etag = match &object.etag {
-                Some(etag) => Some(etag.clone()),
-                None => store.head(&from.bucket, &object.key).await?.map(|(_, e)| e),
-            };
-            if size == object.size && Some(etag) == source_etag {
-                report.skipped += 1;
-                continue;
-            }
+        if already_there(store, (from, object), (&to.bucket, &destination)).await? {
+            report.skipped += 1;
+            continue;
         }
         if !options.dry_run {
             let copied = copy_checked(
@@ -76,6 +72,32 @@ pub(crate) async fn run(
     }
     progress.finish();
     Ok(report)
+}
+
+/// Whether `to` already holds `object` of `from`: the same size, and the same ETag — or,
+/// where the two ETags are not comparable (a legacy delta's, a multipart upload's, one not
+/// listed), the same SHA-256, both read through the layer.
+async fn already_there(
+    store: &Store,
+    (from, object): (&Target, &Object),
+    to: (&str, &str),
+) -> Result<bool, String> {
+    let Some((size, etag)) = store.head(to.0, to.1).await? else {
+        return Ok(false);
+    };
+    if size != object.size {
+        return Ok(false);
+    }
+    if object.etag.as_deref() == Some(etag.as_str()) {
+        return Ok(true);
+    }
+    let (Read::Whole(_, theirs), Read::Whole(_, ours)) = (
+        store.read(&from.bucket, &object.key).await?,
+        store.read(to.0, to.1).await?,
+    ) else {
+        return Ok(false);
+    };
+    Ok(theirs == ours)
 }
 
 /// One copy, then the destination read back through the layer and compared.

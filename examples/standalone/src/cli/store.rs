@@ -153,6 +153,20 @@ impl Store {
         Ok(Read::Whole(read, sha256.finish()))
     }
 
+    /// The bytes of `key` through the layer (every check included), held in memory.
+    pub(crate) async fn fetch(&self, bucket: &str, key: &str) -> Result<Bytes, String> {
+        let path = format!("/{bucket}/{}", utf8_percent_encode(key, PATH));
+        let response = self.send(Method::GET, &path, true).await?;
+        let (status, bytes) = collect(response).await?;
+        if !status.is_success() {
+            return Err(format!(
+                "reading s3://{bucket}/{key}: {}",
+                failure(status, &bytes)
+            ));
+        }
+        Ok(bytes)
+    }
+
     /// The size and ETag of `key` through the layer; `None` when it does not exist.
     pub(crate) async fn head(
         &self,

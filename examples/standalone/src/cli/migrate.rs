@@ -4,11 +4,13 @@
 //! it is written, keeps its content type and user metadata, and is read back through the
 //! layer and compared by SHA-256 before it counts as done. Resumable: an object DST already
 //! holds (same size and ETag, or the same SHA-256 where the ETags are not comparable) is
-//! skipped. The source is never changed (to migrate
+//! skipped; in place, an object already stored as a delta (or one the layer would not
+//! encode) is. The source is never changed (to migrate
 //! in place, give the same location twice: each object is rewritten over itself).
 
 use serde_json::json;
 
+use deltaglider::DeltaConfig;
 use deltaglider::s3::listing::Object;
 
 use super::progress::Progress;
@@ -42,6 +44,7 @@ pub(crate) async fn run(
 ) -> Result<Report, String> {
     let objects = store.list(from, true).await?;
     let mut report = Report::default();
+    let eligible = DeltaConfig::default();
     let total: u64 = objects.iter().map(|o| o.size).sum();
     let mut progress = Progress::new("migrated", objects.len() as u64, total);
     for object in &objects {
@@ -52,7 +55,13 @@ pub(crate) async fn run(
             continue;
         }
         let destination = format!("{}{relative}", to.prefix);
-        if already_there(store, (from, object), (&to.bucket, &destination)).await? {
+        let done = if from.bucket == to.bucket && destination == object.key {
+            // In place: done once the layer stores it as a delta, or would not.
+            !eligible.is_eligible(&object.key) || store.is_delta(&to.bucket, &destination).await?
+        } else {
+            already_there(store, (from, object), (&to.bucket, &destination)).await?
+        };
+        if done {
             report.skipped += 1;
             continue;
         }

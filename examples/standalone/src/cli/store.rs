@@ -167,6 +167,18 @@ impl Store {
         Ok(bytes)
     }
 
+    /// Whether `key` is stored as a delta (its `.delta` object exists in the backend).
+    pub(crate) async fn is_delta(&self, bucket: &str, key: &str) -> Result<bool, String> {
+        let stored = format!("{key}{}", deltaglider::keys::DELTA_SUFFIX);
+        let path = format!("/{bucket}/{}", utf8_percent_encode(&stored, PATH));
+        let status = self.send(Method::HEAD, &path, false).await?.status();
+        match status {
+            s if s.is_success() => Ok(true),
+            StatusCode::NOT_FOUND => Ok(false),
+            s => Err(format!("HEAD s3://{bucket}/{stored}: {}", s.as_u16())),
+        }
+    }
+
     /// The size and ETag of `key` through the layer; `None` when it does not exist.
     pub(crate) async fn head(
         &self,

@@ -4,6 +4,7 @@
 
 mod analyze;
 mod aws;
+mod failures;
 mod migrate;
 mod progress;
 mod stats;

@@ -13,6 +13,7 @@ use serde_json::json;
 use deltaglider::DeltaConfig;
 use deltaglider::s3::listing::Object;
 
+use super::failures::{self, Failure};
 use super::progress::Progress;
 use super::store::{Read, Store, Target};
 
@@ -32,7 +33,7 @@ pub(crate) struct Report {
     pub(crate) skipped: u64,
     /// Left out by `--exclude`.
     pub(crate) excluded: u64,
-    pub(crate) failures: Vec<(String, String)>,
+    pub(crate) failures: Vec<Failure>,
 }
 
 /// Copies what `from` holds to `to`.
@@ -153,10 +154,7 @@ fn glob(pattern: &str, name: &str) -> bool {
 impl Report {
     /// The report for a person.
     pub(crate) fn text(&self, dry_run: bool) -> String {
-        let mut out = String::new();
-        for (key, why) in &self.failures {
-            out.push_str(&format!("FAILED {key}: {why}\n"));
-        }
+        let mut out = failures::lines(&self.failures, "");
         if dry_run {
             for key in &self.copied {
                 out.push_str(&format!("would copy {key}\n"));
@@ -180,11 +178,7 @@ impl Report {
 
     /// The report as JSON.
     pub(crate) fn json(&self, dry_run: bool) -> String {
-        let failures: Vec<_> = self
-            .failures
-            .iter()
-            .map(|(key, why)| json!({ "key": key, "reason": why }))
-            .collect();
+        let failures = failures::json(&self.failures);
         json!({
             "dry_run": dry_run,
             "copied": self.copied.len(),

@@ -5,6 +5,7 @@
 
 use serde_json::json;
 
+use super::failures::{self, Failure};
 use super::progress::Progress;
 use super::store::{Read, Store, Target};
 
@@ -12,7 +13,7 @@ use super::store::{Read, Store, Target};
 pub(crate) struct Report {
     pub(crate) checked: u64,
     pub(crate) bytes: u64,
-    pub(crate) failures: Vec<(String, String)>,
+    pub(crate) failures: Vec<Failure>,
 }
 
 /// Reads every object under `target`.
@@ -44,10 +45,7 @@ pub(crate) async fn run(store: &Store, target: &Target) -> Result<Report, String
 impl Report {
     /// The report for a person.
     pub(crate) fn text(&self, target: &Target) -> String {
-        let mut out = String::new();
-        for (key, why) in &self.failures {
-            out.push_str(&format!("FAILED s3://{}/{key}: {why}\n", target.bucket));
-        }
+        let mut out = failures::lines(&self.failures, &format!("s3://{}/", target.bucket));
         out.push_str(&format!(
             "{} objects, {} bytes checked under s3://{}/{}: {} ok, {} failed\n",
             self.checked,
@@ -62,11 +60,7 @@ impl Report {
 
     /// The report as JSON.
     pub(crate) fn json(&self, target: &Target) -> String {
-        let failures: Vec<_> = self
-            .failures
-            .iter()
-            .map(|(key, why)| json!({ "key": key, "reason": why }))
-            .collect();
+        let failures = failures::json(&self.failures);
         json!({
             "bucket": target.bucket,
             "prefix": target.prefix,

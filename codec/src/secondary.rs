@@ -119,6 +119,12 @@ impl Expander {
                 lengths[kind] = stored.len();
                 continue;
             }
+            // First the compressor (one this build does not decode is unsupported, whatever
+            // the section holds), then the size it declares.
+            let decoder = match &mut self.sections[kind] {
+                Some(decoder) => decoder,
+                empty => empty.insert(SectionDecoder::new(self.compressor)?),
+            };
             let (size, header) = size_prefix(stored)
                 .ok_or_else(|| corrupt("secondary section without its size".into()))?;
             if size == 0 || size > limits[kind] {
@@ -126,10 +132,6 @@ impl Expander {
                     "secondary section declares {size} bytes for a window of {target}"
                 )));
             }
-            let decoder = match &mut self.sections[kind] {
-                Some(decoder) => decoder,
-                empty => empty.insert(SectionDecoder::new(self.compressor)?),
-            };
             let start = out.len();
             out.resize(start + size as usize, 0);
             decoder

@@ -140,7 +140,7 @@ fn streaming_decoder_rejects_trailing_junk_short_input_and_bad_digests() {
 }
 
 #[test]
-fn secondary_compression_is_reported_not_misdecoded() {
+fn secondary_compression_is_decoded_or_refused_never_misdecoded() {
     let (reference, target, mut delta) = sample();
     // Announce LZMA in the header: still decodable, since no window uses it ...
     delta.splice(4..5, [1u8, 2]);
@@ -148,13 +148,27 @@ fn secondary_compression_is_reported_not_misdecoded() {
         let out = decode_with(backend, &reference, &delta, target.len() as u64);
         assert_eq!(out.ok().as_ref(), Some(&target), "{backend}");
     }
-    // ... but a window whose sections are compressed is refused with a clear error.
+    // ... a window claiming LZMA sections that are not LZMA is refused as corrupt (as
+    // unsupported by a build without the `lzma` feature) ...
     let mut compressed = delta.clone();
     let window = 6;
     let delta_indicator = find_delta_indicator(&compressed[window..]) + window;
     compressed[delta_indicator] = 1;
     for e in all_decoders_reject(&reference, &compressed, target.len() as u64) {
+        if cfg!(feature = "lzma") {
+            assert!(matches!(e, Error::Corrupt { .. }), "{e}");
+        } else {
+            assert!(matches!(e, Error::Unsupported { .. }), "{e}");
+        }
+    }
+    // ... FGK (not decoded) is refused as unsupported, an unknown compressor as malformed.
+    compressed[5] = 16;
+    for e in all_decoders_reject(&reference, &compressed, target.len() as u64) {
         assert!(matches!(e, Error::Unsupported { .. }), "{e}");
+    }
+    compressed[5] = 7;
+    for e in all_decoders_reject(&reference, &compressed, target.len() as u64) {
+        assert!(matches!(e, Error::Malformed { .. }), "{e}");
     }
 }
 

@@ -1,10 +1,11 @@
-//! The commands beside the proxy, `deltaglider-proxy analyze|verify|stats|migrate s3://…`:
+//! The commands beside the proxy, `deltaglider-proxy analyze|verify|stats|migrate|gc s3://…`:
 //! they speak to any S3 endpoint with the usual AWS settings (`cli::aws`) and run the same
 //! DeltaLayer in-process, so they read exactly what the proxy serves.
 
 mod analyze;
 mod aws;
 mod failures;
+mod gc;
 mod migrate;
 mod progress;
 mod stats;
@@ -18,7 +19,7 @@ use clap::{Parser, Subcommand};
 use store::{Store, Target};
 
 /// The commands, their names as the first argument.
-pub(crate) const COMMANDS: [&str; 4] = ["analyze", "verify", "stats", "migrate"];
+pub(crate) const COMMANDS: [&str; 5] = ["analyze", "verify", "stats", "migrate", "gc"];
 
 #[derive(Debug, Parser)]
 #[command(name = "deltaglider-proxy", version)]
@@ -31,6 +32,26 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Removes what nothing needs under s3://BUCKET[/PREFIX]: references no delta is
+    /// encoded against and no needed reference is chained onto (older than
+    /// --min-age-hours), and multipart uploads abandoned for --uploads-older-than-hours.
+    Gc {
+        /// s3://BUCKET[/PREFIX]
+        target: Target,
+        /// List what would be removed; remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Keep unused references younger than this many hours (a writer creates a
+        /// reference moments before the delta naming it).
+        #[arg(long, default_value_t = 24)]
+        min_age_hours: u64,
+        /// Abort multipart uploads started longer ago than this many hours.
+        #[arg(long, default_value_t = 168)]
+        uploads_older_than_hours: u64,
+        /// One JSON document on standard output instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Estimates what delta storage would save on s3://BUCKET[/PREFIX] as it is (read
     /// only): the largest deltaspaces are sampled, a few objects each, and the samples
     /// really stored through the layer in a scratch backend; prints the estimate, its
@@ -152,6 +173,26 @@ async fn run(store: &Store, command: Command) -> Result<bool, String> {
                 print!("{}", report.text());
             }
             Ok(true)
+        }
+        Command::Gc {
+            target,
+            dry_run,
+            min_age_hours,
+            uploads_older_than_hours,
+            json,
+        } => {
+            let options = gc::Options {
+                dry_run,
+                min_age_secs: min_age_hours * 3600,
+                uploads_age_secs: uploads_older_than_hours * 3600,
+            };
+            let report = gc::run(store, &target, &options).await?;
+            if json {
+                println!("{}", report.json(dry_run));
+            } else {
+                print!("{}", report.text(dry_run));
+            }
+            Ok(report.failures.is_empty())
         }
         Command::Migrate {
             source,

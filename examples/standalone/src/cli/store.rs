@@ -167,6 +167,114 @@ impl Store {
         Ok(bytes)
     }
 
+    /// User metadata `name` (without `x-amz-meta-`) of `key` as stored; `None` when the
+    /// object or the value is absent.
+    pub(crate) async fn raw_meta(
+        &self,
+        bucket: &str,
+        key: &str,
+        name: &str,
+    ) -> Result<Option<String>, String> {
+        let path = format!("/{bucket}/{}", utf8_percent_encode(key, PATH));
+        let response = self.send(Method::HEAD, &path, false).await?;
+        match response.status() {
+            s if s.is_success() => Ok(response
+                .headers()
+                .get(format!("x-amz-meta-{name}"))
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)),
+            StatusCode::NOT_FOUND => Ok(None),
+            s => Err(format!("HEAD s3://{bucket}/{key}: {}", s.as_u16())),
+        }
+    }
+
+    /// Deletes `key` as stored (not through the layer).
+    pub(crate) async fn delete_raw(&self, bucket: &str, key: &str) -> Result<(), String> {
+        let path = format!("/{bucket}/{}", utf8_percent_encode(key, PATH));
+        let response = self.send(Method::DELETE, &path, false).await?;
+        let (status, body) = collect(response).await?;
+        if status.is_success() || status == StatusCode::NOT_FOUND {
+            return Ok(());
+        }
+        Err(failure(status, &body))
+    }
+
+    /// The multipart uploads in progress under `target`: key, upload ID and when each was
+    /// initiated (RFC 3339).
+    pub(crate) async fn uploads(
+        &self,
+        target: &Target,
+    ) -> Result<Vec<(String, String, String)>, String> {
+        let mut uploads = Vec::new();
+        let mut markers: Option<(String, String)> = None;
+        loop {
+            let mut path = format!(
+                "/{}?uploads&prefix={}",
+                target.bucket,
+                utf8_percent_encode(&target.prefix, QUERY)
+            );
+            if let Some((key, id)) = &markers {
+                path.push_str(&format!(
+                    "&key-marker={}&upload-id-marker={}",
+                    utf8_percent_encode(key, QUERY),
+                    utf8_percent_encode(id, QUERY)
+                ));
+            }
+            let (status, body) = collect(self.send(Method::GET, &path, false).await?).await?;
+            if !status.is_success() {
+                return Err(format!("listing uploads: {}", failure(status, &body)));
+            }
+            let elements = xml::elements(&body).map_err(|e| format!("listing uploads: {e}"))?;
+            let root = "ListMultipartUploadsResult";
+            let (mut next, mut truncated) = ((None, None), false);
+            let mut current: [Option<String>; 3] = [None, None, None];
+            for e in elements {
+                match e.path.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+                    [r, "Upload", field] if r == root => {
+                        let slot = ["Key", "UploadId", "Initiated"]
+                            .iter()
+                            .position(|f| *f == field);
+                        if let Some(slot) = slot {
+                            current[slot] = Some(e.text);
+                        }
+                    }
+                    [r, "Upload"] if r == root => {
+                        if let [Some(key), Some(id), Some(at)] = std::mem::take(&mut current) {
+                            uploads.push((key, id, at));
+                        }
+                    }
+                    [r, "IsTruncated"] if r == root => truncated = e.text == "true",
+                    [r, "NextKeyMarker"] if r == root => next.0 = Some(e.text),
+                    [r, "NextUploadIdMarker"] if r == root => next.1 = Some(e.text),
+                    _ => {}
+                }
+            }
+            match next {
+                (Some(key), Some(id)) if truncated => markers = Some((key, id)),
+                _ => return Ok(uploads),
+            }
+        }
+    }
+
+    /// Aborts upload `id` of `key`, as stored.
+    pub(crate) async fn abort_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        id: &str,
+    ) -> Result<(), String> {
+        let path = format!(
+            "/{bucket}/{}?uploadId={}",
+            utf8_percent_encode(key, PATH),
+            utf8_percent_encode(id, QUERY)
+        );
+        let (status, body) = collect(self.send(Method::DELETE, &path, false).await?).await?;
+        if status.is_success() || status == StatusCode::NOT_FOUND {
+            return Ok(());
+        }
+        Err(failure(status, &body))
+    }
+
     /// Whether `key` is stored as a delta (its `.delta` object exists in the backend).
     pub(crate) async fn is_delta(&self, bucket: &str, key: &str) -> Result<bool, String> {
         let stored = format!("{key}{}", deltaglider::keys::DELTA_SUFFIX);

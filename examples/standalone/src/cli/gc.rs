@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use deltaglider::keys::{self, DELTA_SUFFIX};
+use deltaglider::meta::ObjectMeta;
 use deltaglider::s3::listing::Object;
 use serde_json::json;
 
@@ -32,6 +33,8 @@ pub(crate) struct Report {
     /// Unused but younger than `--min-age-hours`: kept.
     pub(crate) young: u64,
     pub(crate) uploads: Vec<(String, String)>,
+    /// Whether the backend listed its multipart uploads (s3s-fs cannot).
+    pub(crate) uploads_listed: bool,
     pub(crate) failures: Vec<Failure>,
 }
 
@@ -94,7 +97,9 @@ pub(crate) async fn run(
                 .push((reference.key.clone(), reference.size));
         }
     }
-    for (key, upload, initiated) in store.uploads(target).await? {
+    let uploads = store.uploads(target).await?;
+    report.uploads_listed = uploads.is_some();
+    for (key, upload, initiated) in uploads.unwrap_or_default() {
         let age = parse_rfc3339(&initiated).map(|t| now.saturating_sub(t));
         if age.is_none_or(|age| age < options.uploads_age_secs) {
             continue;
@@ -111,7 +116,9 @@ pub(crate) async fn run(
 }
 
 /// The references among `objects` (one deltaspace, as stored) that no delta names and no
-/// needed reference is chained onto.
+/// needed reference is chained onto. Metadata is read as the layer reads it (every format
+/// version, the Python CLI's names too); a delta whose metadata does not parse keeps every
+/// reference of its deltaspace.
 async fn unused<'o>(
     store: &Store,
     bucket: &str,
@@ -120,15 +127,31 @@ async fn unused<'o>(
     let mut needed: BTreeSet<String> = BTreeSet::new();
     let mut bases: BTreeMap<String, String> = BTreeMap::new();
     for object in objects {
-        let named = store.raw_meta(bucket, &object.key, "dg-ref-key").await?;
+        let delta = object.key.ends_with(DELTA_SUFFIX);
+        if !delta && !keys::is_reference(&object.key) {
+            continue;
+        }
+        let Some(headers) = store.raw_headers(bucket, &object.key).await? else {
+            continue;
+        };
+        let get = |name: &str| {
+            headers
+                .get(format!("x-amz-meta-{name}"))
+                .and_then(|v| v.to_str().ok())
+        };
+        let named = match ObjectMeta::parse(&object.key, get) {
+            Ok(meta) => meta.reference.map(|r| r.key),
+            Err(_) if delta => return Ok(Vec::new()),
+            Err(_) => None,
+        };
         match named {
-            Some(reference) if object.key.ends_with(DELTA_SUFFIX) => {
+            Some(reference) if delta => {
                 needed.insert(reference);
             }
-            Some(base) if keys::is_reference(&object.key) => {
+            Some(base) => {
                 bases.insert(object.key.clone(), base);
             }
-            _ => {}
+            None => {}
         }
     }
     // Every base down each needed chain is needed too.
@@ -184,6 +207,9 @@ impl Report {
         for (key, upload) in &self.uploads {
             out.push_str(&format!("{verb} abandoned upload of {key} ({upload})\n"));
         }
+        if !self.uploads_listed {
+            out.push_str("the backend does not list multipart uploads: none looked at\n");
+        }
         let bytes: u64 = self.references.iter().map(|(_, s)| s).sum();
         out.push_str(&format!(
             "{} unused references ({bytes} bytes) and {} abandoned uploads {}; {} unused but \
@@ -213,6 +239,7 @@ impl Report {
             "dry_run": dry_run,
             "references": references,
             "uploads": uploads,
+            "uploads_listed": self.uploads_listed,
             "young_kept": self.young,
             "failed": self.failures.len(),
             "failures": failures::json(&self.failures),

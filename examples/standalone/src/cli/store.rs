@@ -167,22 +167,17 @@ impl Store {
         Ok(bytes)
     }
 
-    /// User metadata `name` (without `x-amz-meta-`) of `key` as stored; `None` when the
-    /// object or the value is absent.
-    pub(crate) async fn raw_meta(
+    /// The headers of `key` as stored (its metadata among them); `None` when it does not
+    /// exist.
+    pub(crate) async fn raw_headers(
         &self,
         bucket: &str,
         key: &str,
-        name: &str,
-    ) -> Result<Option<String>, String> {
+    ) -> Result<Option<http::HeaderMap>, String> {
         let path = format!("/{bucket}/{}", utf8_percent_encode(key, PATH));
         let response = self.send(Method::HEAD, &path, false).await?;
         match response.status() {
-            s if s.is_success() => Ok(response
-                .headers()
-                .get(format!("x-amz-meta-{name}"))
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)),
+            s if s.is_success() => Ok(Some(response.into_parts().0.headers)),
             StatusCode::NOT_FOUND => Ok(None),
             s => Err(format!("HEAD s3://{bucket}/{key}: {}", s.as_u16())),
         }
@@ -200,11 +195,11 @@ impl Store {
     }
 
     /// The multipart uploads in progress under `target`: key, upload ID and when each was
-    /// initiated (RFC 3339).
+    /// initiated (RFC 3339); `None` when the backend cannot list them (`NotImplemented`).
     pub(crate) async fn uploads(
         &self,
         target: &Target,
-    ) -> Result<Vec<(String, String, String)>, String> {
+    ) -> Result<Option<Vec<(String, String, String)>>, String> {
         let mut uploads = Vec::new();
         let mut markers: Option<(String, String)> = None;
         loop {
@@ -221,6 +216,9 @@ impl Store {
                 ));
             }
             let (status, body) = collect(self.send(Method::GET, &path, false).await?).await?;
+            if status == StatusCode::NOT_IMPLEMENTED {
+                return Ok(None);
+            }
             if !status.is_success() {
                 return Err(format!("listing uploads: {}", failure(status, &body)));
             }
@@ -251,7 +249,7 @@ impl Store {
             }
             match next {
                 (Some(key), Some(id)) if truncated => markers = Some((key, id)),
-                _ => return Ok(uploads),
+                _ => return Ok(Some(uploads)),
             }
         }
     }

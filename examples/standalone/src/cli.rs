@@ -107,6 +107,15 @@ enum Command {
         /// Leave out keys (relative to SOURCE) matching this pattern (`*`, `?`); repeatable.
         #[arg(long)]
         exclude: Vec<String>,
+        /// SOURCE is on this endpoint, not the one the AWS settings name (the destination).
+        #[arg(long)]
+        source_endpoint_url: Option<String>,
+        /// SOURCE's profile, when its endpoint or keys differ.
+        #[arg(long)]
+        source_profile: Option<String>,
+        /// SOURCE's region, when it differs.
+        #[arg(long)]
+        source_region: Option<String>,
         /// One JSON document on standard output instead of text.
         #[arg(long)]
         json: bool,
@@ -116,8 +125,6 @@ enum Command {
 /// Runs the command `args` name (`args[1]` is one of [`COMMANDS`]).
 pub(crate) async fn main(args: Vec<String>) -> ExitCode {
     let cli = Cli::parse_from(args);
-    // An empty variable counts as unset, as the AWS CLI reads it.
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let endpoint = match aws::resolve(&cli.aws, &env) {
         Ok(endpoint) => endpoint,
         Err(e) => {
@@ -140,6 +147,11 @@ pub(crate) async fn main(args: Vec<String>) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The process's environment; an empty variable counts as unset, as the AWS CLI reads it.
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
 /// Runs `command`; whether everything it checked was sound.
@@ -199,10 +211,29 @@ async fn run(store: &Store, command: Command) -> Result<bool, String> {
             destination,
             dry_run,
             exclude,
+            source_endpoint_url,
+            source_profile,
+            source_region,
             json,
         } => {
             let options = migrate::Options { dry_run, exclude };
-            let report = migrate::run(store, &source, &destination, &options).await?;
+            let elsewhere = source_endpoint_url.is_some() || source_profile.is_some();
+            let other = if elsewhere || source_region.is_some() {
+                let args = aws::AwsArgs {
+                    endpoint_url: source_endpoint_url,
+                    profile: source_profile,
+                    region: source_region,
+                };
+                Some(Store::new(&aws::resolve(&args, &env)?)?)
+            } else {
+                None
+            };
+            let ends = migrate::Ends {
+                source: other.as_ref().unwrap_or(store),
+                destination: store,
+                same: other.is_none(),
+            };
+            let report = migrate::run(&ends, &source, &destination, &options).await?;
             if json {
                 println!("{}", report.json(dry_run));
             } else {

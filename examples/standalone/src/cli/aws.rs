@@ -76,9 +76,14 @@ pub(crate) fn resolve(args: &AwsArgs, env: Env<'_>) -> Result<Upstream, String> 
         .or_else(|| env("AWS_ENDPOINT_URL"))
         .or_else(|| setting("endpoint_url"))
         .unwrap_or_else(|| format!("https://s3.{region}.amazonaws.com"));
-    let keys = match (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
-        (Some(access), Some(secret)) => Some((access, secret)),
-        _ => setting("aws_access_key_id").zip(setting("aws_secret_access_key")),
+    // As the AWS CLI: a profile named on the command line wins over keys in the
+    // environment; otherwise the environment wins over the (default or AWS_PROFILE) profile.
+    let from_profile = setting("aws_access_key_id").zip(setting("aws_secret_access_key"));
+    let from_env = env("AWS_ACCESS_KEY_ID").zip(env("AWS_SECRET_ACCESS_KEY"));
+    let keys = if args.profile.is_some() {
+        from_profile.or(from_env)
+    } else {
+        from_env.or(from_profile)
     };
     if env("AWS_SESSION_TOKEN").is_some() || setting("aws_session_token").is_some() {
         return Err(
@@ -188,7 +193,13 @@ mod tests {
             ("AWS_REGION", "ap-south-1"),
         ]);
         let env = resolve(&args, &env_of(&with_env)).expect("env");
-        assert_eq!(env.credentials, Some(("E".into(), "e".into())));
+        // --profile names the keys; the environment still gives endpoint and region.
+        assert_eq!(
+            env.credentials,
+            Some(("W".into(), "w # not a comment".into()))
+        );
+        let unnamed = resolve(&AwsArgs::default(), &env_of(&with_env)).expect("unnamed");
+        assert_eq!(unnamed.credentials, Some(("E".into(), "e".into())));
         assert_eq!(
             (env.url.as_str(), env.region.as_str()),
             ("http://localhost:1", "ap-south-1")

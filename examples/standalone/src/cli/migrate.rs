@@ -17,6 +17,14 @@ use super::failures::{self, Failure};
 use super::progress::Progress;
 use super::store::{Read, Store, Target};
 
+/// Where objects are read and where they are written: one endpoint, or two.
+pub(crate) struct Ends<'a> {
+    pub(crate) source: &'a Store,
+    pub(crate) destination: &'a Store,
+    /// Both are the same endpoint (a migration may then be in place).
+    pub(crate) same: bool,
+}
+
 /// What `migrate` was asked to leave out or only show.
 pub(crate) struct Options {
     pub(crate) dry_run: bool,
@@ -38,12 +46,12 @@ pub(crate) struct Report {
 
 /// Copies what `from` holds to `to`.
 pub(crate) async fn run(
-    store: &Store,
+    ends: &Ends<'_>,
     from: &Target,
     to: &Target,
     options: &Options,
 ) -> Result<Report, String> {
-    let objects = store.list(from, true).await?;
+    let objects = ends.source.list(from, true).await?;
     let mut report = Report::default();
     let eligible = DeltaConfig::default();
     let total: u64 = objects.iter().map(|o| o.size).sum();
@@ -56,11 +64,12 @@ pub(crate) async fn run(
             continue;
         }
         let destination = format!("{}{relative}", to.prefix);
-        let done = if from.bucket == to.bucket && destination == object.key {
+        let done = if ends.same && from.bucket == to.bucket && destination == object.key {
             // In place: done once the layer stores it as a delta, or would not.
-            !eligible.is_eligible(&object.key) || store.is_delta(&to.bucket, &destination).await?
+            !eligible.is_eligible(&object.key)
+                || ends.destination.is_delta(&to.bucket, &destination).await?
         } else {
-            already_there(store, (from, object), (&to.bucket, &destination)).await?
+            already_there(ends, (from, object), (&to.bucket, &destination)).await?
         };
         if done {
             report.skipped += 1;
@@ -68,7 +77,7 @@ pub(crate) async fn run(
         }
         if !options.dry_run {
             let copied = copy_checked(
-                store,
+                ends,
                 (&from.bucket, &object.key),
                 (&to.bucket, &destination),
             );
@@ -88,11 +97,11 @@ pub(crate) async fn run(
 /// where the two ETags are not comparable (a legacy delta's, a multipart upload's, one not
 /// listed), the same SHA-256, both read through the layer.
 async fn already_there(
-    store: &Store,
+    ends: &Ends<'_>,
     (from, object): (&Target, &Object),
     to: (&str, &str),
 ) -> Result<bool, String> {
-    let Some((size, etag)) = store.head(to.0, to.1).await? else {
+    let Some((size, etag)) = ends.destination.head(to.0, to.1).await? else {
         return Ok(false);
     };
     if size != object.size {
@@ -102,8 +111,8 @@ async fn already_there(
         return Ok(true);
     }
     let (Read::Whole(_, theirs), Read::Whole(_, ours)) = (
-        store.read(&from.bucket, &object.key).await?,
-        store.read(to.0, to.1).await?,
+        ends.source.read(&from.bucket, &object.key).await?,
+        ends.destination.read(to.0, to.1).await?,
     ) else {
         return Ok(false);
     };
@@ -111,9 +120,9 @@ async fn already_there(
 }
 
 /// One copy, then the destination read back through the layer and compared.
-async fn copy_checked(store: &Store, from: (&str, &str), to: (&str, &str)) -> Result<(), String> {
-    let (len, sha256) = store.copy(from, to).await?;
-    match store.read(to.0, to.1).await? {
+async fn copy_checked(ends: &Ends<'_>, from: (&str, &str), to: (&str, &str)) -> Result<(), String> {
+    let (len, sha256) = ends.destination.copy(ends.source, from, to).await?;
+    match ends.destination.read(to.0, to.1).await? {
         Read::Whole(n, back) if n == len && back == sha256 => Ok(()),
         Read::Whole(n, back) => Err(format!(
             "read back {n} bytes with SHA-256 {back}, copied {len} with {sha256}"

@@ -313,17 +313,18 @@ impl Store {
         Ok(Some((size, header(http::header::ETAG).unwrap_or_default())))
     }
 
-    /// Copies `from` (bucket, key) to `to` through the layer, streaming: the source is
+    /// Copies `from` (bucket, key) of `source` to `to` here, through the layer, streaming: the source is
     /// read (rebuilt if stored as a delta) while it is written (stored as the layer
     /// decides), with its content type, user metadata and the like. Returns the bytes
     /// copied and their SHA-256.
     pub(crate) async fn copy(
         &self,
+        source: &Store,
         from: (&str, &str),
         to: (&str, &str),
     ) -> Result<(u64, Sha256Digest), String> {
-        let source = format!("/{}/{}", from.0, utf8_percent_encode(from.1, PATH));
-        let response = self.send(Method::GET, &source, true).await?;
+        let path = format!("/{}/{}", from.0, utf8_percent_encode(from.1, PATH));
+        let response = source.send(Method::GET, &path, true).await?;
         let (parts, body) = response.into_parts();
         if !parts.status.is_success() {
             let bytes = body

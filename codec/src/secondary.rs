@@ -9,6 +9,7 @@
 //! window's target length before anything is allocated for it.
 
 mod djw;
+mod fgk;
 #[cfg(feature = "lzma")]
 mod lzma;
 
@@ -27,6 +28,8 @@ const FGK: u8 = 16;
 enum SectionDecoder {
     /// DJW keeps nothing between sections.
     Djw,
+    /// FGK's adaptive tree runs on from window to window.
+    Fgk(Box<fgk::Fgk>),
     #[cfg(feature = "lzma")]
     Lzma(lzma::Section),
 }
@@ -46,9 +49,7 @@ impl SectionDecoder {
             LZMA => Err(Error::Unsupported {
                 feature: "LZMA secondary compression (this build has no `lzma` feature)",
             }),
-            _ => Err(Error::Unsupported {
-                feature: "FGK secondary compression (xdelta3 -S fgk)",
-            }),
+            _ => Ok(SectionDecoder::Fgk(Box::new(fgk::Fgk::new()))),
         }
     }
 
@@ -59,6 +60,7 @@ impl SectionDecoder {
     ) -> std::result::Result<(), &'static str> {
         match self {
             SectionDecoder::Djw => djw::decompress(input, out),
+            SectionDecoder::Fgk(tree) => tree.decompress(input, out),
             #[cfg(feature = "lzma")]
             SectionDecoder::Lzma(section) => section.decompress(input, out),
         }

@@ -161,10 +161,12 @@ fn secondary_compression_is_decoded_or_refused_never_misdecoded() {
             assert!(matches!(e, Error::Unsupported { .. }), "{e}");
         }
     }
-    // ... FGK (not decoded) is refused as unsupported, an unknown compressor as malformed.
-    compressed[5] = 16;
-    for e in all_decoders_reject(&reference, &compressed, target.len() as u64) {
-        assert!(matches!(e, Error::Unsupported { .. }), "{e}");
+    // ... as are sections that are not DJW or FGK; an unknown compressor is malformed.
+    for compressor in [1, 16] {
+        compressed[5] = compressor;
+        for e in all_decoders_reject(&reference, &compressed, target.len() as u64) {
+            assert!(matches!(e, Error::Corrupt { .. }), "{compressor}: {e}");
+        }
     }
     compressed[5] = 7;
     for e in all_decoders_reject(&reference, &compressed, target.len() as u64) {

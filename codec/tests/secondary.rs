@@ -81,7 +81,7 @@ fn fixtures_from_the_xdelta3_command_decode() {
 #[test]
 fn every_damaged_byte_fails_or_decodes_right() {
     let (reference, target) = (fixture("reference.txt"), fixture("target.txt"));
-    for name in ["lzma.vcdiff", "djw.vcdiff", "djw9.vcdiff"] {
+    for name in ["lzma.vcdiff", "djw.vcdiff", "djw9.vcdiff", "fgk.vcdiff"] {
         damaged_bytes_fail_or_decode_right(&reference, &fixture(name), &target);
     }
 }
@@ -104,6 +104,18 @@ fn damaged_bytes_fail_or_decode_right(reference: &[u8], delta: &[u8], target: &[
         }
     }
     assert!(refused > delta.len(), "most damage is noticed ({refused})");
+}
+
+#[test]
+fn multi_window_fgk_that_xdelta3_cannot_read_is_refused_not_misread() {
+    let (reference, target) = (fixture("reference.txt"), fixture("target.txt"));
+    let delta = fixture("fgk-windows.vcdiff");
+    let len = target.len() as u64;
+    assert!(matches!(
+        decode(&reference, &delta, len),
+        Err(Error::Corrupt { .. })
+    ));
+    assert!(stream_decode(&reference, &delta, len, 1000).is_err());
 }
 
 #[test]
@@ -154,10 +166,13 @@ fn fresh_deltas_from_the_command_decode_at_every_level_and_window() {
     // New text: data sections the secondary compressors shrink (DJW skips random bytes).
     target.splice(300_000..300_000, tools::inputs::text(200_000, 15));
     let (ref_path, target_path) = (scratch("reference", &reference), scratch("target", &target));
-    // `djw9`: DJW with several code groups per section (plain `djw` uses one).
-    for (secondary, window, level) in ["lzma", "djw", "djw9"]
+    // `djw9`: DJW with several code groups per section (plain `djw` uses one); FGK in one
+    // window (see `multi_window_fgk_…`).
+    let several = ["lzma", "djw", "djw9"]
         .into_iter()
-        .flat_map(|s| ["16384", "65536", "8388608"].map(|w| (s, w)))
+        .flat_map(|s| ["16384", "65536", "8388608"].map(|w| (s, w)));
+    for (secondary, window, level) in several
+        .chain([("fgk", "8388608")])
         .flat_map(|(s, w)| ["-1", "-3", "-6", "-9"].map(|l| (s, w, l)))
     {
         {

@@ -154,16 +154,39 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
+/// Prints a report: JSON (one document) or text.
+fn emit(json: bool, as_json: impl FnOnce() -> String, as_text: impl FnOnce() -> String) {
+    if json {
+        println!("{}", as_json());
+    } else {
+        print!("{}", as_text());
+    }
+}
+
+/// The store `migrate` reads from when its source flags name another endpoint, profile or
+/// region; `None` for the destination's own.
+fn source_store(
+    endpoint_url: Option<String>,
+    profile: Option<String>,
+    region: Option<String>,
+) -> Result<Option<Store>, String> {
+    if endpoint_url.is_none() && profile.is_none() && region.is_none() {
+        return Ok(None);
+    }
+    let args = aws::AwsArgs {
+        endpoint_url,
+        profile,
+        region,
+    };
+    Store::new(&aws::resolve(&args, &env)?).map(Some)
+}
+
 /// Runs `command`; whether everything it checked was sound.
 async fn run(store: &Store, command: Command) -> Result<bool, String> {
     match command {
         Command::Verify { target, json } => {
             let report = verify::run(store, &target).await?;
-            if json {
-                println!("{}", report.json(&target));
-            } else {
-                print!("{}", report.text(&target));
-            }
+            emit(json, || report.json(&target), || report.text(&target));
             Ok(report.failures.is_empty())
         }
         Command::Analyze {
@@ -179,11 +202,7 @@ async fn run(store: &Store, command: Command) -> Result<bool, String> {
                 max_read: max_read_mb << 20,
             };
             let report = analyze::run(store, &target, &options).await?;
-            if json {
-                println!("{}", report.json(&target));
-            } else {
-                print!("{}", report.text());
-            }
+            emit(json, || report.json(&target), || report.text());
             Ok(true)
         }
         Command::Gc {
@@ -199,11 +218,7 @@ async fn run(store: &Store, command: Command) -> Result<bool, String> {
                 uploads_age_secs: uploads_older_than_hours * 3600,
             };
             let report = gc::run(store, &target, &options).await?;
-            if json {
-                println!("{}", report.json(dry_run));
-            } else {
-                print!("{}", report.text(dry_run));
-            }
+            emit(json, || report.json(dry_run), || report.text(dry_run));
             Ok(report.failures.is_empty())
         }
         Command::Migrate {
@@ -217,37 +232,19 @@ async fn run(store: &Store, command: Command) -> Result<bool, String> {
             json,
         } => {
             let options = migrate::Options { dry_run, exclude };
-            let elsewhere = source_endpoint_url.is_some() || source_profile.is_some();
-            let other = if elsewhere || source_region.is_some() {
-                let args = aws::AwsArgs {
-                    endpoint_url: source_endpoint_url,
-                    profile: source_profile,
-                    region: source_region,
-                };
-                Some(Store::new(&aws::resolve(&args, &env)?)?)
-            } else {
-                None
-            };
+            let other = source_store(source_endpoint_url, source_profile, source_region)?;
             let ends = migrate::Ends {
                 source: other.as_ref().unwrap_or(store),
                 destination: store,
                 same: other.is_none(),
             };
             let report = migrate::run(&ends, &source, &destination, &options).await?;
-            if json {
-                println!("{}", report.json(dry_run));
-            } else {
-                print!("{}", report.text(dry_run));
-            }
+            emit(json, || report.json(dry_run), || report.text(dry_run));
             Ok(report.failures.is_empty())
         }
         Command::Stats { target, json } => {
             let report = stats::run(store, &target).await?;
-            if json {
-                println!("{}", report.json(&target));
-            } else {
-                print!("{}", report.text());
-            }
+            emit(json, || report.json(&target), || report.text());
             Ok(true)
         }
     }

@@ -176,13 +176,12 @@ fn age_of(object: &Object, now: u64) -> Option<u64> {
     Some(now.saturating_sub(at))
 }
 
-/// Unix seconds of `2026-12-06T14:35:45(.123)Z`.
+/// Unix seconds of `2026-12-06T14:35:45(.123)Z` (a fraction and an offset are ignored:
+/// ages here are counted in hours).
 fn parse_rfc3339(text: &str) -> Option<u64> {
-    let (date, time) = text.split_once('T')?;
+    let (date, time) = text.get(..19)?.split_once('T')?;
     let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
     let (y, m, day) = (d.next()??, d.next()??, d.next()??);
-    let time = time.trim_end_matches('Z');
-    let time = time.split('.').next()?;
     let mut t = time.split(':').map(|p| p.parse::<i64>().ok());
     let (h, min, s) = (t.next()??, t.next()??, t.next()??);
     // Days from the civil date (Howard Hinnant's algorithm).
@@ -258,6 +257,10 @@ mod tests {
         assert_eq!(parse_rfc3339("2000-03-01T00:00:00.000Z"), Some(951_868_800));
         assert_eq!(
             parse_rfc3339("2026-12-06T14:35:45.123Z"),
+            Some(1_796_567_745)
+        );
+        assert_eq!(
+            parse_rfc3339("2026-12-06T14:35:45+00:00"),
             Some(1_796_567_745)
         );
         assert_eq!(parse_rfc3339("yesterday"), None);

@@ -127,7 +127,7 @@ impl Expander {
                 Some(decoder) => decoder,
                 empty => empty.insert(SectionDecoder::new(self.compressor)?),
             };
-            let (size, header) = size_prefix(stored)
+            let (size, header) = vcdiff::leading_varint(stored)
                 .ok_or_else(|| corrupt("secondary section without its size".into()))?;
             if size == 0 || size > limits[kind] {
                 return Err(corrupt(format!(
@@ -146,21 +146,6 @@ impl Expander {
         }
         Ok((window.with_plain_sections(lengths), out))
     }
-}
-
-/// A VCDIFF integer at the start of `bytes`, and how many bytes it took.
-fn size_prefix(bytes: &[u8]) -> Option<(u64, usize)> {
-    let mut value = 0u64;
-    for (i, &b) in bytes.iter().enumerate().take(10) {
-        if value >> 57 != 0 {
-            return None;
-        }
-        value = (value << 7) | u64::from(b & 0x7F);
-        if b & 0x80 == 0 {
-            return Some((value, i + 1));
-        }
-    }
-    None
 }
 
 /// The windows of `delta` (whose header names a secondary compressor), framing checked,

@@ -505,6 +505,14 @@ impl<'a> Iterator for Windows<'a> {
     }
 }
 
+/// The VCDIFF integer at the start of `buf` and how many bytes it takes; `None` when `buf`
+/// ends inside it or it is malformed.
+pub(crate) fn leading_varint(buf: &[u8]) -> Option<(u64, usize)> {
+    let mut c = Cursor::new(buf, 0);
+    let value = c.varint().ok()??;
+    Some((value, c.pos))
+}
+
 /// Appends `v` as a VCDIFF integer (big-endian base 128).
 pub(crate) fn put_varint(out: &mut Vec<u8>, v: u64) {
     let mut groups = [0u8; 10];

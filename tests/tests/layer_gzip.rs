@@ -156,6 +156,54 @@ async fn tgz_releases_are_stored_as_payload_deltas_and_read_back_exactly() {
     assert!(Sha256::digest(&get(&s3, "app/copy.tgz").await) == Sha256::digest(&versions[2]));
 }
 
+/// Releases that differ only near the end of the tree: the compressed bytes share most
+/// of their length (up to the edit), so a delta of the bytes looks possible and might be
+/// taken for a chained reference — but it costs a large share of the archive, while the
+/// payload delta costs a few hundred bytes. The payload delta must win, and no reference
+/// be made of a later release. (Which release a `tar | gzip` edits late depends on the
+/// directory order, so real uploads meet this case by chance.)
+#[tokio::test]
+async fn a_late_edit_is_stored_as_a_payload_delta_not_as_a_new_reference() {
+    let (root, s3, _) = releases_with("gzip-late-edit", DeltaConfig::default()).await;
+    let mut tree = source_tree(3, 1_000_000);
+    let mut versions = Vec::new();
+    for v in 0..4u64 {
+        let at = tree.len() - 150_000;
+        tree[at..at + 60].copy_from_slice(&source_tree(v + 40, 60));
+        versions.push(tgz(&tree, 1_700_000_000));
+    }
+    for (i, v) in versions.iter().enumerate() {
+        put(&s3, &format!("late/v{i}.tgz"), v).await;
+    }
+    for (i, v) in versions.iter().enumerate().skip(1) {
+        let delta = stored(&root, &format!("late/v{i}.tgz.delta")).expect("stored as a delta");
+        assert!(
+            delta * 100 < v.len() as u64,
+            "v{i}: {delta} bytes stored for a {}-byte archive",
+            v.len()
+        );
+    }
+    let mut names: Vec<String> = std::fs::read_dir(root.join("releases").join("late"))
+        .expect("the deltaspace's directory")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("reference"))
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["reference.bin"],
+        "only the first release is a reference"
+    );
+    for (i, v) in versions.iter().enumerate() {
+        let key = format!("late/v{i}.tgz");
+        assert!(
+            Sha256::digest(&get(&s3, &key).await) == Sha256::digest(v),
+            "{key}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_damaged_recipe_or_payload_delta_is_an_error_not_bytes() {
     let (root, s3, _) = releases_with("gzip-damage", DeltaConfig::default()).await;

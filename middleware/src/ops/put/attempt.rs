@@ -99,7 +99,8 @@ pub(super) async fn skip<E, RB>(
     })
 }
 
-/// [`Way::Payload`]: a delta of the gzip payload, verified by `payload::encode` itself.
+/// [`Way::Payload`]: a delta of the gzip payload, verified by `payload::encode` itself;
+/// a delta of the bytes when the container's payload cannot be encoded.
 pub(super) async fn by_payload<E, RB>(
     shared: &Shared,
     chosen: &Chosen,
@@ -107,6 +108,34 @@ pub(super) async fn by_payload<E, RB>(
     md5: Option<Md5Digest>,
     options: EncodeOptions,
 ) -> Result<Attempt, Stop<E, RB>> {
+    match payload_only(shared, chosen, data, md5, options).await? {
+        Payload::Done(attempt) => Ok(attempt),
+        // Zip members it shares with the reference are the same compressed bytes there:
+        // a delta of the bytes may still pay.
+        Payload::Unsupported(md5) => {
+            by_bytes(shared, &chosen.reference, data, Some(md5), options).await
+        }
+    }
+}
+
+/// What [`payload_only`] found.
+pub(super) enum Payload {
+    /// A payload delta, or none under the limit (then no delta of the bytes would be).
+    Done(Attempt),
+    /// The payload cannot be encoded, and a delta of the bytes may pay; the original's
+    /// MD5.
+    Unsupported(Md5Digest),
+}
+
+/// A delta of the container's payload against `chosen`'s, without falling back to one of
+/// the bytes.
+pub(super) async fn payload_only<E, RB>(
+    shared: &Shared,
+    chosen: &Chosen,
+    data: &Bytes,
+    md5: Option<Md5Digest>,
+    options: EncodeOptions,
+) -> Result<Payload, Stop<E, RB>> {
     let config = &shared.config;
     let (reference, target) = (chosen.reference.clone(), data.clone());
     let (max, ratio) = (config.max_payload_size, config.max_delta_ratio);
@@ -135,18 +164,14 @@ pub(super) async fn by_payload<E, RB>(
             },
             None,
         ),
-        // Zip members it shares with the reference are the same compressed bytes there:
-        // a delta of the bytes may still pay.
-        payload::Outcome::Unsupported => {
-            return by_bytes(shared, &chosen.reference, data, Some(md5), options).await;
-        }
+        payload::Outcome::Unsupported => return Ok(Payload::Unsupported(md5)),
     };
-    Ok(Attempt {
+    Ok(Payload::Done(Attempt {
         encoded: Ok(encoded),
         payload_delta: gzip,
         sha256,
         md5,
-    })
+    }))
 }
 
 /// [`Way::Bytes`]: a delta of the bytes, encoded beside the hashing.

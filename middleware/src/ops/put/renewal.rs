@@ -8,7 +8,9 @@ use deltaglider_codec::{EncodeOptions, Encoded, Sketch};
 
 use deltaglider_codec::Md5Digest;
 
-use super::attempt::{Attempt, attempt, encode_and_hash, min_similarity, offloaded, verified};
+use super::attempt::{
+    Attempt, Payload, attempt, encode_and_hash, min_similarity, offloaded, payload_only, verified,
+};
 use crate::call::{Backend, Call, Stopped};
 use crate::refs::chain;
 use crate::refs::choose::{self, Chosen};
@@ -67,6 +69,24 @@ pub(super) async fn linked_first<T: Backend>(
     };
     if ratio < renew::MIN_DRIFT {
         return Ok(Some((chosen.clone(), own(delta), None)));
+    }
+    if by_payload {
+        // A compressed container's payload delta can be far smaller than any delta of its
+        // bytes (a gzip stream differs from the edit on): the link is made only when it
+        // costs no more than that; otherwise the payload delta is kept, and the cost model
+        // decides on a renewal as for any payload delta.
+        let payload = payload_only(shared, chosen, data, Some(md5), options).await?;
+        if let Payload::Done(payload) = payload {
+            let smaller = match &payload.encoded {
+                Ok(Encoded::Delta(body)) => body.len() < delta.len(),
+                _ => false,
+            };
+            if smaller {
+                return renewed(call, chosen.clone(), data, payload, options)
+                    .await
+                    .map(Some);
+            }
+        }
     }
     let link = verified(shared, &chosen.reference, delta, data).await?;
     let Some((renewed, written)) = link_to(call, chosen, data, &sha256, &link, &base).await? else {

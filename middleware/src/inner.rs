@@ -142,7 +142,11 @@ impl<S> Inner<S> {
 }
 
 /// `/bucket/key` URL-encoded as a request path (and `x-amz-copy-source`) carries it.
+/// No bucket at all: `/` (ListBuckets).
 pub(crate) fn object_path(bucket: &str, key: &str) -> String {
+    if bucket.is_empty() {
+        return "/".to_owned();
+    }
     format!("/{bucket}/{}", utf8_percent_encode(key, KEY))
 }
 

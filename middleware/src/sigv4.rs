@@ -78,6 +78,10 @@
 //! Body failures (hash, chunk and trailer signatures, checksums, framing) are the
 //! [`IngestLayer`](crate::IngestLayer)'s: see [its error table](crate::ingest#errors).
 //!
+//! Each refusal of authentication is logged once, at WARN, with its reason, its code and
+//! the access key id the request named (never a secret or a signature), counted by reason
+//! ([`SigV4Layer::refusals`]), and its answer carries a [`Refusal`] in its extensions.
+//!
 //! ```
 //! use std::time::SystemTime;
 //! use deltaglider::sigv4::{SigV4Config, SigV4Layer, StaticCredentials};
@@ -101,6 +105,7 @@ mod layer;
 mod post;
 mod principal;
 mod query_auth;
+mod refusal;
 mod service;
 pub mod sign;
 pub(crate) mod v2;
@@ -111,6 +116,7 @@ pub use config::{MAX_PRESIGNED_EXPIRY, SigV4Config};
 pub use credentials::{CredentialStore, StaticCredentials};
 pub use layer::SigV4Layer;
 pub use principal::Principal;
+pub use refusal::Refusal;
 pub use service::SigV4;
 pub use sign::{Sign, SignConfig, SignLayer};
 

@@ -5,6 +5,7 @@
 pub(crate) mod cache;
 pub(crate) mod config;
 pub(crate) mod hints;
+pub(crate) mod histogram;
 pub(crate) mod metrics;
 pub(crate) mod offload;
 #[cfg(not(target_arch = "wasm32"))]

@@ -77,8 +77,30 @@ async fn put_and_get_make_exactly_these_backend_calls() {
             .await
             .expect("PUT");
     }
+    let mut calls = take(&log);
+    // For the savings ledger, each PUT looks up what is stored under its key now (both
+    // forms), while the original is encoded — so those two HEADs interleave with the
+    // encode's calls, in no fixed order, but always before the write.
+    for key in ["r/v1.zip", "r/v2.zip"] {
+        let write = format!("PUT /bkt/{key}.delta");
+        let written = calls.iter().position(|c| *c == write).expect("written");
+        for lookup in [format!("HEAD /bkt/{key}.delta"), format!("HEAD /bkt/{key}")] {
+            let at = calls.iter().position(|c| *c == lookup).expect("looked up");
+            assert!(at < written, "{lookup} before {write}: {calls:?}");
+            calls.remove(at);
+        }
+    }
+    // And each records what it changed in the ledger's journal, last.
+    let journal: Vec<usize> = (0..calls.len())
+        .filter(|&i| calls[i].starts_with("PUT /bkt/.deltaglider/stats/journal/"))
+        .collect();
+    assert_eq!(journal.len(), 2, "{calls:?}");
+    for i in journal.into_iter().rev() {
+        assert!(calls[i].ends_with(".json [if-none-match]"), "{}", calls[i]);
+        calls[i] = "PUT journal".into();
+    }
     assert_eq!(
-        take(&log),
+        calls,
         [
             // First PUT: the deltaspace's references are listed; there are none yet, so
             // the upload seeds one with a conditional create.
@@ -92,6 +114,7 @@ async fn put_and_get_make_exactly_these_backend_calls() {
             "HEAD /bkt/r/reference.bin",
             // No older whole object to remove.
             "HEAD /bkt/r/v1.zip",
+            "PUT journal",
             // Second PUT: listed again (another writer may have added one); the reference
             // itself comes from the cache.
             "GET /bkt/?list-type=2&delimiter=%2F&prefix=r%2Freference%2E",
@@ -99,6 +122,7 @@ async fn put_and_get_make_exactly_these_backend_calls() {
             "PUT /bkt/r/v2.zip.delta",
             "HEAD /bkt/r/reference.bin",
             "HEAD /bkt/r/v2.zip",
+            "PUT journal",
         ]
     );
 

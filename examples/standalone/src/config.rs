@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use deltaglider::References;
 use serde::Deserialize;
 
@@ -138,6 +138,22 @@ pub(crate) struct Args {
     /// `reference.bin` and all): for inspection and for other DeltaGlider tools.
     #[arg(long, env = "DELTAGLIDER_RAW")]
     pub(crate) raw: bool,
+    /// How log lines are written (default text): `text`, coloured only on a terminal and
+    /// never with NO_COLOR set, or `json`, one JSON object a line. RUST_LOG picks what is
+    /// logged (default `info`, without s3s's own reports of the errors it answers).
+    #[arg(long, env = "DELTAGLIDER_LOG_FORMAT", value_enum)]
+    pub(crate) log_format: Option<LogFormat>,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object a line.
+    Json,
 }
 
 /// The settings file: the same names as the flags.
@@ -171,6 +187,7 @@ struct File {
     max_header_bytes: Option<usize>,
     body_idle_timeout_secs: Option<u64>,
     raw: Option<bool>,
+    log_format: Option<LogFormat>,
 }
 
 /// An upstream S3 endpoint.
@@ -204,6 +221,7 @@ pub(crate) struct Settings {
     pub(crate) abort_incomplete_uploads_after: Option<Duration>,
     pub(crate) limits: Limits,
     pub(crate) raw: bool,
+    pub(crate) log_format: LogFormat,
 }
 
 impl Settings {
@@ -280,6 +298,7 @@ impl Settings {
             .map(|hours| Duration::from_secs(hours.saturating_mul(3600))),
             limits,
             raw: args.raw || file.raw.unwrap_or(false),
+            log_format: pick(args.log_format, file.log_format, LogFormat::Text),
         })
     }
 }
@@ -494,6 +513,10 @@ mod tests {
         let off = parse(&["--max-large-object-size-mb", "0", "--large-chunk-mb", "64"])
             .expect("large objects off");
         assert_eq!((off.max_large_object_size_mb, off.large_chunk_mb), (0, 8));
+        assert_eq!(s.log_format, LogFormat::Text);
+        let json = parse(&["--log-format", "json"]).expect("json logs");
+        assert_eq!(json.log_format, LogFormat::Json);
+        assert!(parse(&["--log-format", "xml"]).is_err());
     }
 
     #[test]
@@ -534,5 +557,8 @@ mod tests {
         );
         assert!(parse_file("data-dir = \"a\"\ndata_dir = \"b\"\n").is_err());
         assert!(parse_file("data-directory = \"a\"\n").is_err());
+        let json = parse_file("log-format = \"json\"\n").expect("log format");
+        assert_eq!(json.log_format, Some(LogFormat::Json));
+        assert!(parse_file("log_format = \"xml\"\n").is_err());
     }
 }

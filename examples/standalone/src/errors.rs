@@ -11,7 +11,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use deltaglider::{BoxError, Either};
+use deltaglider::sigv4::Refusal;
+use deltaglider::{BoxError, Either, S3Op};
 use http::{HeaderValue, Request, Response, header};
 use http_body_util::{BodyExt, Limited};
 use quick_xml::Writer;
@@ -169,7 +170,14 @@ where
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let (bucket, key) = names(request.uri());
-        let call = self.inner.call(request);
+        let (parts, body) = request.into_parts();
+        let answered = Answered {
+            method: parts.method.clone(),
+            op: S3Op::from_request(&parts).kind.name(),
+            bucket,
+            key,
+        };
+        let call = self.inner.call(Request::from_parts(parts, body));
         Box::pin(async move {
             let mut response = call.await?;
             // The backend's id when it gave one (a forwarded answer), else a new one.
@@ -180,44 +188,115 @@ where
             if let Ok(value) = HeaderValue::from_str(&id) {
                 response.headers_mut().insert("x-amz-request-id", value);
             }
+            let status = response.status();
+            if !status.is_client_error() && !status.is_server_error() {
+                return Ok(response);
+            }
+            // A refused signature is logged already, by the SigV4 layer.
+            let logged = response.extensions().get::<Refusal>().is_some();
             let is_xml = response
                 .headers()
                 .get(header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|t| t.contains("xml"));
-            if !response.status().is_client_error() && !response.status().is_server_error()
-                || !is_xml
-            {
+            if !is_xml {
+                if !logged {
+                    answered.log(status, None);
+                }
                 return Ok(response);
             }
-            let (mut parts, body) = response.into_parts();
-            let read = Limited::new(body, MAX_ERROR_BYTES).collect().await;
-            let bytes = match read {
-                Ok(collected) => collected.to_bytes(),
-                // Too large or broken: not an error document this layer can complete.
-                Err(e) => {
-                    tracing::debug!(error = %e, "error body not completed");
-                    let error =
-                        deltaglider::S3Error::internal("the backend's error could not be read");
-                    return Ok(error.to_response().map(Either::full));
-                }
-            };
-            // The id in the document and in the header are one: the document's, if it has one.
-            let id = read_error(&bytes)
-                .and_then(|fields| fields.into_iter().find(|(n, _)| n == "RequestId"))
-                .map_or(id, |(_, v)| v);
-            if let Ok(value) = HeaderValue::from_str(&id) {
-                parts.headers.insert("x-amz-request-id", value);
+            let (response, code) = complete_body(response, id, &answered).await;
+            if !logged {
+                answered.log(response.status(), code.as_deref());
             }
-            let completed = complete(&bytes, &id, bucket.as_deref(), key.as_deref());
-            let body = completed.map_or(bytes, Bytes::from);
-            parts.headers.remove(header::CONTENT_LENGTH);
-            if let Ok(length) = HeaderValue::from_str(&body.len().to_string()) {
-                parts.headers.insert(header::CONTENT_LENGTH, length);
-            }
-            Ok(Response::from_parts(parts, Either::full(body)))
+            Ok(response)
         })
     }
+}
+
+/// What the log line of an error answer tells of its request: never the key, nor anything
+/// of the body or the credentials.
+struct Answered {
+    method: http::Method,
+    op: &'static str,
+    bucket: Option<String>,
+    /// For the error document only (S3's `Key`), not logged.
+    key: Option<String>,
+}
+
+impl Answered {
+    /// One line per error answer: a client's mistake (4xx) at INFO, a failure (5xx) at WARN
+    /// (its cause is logged where it happened).
+    fn log(&self, status: http::StatusCode, code: Option<&str>) {
+        let bucket = self.bucket.as_deref();
+        if status.is_server_error() {
+            tracing::warn!(
+                method = %self.method,
+                op = self.op,
+                status = status.as_u16(),
+                code,
+                bucket,
+                "request failed"
+            );
+        } else {
+            tracing::info!(
+                method = %self.method,
+                op = self.op,
+                status = status.as_u16(),
+                code,
+                bucket,
+                "request refused"
+            );
+        }
+    }
+}
+
+/// The error answer `response` with its document completed, and its `Code`.
+async fn complete_body<RB>(
+    response: Response<Either<RB>>,
+    id: String,
+    answered: &Answered,
+) -> (Response<Either<RB>>, Option<String>)
+where
+    RB: http_body::Body<Data = Bytes> + Send + 'static,
+    RB::Error: Into<BoxError>,
+{
+    let (mut parts, body) = response.into_parts();
+    let read = Limited::new(body, MAX_ERROR_BYTES).collect().await;
+    let bytes = match read {
+        Ok(collected) => collected.to_bytes(),
+        // Too large or broken: not an error document this layer can complete.
+        Err(e) => {
+            tracing::debug!(error = %e, "error body not completed");
+            let error = deltaglider::S3Error::internal("the backend's error could not be read");
+            let code = Some(error.code().to_owned());
+            return (error.to_response().map(Either::full), code);
+        }
+    };
+    let fields = read_error(&bytes);
+    let field = |name: &str| {
+        fields
+            .iter()
+            .flatten()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    // The id in the document and in the header are one: the document's, if it has one.
+    let id = field("RequestId").unwrap_or(id);
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        parts.headers.insert("x-amz-request-id", value);
+    }
+    let (bucket, key) = (answered.bucket.as_deref(), answered.key.as_deref());
+    let completed = complete(&bytes, &id, bucket, key);
+    let body = completed.map_or(bytes, Bytes::from);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    if let Ok(length) = HeaderValue::from_str(&body.len().to_string()) {
+        parts.headers.insert(header::CONTENT_LENGTH, length);
+    }
+    (
+        Response::from_parts(parts, Either::full(body)),
+        field("Code"),
+    )
 }
 
 /// The bucket and key of a path-style request.

@@ -25,6 +25,7 @@ mod metrics;
 mod server;
 mod upstream;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -35,14 +36,13 @@ use deltaglider::sigv4::{SigV4Config, SigV4Layer, StaticCredentials};
 use deltaglider::{BoxError, Contents, DeltaConfig, DeltaLayer, Either, IngestLayer};
 use http::Request;
 use http_body_util::BodyExt;
-use http_body_util::combinators::UnsyncBoxBody;
 use hyper::body::Incoming;
 use tokio::net::TcpListener;
 use tower::{Service, ServiceBuilder};
 use tracing_subscriber::EnvFilter;
 
-use crate::admin::{AdminLayer, Endpoints, MetricsGateLayer};
-use crate::config::{Args, Settings};
+use crate::admin::{AdminLayer, Endpoints, MetricsGateLayer, Query, query_of};
+use crate::config::{Args, LogFormat, Settings};
 use crate::errors::CompleteErrorsLayer;
 use crate::guard::{FsAdmitLayer, FsGuardLayer, FsHeadCheckLayer};
 use crate::upstream::Upstream;
@@ -60,14 +60,10 @@ async fn main() -> ExitCode {
                 EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("error")),
             )
             .with_writer(std::io::stderr)
+            .with_ansi(colour(&std::io::stderr()))
             .init();
         return cli::main(args).await;
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
     let settings = match Settings::resolve(Args::parse()) {
         Ok(settings) => settings,
         Err(e) => {
@@ -75,6 +71,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    init_logging(settings.log_format);
     match run(settings).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -82,6 +79,32 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// What the server logs unless RUST_LOG says otherwise: `info`, without s3s's own
+/// reports of the errors it answers. `s3s::ops` logs every S3 error it answers (a client's
+/// `NoSuchKey` as much as a failure) at ERROR, twice when a request cannot be routed, and
+/// `s3s::http::de` logs a malformed XML body, bytes and all, at ERROR: the proxy logs each
+/// answered error itself, once (`errors.rs`). `s3s::service` still reports 5xx answers.
+const DEFAULT_FILTER: &str = "info,s3s::ops=off,s3s::http::de=off";
+
+/// The server's log lines, on stdout: text (coloured only on a terminal, and never with
+/// NO_COLOR set) or JSON, filtered by RUST_LOG when it is set, else by [`DEFAULT_FILTER`].
+fn init_logging(format: LogFormat) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Text => builder.with_ansi(colour(&std::io::stdout())).init(),
+        LogFormat::Json => builder.json().flatten_event(true).with_ansi(false).init(),
+    }
+}
+
+/// Whether log lines written to `stream` may carry colour codes: only on a terminal, and
+/// not when NO_COLOR is set to anything but the empty string (<https://no-color.org>).
+fn colour(stream: &impl IsTerminal) -> bool {
+    let no_colour = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    stream.is_terminal() && !no_colour
 }
 
 async fn run(settings: Settings) -> Result<(), String> {
@@ -162,8 +185,7 @@ async fn run(settings: Settings) -> Result<(), String> {
     serve(listener, &settings, delta, head_check, core).await
 }
 
-/// A request body as the core service gets it, whichever way the client was checked.
-type ClientBody = UnsyncBoxBody<Bytes, BoxError>;
+use crate::server::ClientBody;
 
 /// Serves `core` (DeltaLayer over a backend) behind the admin endpoints, the client
 /// signature check, the filesystem's head checks (`head_check`: before any body is read)
@@ -183,7 +205,12 @@ where
     RB::Error: Into<BoxError>,
 {
     let anonymous = settings.credentials.is_empty();
-    let (admin, gate) = admin_layers(settings, delta);
+    let sigv4 = signature_check(settings);
+    let refusals = {
+        let sigv4 = sigv4.clone();
+        Arc::new(move || sigv4.refusals())
+    };
+    let (admin, gate) = admin_layers(settings, delta, query_of(core.clone()), refusals);
     tracing::info!(
         listen = %server::describe(settings.listen),
         signatures = if anonymous { "not checked" } else { "verified" },
@@ -218,19 +245,11 @@ where
         )
         .await
     } else {
-        // Client signatures are verified, then removed: the DeltaLayer rewrites requests.
-        let keys = settings
-            .credentials
-            .iter()
-            .fold(StaticCredentials::new(), |keys, (access, secret)| {
-                keys.with(access.clone(), secret.clone())
-            });
-        let auth = SigV4Config::new(keys).allow_anonymous(settings.allow_anonymous);
         let service = ServiceBuilder::new()
             .layer(CompleteErrorsLayer)
             .map_result(answer_internal_failure)
             .layer(admin)
-            .layer(SigV4Layer::new(auth))
+            .layer(sigv4)
             .layer(gate)
             .layer(head_check)
             .map_response(|r: http::Response<Either<Either<RB>>>| r.map(Either::flatten))
@@ -249,14 +268,35 @@ where
     .map_err(|e| e.to_string())
 }
 
+/// The client signature check (used when there are credentials). Signatures are verified,
+/// then removed: the DeltaLayer rewrites requests.
+fn signature_check(settings: &Settings) -> SigV4Layer {
+    let keys = settings
+        .credentials
+        .iter()
+        .fold(StaticCredentials::new(), |keys, (access, secret)| {
+            keys.with(access.clone(), secret.clone())
+        });
+    SigV4Layer::new(SigV4Config::new(keys).allow_anonymous(settings.allow_anonymous))
+}
+
 /// The admin endpoints in front of everything, and the metrics gate behind the signature
 /// check (a signed request may read metrics).
-fn admin_layers(settings: &Settings, delta: DeltaLayer) -> (AdminLayer, MetricsGateLayer) {
+fn admin_layers(
+    settings: &Settings,
+    delta: DeltaLayer,
+    query: Query,
+    refusals: Arc<dyn Fn() -> Vec<(&'static str, u64)> + Send + Sync>,
+) -> (AdminLayer, MetricsGateLayer) {
     let endpoints = Arc::new(Endpoints {
         delta,
         durations: Arc::default(),
         open: settings.credentials.is_empty() && settings.metrics_token.is_none(),
         token: settings.metrics_token.clone(),
+        keys: settings.credentials.clone(),
+        query,
+        refusals,
+        started: std::time::Instant::now(),
     });
     let admin = AdminLayer {
         endpoints: Arc::clone(&endpoints),

@@ -5,14 +5,97 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Mutex;
 
-use deltaglider::MetricsSnapshot;
+use deltaglider::{Histogram, MetricsSnapshot};
 
-/// Renders every metric in the Prometheus text exposition format.
-pub(crate) fn render(m: &MetricsSnapshot, durations: &Durations) -> String {
+/// One bucket's figures from the savings ledger (what it holds, across restarts and
+/// instances).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct BucketSavings {
+    pub(crate) bucket: String,
+    pub(crate) original_bytes: i64,
+    pub(crate) stored_bytes: i64,
+    pub(crate) objects: i64,
+    pub(crate) references: i64,
+    /// Unix seconds of the last reconciliation.
+    pub(crate) reconciled_at: Option<f64>,
+}
+
+/// The buckets of a `/_deltaglider/api/savings` answer; `None` if it does not parse.
+pub(crate) fn parse_savings(body: &[u8]) -> Option<Vec<BucketSavings>> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    v.get("buckets")?
+        .as_array()?
+        .iter()
+        .map(|b| {
+            let n = |name: &str| b.get(name).and_then(serde_json::Value::as_i64);
+            let reconciled_at = b
+                .get("reconciled_at")
+                .and_then(serde_json::Value::as_str)
+                .and_then(rfc3339_seconds);
+            Some(BucketSavings {
+                bucket: b.get("bucket")?.as_str()?.to_owned(),
+                original_bytes: n("original_bytes")?,
+                stored_bytes: n("stored_bytes")?,
+                objects: n("objects").unwrap_or(0),
+                references: n("references").unwrap_or(0),
+                reconciled_at,
+            })
+        })
+        .collect()
+}
+
+/// Unix seconds of an RFC 3339 UTC time as the layer writes them
+/// (`2026-12-06T16:00:00.123456Z`).
+fn rfc3339_seconds(t: &str) -> Option<f64> {
+    let (date, time) = t.strip_suffix('Z')?.split_once('T')?;
+    let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
+    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
+    let mut hms = time.split(':');
+    let (h, min) = (
+        hms.next()?.parse::<i64>().ok()?,
+        hms.next()?.parse::<i64>().ok()?,
+    );
+    let sec: f64 = hms.next()?.parse().ok()?;
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some((days * 86_400 + h * 3600 + min * 60) as f64 + sec)
+}
+
+/// Renders every metric in the Prometheus text exposition format: what the buckets hold
+/// (`savings`, from the ledger), then what this process did since it started.
+pub(crate) fn render(
+    m: &MetricsSnapshot,
+    durations: &Durations,
+    savings: &[BucketSavings],
+    auth_failures: &[(&'static str, u64)],
+) -> String {
     let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# HELP deltaglider_build_info The proxy's version.\n# TYPE deltaglider_build_info gauge\ndeltaglider_build_info{{version=\"{}\"}} 1",
+        env!("CARGO_PKG_VERSION")
+    );
+    ledger(&mut out, savings);
     requests(&mut out, m);
-    stored_bytes(&mut out, m);
+    stored(&mut out, m);
     work(&mut out, m);
+    family(
+        &mut out,
+        "deltaglider_auth_failures_total",
+        "counter",
+        "Requests refused by the signature check, by reason.",
+    );
+    for (reason, n) in auth_failures {
+        let _ = writeln!(
+            out,
+            "deltaglider_auth_failures_total{{reason=\"{reason}\"}} {n}"
+        );
+    }
     durations.render(&mut out);
     out
 }
@@ -22,7 +105,60 @@ fn family(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
 }
 
-/// Requests and errors by operation and status.
+/// A label value escaped as the text format wants.
+fn label(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// The savings ledger's figures, by bucket.
+fn ledger(out: &mut String, savings: &[BucketSavings]) {
+    type Field = fn(&BucketSavings) -> Option<f64>;
+    let gauges: [(&str, &str, Field); 6] = [
+        (
+            "deltaglider_original_bytes",
+            "Bytes of the objects a bucket holds, as clients wrote them (savings ledger).",
+            |b| Some(b.original_bytes as f64),
+        ),
+        (
+            "deltaglider_stored_bytes",
+            "Bytes stored for them: deltas, whole objects and references (savings ledger).",
+            |b| Some(b.stored_bytes as f64),
+        ),
+        (
+            "deltaglider_saved_bytes",
+            "Original minus stored bytes (savings ledger).",
+            |b| Some((b.original_bytes - b.stored_bytes) as f64),
+        ),
+        (
+            "deltaglider_objects",
+            "Objects a bucket holds (savings ledger).",
+            |b| Some(b.objects as f64),
+        ),
+        (
+            "deltaglider_references",
+            "References a bucket holds (savings ledger).",
+            |b| Some(b.references as f64),
+        ),
+        (
+            "deltaglider_stats_reconciled_timestamp_seconds",
+            "When a scan last counted the bucket afresh (Unix seconds).",
+            |b| b.reconciled_at,
+        ),
+    ];
+    for (name, help, value) in gauges {
+        family(out, name, "gauge", help);
+        for b in savings {
+            if let Some(v) = value(b) {
+                let _ = writeln!(out, "{name}{{bucket=\"{}\"}} {v}", label(&b.bucket));
+            }
+        }
+    }
+}
+
+/// Requests by operation and status.
 fn requests(out: &mut String, m: &MetricsSnapshot) {
     family(
         out,
@@ -36,122 +172,115 @@ fn requests(out: &mut String, m: &MetricsSnapshot) {
             "deltaglider_requests_total{{operation=\"{op}\",status=\"{status}\"}} {n}"
         );
     }
-    family(
-        out,
-        "deltaglider_errors_total",
-        "counter",
-        "Requests answered with a 4xx/5xx status or failed, by operation and status.",
-    );
-    for (op, status, n) in m.requests.iter().filter(|(_, s, _)| *s == 0 || *s >= 400) {
-        let _ = writeln!(
-            out,
-            "deltaglider_errors_total{{operation=\"{op}\",status=\"{status}\"}} {n}"
-        );
-    }
 }
 
-/// What clients stored and what the layer wrote for it.
-fn stored_bytes(out: &mut String, m: &MetricsSnapshot) {
+/// What this process stored, and how.
+fn stored(out: &mut String, m: &MetricsSnapshot) {
     family(
         out,
-        "deltaglider_original_bytes_total",
+        "deltaglider_stored_objects_total",
         "counter",
-        "Bytes clients stored through the layer, by bucket.",
+        "Objects stored by this process, by storage (delta, whole) and why whole.",
+    );
+    let _ = writeln!(
+        out,
+        "deltaglider_stored_objects_total{{storage=\"delta\",reason=\"delta\"}} {}",
+        m.delta_puts
+    );
+    for (reason, n) in &m.whole_puts {
+        let _ = writeln!(
+            out,
+            "deltaglider_stored_objects_total{{storage=\"whole\",reason=\"{}\"}} {n}",
+            reason.name()
+        );
+    }
+    family(
+        out,
+        "deltaglider_received_bytes_total",
+        "counter",
+        "Bytes of objects clients stored through this process, by bucket.",
     );
     for (bucket, b) in &m.buckets {
         let _ = writeln!(
             out,
-            "deltaglider_original_bytes_total{{bucket=\"{bucket}\"}} {}",
+            "deltaglider_received_bytes_total{{bucket=\"{}\"}} {}",
+            label(bucket),
             b.original
         );
     }
     family(
         out,
-        "deltaglider_stored_bytes_total",
+        "deltaglider_written_bytes_total",
         "counter",
-        "Bytes the layer wrote for them, by bucket.",
+        "Bytes this process wrote for them (deltas, whole objects, new references), by bucket.",
     );
     for (bucket, b) in &m.buckets {
         let _ = writeln!(
             out,
-            "deltaglider_stored_bytes_total{{bucket=\"{bucket}\"}} {}",
+            "deltaglider_written_bytes_total{{bucket=\"{}\"}} {}",
+            label(bucket),
             b.stored
         );
     }
+    histogram(
+        out,
+        "deltaglider_object_size_bytes",
+        "Sizes of the objects stored.",
+        &m.object_sizes,
+    );
     family(
         out,
-        "deltaglider_delta_bytes_saved_total",
+        "deltaglider_ledger_write_failures_total",
         "counter",
-        "Original minus stored bytes.",
+        "Savings ledger entries that could not be written (figures off until reconciled).",
     );
     let _ = writeln!(
         out,
-        "deltaglider_delta_bytes_saved_total {}",
-        m.bytes_saved()
+        "deltaglider_ledger_write_failures_total {}",
+        m.ledger_failures
     );
-    let (original, stored) = m.buckets.iter().fold((0u64, 0u64), |(o, s), (_, b)| {
-        (o + b.original, s + b.stored)
-    });
-    family(
-        out,
-        "deltaglider_delta_compression_ratio",
-        "gauge",
-        "Stored bytes / original bytes over everything stored so far.",
-    );
-    let ratio = if original == 0 {
-        1.0
-    } else {
-        stored as f64 / original as f64
-    };
-    let _ = writeln!(out, "deltaglider_delta_compression_ratio {ratio}");
 }
 
-/// Storage decisions, coding time and the reference cache.
+/// Coding time and throughput, and the reference cache.
 fn work(out: &mut String, m: &MetricsSnapshot) {
-    family(
+    histogram(
         out,
-        "deltaglider_puts_total",
-        "counter",
-        "Eligible objects by storage decision.",
+        "deltaglider_encode_duration_seconds",
+        "Time to encode (and verify) one delta.",
+        &m.encode,
     );
-    let _ = writeln!(
+    histogram(
         out,
-        "deltaglider_puts_total{{storage=\"delta\"}} {}",
-        m.delta_puts
+        "deltaglider_decode_duration_seconds",
+        "Time to reconstruct one object.",
+        &m.decode,
     );
-    let _ = writeln!(
-        out,
-        "deltaglider_puts_total{{storage=\"direct\"}} {}",
-        m.direct_puts
-    );
-    family(
-        out,
-        "deltaglider_encode_seconds_total",
-        "counter",
-        "Time spent encoding and verifying deltas.",
-    );
-    let _ = writeln!(out, "deltaglider_encode_seconds_total {}", m.encode_seconds);
-    family(
-        out,
-        "deltaglider_decode_seconds_total",
-        "counter",
-        "Time spent reconstructing objects.",
-    );
-    let _ = writeln!(out, "deltaglider_decode_seconds_total {}", m.decode_seconds);
-    family(
-        out,
-        "deltaglider_cache_hits_total",
-        "counter",
-        "Reference cache hits.",
-    );
-    let _ = writeln!(out, "deltaglider_cache_hits_total {}", m.cache.hits);
-    family(
-        out,
-        "deltaglider_cache_misses_total",
-        "counter",
-        "Reference cache misses.",
-    );
-    let _ = writeln!(out, "deltaglider_cache_misses_total {}", m.cache.misses);
+    let counters = [
+        (
+            "deltaglider_encoded_bytes_total",
+            "Bytes of originals encoded.",
+            m.encoded_bytes,
+        ),
+        (
+            "deltaglider_decoded_bytes_total",
+            "Bytes of originals reconstructed.",
+            m.decoded_bytes,
+        ),
+        (
+            "deltaglider_cache_hits_total",
+            "Reference cache hits.",
+            m.cache.hits,
+        ),
+        (
+            "deltaglider_cache_misses_total",
+            "Reference cache misses.",
+            m.cache.misses,
+        ),
+    ];
+    for (name, help, value) in counters {
+        family(out, name, "counter", help);
+        let _ = writeln!(out, "{name} {value}");
+    }
     family(
         out,
         "deltaglider_cache_bytes",
@@ -161,18 +290,29 @@ fn work(out: &mut String, m: &MetricsSnapshot) {
     let _ = writeln!(out, "deltaglider_cache_bytes {}", m.cache.bytes);
 }
 
+/// One unlabelled histogram.
+fn histogram(out: &mut String, name: &str, help: &str, h: &Histogram) {
+    family(out, name, "histogram", help);
+    for (bound, n) in h.bounds.iter().zip(&h.cumulative) {
+        let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {n}");
+    }
+    let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {}", h.count);
+    let _ = writeln!(out, "{name}_sum {}", h.sum);
+    let _ = writeln!(out, "{name}_count {}", h.count);
+}
+
 /// Upper bounds (seconds) of the request duration histogram.
 const BUCKETS: [f64; 12] = [
     0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
 /// One operation's histogram: cumulative bucket counts, count, sum of seconds.
-type Histogram = ([u64; BUCKETS.len()], u64, f64);
+type Buckets = ([u64; BUCKETS.len()], u64, f64);
 
 /// Request durations by operation.
 #[derive(Debug, Default)]
 pub(crate) struct Durations {
-    by_op: Mutex<BTreeMap<&'static str, Histogram>>,
+    by_op: Mutex<BTreeMap<&'static str, Buckets>>,
 }
 
 impl Durations {
@@ -190,6 +330,26 @@ impl Durations {
         }
         *count += 1;
         *sum += seconds;
+    }
+
+    /// Each operation's histogram.
+    pub(crate) fn snapshot(&self) -> Vec<(&'static str, Histogram)> {
+        let by_op = self
+            .by_op
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        by_op
+            .iter()
+            .map(|(op, (buckets, count, sum))| {
+                let histogram = Histogram {
+                    bounds: &BUCKETS,
+                    cumulative: buckets.to_vec(),
+                    count: *count,
+                    sum: *sum,
+                };
+                (*op, histogram)
+            })
+            .collect()
     }
 
     /// The histogram in Prometheus text form.
@@ -225,11 +385,11 @@ impl Durations {
 
 #[cfg(test)]
 mod tests {
-    use deltaglider::{BucketBytes, CacheStats, MetricsSnapshot};
+    use deltaglider::{BucketBytes, MetricsSnapshot};
 
     use super::*;
 
-    /// Every family, in the order and form Prometheus scrapers have been reading.
+    /// The families a scraper reads, in the text format, with the ledger's gauges.
     #[test]
     fn text_format() {
         let snapshot = MetricsSnapshot {
@@ -242,77 +402,52 @@ mod tests {
                 },
             )],
             delta_puts: 2,
-            direct_puts: 1,
-            encode_seconds: 0.5,
-            encodes: 2,
-            decode_seconds: 0.25,
-            decodes: 3,
-            cache: CacheStats {
-                hits: 4,
-                misses: 1,
-                bytes: 4096,
-            },
+            ..MetricsSnapshot::default()
         };
         let durations = Durations::default();
         durations.record("GetObject", 0.003);
-        let text = render(&snapshot, &durations);
-        assert_eq!(text, EXPECTED);
+        let savings = parse_savings(
+            br#"{"buckets":[{"bucket":"b\"x","original_bytes":1000,"stored_bytes":300,"objects":4,"references":1,"reconciled_at":"1970-01-02T00:00:01.5Z"}]}"#,
+        )
+        .expect("parses");
+        let text = render(
+            &snapshot,
+            &durations,
+            &savings,
+            &[("signature_mismatch", 2)],
+        );
+        for line in [
+            "deltaglider_original_bytes{bucket=\"b\\\"x\"} 1000",
+            "deltaglider_stored_bytes{bucket=\"b\\\"x\"} 300",
+            "deltaglider_saved_bytes{bucket=\"b\\\"x\"} 700",
+            "deltaglider_objects{bucket=\"b\\\"x\"} 4",
+            "deltaglider_stats_reconciled_timestamp_seconds{bucket=\"b\\\"x\"} 86401.5",
+            "deltaglider_requests_total{operation=\"PutObject\",status=\"503\"} 1",
+            "deltaglider_stored_objects_total{storage=\"delta\",reason=\"delta\"} 2",
+            "deltaglider_received_bytes_total{bucket=\"b\"} 1000",
+            "deltaglider_auth_failures_total{reason=\"signature_mismatch\"} 2",
+            "# TYPE deltaglider_encode_duration_seconds histogram",
+            "deltaglider_request_duration_seconds_bucket{operation=\"GetObject\",le=\"0.005\"} 1",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "missing {line:?} in\n{text}"
+            );
+        }
+        // Every sample belongs to a family declared before it, once.
+        let mut declared = std::collections::BTreeSet::new();
+        for line in text.lines() {
+            if let Some(rest) = line.strip_prefix("# TYPE ") {
+                let name = rest.split(' ').next().expect("a name");
+                assert!(declared.insert(name.to_owned()), "{name} declared twice");
+            } else if !line.starts_with('#') {
+                let name = line.split(['{', ' ']).next().expect("a name");
+                let family = ["_bucket", "_sum", "_count"]
+                    .iter()
+                    .find_map(|s| name.strip_suffix(s).filter(|f| declared.contains(*f)))
+                    .unwrap_or(name);
+                assert!(declared.contains(family), "{name} before its # TYPE");
+            }
+        }
     }
-
-    const EXPECTED: &str = r#"# HELP deltaglider_requests_total Requests by S3 operation and HTTP status (0: backend unreachable).
-# TYPE deltaglider_requests_total counter
-deltaglider_requests_total{operation="GetObject",status="200"} 3
-deltaglider_requests_total{operation="PutObject",status="503"} 1
-# HELP deltaglider_errors_total Requests answered with a 4xx/5xx status or failed, by operation and status.
-# TYPE deltaglider_errors_total counter
-deltaglider_errors_total{operation="PutObject",status="503"} 1
-# HELP deltaglider_original_bytes_total Bytes clients stored through the layer, by bucket.
-# TYPE deltaglider_original_bytes_total counter
-deltaglider_original_bytes_total{bucket="b"} 1000
-# HELP deltaglider_stored_bytes_total Bytes the layer wrote for them, by bucket.
-# TYPE deltaglider_stored_bytes_total counter
-deltaglider_stored_bytes_total{bucket="b"} 250
-# HELP deltaglider_delta_bytes_saved_total Original minus stored bytes.
-# TYPE deltaglider_delta_bytes_saved_total counter
-deltaglider_delta_bytes_saved_total 750
-# HELP deltaglider_delta_compression_ratio Stored bytes / original bytes over everything stored so far.
-# TYPE deltaglider_delta_compression_ratio gauge
-deltaglider_delta_compression_ratio 0.25
-# HELP deltaglider_puts_total Eligible objects by storage decision.
-# TYPE deltaglider_puts_total counter
-deltaglider_puts_total{storage="delta"} 2
-deltaglider_puts_total{storage="direct"} 1
-# HELP deltaglider_encode_seconds_total Time spent encoding and verifying deltas.
-# TYPE deltaglider_encode_seconds_total counter
-deltaglider_encode_seconds_total 0.5
-# HELP deltaglider_decode_seconds_total Time spent reconstructing objects.
-# TYPE deltaglider_decode_seconds_total counter
-deltaglider_decode_seconds_total 0.25
-# HELP deltaglider_cache_hits_total Reference cache hits.
-# TYPE deltaglider_cache_hits_total counter
-deltaglider_cache_hits_total 4
-# HELP deltaglider_cache_misses_total Reference cache misses.
-# TYPE deltaglider_cache_misses_total counter
-deltaglider_cache_misses_total 1
-# HELP deltaglider_cache_bytes Bytes of references held in memory.
-# TYPE deltaglider_cache_bytes gauge
-deltaglider_cache_bytes 4096
-# HELP deltaglider_request_duration_seconds Time to answer a request.
-# TYPE deltaglider_request_duration_seconds histogram
-deltaglider_request_duration_seconds_bucket{operation="GetObject",le="0.001"} 0
-deltaglider_request_duration_seconds_bucket{operation="GetObject",le="0.005"} 1
-deltaglider_request_duration_seconds_bucket{operation="GetObject",le="0.01"} 1
-deltaglider_request_duration_seconds_bucket{operation="GetObject",le="0.025"} 1
-deltaglider_request_duration_seconds_bucket{operation="GetObject",le="0.05"} 1
-deltaglider_request_duration_seconds_bucket{operation="GetObject",le="0.1"} 1
-deltaglider_request_duration_seconds_bucket{operation="GetObject",le="0.25"} 1
-deltaglider_request_duration_seconds_bucket{operation="GetObject",le="0.5"} 1
-deltaglider_request_duration_seconds_bucket{operation="GetObject",le="1"} 1
-deltaglider_request_duration_seconds_bucket{operation="GetObject",le="2.5"} 1
-deltaglider_request_duration_seconds_bucket{operation="GetObject",le="5"} 1
-deltaglider_request_duration_seconds_bucket{operation="GetObject",le="10"} 1
-deltaglider_request_duration_seconds_bucket{operation="GetObject",le="+Inf"} 1
-deltaglider_request_duration_seconds_sum{operation="GetObject"} 0.003
-deltaglider_request_duration_seconds_count{operation="GetObject"} 1
-"#;
 }

@@ -22,6 +22,10 @@ use tokio::sync::Semaphore;
 
 use crate::idle::IdleTimeout;
 
+/// A request body as the core service gets it, whichever way the client was checked.
+pub(crate) type ClientBody =
+    http_body_util::combinators::UnsyncBoxBody<Bytes, deltaglider::BoxError>;
+
 /// The request body services get: the client's, failing when it goes quiet.
 pub(crate) type RequestBody = IdleTimeout<Incoming>;
 

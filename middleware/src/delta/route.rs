@@ -11,7 +11,7 @@ use crate::body::{Either, RequestBody, ResponseBody};
 use crate::call::{Backend, Call, Failure, Outcome};
 use crate::inner::{Inner, Stop};
 use crate::ops::versions::{self, Versions};
-use crate::ops::{copy, delete, get, list, multipart, put};
+use crate::ops::{bucket, copy, delete, get, list, multipart, put, savings};
 use crate::s3::error::S3Error;
 use crate::s3::op::{S3Op, S3OpKind};
 use crate::state::shared::Shared;
@@ -24,6 +24,15 @@ pub(super) async fn serve<T: Backend>(
     parts: Parts,
     body: RequestBody<T::Body>,
 ) -> Result<Response<ResponseBody<T::Reply>>, Failure<T>> {
+    if parts.uri.path().starts_with(savings::PATH) {
+        let inner = Inner::new(ready, &parts).with_clock(shared.config.clock.clone());
+        let call = Call::<T>::new(&shared, &inner, "", "");
+        return match savings::serve(call, &parts).await {
+            Ok(response) => Ok(response),
+            Err(Stop::Reply(response)) => Ok(*response),
+            Err(Stop::Inner(error)) => Err(error),
+        };
+    }
     let op = S3Op::from_request(&parts);
     let key = op.key.clone().unwrap_or_default();
     let versions = versions::classify(&shared.config, op.kind, &key, &parts);
@@ -69,6 +78,7 @@ fn handled(kind: S3OpKind) -> bool {
             | S3OpKind::CompleteMultipartUpload
             | S3OpKind::AbortMultipartUpload
             | S3OpKind::ListParts
+            | S3OpKind::DeleteBucket
     )
 }
 
@@ -101,6 +111,7 @@ async fn dispatch<T: Backend>(
             multipart::upload_part_copy(call, parts, body).await
         }
         S3OpKind::CompleteMultipartUpload => multipart::complete(call, parts, body).await,
+        S3OpKind::DeleteBucket => bucket::delete_bucket(call, parts, body).await,
         // CreateMultipartUpload, UploadPart, AbortMultipartUpload, ListParts.
         _ => multipart::checked_forward(call, parts, body).await,
     }

@@ -9,6 +9,8 @@ use http::{HeaderValue, Request, Response, StatusCode, header, request::Parts};
 use crate::body::{Either, RequestBody, collect_limited};
 use crate::call::{Backend, Call, Outcome, Stopped};
 use crate::inner::{Fetched, Stop};
+use crate::ledger::change;
+use crate::ledger::figures::Figures;
 use crate::ops::versions;
 use crate::refs::unused;
 use crate::s3::error::S3Error;
@@ -38,11 +40,22 @@ pub(crate) async fn delete<T: Backend>(
     // Reads look for a delta only of eligible keys; so do deletes. Any other key is the
     // backend's alone, conditions and versions included (and on a versioned bucket,
     // deleting an absent `.delta` would leave a delete marker).
+    let versioned = parts.uri.query().is_some_and(|q| q.contains("versionId="));
     if !shared.config.is_eligible(key) {
+        let before = (!versioned)
+            .then_some(())
+            .map(|()| change::stored_now(call, false));
+        let before = match before {
+            Some(before) => before.await,
+            None => None,
+        };
         let response = inner
             .send(Request::from_parts(parts, body))
             .await
             .map_err(Stop::Inner)?;
+        if response.status().is_success() {
+            change::record(call, before, Figures::default()).await;
+        }
         return Ok(response.map(Either::passthrough));
     }
     let conditions = Conditions::from_headers(&parts.headers)?;
@@ -56,12 +69,14 @@ pub(crate) async fn delete<T: Backend>(
     for name in conditions::HEADERS {
         parts.headers.remove(name);
     }
+    let before = change::stored_now(call, false).await;
     inner.remove_stored(bucket, &keys::delta_key(key)).await?;
     let response = inner
         .send(Request::from_parts(parts, body))
         .await
         .map_err(Stop::Inner)?;
     if response.status().is_success() {
+        change::record(call, before, Figures::default()).await;
         unused::remove_unused_references(call, keys::deltaspace(key)).await;
     }
     Ok(response.map(Either::passthrough))
@@ -202,11 +217,13 @@ async fn delete_one<T: Backend>(
         .config
         .is_eligible(&key)
         .then(|| keys::delta_key(&key));
+    let before = change::stored_now(call.on(&key), false).await;
     for stored in delta.into_iter().chain([key.clone()]) {
         if let Some(failed) = inner.delete_stored(bucket, &stored).await? {
             return Ok(backend_failure(key, &failed));
         }
     }
+    change::record(call.on(&key), before, Figures::default()).await;
     Ok(KeyResult::Deleted(key))
 }
 

@@ -23,8 +23,11 @@ use http::{HeaderMap, HeaderValue, Response, header, request::Parts};
 
 use crate::body::{Either, RequestBody, Streamed};
 use crate::call::{Backend, Call, Outcome, Stopped};
+use crate::ledger::change;
+use crate::ledger::figures::Figures;
 use crate::s3::checksum;
 use crate::s3::length::content_length;
+use crate::state::metrics::WholeReason;
 use crate::stored::meta::header_value;
 
 use cleanup::drop_older_delta;
@@ -43,9 +46,17 @@ pub(crate) async fn put<T: Backend>(
     let declared = content_length(&parts.headers);
     let eligible = config.is_eligible(key);
     if !eligible || declared.is_some_and(|n| n > config.max_object_size) {
+        let before = change::stored_now(call, false).await;
         let response = admit::forward(call, parts, body).await?;
-        if eligible && response.status().is_success() {
-            stored_large(call).await?;
+        if response.status().is_success() {
+            if eligible {
+                stored_large(call, before).await?;
+            } else if let Some(len) = declared {
+                shared
+                    .counters
+                    .stored_whole(call.bucket, len, WholeReason::NotEligible);
+                change::record(call, before, Figures::object(len, len, false)).await;
+            }
         }
         return Ok(response);
     }
@@ -79,24 +90,38 @@ pub(crate) async fn put_streamed<T: Backend>(
     body: Streamed,
     len: u64,
 ) -> Result<String, Stopped<T>> {
+    let before = change::stored_now(call, false).await;
     let etag = written::write_streamed(call, call.key, headers, body, len).await?;
     if call.shared.config.is_eligible(call.key) {
-        stored_large(call).await?;
+        stored_large(call, before).await?;
+    } else {
+        change::record(call, before, Figures::object(len, len, false)).await;
     }
     Ok(etag)
 }
 
 /// After a PutObject larger than `max_object_size` reached the backend whole: stored by
 /// the large-object path when its size qualifies, else left whole (an older delta of the
-/// key dropped).
-async fn stored_large<T: Backend>(call: Call<'_, T>) -> Result<(), Stopped<T>> {
+/// key dropped). `before`: what the savings ledger counted under the key before.
+async fn stored_large<T: Backend>(
+    call: Call<'_, T>,
+    before: Option<Figures>,
+) -> Result<(), Stopped<T>> {
     let Call {
         inner, bucket, key, ..
     } = call;
     let head = inner.head(bucket, key).await?;
     match Whole::from_head(&head, None) {
         Some(whole) if head.status.is_success() && large::applies(call, whole.size) => {
-            large::store(call, &whole).await
+            large::store(call, &whole, before).await
+        }
+        Some(whole) if head.status.is_success() => {
+            let reason = WholeReason::TooBig;
+            call.shared
+                .counters
+                .stored_whole(bucket, whole.size, reason);
+            change::record(call, before, Figures::object(whole.size, whole.size, false)).await;
+            drop_older_delta(call).await
         }
         _ => drop_older_delta(call).await,
     }

@@ -21,6 +21,7 @@ use super::listing::list_page;
 use super::load::load;
 use crate::call::{Backend, Call, Stopped};
 use crate::inner::{Stop, pass_error};
+use crate::ledger::change;
 use crate::stored::keys;
 use crate::stored::meta::ObjectMeta;
 
@@ -96,7 +97,7 @@ async fn sweep<T: Backend>(call: Call<'_, T>, space: &str) -> Result<(), Stopped
             break;
         }
         for ref_key in now {
-            remove_one(call, space, ref_key).await?;
+            remove_one(call, space, ref_key, true).await?;
         }
         unused = later;
     }
@@ -136,7 +137,7 @@ async fn bases_of<T: Backend>(
 pub(crate) async fn withdraw<T: Backend>(call: Call<'_, T>, ref_key: &str) {
     let Call { bucket, .. } = call;
     let space = keys::deltaspace(ref_key);
-    if let Err(stop) = remove_one(call, space, ref_key).await {
+    if let Err(stop) = remove_one(call, space, ref_key, false).await {
         let status = match &stop {
             Stop::Reply(response) => Some(response.status().as_u16()),
             Stop::Inner(_) => None,
@@ -150,11 +151,13 @@ pub(crate) async fn withdraw<T: Backend>(call: Call<'_, T>, ref_key: &str) {
     }
 }
 
-/// Removes reference `ref_key`, then restores it if a delta needs it after all.
+/// Removes reference `ref_key`, then restores it if a delta needs it after all. `counted`:
+/// the savings ledger counts it (a reference its writer withdraws was never counted).
 async fn remove_one<T: Backend>(
     call: Call<'_, T>,
     space: &str,
     ref_key: &str,
+    counted: bool,
 ) -> Result<(), Stopped<T>> {
     let Call {
         shared,
@@ -165,6 +168,13 @@ async fn remove_one<T: Backend>(
     let Some(reference) = load(call, ref_key, None).await? else {
         return Ok(());
     };
+    // Its stored size, for the savings ledger (a chained one is smaller than its bytes).
+    let head = inner.head(bucket, ref_key).await?;
+    let stored = head
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
     inner.remove_stored(bucket, ref_key).await?;
     // A check that fails (a transient backend error) counts as "needed": the reference is
     // put back rather than lost under a delta written meanwhile.
@@ -187,6 +197,9 @@ async fn remove_one<T: Backend>(
         return Ok(());
     }
     shared.cache.remove(bucket, ref_key);
+    if let Some(stored) = stored.filter(|_| counted) {
+        change::reference(call, ref_key, stored, false).await;
+    }
     tracing::info!(bucket, ref_key, "removed an unused reference");
     Ok(())
 }

@@ -36,6 +36,8 @@ pub enum S3OpKind {
     AbortMultipartUpload,
     /// `GET /bucket/key?uploadId`.
     ListParts,
+    /// `DELETE /bucket`.
+    DeleteBucket,
     /// Any other request: bucket operations, ACLs, tagging, `GET /`, …
     Forward,
 }
@@ -57,6 +59,7 @@ impl S3OpKind {
             Self::CompleteMultipartUpload => "CompleteMultipartUpload",
             Self::AbortMultipartUpload => "AbortMultipartUpload",
             Self::ListParts => "ListParts",
+            Self::DeleteBucket => "DeleteBucket",
             Self::Forward => "Other",
         }
     }
@@ -121,6 +124,8 @@ impl S3Op {
                     S3OpKind::DeleteObjects
                 } else if *method == Method::GET && is_plain_listing(query) {
                     S3OpKind::ListObjects
+                } else if *method == Method::DELETE && query.is_empty() {
+                    S3OpKind::DeleteBucket
                 } else {
                     S3OpKind::Forward
                 }
@@ -194,7 +199,6 @@ mod tests {
         let cases: &[(&str, &str, bool, S3OpKind)] = &[
             ("GET", "/", false, Forward),
             ("PUT", "/b", false, Forward),
-            ("DELETE", "/b", false, Forward),
             ("GET", "/b?location", false, Forward),
             ("GET", "/b?versioning", false, Forward),
             ("GET", "/b?uploads", false, Forward),
@@ -230,6 +234,8 @@ mod tests {
             ("POST", "/b/k?uploadId=u", false, CompleteMultipartUpload),
             ("DELETE", "/b/k?uploadId=u", false, AbortMultipartUpload),
             ("GET", "/b/k?uploadId=u", false, ListParts),
+            ("DELETE", "/b", false, DeleteBucket),
+            ("DELETE", "/b?cors", false, Forward),
             ("GET", "/b/k?tagging", false, Forward),
             ("PUT", "/b/k?acl", false, Forward),
             ("GET", "/b/k?attributes", false, Forward),

@@ -12,8 +12,9 @@ use super::canonical::{
 use super::chunked::{ChunkSigning, SignedPayload};
 use super::config::{MAX_PRESIGNED_EXPIRY, SigV4Config};
 use super::errors::{
-    access_denied, header_malformed, invalid_access_key, invalid_date, missing_header,
-    query_malformed, signature_mismatch, time_too_skewed, unsupported_mechanism,
+    EXPIRED, NOT_AUTHENTICATED, NOT_YET_VALID, UNSIGNED_HEADERS, access_denied, header_malformed,
+    invalid_access_key, invalid_date, missing_header, query_malformed, signature_mismatch,
+    time_too_skewed, unsupported_mechanism,
 };
 use super::principal::{Principal, Verified};
 use super::query_auth::QueryAuth;
@@ -62,7 +63,7 @@ pub(crate) fn authenticate(
     let sigv2_query = has("AWSAccessKeyId") || has("Signature");
     let signed = match (parts.headers.get(AUTHORIZATION), presigned || sigv2_query) {
         (None, false) if config.allow_anonymous => return Ok(None),
-        (None, false) => return Err(access_denied("Access Denied")),
+        (None, false) => return Err(access_denied(NOT_AUTHENTICATED)),
         (Some(_), true) => {
             return Err(S3Error::invalid_argument(
                 "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, \
@@ -319,10 +320,10 @@ fn check_time(config: &SigV4Config, signed: &Signed<'_>) -> Result<(), S3Error> 
                 .duration_since(now)
                 .is_ok_and(|ahead| ahead > config.max_skew)
             {
-                return Err(access_denied("Request is not valid yet"));
+                return Err(access_denied(NOT_YET_VALID));
             }
             if now.duration_since(time).is_ok_and(|age| age > expires) {
-                return Err(access_denied("Request has expired"));
+                return Err(access_denied(EXPIRED));
             }
         }
     }
@@ -355,7 +356,7 @@ fn check_signed_headers(parts: &Parts, signed: &Signed<'_>) -> Result<Vec<String
     if !unsigned.is_empty() {
         unsigned.sort_unstable();
         return Err(access_denied(&format!(
-            "There were headers present in the request which were not signed: {}",
+            "{UNSIGNED_HEADERS}: {}",
             unsigned.join(", ")
         )));
     }

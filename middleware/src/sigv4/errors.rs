@@ -4,6 +4,19 @@ use http::StatusCode;
 
 use crate::s3::error::S3Error;
 
+/// The message of 403 `AccessDenied` for a request without any authentication.
+pub(crate) const NOT_AUTHENTICATED: &str = "Access Denied";
+
+/// The message of 403 `AccessDenied` for a presigned URL past its expiry.
+pub(crate) const EXPIRED: &str = "Request has expired";
+
+/// The message of 403 `AccessDenied` for a presigned URL dated in the future.
+pub(crate) const NOT_YET_VALID: &str = "Request is not valid yet";
+
+/// How the message of 403 `AccessDenied` for unsigned `x-amz-*` headers starts.
+pub(crate) const UNSIGNED_HEADERS: &str =
+    "There were headers present in the request which were not signed";
+
 /// 403 `AccessDenied`.
 pub(crate) fn access_denied(message: &str) -> S3Error {
     S3Error::new("AccessDenied", StatusCode::FORBIDDEN, message)

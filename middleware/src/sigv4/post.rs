@@ -25,7 +25,7 @@ use self::form::Form;
 use self::policy::PolicyError;
 use super::canonical::{ALGORITHM, SigningKey, parse_amz_date, signatures_match};
 use super::config::SigV4Config;
-use super::errors::{access_denied, invalid_access_key, signature_mismatch};
+use super::errors::{NOT_AUTHENTICATED, access_denied, invalid_access_key, signature_mismatch};
 use super::principal::Principal;
 use super::v2;
 use crate::body::{BoxError, Either, ResponseBody};
@@ -86,36 +86,19 @@ fn malformed(detail: &str) -> S3Error {
     )
 }
 
-/// Reads and verifies the form; the PutObject it stands for.
-pub(crate) async fn read<B>(config: &SigV4Config, parts: Parts, body: B) -> Result<Upload, S3Error>
+/// Reads and verifies the form; the PutObject it stands for. Once the form is read,
+/// `access_key` is the access key id it names, if any (for the log of a refusal).
+pub(crate) async fn read<B>(
+    config: &SigV4Config,
+    parts: Parts,
+    body: B,
+    access_key: &mut Option<String>,
+) -> Result<Upload, S3Error>
 where
     B: Body<Data = Bytes>,
     B::Error: Into<BoxError>,
 {
-    let limit = config.max_post_size;
-    let declared: Option<u64> = parts
-        .headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(too_large());
-    }
-    let data = http_body_util::Limited::new(body, usize::try_from(limit).unwrap_or(usize::MAX))
-        .collect()
-        .await
-        .map_err(|e| {
-            if e.is::<http_body_util::LengthLimitError>() {
-                too_large()
-            } else {
-                S3Error::new(
-                    "IncompleteBody",
-                    StatusCode::BAD_REQUEST,
-                    "The request body could not be read.",
-                )
-            }
-        })?
-        .to_bytes();
+    let data = read_body(config.max_post_size, &parts, body).await?;
     let boundary = parts
         .headers
         .get(header::CONTENT_TYPE)
@@ -123,6 +106,7 @@ where
         .and_then(form::boundary)
         .ok_or_else(|| malformed("no boundary"))?;
     let form = form::parse(&data, boundary).map_err(|e| malformed(e.0))?;
+    *access_key = named_access_key(&form);
     let bucket = bucket_of(&parts.uri)
         .ok_or_else(|| S3Error::invalid_request("POST Object needs a bucket"))?
         .to_owned();
@@ -164,6 +148,48 @@ where
     })
 }
 
+/// The body of a form, up to `limit` bytes.
+async fn read_body<B>(limit: u64, parts: &Parts, body: B) -> Result<Bytes, S3Error>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    let declared: Option<u64> = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    Ok(
+        http_body_util::Limited::new(body, usize::try_from(limit).unwrap_or(usize::MAX))
+            .collect()
+            .await
+            .map_err(|e| {
+                if e.is::<http_body_util::LengthLimitError>() {
+                    too_large()
+                } else {
+                    S3Error::new(
+                        "IncompleteBody",
+                        StatusCode::BAD_REQUEST,
+                        "The request body could not be read.",
+                    )
+                }
+            })?
+            .to_bytes(),
+    )
+}
+
+/// The access key id a form names (`x-amz-credential`, `AWSAccessKeyId`).
+fn named_access_key(form: &Form) -> Option<String> {
+    form.get("x-amz-credential")
+        .map(|credential| credential.split('/').next().unwrap_or(""))
+        .or_else(|| form.get("AWSAccessKeyId"))
+        .filter(|key| !key.is_empty())
+        .map(str::to_owned)
+}
+
 fn too_large() -> S3Error {
     S3Error::new(
         "EntityTooLarge",
@@ -194,7 +220,7 @@ fn authorize(
             ));
         }
         if !config.allow_anonymous {
-            return Err(access_denied("Access Denied"));
+            return Err(access_denied(NOT_AUTHENTICATED));
         }
         return Ok(None);
     };

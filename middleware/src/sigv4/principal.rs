@@ -13,6 +13,12 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// An identity the host established itself, not by a signature on this request
+    /// (a signed dashboard session, say): it acts as `access_key_id` would.
+    pub fn established(access_key_id: &str, region: &str) -> Self {
+        Self::new(access_key_id, region, false)
+    }
+
     pub(crate) fn new(access_key_id: &str, region: &str, presigned: bool) -> Self {
         Self {
             access_key_id: access_key_id.to_owned(),

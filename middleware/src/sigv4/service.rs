@@ -12,6 +12,7 @@ use super::auth::authenticate;
 use super::config::SigV4Config;
 use super::post;
 use super::query_auth;
+use super::refusal::{self, Refusals, Refused};
 use crate::body::{BoxError, Either, RequestBody, ResponseBody};
 use crate::compat::MaybeSend;
 use crate::future::ResponseFuture;
@@ -38,6 +39,7 @@ use crate::s3::error::S3Error;
 pub struct SigV4<S> {
     inner: S,
     config: Arc<SigV4Config>,
+    refusals: Refusals,
 }
 
 impl<S> SigV4<S> {
@@ -46,11 +48,22 @@ impl<S> SigV4<S> {
     // for both targets.
     #[cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
     pub fn new(inner: S, config: SigV4Config) -> Self {
-        Self::from_shared(inner, Arc::new(config))
+        Self::from_shared(inner, Arc::new(config), Refusals::default())
     }
 
-    pub(crate) fn from_shared(inner: S, config: Arc<SigV4Config>) -> Self {
-        Self { inner, config }
+    pub(crate) fn from_shared(inner: S, config: Arc<SigV4Config>, refusals: Refusals) -> Self {
+        Self {
+            inner,
+            config,
+            refusals,
+        }
+    }
+
+    /// How many requests this service, its clones (and the other services of the
+    /// [`SigV4Layer`](super::SigV4Layer) that made it) refused, by reason: see
+    /// [`SigV4Layer::refusals`](super::SigV4Layer::refusals).
+    pub fn refusals(&self) -> Vec<(&'static str, u64)> {
+        self.refusals.snapshot()
     }
 
     /// The inner service.
@@ -94,7 +107,17 @@ where
         }
         let verified = match authenticate(&self.config, &parts) {
             Ok(verified) => verified,
-            Err(error) => return reject(&error),
+            Err(error) => {
+                let access_key = refusal::access_key(&parts.headers, &parts.uri);
+                let refused = Refused {
+                    method: &parts.method,
+                    uri: &parts.uri,
+                    access_key: access_key.as_deref(),
+                    post: false,
+                };
+                let response = error_response(&self.refusals, &refused, &error);
+                return ResponseFuture::new(Box::pin(async move { Ok(response) }));
+            }
         };
         let Some(verified) = verified else {
             // Anonymous, and allowed: untouched.
@@ -131,10 +154,21 @@ impl<S> SigV4<S> {
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let config = Arc::clone(&self.config);
+        let refusals = self.refusals.clone();
         ResponseFuture::new(Box::pin(async move {
-            let upload = match post::read(&config, parts, body).await {
+            let (method, uri) = (parts.method.clone(), parts.uri.clone());
+            let mut access_key = None;
+            let upload = match post::read(&config, parts, body, &mut access_key).await {
                 Ok(upload) => upload,
-                Err(error) => return Ok(error_response(&error)),
+                Err(error) => {
+                    let refused = Refused {
+                        method: &method,
+                        uri: &uri,
+                        access_key: access_key.as_deref(),
+                        post: true,
+                    };
+                    return Ok(error_response(&refusals, &refused, &error));
+                }
             };
             let request = Request::from_parts(upload.parts, Either::full(upload.body));
             let response = inner.call(request).await?;
@@ -155,18 +189,16 @@ impl<S> SigV4<S> {
     }
 }
 
-fn error_response<RB>(error: &S3Error) -> Response<ResponseBody<RB>> {
-    tracing::debug!(
-        code = error.code(),
-        message = error.message(),
-        "SigV4 refused"
-    );
-    error.to_response().map(Either::full)
-}
-
-fn reject<RB: MaybeSend + 'static, E: MaybeSend + 'static>(
+/// The answer to a refused request: logged, counted and marked with a
+/// [`Refusal`](super::Refusal) when it is an authentication failure.
+fn error_response<RB>(
+    refusals: &Refusals,
+    refused: &Refused<'_>,
     error: &S3Error,
-) -> ResponseFuture<RB, E> {
-    let response = error_response(error);
-    ResponseFuture::new(Box::pin(async move { Ok(response) }))
+) -> Response<ResponseBody<RB>> {
+    let mut response = error.to_response().map(Either::full);
+    if let Some(refusal) = refusals.record(refused, error) {
+        response.extensions_mut().insert(refusal);
+    }
+    response
 }

@@ -25,7 +25,7 @@ use sha1::Sha1;
 use super::canonical::{QueryParam, parse_amz_date, signatures_match};
 use super::config::SigV4Config;
 use super::errors::{
-    access_denied, invalid_access_key, invalid_date, signature_mismatch, time_too_skewed,
+    EXPIRED, access_denied, invalid_access_key, invalid_date, signature_mismatch, time_too_skewed,
 };
 use super::principal::{Principal, Verified};
 use super::query_auth::QueryAuth;
@@ -156,7 +156,7 @@ fn verify(config: &SigV4Config, parts: &Parts, signed: &Signed<'_>) -> Result<Ve
         Some(expires) => {
             let deadline = UNIX_EPOCH + Duration::from_secs(expires);
             if now > deadline {
-                return Err(access_denied("Request has expired"));
+                return Err(access_denied(EXPIRED));
             }
             expires.to_string()
         }

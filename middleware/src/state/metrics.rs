@@ -5,29 +5,85 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::state::cache::CacheStats;
+use crate::state::histogram::{self, Histogram, Recorder};
 
-#[derive(Debug, Default)]
+/// Why an eligible object was stored whole (or that it was not eligible at all).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum WholeReason {
+    /// The key is not delta material by the configuration.
+    NotEligible,
+    /// The deltaspace had no reference to encode against (none similar, or the cap).
+    NoReference,
+    /// The delta came out over the configured share of the object.
+    DeltaTooLarge,
+    /// Larger than the largest object the layer encodes.
+    TooBig,
+}
+
+impl WholeReason {
+    /// Every reason, in order.
+    pub const ALL: [Self; 4] = [
+        Self::NotEligible,
+        Self::NoReference,
+        Self::DeltaTooLarge,
+        Self::TooBig,
+    ];
+
+    /// Its label value: `not_eligible`, `no_reference`, `delta_too_large`, `too_big`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::NotEligible => "not_eligible",
+            Self::NoReference => "no_reference",
+            Self::DeltaTooLarge => "delta_too_large",
+            Self::TooBig => "too_big",
+        }
+    }
+}
+
+#[derive(Debug)]
 pub(crate) struct Counters {
     requests: Mutex<BTreeMap<(&'static str, u16), u64>>,
     buckets: Mutex<BTreeMap<String, BucketBytes>>,
     delta_puts: AtomicU64,
-    direct_puts: AtomicU64,
-    encode_micros: AtomicU64,
-    encodes: AtomicU64,
-    decode_micros: AtomicU64,
-    decodes: AtomicU64,
+    whole_puts: Mutex<BTreeMap<WholeReason, u64>>,
+    encode: Recorder,
+    decode: Recorder,
+    encoded_bytes: AtomicU64,
+    decoded_bytes: AtomicU64,
+    object_sizes: Recorder,
+    ledger_failures: AtomicU64,
 }
 
-/// Bytes stored through the layer in one bucket.
+impl Default for Counters {
+    fn default() -> Self {
+        Self {
+            requests: Mutex::default(),
+            buckets: Mutex::default(),
+            delta_puts: AtomicU64::default(),
+            whole_puts: Mutex::default(),
+            encode: Recorder::new(histogram::SECONDS),
+            decode: Recorder::new(histogram::SECONDS),
+            encoded_bytes: AtomicU64::default(),
+            decoded_bytes: AtomicU64::default(),
+            object_sizes: Recorder::new(histogram::BYTES),
+            ledger_failures: AtomicU64::default(),
+        }
+    }
+}
+
+/// Bytes stored through this layer (this process, since it started) in one bucket.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BucketBytes {
     /// Bytes clients uploaded (objects the layer stored, as deltas or whole).
     pub original: u64,
-    /// Bytes the layer wrote for them (deltas, or the whole object).
+    /// Bytes the layer wrote for them: deltas, whole objects and the references the
+    /// uploads made.
     pub stored: u64,
 }
 
-/// A point-in-time copy of the layer's counters.
+/// A point-in-time copy of the layer's counters: what this process did since it started.
+/// What the buckets hold, across restarts and instances, is the savings ledger's
+/// (`/_deltaglider/api/savings`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MetricsSnapshot {
     /// Requests by S3 operation and HTTP status (0: the inner service failed).
@@ -36,16 +92,20 @@ pub struct MetricsSnapshot {
     pub buckets: Vec<(String, BucketBytes)>,
     /// Objects stored as deltas.
     pub delta_puts: u64,
-    /// Eligible objects stored whole (delta not small enough).
-    pub direct_puts: u64,
-    /// Total time spent encoding (and verifying) deltas, in seconds, and how many.
-    pub encode_seconds: f64,
-    /// Number of encodes.
-    pub encodes: u64,
-    /// Total time spent reconstructing objects, in seconds.
-    pub decode_seconds: f64,
-    /// Number of reconstructions.
-    pub decodes: u64,
+    /// Objects stored whole, by reason.
+    pub whole_puts: Vec<(WholeReason, u64)>,
+    /// Durations of encodes (and their verification), in seconds.
+    pub encode: Histogram,
+    /// Durations of reconstructions, in seconds.
+    pub decode: Histogram,
+    /// Bytes of originals encoded.
+    pub encoded_bytes: u64,
+    /// Bytes of originals reconstructed.
+    pub decoded_bytes: u64,
+    /// Sizes of the objects stored, in bytes.
+    pub object_sizes: Histogram,
+    /// Writes to the savings ledger that failed (the figures are off until reconciled).
+    pub ledger_failures: u64,
     /// Reference cache.
     pub cache: CacheStats,
 }
@@ -69,27 +129,42 @@ impl Counters {
         *lock(&self.requests).entry((op, status)).or_default() += 1;
     }
 
-    pub(crate) fn stored(&self, bucket: &str, original: u64, stored: u64, delta: bool) {
+    fn bytes(&self, bucket: &str, original: u64, stored: u64) {
         let mut buckets = lock(&self.buckets);
         let entry = buckets.entry(bucket.to_owned()).or_default();
         entry.original += original;
         entry.stored += stored;
-        let counter = if delta {
-            &self.delta_puts
-        } else {
-            &self.direct_puts
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
+        self.object_sizes.observe(original as f64);
     }
 
-    pub(crate) fn encoded(&self, micros: u64) {
-        self.encode_micros.fetch_add(micros, Ordering::Relaxed);
-        self.encodes.fetch_add(1, Ordering::Relaxed);
+    /// An object of `original` bytes stored as a delta of `stored` bytes, with a new
+    /// reference of `reference` bytes beside it (0: none).
+    pub(crate) fn stored_delta(&self, bucket: &str, original: u64, stored: u64, reference: u64) {
+        self.bytes(bucket, original, stored.saturating_add(reference));
+        self.delta_puts.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub(crate) fn decoded(&self, micros: u64) {
-        self.decode_micros.fetch_add(micros, Ordering::Relaxed);
-        self.decodes.fetch_add(1, Ordering::Relaxed);
+    /// An object of `len` bytes stored whole, for `reason`.
+    pub(crate) fn stored_whole(&self, bucket: &str, len: u64, reason: WholeReason) {
+        self.bytes(bucket, len, len);
+        *lock(&self.whole_puts).entry(reason).or_default() += 1;
+    }
+
+    /// An encode of `bytes` that took `micros`.
+    pub(crate) fn encoded(&self, micros: u64, bytes: u64) {
+        self.encode.observe(micros as f64 / 1e6);
+        self.encoded_bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// A reconstruction of `bytes` that took `micros`.
+    pub(crate) fn decoded(&self, micros: u64, bytes: u64) {
+        self.decode.observe(micros as f64 / 1e6);
+        self.decoded_bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// A journal entry of the savings ledger that could not be written.
+    pub(crate) fn ledger_failed(&self) {
+        self.ledger_failures.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn snapshot(&self, cache: CacheStats) -> MetricsSnapshot {
@@ -103,11 +178,19 @@ impl Counters {
                 .map(|(b, bytes)| (b.clone(), *bytes))
                 .collect(),
             delta_puts: self.delta_puts.load(Ordering::Relaxed),
-            direct_puts: self.direct_puts.load(Ordering::Relaxed),
-            encode_seconds: self.encode_micros.load(Ordering::Relaxed) as f64 / 1e6,
-            encodes: self.encodes.load(Ordering::Relaxed),
-            decode_seconds: self.decode_micros.load(Ordering::Relaxed) as f64 / 1e6,
-            decodes: self.decodes.load(Ordering::Relaxed),
+            whole_puts: {
+                let whole = lock(&self.whole_puts);
+                WholeReason::ALL
+                    .iter()
+                    .map(|r| (*r, whole.get(r).copied().unwrap_or(0)))
+                    .collect()
+            },
+            encode: self.encode.snapshot(),
+            decode: self.decode.snapshot(),
+            encoded_bytes: self.encoded_bytes.load(Ordering::Relaxed),
+            decoded_bytes: self.decoded_bytes.load(Ordering::Relaxed),
+            object_sizes: self.object_sizes.snapshot(),
+            ledger_failures: self.ledger_failures.load(Ordering::Relaxed),
             cache,
         }
     }

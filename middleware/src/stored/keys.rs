@@ -9,6 +9,8 @@ use crate::s3::error::S3Error;
 pub const DELTA_SUFFIX: &str = ".delta";
 /// Name of a deltaspace's first reference.
 pub const REFERENCE_NAME: &str = "reference.bin";
+/// Where the savings ledger lives in each bucket (`docs/FORMAT.md`, "Savings ledger").
+pub const LEDGER_PREFIX: &str = ".deltaglider/";
 /// The longest key S3 accepts, in bytes of UTF-8.
 pub const MAX_KEY_LEN: usize = 1024;
 
@@ -66,6 +68,8 @@ pub fn check_user_key(key: &str) -> Result<(), ReservedKey> {
         "keys ending in .delta are reserved for deltas"
     } else if let Some(rule) = reference_rule(key) {
         rule
+    } else if key.starts_with(LEDGER_PREFIX) {
+        "keys under .deltaglider/ are reserved for the savings ledger"
     } else {
         return Ok(());
     };
@@ -148,6 +152,8 @@ mod tests {
             "reference.bin",
             "p/reference.bin",
             &content,
+            ".deltaglider/stats/summary/1.json",
+            ".deltaglider/",
         ] {
             assert!(check_user_key(key).is_err(), "{key}");
         }
@@ -158,6 +164,8 @@ mod tests {
             "p/reference.0123456789ABCDEF.bin",
             "p/reference.0123.bin",
             "p/reference.BIN",
+            "p/.deltaglider/x",
+            ".deltaglider",
             "my-delta",
             "reference.bin/x",
         ] {

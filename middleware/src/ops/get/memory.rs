@@ -43,7 +43,9 @@ pub(super) async fn decode<T: Backend>(
         None => whole(&reference.bytes),
     }
     .map_err(|e| cannot_reconstruct(key, e))?;
-    shared.counters.decoded(stopwatch.micros());
+    shared
+        .counters
+        .decoded(stopwatch.micros(), bytes.len() as u64);
     Ok(bytes)
 }
 

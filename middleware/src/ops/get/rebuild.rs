@@ -62,7 +62,9 @@ pub(super) async fn archive<T: Backend>(
         })
         .await?
         .map_err(|e| cannot_reconstruct(key, e))?;
-    shared.counters.decoded(stopwatch.micros());
+    shared
+        .counters
+        .decoded(stopwatch.micros(), whole.len() as u64);
     let whole = Bytes::from(whole);
     shared.rebuilt.insert(
         bucket,

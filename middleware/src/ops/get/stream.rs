@@ -208,8 +208,9 @@ impl<T: Backend> State<T> {
                 Some(piece) => decoder.push(&piece).map_err(failed)?,
                 None => {
                     if let Some(decoder) = self.decoder.take() {
+                        let produced = decoder.produced();
                         decoder.finish().map_err(failed)?;
-                        self.shared.counters.decoded(self.decode_micros);
+                        self.shared.counters.decoded(self.decode_micros, produced);
                         self.queue.extend(self.held.take());
                     }
                 }

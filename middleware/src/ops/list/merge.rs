@@ -109,7 +109,12 @@ impl<'p> Merge<'p> {
             .map(|e| e.name().to_owned())
             .or_else(|| self.resume.clone());
         let objects = page.objects.into_iter().filter_map(|o| self.entry(o));
-        let prefixes = page.prefixes.into_iter().map(Entry::Prefix);
+        // The savings ledger's folder is the layer's, like references.
+        let prefixes = page
+            .prefixes
+            .into_iter()
+            .filter(|p| !p.starts_with(keys::LEDGER_PREFIX))
+            .map(Entry::Prefix);
         for entry in objects.chain(prefixes).collect::<Vec<_>>() {
             admit(&mut self.pending, entry, floor.as_deref());
         }
@@ -139,7 +144,7 @@ impl<'p> Merge<'p> {
     /// The entry a backend object makes, if any: none for references and keys outside
     /// the prefix; a common prefix when the delimiter occurs after the prefix.
     fn entry(&self, object: Object) -> Option<Entry> {
-        if keys::is_reference(&object.key) {
+        if keys::is_reference(&object.key) || object.key.starts_with(keys::LEDGER_PREFIX) {
             return None;
         }
         let (user, delta) = match object.key.strip_suffix(DELTA_SUFFIX) {

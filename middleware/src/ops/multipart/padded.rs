@@ -46,7 +46,9 @@ pub(super) fn reply<T: Backend>(
     let work = Box::pin(async move {
         let call = Call::<T>::new(&shared, &inner, &bucket, &key);
         // Failures are logged by the path itself; the object is complete either way.
-        let _ = large::store(call, &whole).await;
+        // The whole form is already the new object: only an older delta was counted.
+        let before = crate::ledger::change::stored_now(call, true).await;
+        let _ = large::store(call, &whole, before).await;
     });
     let state = (Some(work), ticks, 0usize);
     let pieces = stream::unfold(state, move |(work, mut ticks, mut sent)| {

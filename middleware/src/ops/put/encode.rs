@@ -86,7 +86,9 @@ pub(super) async fn encode<T: Backend>(
         Encoded::Exceeded { .. } => None,
     };
     if delta.is_some() {
-        shared.counters.encoded(stopwatch.micros());
+        shared
+            .counters
+            .encoded(stopwatch.micros(), data.len() as u64);
     }
     Ok(Encoding {
         chosen: Some(chosen),

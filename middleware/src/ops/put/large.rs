@@ -35,10 +35,13 @@ use super::cleanup;
 use super::written;
 use crate::call::{Backend, Call, Stopped};
 use crate::inner::Stop;
+use crate::ledger::change;
+use crate::ledger::figures::Figures;
 use crate::refs::create;
 use crate::refs::unused;
 use crate::s3::time;
 use crate::state::metrics::Stopwatch;
+use crate::state::metrics::WholeReason;
 use crate::stored::keys;
 use crate::stored::meta::{Kind, ObjectMeta, RefInfo};
 
@@ -51,7 +54,28 @@ pub(crate) fn applies<T: Backend>(call: Call<'_, T>, size: u64) -> bool {
 /// Stores `whole`, now under `call.key` in the backend, as a delta when one pays; else
 /// leaves it whole (and drops an older delta of the key). A failure is logged and the
 /// object stays whole: the write the client made is complete either way.
-pub(crate) async fn store<T: Backend>(call: Call<'_, T>, whole: &Whole) -> Result<(), Stopped<T>> {
+///
+/// `before`: what the savings ledger counted under the key before this write
+/// (`crate::ledger::change::stored_now`); the change is recorded here.
+pub(crate) async fn store<T: Backend>(
+    call: Call<'_, T>,
+    whole: &Whole,
+    before: Option<Figures>,
+) -> Result<(), Stopped<T>> {
+    let result = store_and_log(call, whole).await;
+    let after = match &result {
+        Ok(Some(stored)) => Figures::object(whole.size, *stored, true),
+        _ => Figures::object(whole.size, whole.size, false),
+    };
+    change::record(call, before, after).await;
+    result.map(|_| ())
+}
+
+/// [`store`]: the delta's length when one was written.
+async fn store_and_log<T: Backend>(
+    call: Call<'_, T>,
+    whole: &Whole,
+) -> Result<Option<u64>, Stopped<T>> {
     let Call { bucket, key, .. } = call;
     let stopwatch = Stopwatch::start();
     let result = try_store(call, whole).await;
@@ -60,7 +84,7 @@ pub(crate) async fn store<T: Backend>(call: Call<'_, T>, whole: &Whole) -> Resul
         Ok(Some(stored)) => {
             call.shared
                 .counters
-                .stored(bucket, whole.size, stored, true);
+                .stored_delta(bucket, whole.size, stored, 0);
             tracing::info!(
                 bucket,
                 key,
@@ -70,12 +94,12 @@ pub(crate) async fn store<T: Backend>(call: Call<'_, T>, whole: &Whole) -> Resul
                 seconds,
                 "large object stored"
             );
-            Ok(())
+            Ok(Some(stored))
         }
         Ok(None) => {
             call.shared
                 .counters
-                .stored(bucket, whole.size, whole.size, false);
+                .stored_whole(bucket, whole.size, WholeReason::DeltaTooLarge);
             tracing::info!(
                 bucket,
                 key,
@@ -84,7 +108,7 @@ pub(crate) async fn store<T: Backend>(call: Call<'_, T>, whole: &Whole) -> Resul
                 seconds,
                 "large object stored whole: no delta came under the limits"
             );
-            cleanup::drop_older_delta(call).await
+            cleanup::drop_older_delta(call).await.map(|()| None)
         }
         Err(stopped) => {
             let status = match &stopped {
@@ -101,7 +125,7 @@ pub(crate) async fn store<T: Backend>(call: Call<'_, T>, whole: &Whole) -> Resul
             // Whole it is: an older delta of the key must not stay beside it. Best effort:
             // readers pick the newer form meanwhile.
             let _ = cleanup::drop_older_delta(call).await;
-            Ok(())
+            Ok(None)
         }
     }
 }

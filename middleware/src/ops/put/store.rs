@@ -10,8 +10,11 @@ use super::cleanup;
 use super::encode::{self, Encoding};
 use super::written;
 use crate::call::{Backend, Call, Stopped};
+use crate::ledger::change;
+use crate::ledger::figures::Figures;
 use crate::refs::unused::{self, Named};
 use crate::s3::time;
+use crate::state::metrics::WholeReason;
 use crate::stored::keys;
 use crate::stored::meta::{Kind, ObjectMeta, RefInfo};
 
@@ -64,6 +67,18 @@ pub(crate) async fn store_bytes<T: Backend>(
     client: &HeaderMap,
     original: Original,
 ) -> Result<Stored, Stopped<T>> {
+    let (stored, before, after) = store(call, client, original).await?;
+    change::record(call, before, after).await;
+    Ok(stored)
+}
+
+/// [`store_bytes`], with the savings ledger's figures of what was stored under the key
+/// before (looked up while the original is encoded) and of what it stored.
+async fn store<T: Backend>(
+    call: Call<'_, T>,
+    client: &HeaderMap,
+    original: Original,
+) -> Result<(Stored, Option<Figures>, Figures), Stopped<T>> {
     let Call {
         shared,
         bucket,
@@ -73,17 +88,32 @@ pub(crate) async fn store_bytes<T: Backend>(
     if !shared.config.is_eligible(key) {
         // Not delta material: stored as it is, as a plain S3 would.
         let etag = original.plain_etag();
+        let len = original.data.len() as u64;
+        let before = change::stored_now(call, false).await;
         written::write(call, key, client, original.data, None).await?;
-        return Ok(Stored::direct(&etag));
+        shared
+            .counters
+            .stored_whole(bucket, len, WholeReason::NotEligible);
+        let whole = Figures::object(len, len, false);
+        return Ok((Stored::direct(&etag), before, whole));
     }
-    let encoding = encode::encode(call, &original.data, original.md5).await?;
+    // A completed multipart upload's whole form is already the new object.
+    let before = change::stored_now(call, original.multipart_etag.is_some());
+    let encoding = encode::encode(call, &original.data, original.md5);
+    let (encoding, before) = futures_util::future::join(encoding, before).await;
+    let encoding = encoding?;
     let (stored_key, body) = match (&encoding.delta, &original.multipart_etag) {
         (Some(delta), _) => (keys::delta_key(key), delta.clone()),
         (None, Some(etag)) => {
             // A completed multipart upload already sits whole under `key`, with the
             // backend's multipart ETag: keep it rather than write it again.
             cleanup::drop_older_delta(call).await?;
-            return Ok(Stored::direct(etag));
+            let len = original.data.len() as u64;
+            shared
+                .counters
+                .stored_whole(bucket, len, whole_reason(&encoding));
+            let whole = Figures::object(len, len, false);
+            return Ok((Stored::direct(etag), before, whole));
         }
         (None, None) => (key.to_owned(), original.data.clone()),
     };
@@ -107,6 +137,29 @@ pub(crate) async fn store_bytes<T: Backend>(
             "direct"
         }
     };
+    let figures = account(call, &original, &encoding, &object, stored_len);
+    let stored = Stored {
+        etag: object.etag(),
+        storage,
+    };
+    Ok((stored, before, figures))
+}
+
+/// Counts what was stored (the process's counters), logs it, and gives its figures for
+/// the savings ledger: the object's own form, and a new reference beside it.
+fn account<T: Backend>(
+    call: Call<'_, T>,
+    original: &Original,
+    encoding: &Encoding,
+    object: &ObjectMeta,
+    stored_len: usize,
+) -> Figures {
+    let Call {
+        shared,
+        bucket,
+        key,
+        ..
+    } = call;
     let len = original.data.len();
     let delta = object.kind == Kind::Delta;
     let (reference, reference_bytes) = match &encoding.new_reference {
@@ -114,13 +167,19 @@ pub(crate) async fn store_bytes<T: Backend>(
         Some(r) => ("whole", r.bytes),
         None => ("none", 0),
     };
-    shared.counters.stored(
-        bucket,
-        len as u64,
-        (stored_len as u64).saturating_add(reference_bytes),
-        delta,
-    );
-    // What was written, all of it: the object's own form, and a new reference beside it.
+    let mut figures = Figures::object(len as u64, stored_len as u64, delta);
+    if let Some(r) = &encoding.new_reference {
+        figures.add(&Figures::reference(r.bytes));
+    }
+    if delta {
+        shared
+            .counters
+            .stored_delta(bucket, len as u64, stored_len as u64, reference_bytes);
+    } else {
+        shared
+            .counters
+            .stored_whole(bucket, len as u64, whole_reason(encoding));
+    }
     tracing::info!(
         bucket,
         key,
@@ -133,10 +192,16 @@ pub(crate) async fn store_bytes<T: Backend>(
         gzip_payload = object.payload_delta.is_some(),
         "stored"
     );
-    Ok(Stored {
-        etag: object.etag(),
-        storage,
-    })
+    figures
+}
+
+/// Why an eligible original encoded as `encoding` was stored whole.
+fn whole_reason(encoding: &Encoding) -> WholeReason {
+    if encoding.chosen.is_none() {
+        WholeReason::NoReference
+    } else {
+        WholeReason::DeltaTooLarge
+    }
 }
 
 /// DeltaGlider's metadata of `original` stored as `encoding` made it: a delta when there

@@ -187,7 +187,7 @@ async fn run<T: Backend>(
         return over_limit(call, sink, limit).await;
     }
     let sink = drain(call, sink, &mut buffer, config.max_object_size, true).await?;
-    call.shared.counters.encoded(stopwatch.micros());
+    call.shared.counters.encoded(stopwatch.micros(), whole.size);
     Ok(Some((sink, sha256.finish(), md5.finish())))
 }
 

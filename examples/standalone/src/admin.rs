@@ -269,7 +269,8 @@ impl<S> Admin<S> {
         let call = self.inner.call(Request::from_parts(parts, body));
         Box::pin(async move {
             let response = call.await;
-            durations.record(op, started.elapsed().as_secs_f64());
+            let status = response.as_ref().map_or(0, |r| r.status().as_u16());
+            durations.record(op, status, started.elapsed().as_secs_f64());
             response
         })
     }

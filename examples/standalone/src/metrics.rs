@@ -81,7 +81,7 @@ pub(crate) fn render(
         env!("CARGO_PKG_VERSION")
     );
     ledger(&mut out, savings);
-    requests(&mut out, m);
+    requests(&mut out, &durations.requests());
     stored(&mut out, m);
     work(&mut out, m);
     family(
@@ -159,14 +159,14 @@ fn ledger(out: &mut String, savings: &[BucketSavings]) {
 }
 
 /// Requests by operation and status.
-fn requests(out: &mut String, m: &MetricsSnapshot) {
+fn requests(out: &mut String, requests: &[(&'static str, u16, u64)]) {
     family(
         out,
         "deltaglider_requests_total",
         "counter",
         "Requests by S3 operation and HTTP status (0: backend unreachable).",
     );
-    for (op, status, n) in &m.requests {
+    for (op, status, n) in requests {
         let _ = writeln!(
             out,
             "deltaglider_requests_total{{operation=\"{op}\",status=\"{status}\"}} {n}"
@@ -309,15 +309,23 @@ const BUCKETS: [f64; 12] = [
 /// One operation's histogram: cumulative bucket counts, count, sum of seconds.
 type Buckets = ([u64; BUCKETS.len()], u64, f64);
 
-/// Request durations by operation.
+/// Every request the proxy answered: counts by operation and status, durations by
+/// operation — refusals before the DeltaLayer (signatures, the filesystem guard) included.
 #[derive(Debug, Default)]
 pub(crate) struct Durations {
     by_op: Mutex<BTreeMap<&'static str, Buckets>>,
+    statuses: Mutex<BTreeMap<(&'static str, u16), u64>>,
 }
 
 impl Durations {
-    /// Counts one request of `op` that took `seconds`.
-    pub(crate) fn record(&self, op: &'static str, seconds: f64) {
+    /// Counts one request of `op` answered `status` (0: failed) after `seconds`.
+    pub(crate) fn record(&self, op: &'static str, status: u16, seconds: f64) {
+        *self
+            .statuses
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry((op, status))
+            .or_default() += 1;
         let mut by_op = self
             .by_op
             .lock()
@@ -330,6 +338,16 @@ impl Durations {
         }
         *count += 1;
         *sum += seconds;
+    }
+
+    /// Requests by operation and status.
+    pub(crate) fn requests(&self) -> Vec<(&'static str, u16, u64)> {
+        self.statuses
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|(&(op, status), &n)| (op, status, n))
+            .collect()
     }
 
     /// Each operation's histogram.
@@ -393,7 +411,7 @@ mod tests {
     #[test]
     fn text_format() {
         let snapshot = MetricsSnapshot {
-            requests: vec![("GetObject", 200, 3), ("PutObject", 503, 1)],
+            requests: vec![("GetObject", 200, 3)],
             buckets: vec![(
                 "b".to_owned(),
                 BucketBytes {
@@ -405,7 +423,8 @@ mod tests {
             ..MetricsSnapshot::default()
         };
         let durations = Durations::default();
-        durations.record("GetObject", 0.003);
+        durations.record("GetObject", 200, 0.003);
+        durations.record("PutObject", 503, 0.5);
         let savings = parse_savings(
             br#"{"buckets":[{"bucket":"b\"x","original_bytes":1000,"stored_bytes":300,"objects":4,"references":1,"reconciled_at":"1970-01-02T00:00:01.5Z"}]}"#,
         )

@@ -40,7 +40,9 @@ pub(super) async fn serve<T: Backend>(
     let Some(bucket) = op.bucket.filter(|_| handled(op.kind) && !forward) else {
         // The ready service serves it, as it was polled ready for this request.
         let mut ready = ready;
+        let kind = op.kind.name();
         let response = ready.call(Request::from_parts(parts, body)).await?;
+        shared.counters.request(kind, response.status().as_u16());
         return Ok(response.map(Either::passthrough));
     };
     let result = match refused(&key, versions) {

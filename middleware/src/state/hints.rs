@@ -15,6 +15,16 @@ pub(crate) struct Hints {
 const MAX_HISTORY: usize = 256;
 
 impl Hints {
+    /// The ratios seen against `ref_key` so far (empty when none).
+    pub(crate) fn history(&self, bucket: &str, ref_key: &str) -> Vec<f64> {
+        self.ratios
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&(bucket.to_owned(), ref_key.to_owned()))
+            .cloned()
+            .unwrap_or_default()
+    }
+
     /// Records the ratio of one more version encoded against `ref_key`; returns the
     /// history with it.
     pub(crate) fn observe(&self, bucket: &str, ref_key: &str, ratio: f64) -> Vec<f64> {
@@ -48,5 +58,7 @@ mod tests {
         assert_eq!(hints.observe("b", "p/reference.bin", 0.01), [0.02, 0.01]);
         assert_eq!(hints.observe("b", "q/reference.bin", 0.05), [0.05]);
         assert_eq!(hints.observe("c", "p/reference.bin", 0.07), [0.07]);
+        assert_eq!(hints.history("b", "p/reference.bin"), [0.02, 0.01]);
+        assert!(hints.history("b", "none").is_empty());
     }
 }

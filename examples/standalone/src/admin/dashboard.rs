@@ -123,8 +123,8 @@ pub(crate) fn live(m: &MetricsSnapshot, durations: &Durations, uptime: f64) -> V
             .iter()
             .map(|(reason, n)| json!({"storage": "whole", "reason": reason.name(), "count": n})),
     );
-    let requests: Vec<Value> = m
-        .requests
+    let requests: Vec<Value> = durations
+        .requests()
         .iter()
         .map(|(op, status, n)| json!({"operation": op, "status": status, "count": n}))
         .collect();

@@ -86,7 +86,8 @@ impl Store {
         })
     }
 
-    /// Every object under `target`, as clients see them (`layered`) or as stored.
+    /// Every object under `target`, as clients see them (`layered`) or as stored (the
+    /// savings ledger left out).
     pub(crate) async fn list(&self, target: &Target, layered: bool) -> Result<Vec<Object>, String> {
         let mut objects = Vec::new();
         let mut token: Option<String> = None;
@@ -110,7 +111,12 @@ impl Store {
                 ));
             }
             let page = listing::parse(&body).map_err(|e| format!("listing: {e}"))?;
-            objects.extend(page.objects);
+            // The savings ledger is the layer's bookkeeping, no object of the bucket.
+            objects.extend(
+                page.objects
+                    .into_iter()
+                    .filter(|o| !o.key.starts_with(deltaglider::keys::LEDGER_PREFIX)),
+            );
             token = page.next_token.filter(|_| page.truncated);
             if token.is_none() {
                 return Ok(objects);

@@ -21,6 +21,10 @@ impl Target {
     pub(super) fn of(uri: &Uri) -> Option<Self> {
         let path = percent_decode_str(uri.path()).decode_utf8_lossy();
         let path = path.strip_prefix('/').unwrap_or(&path);
+        // The proxy's own endpoints (the savings API): no bucket starts with `_`.
+        if path.starts_with("_deltaglider/") {
+            return None;
+        }
         let (bucket, key) = match path.split_once('/') {
             Some((bucket, key)) => (bucket, Some(key).filter(|k| !k.is_empty())),
             None => (path, None),

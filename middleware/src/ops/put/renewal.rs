@@ -71,21 +71,9 @@ pub(super) async fn linked_first<T: Backend>(
         return Ok(Some((chosen.clone(), own(delta), None)));
     }
     if by_payload {
-        // A compressed container's payload delta can be far smaller than any delta of its
-        // bytes (a gzip stream differs from the edit on): the link is made only when it
-        // costs no more than that; otherwise the payload delta is kept, and the cost model
-        // decides on a renewal as for any payload delta.
-        let payload = payload_only(shared, chosen, data, Some(md5), options).await?;
-        if let Payload::Done(payload) = payload {
-            let smaller = match &payload.encoded {
-                Ok(Encoded::Delta(body)) => body.len() < delta.len(),
-                _ => false,
-            };
-            if smaller {
-                return renewed(call, chosen.clone(), data, payload, options)
-                    .await
-                    .map(Some);
-            }
+        let kept = payload_rented(call, chosen, data, md5, options, delta.len()).await?;
+        if kept.is_some() {
+            return Ok(kept);
         }
     }
     let link = verified(shared, &chosen.reference, delta, data).await?;
@@ -97,6 +85,42 @@ pub(super) async fn linked_first<T: Backend>(
         identity(shared, data, own(Vec::new())).await?,
         Some(written),
     )))
+}
+
+/// A compressed container's payload delta `P` can be far smaller than any delta of its
+/// bytes, which is what a link `L` (`link_len`) costs: a solid stream (gzip, bzip2, xz)
+/// edited early differs from the edit on, so `L` can be hundreds of times `P`; zip
+/// members are compressed apart, and `L` stays within a small factor. Whether a link pays
+/// depends on versions to come (encoded against it, a later version may cost far less
+/// than against the older reference, or not), so the rule is the ski-rental one: payload
+/// deltas are "rented" until what they cost against this reference — the versions seen so
+/// far (the renewal hints) and this one — reaches the link's price, then the link is
+/// "bought". Until then the payload delta is kept (returned here), and the cost model
+/// decides on a renewal as for any payload delta; `None` buys the link.
+async fn payload_rented<T: Backend>(
+    call: Call<'_, T>,
+    chosen: &Chosen,
+    data: &Bytes,
+    md5: Md5Digest,
+    options: EncodeOptions,
+    link_len: usize,
+) -> Result<Option<(Chosen, Attempt, Option<NewReference>)>, Stopped<T>> {
+    let shared = call.shared;
+    let Payload::Done(payload) = payload_only(shared, chosen, data, Some(md5), options).await?
+    else {
+        return Ok(None);
+    };
+    let Ok(Encoded::Delta(body)) = &payload.encoded else {
+        return Ok(None);
+    };
+    let spent: f64 = shared.hints.history(call.bucket, &chosen.key).iter().sum();
+    let rent = (spent * data.len() as f64) as usize + body.len();
+    if rent >= link_len {
+        return Ok(None);
+    }
+    renewed(call, chosen.clone(), data, payload, options)
+        .await
+        .map(Some)
 }
 
 /// Makes `data` (SHA-256 `sha256`) a reference stored as `delta`, a verified delta of

@@ -103,6 +103,7 @@ pub mod fuzzing;
 pub mod ingest;
 mod inner;
 mod ledger;
+mod listings;
 mod ops;
 mod refs;
 pub mod s3;

@@ -113,6 +113,20 @@ impl Endpoints {
         )
     }
 
+    /// This process's live figures (`api/live`) as JSON.
+    fn live(&self) -> Response<Bytes> {
+        let live = dashboard::live(
+            &self.delta.metrics(),
+            &self.durations,
+            self.started.elapsed().as_secs_f64(),
+        );
+        dashboard::answer(
+            StatusCode::OK,
+            "application/json",
+            Bytes::from(live.to_string()),
+        )
+    }
+
     /// Every bucket's ledger figures; none when the backend cannot be asked (logged).
     async fn savings(&self, principal: Option<Principal>) -> Vec<BucketSavings> {
         let request = query::request(Method::GET, "/_deltaglider/api/savings", principal);
@@ -328,18 +342,7 @@ where
             let principal = endpoints.acting(&access);
             endpoints.metrics(principal).await
         }
-        (&Method::GET, "api/live") => {
-            let live = dashboard::live(
-                &endpoints.delta.metrics(),
-                &endpoints.durations,
-                endpoints.started.elapsed().as_secs_f64(),
-            );
-            dashboard::answer(
-                StatusCode::OK,
-                "application/json",
-                Bytes::from(live.to_string()),
-            )
-        }
+        (&Method::GET, "api/live") => endpoints.live(),
         (_, e) if e.starts_with("api/") => api(&endpoints, access, request).await,
         _ => not_found(),
     }
@@ -432,18 +435,7 @@ where
         }
         Box::pin(async move {
             let response = match principal {
-                Some(_) if api => {
-                    let live = dashboard::live(
-                        &endpoints.delta.metrics(),
-                        &endpoints.durations,
-                        endpoints.started.elapsed().as_secs_f64(),
-                    );
-                    dashboard::answer(
-                        StatusCode::OK,
-                        "application/json",
-                        Bytes::from(live.to_string()),
-                    )
-                }
+                Some(_) if api => endpoints.live(),
                 Some(principal) => endpoints.metrics(Some(principal)).await,
                 None => denied(&resource),
             };

@@ -17,8 +17,8 @@ use super::figures::{Spaces, add_spaces, spaces_from_json, spaces_to_json, total
 use super::journal;
 use crate::call::{Backend, Call, Stopped};
 use crate::inner::pass_error;
+use crate::listings::{self, Depth};
 use crate::s3::listing;
-use crate::s3::query::query_value;
 
 /// The summaries' folder.
 pub(crate) const SUMMARY: &str = ".deltaglider/stats/summary/";
@@ -308,25 +308,9 @@ pub(crate) async fn list_each<T: Backend>(
     prefix: &str,
     mut each: impl FnMut(listing::Object),
 ) -> Result<(), Stopped<T>> {
-    let Call { inner, bucket, .. } = call;
     let mut token: Option<String> = None;
     loop {
-        let mut query = format!("list-type=2&prefix={}", query_value(prefix));
-        if let Some(t) = &token {
-            query.push_str("&continuation-token=");
-            query.push_str(&query_value(t));
-        }
-        let page = inner
-            .fetch(
-                inner.request(Method::GET, bucket, "", &query),
-                Bytes::new(),
-                64 << 20,
-            )
-            .await?;
-        if !page.status.is_success() {
-            return Err(pass_error(page));
-        }
-        let page = listing::parse(&page.body)?;
+        let page = listings::page(call, prefix, Depth::All, token.as_deref()).await?;
         page.objects.into_iter().for_each(&mut each);
         match (page.truncated, page.next_token) {
             (true, Some(t)) => token = Some(t),

@@ -1,16 +1,9 @@
 //! Listing a deltaspace: the backend's pages one level deep, and its references.
 
-use bytes::Bytes;
-use http::Method;
-
 use crate::call::{Backend, Call, Stopped};
-use crate::inner::pass_error;
-use crate::s3::listing::{self, Page};
-use crate::s3::query::query_value;
+use crate::listings::{self, Depth};
+use crate::s3::listing::Page;
 use crate::stored::keys;
-
-/// How often the layer's own listings are tried on server errors.
-const LIST_ATTEMPTS: u32 = 4;
 
 /// One page of the backend's listing of `prefix`, one level deep (delimiter `/`).
 pub(crate) async fn list_page<T: Backend>(
@@ -18,37 +11,7 @@ pub(crate) async fn list_page<T: Backend>(
     prefix: &str,
     token: Option<&str>,
 ) -> Result<Page, Stopped<T>> {
-    let Call { inner, bucket, .. } = call;
-    let mut query = format!("list-type=2&delimiter=%2F&prefix={}", query_value(prefix));
-    if let Some(t) = token {
-        query.push_str("&continuation-token=");
-        query.push_str(&query_value(t));
-    }
-    // A listing is idempotent: a server error is retried a few times before the request
-    // it serves fails (some backends fail a listing that meets a concurrent delete).
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let page = inner
-            .fetch(
-                inner.request(Method::GET, bucket, "", &query),
-                Bytes::new(),
-                64 << 20,
-            )
-            .await?;
-        if page.status.is_success() {
-            return Ok(listing::parse(&page.body)?);
-        }
-        if !page.status.is_server_error() || attempt == LIST_ATTEMPTS {
-            return Err(pass_error(page));
-        }
-        tracing::debug!(
-            bucket,
-            prefix,
-            status = page.status.as_u16(),
-            "listing failed; retrying"
-        );
-    }
+    listings::page(call, prefix, Depth::OneLevel, token).await
 }
 
 /// The references of deltaspace `space`, newest first.

@@ -83,8 +83,14 @@ async fn a_reference_named_while_it_is_removed_is_restored() {
                         && path != "/releases/mixed/reference.bin"
                         && !raced.swap(true, Ordering::SeqCst)
                     {
-                        let (other_layer, _) = layered(&root, DeltaConfig::default());
-                        put(&client(other_layer), "mixed/copy.bin", &noise(3, 300_000)).await;
+                        // Another instance is another process: its PUT runs as a task
+                        // of its own, not nested inside this request's future.
+                        tokio::spawn(async move {
+                            let (other_layer, _) = layered(&root, DeltaConfig::default());
+                            put(&client(other_layer), "mixed/copy.bin", &noise(3, 300_000)).await;
+                        })
+                        .await
+                        .expect("the other instance's upload");
                     }
                     backend.oneshot(request).await
                 }

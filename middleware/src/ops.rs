@@ -9,6 +9,7 @@ pub(crate) mod delete;
 pub(crate) mod get;
 pub(crate) mod list;
 pub(crate) mod multipart;
+pub(crate) mod own_hidden;
 pub(crate) mod put;
 pub(crate) mod savings;
 pub(crate) mod versions;

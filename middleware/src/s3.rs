@@ -13,6 +13,7 @@ pub mod conditions;
 pub mod content_md5;
 pub mod copy_source;
 pub mod error;
+pub mod hide;
 pub mod length;
 pub mod listing;
 pub mod metadata;

@@ -197,7 +197,7 @@ const FORWARDED: &[Probe] = &[
     ("DELETE", "/bkt?tagging", &[]),
     ("GET", "/bkt?encryption", &[]),
     ("GET", "/bkt?uploads", &[]),
-    ("GET", "/bkt?versions", &[]),
+    // GET /bkt?versions is re-issued (ListObjectVersions without the layer's ledger).
     ("GET", "/bkt?notification", &[]),
     ("GET", "/bkt?object-lock", &[]),
     ("GET", "/bkt?website", &[]),

@@ -11,7 +11,7 @@ use crate::body::{Either, RequestBody, ResponseBody};
 use crate::call::{Backend, Call, Failure, Outcome};
 use crate::inner::{Inner, Stop};
 use crate::ops::versions::{self, Versions};
-use crate::ops::{bucket, copy, delete, get, list, multipart, put, savings};
+use crate::ops::{bucket, copy, delete, get, list, multipart, own_hidden, put, savings};
 use crate::s3::error::S3Error;
 use crate::s3::op::{S3Op, S3OpKind};
 use crate::state::shared::Shared;
@@ -27,13 +27,23 @@ pub(super) async fn serve<T: Backend>(
     if parts.uri.path().starts_with(savings::PATH) {
         let inner = Inner::new(ready, &parts).with_clock(shared.config.clock.clone());
         let call = Call::<T>::new(&shared, &inner, "", "");
-        return match savings::serve(call, &parts).await {
-            Ok(response) => Ok(response),
-            Err(Stop::Reply(response)) => Ok(*response),
-            Err(Stop::Inner(error)) => Err(error),
-        };
+        return answered::<T>(savings::serve(call, &parts).await);
     }
     let op = S3Op::from_request(&parts);
+    let query = parts.uri.query().unwrap_or("");
+    if let Some(bucket) = op.bucket.as_deref().filter(|_| {
+        op.kind == S3OpKind::Forward
+            && op.key.is_none()
+            && parts.method == http::Method::GET
+            && own_hidden::is_forwarded_listing(query)
+    }) {
+        let inner = Inner::new(ready, &parts).with_clock(shared.config.clock.clone());
+        let call = Call::<T>::new(&shared, &inner, bucket, "");
+        let result = answered::<T>(own_hidden::listing(call, query).await);
+        let status = result.as_ref().map_or(0, |r| r.status().as_u16());
+        shared.counters.request(op.kind.name(), status);
+        return result;
+    }
     let key = op.key.clone().unwrap_or_default();
     let versions = versions::classify(&shared.config, op.kind, &key, &parts);
     let forward = matches!(versions, Versions::Forward);
@@ -50,16 +60,23 @@ pub(super) async fn serve<T: Backend>(
         None => {
             let inner = Inner::new(ready, &parts).with_clock(shared.config.clock.clone());
             let call = Call::<T>::new(&shared, &inner, &bucket, &key);
-            match dispatch(call, op.kind, parts, body).await {
-                Ok(response) => Ok(response),
-                Err(Stop::Reply(response)) => Ok(*response),
-                Err(Stop::Inner(error)) => Err(error),
-            }
+            answered::<T>(dispatch(call, op.kind, parts, body).await)
         }
     };
     let status = result.as_ref().map_or(0, |r| r.status().as_u16());
     shared.counters.request(op.kind.name(), status);
     result
+}
+
+/// A handled request's response, its early answer, or the inner service's failure.
+fn answered<T: Backend>(
+    outcome: Outcome<T>,
+) -> Result<Response<ResponseBody<T::Reply>>, Failure<T>> {
+    match outcome {
+        Ok(response) => Ok(response),
+        Err(Stop::Reply(response)) => Ok(*response),
+        Err(Stop::Inner(error)) => Err(error),
+    }
 }
 
 /// The operations the layer handles (for eligible keys, or all keys of a bucket);

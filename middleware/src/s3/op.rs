@@ -170,6 +170,8 @@ fn is_plain_listing(query: &str) -> bool {
         "max-keys",
         "encoding-type",
         "x-id",
+        // Ceph's extension: any order will do, and key order is one.
+        "allow-unordered",
     ];
     query
         .split('&')

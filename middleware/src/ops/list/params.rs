@@ -35,6 +35,7 @@ impl Params {
             token: None,
             marker: None,
         };
+        let mut unordered = false;
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
             let value = percent_decode_str(&value.replace('+', " "))
@@ -54,8 +55,15 @@ impl Params {
                 "start-after" if v2 => p.start_after = Some(value),
                 "continuation-token" if v2 => p.token = Some(value),
                 "marker" if !v2 => p.marker = Some(value),
+                "allow-unordered" => unordered = value == "true",
                 _ => {}
             }
+        }
+        if unordered && p.delimiter.is_some() {
+            // Ceph's rule for its extension (the layer answers in key order anyway).
+            return Err(S3Error::invalid_argument(
+                "allow-unordered cannot be used with a delimiter",
+            ));
         }
         Ok(p)
     }
@@ -152,6 +160,15 @@ fn max_keys(value: &str) -> Result<usize, S3Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unordered_listings_are_ordered_and_refused_with_a_delimiter() {
+        for v2 in [false, true] {
+            assert!(Params::parse("allow-unordered=true&max-keys=6", v2).is_ok());
+            let refused = Params::parse("allow-unordered=true&delimiter=%2F", v2);
+            assert_eq!(refused.err().map(|e| e.status().as_u16()), Some(400));
+        }
+    }
 
     #[test]
     fn backend_pages_follow_the_request() {

@@ -25,35 +25,42 @@ const ENTRIES: &[(&str, &str)] = &[
 ];
 
 /// `xml` without the entries whose key or prefix starts with `hidden` (names compared
-/// both as written and percent-decoded, for `encoding-type=url`).
+/// both as written and percent-decoded, for `encoding-type=url`). One pass: each element
+/// kind's next opening tag is searched for again only once the cursor has passed it.
 pub fn hide_entries(xml: &str, hidden: &str) -> String {
+    let opens: Vec<String> = ENTRIES
+        .iter()
+        .map(|(name, _)| format!("<{name}>"))
+        .collect();
+    let find_from = |open: &str, from: usize| xml[from..].find(open).map(|at| from + at);
+    let mut next: Vec<Option<usize>> = opens.iter().map(|open| find_from(open, 0)).collect();
     let mut out = String::with_capacity(xml.len());
-    let mut rest = xml;
-    while let Some((start, name, child)) = next_entry(rest) {
+    let mut copied = 0;
+    while let Some((kind, start)) = next
+        .iter()
+        .enumerate()
+        .filter_map(|(kind, at)| at.map(|at| (kind, at)))
+        .min_by_key(|(_, at)| *at)
+    {
+        let (name, child) = ENTRIES[kind];
         let close = format!("</{name}>");
-        let Some(end) = rest[start..].find(&close).map(|e| start + e + close.len()) else {
+        let Some(end) = find_from(&close, start).map(|at| at + close.len()) else {
             break;
         };
-        out.push_str(&rest[..start]);
-        let entry = &rest[start..end];
+        out.push_str(&xml[copied..start]);
+        let entry = &xml[start..end];
         if !names_hidden(entry, child, hidden) {
             out.push_str(entry);
         }
-        rest = &rest[end..];
+        copied = end;
+        for (open, at) in opens.iter().zip(next.iter_mut()) {
+            if at.is_some_and(|at| at < end) {
+                *at = find_from(open, end);
+            }
+        }
     }
-    out.push_str(rest);
+    out.push_str(&xml[copied..]);
     out
-}
-
-/// The first entry element in `xml`: its offset, name and naming child.
-fn next_entry(xml: &str) -> Option<(usize, &'static str, &'static str)> {
-    ENTRIES
-        .iter()
-        .filter_map(|(name, child)| {
-            let open = format!("<{name}>");
-            xml.find(&open).map(|at| (at, *name, *child))
-        })
-        .min_by_key(|(at, _, _)| *at)
 }
 
 /// Whether `entry`'s `<child>` text starts with `hidden`.
